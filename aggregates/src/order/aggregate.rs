@@ -1,0 +1,816 @@
+//! The `Order` aggregate's state, its decisions ([`Order::decide`]) and how events change it.
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::Aggregate;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::commands::OrderCommand;
+use super::error::OrderError;
+use super::events::{FileKind, FileRef, Half, OrderEvent};
+use crate::{Actor, Kopecks, Role, CURRENCY};
+
+/// Where an order is in its lifecycle; the codes are those of DESIGN.md and the manager's table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    /// Placed; waiting for a price and an author.
+    #[default]
+    New,
+    /// Offered to an author who has not answered yet.
+    Offered,
+    /// An author took it; the client must pay the first half.
+    AwaitingPrepayment,
+    /// The first half is paid and the author is working.
+    InProgress,
+    /// The manager checks the 50% draft.
+    DraftReview,
+    /// The draft is approved and previewed by the client.
+    HalfReady,
+    /// The author must redo the draft or the final work.
+    Rework,
+    /// The manager checks the final work.
+    FinalReview,
+    /// The final work is approved; waiting for the second half.
+    FullyReady,
+    /// The client has the full work; the guarantee period runs.
+    Delivered,
+    /// Done (terminal).
+    Completed,
+    /// Cancelled, "сорван" (terminal).
+    Failed,
+}
+
+impl OrderStatus {
+    /// Every status, in lifecycle order.
+    pub const ALL: [OrderStatus; 12] = [
+        OrderStatus::New,
+        OrderStatus::Offered,
+        OrderStatus::AwaitingPrepayment,
+        OrderStatus::InProgress,
+        OrderStatus::DraftReview,
+        OrderStatus::HalfReady,
+        OrderStatus::Rework,
+        OrderStatus::FinalReview,
+        OrderStatus::FullyReady,
+        OrderStatus::Delivered,
+        OrderStatus::Completed,
+        OrderStatus::Failed,
+    ];
+
+    /// The status's snake_case code, as stored and shown in the manager's table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::New => "new",
+            OrderStatus::Offered => "offered",
+            OrderStatus::AwaitingPrepayment => "awaiting_prepayment",
+            OrderStatus::InProgress => "in_progress",
+            OrderStatus::DraftReview => "draft_review",
+            OrderStatus::HalfReady => "half_ready",
+            OrderStatus::Rework => "rework",
+            OrderStatus::FinalReview => "final_review",
+            OrderStatus::FullyReady => "fully_ready",
+            OrderStatus::Delivered => "delivered",
+            OrderStatus::Completed => "completed",
+            OrderStatus::Failed => "failed",
+        }
+    }
+
+    /// The status with this code, if any.
+    pub fn parse(s: &str) -> Option<Self> {
+        OrderStatus::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Completed or failed: nothing can happen to the order any more.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, OrderStatus::Completed | OrderStatus::Failed)
+    }
+
+    /// A status in which the second half may be paid (from `in_progress` up to `fully_ready`).
+    pub fn accepts_second_half(self) -> bool {
+        matches!(
+            self,
+            OrderStatus::InProgress
+                | OrderStatus::DraftReview
+                | OrderStatus::HalfReady
+                | OrderStatus::Rework
+                | OrderStatus::FinalReview
+                | OrderStatus::FullyReady
+        )
+    }
+}
+
+impl std::fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One commissioned work, rebuilt from its events. Fields are for reading only.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Order {
+    /// Whether `OrderPlaced` has happened; every other field is meaningless until it has.
+    pub placed: bool,
+    /// The human-facing order number allocated by the service.
+    pub number: i64,
+    /// The client who placed the order.
+    pub client_id: Uuid,
+    /// Kind of work (essay, term paper, ...).
+    pub work_type: String,
+    /// Subject area, matched against authors' subjects.
+    pub subject: String,
+    /// The work's topic.
+    pub topic: String,
+    /// Number of pages ordered (1..=1000).
+    pub pages: u32,
+    /// The client's deadline.
+    pub deadline: Option<NaiveDate>,
+    /// The client's free-text requirements.
+    pub requirements: String,
+    /// Currency of every amount on the order (always [`CURRENCY`]).
+    pub currency: String,
+    /// Where the order is in its lifecycle.
+    pub status: OrderStatus,
+    /// The manager the order is routed to, if any.
+    pub manager_id: Option<Uuid>,
+    /// The price the client pays, once set.
+    pub price: Option<Kopecks>,
+    /// The author's fee, once set.
+    pub author_fee: Option<Kopecks>,
+    /// The first half of the price (`price / 2`, rounded down), once set.
+    pub first_half: Option<Kopecks>,
+    /// The second half (`price - first_half`), once set.
+    pub second_half: Option<Kopecks>,
+    /// The provider payment id of the first half, once paid.
+    pub first_payment: Option<String>,
+    /// The provider payment id of the second half, once paid.
+    pub second_payment: Option<String>,
+    /// The author with a pending offer.
+    pub offered_to: Option<Uuid>,
+    /// When the pending offer expires.
+    pub offer_expires_at: Option<DateTime<Utc>>,
+    /// The author who accepted the order.
+    pub author_id: Option<Uuid>,
+    /// Authors who declined the order or let the offer expire; they are not offered it again.
+    pub declined_by: Vec<Uuid>,
+    /// Every uploaded draft and final work, oldest first.
+    pub files: Vec<(FileKind, FileRef)>,
+    /// How many times a manager rejected a draft.
+    pub draft_rejections: u32,
+    /// How many times a manager rejected a final work.
+    pub final_rejections: u32,
+    /// How many revisions the client asked for.
+    pub revision_requests: u32,
+    /// End of the guarantee period of the latest delivery.
+    pub guarantee_until: Option<DateTime<Utc>>,
+    /// The client's rating on completion (none when closed after the guarantee).
+    pub rating: Option<u8>,
+    /// The client's review on completion.
+    pub review: Option<String>,
+    /// Why the order failed.
+    pub failure_reason: Option<String>,
+    /// The role of whoever cancelled the order.
+    pub failed_by: Option<Role>,
+}
+
+impl Order {
+    /// The amount paid so far: the sum of the paid halves.
+    pub fn paid(&self) -> Kopecks {
+        let first = match self.first_payment {
+            Some(_) => self.first_half.unwrap_or(0),
+            None => 0,
+        };
+        let second = match self.second_payment {
+            Some(_) => self.second_half.unwrap_or(0),
+            None => 0,
+        };
+        first + second
+    }
+
+    /// The provider payment id recorded for `half`, if it is paid.
+    pub fn payment_of(&self, half: Half) -> Option<&str> {
+        match half {
+            Half::First => self.first_payment.as_deref(),
+            Half::Second => self.second_payment.as_deref(),
+        }
+    }
+
+    /// The amount due for `half`, once the price is set.
+    pub fn half_amount(&self, half: Half) -> Option<Kopecks> {
+        match half {
+            Half::First => self.first_half,
+            Half::Second => self.second_half,
+        }
+    }
+
+    /// Whether both halves of the price have been paid.
+    pub fn fully_paid(&self) -> bool {
+        self.first_payment.is_some() && self.second_payment.is_some()
+    }
+
+    /// Decides what `command` means for this order: the events to record, in order, or why
+    /// not. Pure; every check runs before any event is produced.
+    pub fn decide(&self, command: OrderCommand) -> Result<Vec<OrderEvent>, OrderError> {
+        let placing = matches!(command, OrderCommand::PlaceOrder { .. });
+        if placing && self.placed {
+            return Err(OrderError::AlreadyPlaced);
+        }
+        if !placing && !self.placed {
+            return Err(OrderError::NotPlaced);
+        }
+        match command {
+            OrderCommand::PlaceOrder {
+                number,
+                client_id,
+                work_type,
+                subject,
+                topic,
+                pages,
+                deadline,
+                requirements,
+                at,
+            } => Self::place(PlaceOrder {
+                number,
+                client_id,
+                work_type,
+                subject,
+                topic,
+                pages,
+                deadline,
+                requirements,
+                at,
+            }),
+            OrderCommand::RouteToManager { manager_id, .. } => self.route(manager_id),
+            OrderCommand::SetPrice {
+                actor,
+                price,
+                author_fee,
+                ..
+            } => self.set_price(actor, price, author_fee),
+            OrderCommand::OfferToAuthor {
+                actor,
+                author_id,
+                expires_at,
+                at,
+            } => self.offer(actor, author_id, expires_at, at),
+            OrderCommand::AcceptOffer { author_id, at } => self.accept_offer(author_id, at),
+            OrderCommand::DeclineOffer {
+                author_id, reason, ..
+            } => self.decline_offer(author_id, reason),
+            OrderCommand::ExpireOffer { at } => self.expire_offer(at),
+            OrderCommand::RecordPayment {
+                half,
+                amount,
+                payment_id,
+                guarantee_days,
+                at,
+            } => self.record_payment(half, amount, payment_id, guarantee_days, at),
+            OrderCommand::SubmitDraft {
+                author_id, file, ..
+            } => self.submit_draft(author_id, file),
+            OrderCommand::ApproveDraft { actor, .. } => {
+                self.review(actor, OrderStatus::DraftReview, OrderEvent::DraftApproved)
+            }
+            OrderCommand::RejectDraft { actor, comment, .. } => self.review(
+                actor,
+                OrderStatus::DraftReview,
+                OrderEvent::DraftRejected { comment },
+            ),
+            OrderCommand::SubmitFinal {
+                author_id, file, ..
+            } => self.submit_final(author_id, file),
+            OrderCommand::ApproveFinal {
+                actor,
+                guarantee_days,
+                at,
+            } => self.approve_final(actor, guarantee_days, at),
+            OrderCommand::RejectFinal { actor, comment, .. } => self.review(
+                actor,
+                OrderStatus::FinalReview,
+                OrderEvent::FinalRejected { comment },
+            ),
+            OrderCommand::RequestRevision {
+                client_id,
+                comment,
+                at,
+            } => self.request_revision(client_id, comment, at),
+            OrderCommand::Complete {
+                client_id,
+                rating,
+                review,
+                ..
+            } => self.complete(client_id, rating, review),
+            OrderCommand::CloseAfterGuarantee { at } => self.close_after_guarantee(at),
+            OrderCommand::Cancel { actor, reason, .. } => self.cancel(actor, reason),
+        }
+    }
+
+    fn place(cmd: PlaceOrder) -> Result<Vec<OrderEvent>, OrderError> {
+        if !(1..=1000).contains(&cmd.pages) {
+            return Err(OrderError::InvalidPages);
+        }
+        let work_type = non_empty(cmd.work_type, "work_type")?;
+        let subject = non_empty(cmd.subject, "subject")?;
+        let topic = non_empty(cmd.topic, "topic")?;
+        if cmd.deadline < cmd.at.date_naive() {
+            return Err(OrderError::DeadlineInPast);
+        }
+        Ok(vec![OrderEvent::OrderPlaced {
+            number: cmd.number,
+            client_id: cmd.client_id,
+            work_type,
+            subject,
+            topic,
+            pages: cmd.pages,
+            deadline: cmd.deadline,
+            requirements: cmd.requirements,
+            currency: CURRENCY.to_string(),
+        }])
+    }
+
+    fn route(&self, manager_id: Uuid) -> Result<Vec<OrderEvent>, OrderError> {
+        if self.status.is_terminal() {
+            return Err(OrderError::WrongStatus(self.status));
+        }
+        if self.manager_id == Some(manager_id) {
+            return Ok(vec![]);
+        }
+        Ok(vec![OrderEvent::RoutedToManager { manager_id }])
+    }
+
+    /// A manager may act only on orders routed to them (an admin on any). Returns the
+    /// `RoutedToManager` event that claims an unrouted order for the acting manager, if needed.
+    fn check_manager(&self, actor: Actor) -> Result<Option<OrderEvent>, OrderError> {
+        if actor.role != Role::Manager {
+            return Ok(None);
+        }
+        match self.manager_id {
+            Some(m) if m != actor.id => Err(OrderError::RoutedToAnotherManager),
+            Some(_) => Ok(None),
+            None => Ok(Some(OrderEvent::RoutedToManager {
+                manager_id: actor.id,
+            })),
+        }
+    }
+
+    fn require_status(&self, allowed: &[OrderStatus]) -> Result<(), OrderError> {
+        if allowed.contains(&self.status) {
+            Ok(())
+        } else {
+            Err(OrderError::WrongStatus(self.status))
+        }
+    }
+
+    fn set_price(
+        &self,
+        actor: Actor,
+        price: Kopecks,
+        author_fee: Kopecks,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
+        let claim = self.check_manager(actor)?;
+        self.require_status(&[OrderStatus::New])?;
+        if price <= 0 {
+            return Err(OrderError::InvalidPrice);
+        }
+        if !(0..=price).contains(&author_fee) {
+            return Err(OrderError::InvalidAuthorFee);
+        }
+        let first_half = price / 2;
+        Ok(claimed(
+            claim,
+            OrderEvent::PriceSet {
+                price,
+                author_fee,
+                first_half,
+                second_half: price - first_half,
+            },
+        ))
+    }
+
+    fn offer(
+        &self,
+        actor: Actor,
+        author_id: Uuid,
+        expires_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
+        let claim = self.check_manager(actor)?;
+        self.require_status(&[OrderStatus::New])?;
+        if self.price.is_none() {
+            return Err(OrderError::PriceNotSet);
+        }
+        if self.declined_by.contains(&author_id) {
+            return Err(OrderError::AuthorAlreadyDeclined);
+        }
+        if expires_at <= at {
+            return Err(OrderError::InvalidExpiry);
+        }
+        Ok(claimed(
+            claim,
+            OrderEvent::AuthorOffered {
+                author_id,
+                expires_at,
+            },
+        ))
+    }
+
+    fn accept_offer(
+        &self,
+        author_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
+        self.require_status(&[OrderStatus::Offered])?;
+        if self.offered_to != Some(author_id) {
+            return Err(OrderError::NotOfferedToYou);
+        }
+        match self.offer_expires_at {
+            Some(expires_at) if at < expires_at => {
+                Ok(vec![OrderEvent::OfferAccepted { author_id }])
+            }
+            _ => Err(OrderError::OfferExpired),
+        }
+    }
+
+    fn decline_offer(
+        &self,
+        author_id: Uuid,
+        reason: String,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
+        self.require_status(&[OrderStatus::Offered])?;
+        if self.offered_to != Some(author_id) {
+            return Err(OrderError::NotOfferedToYou);
+        }
+        Ok(vec![OrderEvent::OfferDeclined { author_id, reason }])
+    }
+
+    fn expire_offer(&self, at: DateTime<Utc>) -> Result<Vec<OrderEvent>, OrderError> {
+        self.require_status(&[OrderStatus::Offered])?;
+        let Some(author_id) = self.offered_to else {
+            return Err(OrderError::WrongStatus(self.status));
+        };
+        if self
+            .offer_expires_at
+            .is_some_and(|expires_at| at < expires_at)
+        {
+            return Err(OrderError::OfferNotExpired);
+        }
+        Ok(vec![OrderEvent::OfferExpired { author_id }])
+    }
+
+    fn record_payment(
+        &self,
+        half: Half,
+        amount: Kopecks,
+        payment_id: String,
+        guarantee_days: u32,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
+        match self.payment_of(half) {
+            Some(recorded) if recorded == payment_id => return Ok(vec![]),
+            Some(_) => return Err(OrderError::HalfAlreadyPaid(half)),
+            None => {}
+        }
+        match half {
+            Half::First => self.require_status(&[OrderStatus::AwaitingPrepayment])?,
+            Half::Second => {
+                if self.first_payment.is_none() {
+                    return Err(OrderError::FirstHalfNotPaid);
+                }
+                if !self.status.accepts_second_half() {
+                    return Err(OrderError::WrongStatus(self.status));
+                }
+            }
+        }
+        let Some(expected) = self.half_amount(half) else {
+            return Err(OrderError::PriceNotSet);
+        };
+        if payment_id.trim().is_empty() {
+            return Err(OrderError::EmptyField("payment_id"));
+        }
+        if amount != expected {
+            return Err(OrderError::WrongAmount {
+                half,
+                expected,
+                got: amount,
+            });
+        }
+        let mut events = vec![OrderEvent::PaymentReceived {
+            half,
+            amount,
+            payment_id,
+        }];
+        if half == Half::Second && self.status == OrderStatus::FullyReady {
+            events.push(OrderEvent::OrderDelivered {
+                guarantee_until: guarantee_end(at, guarantee_days),
+            });
+        }
+        Ok(events)
+    }
+
+    /// The author of an upload must be the one who accepted the order; an order without an
+    /// author is not in a status that takes uploads.
+    fn check_author(&self, author_id: Uuid) -> Result<(), OrderError> {
+        match self.author_id {
+            Some(assigned) if assigned == author_id => Ok(()),
+            Some(_) => Err(OrderError::NotYourWork),
+            None => Err(OrderError::WrongStatus(self.status)),
+        }
+    }
+
+    fn submit_draft(&self, author_id: Uuid, file: FileRef) -> Result<Vec<OrderEvent>, OrderError> {
+        self.check_author(author_id)?;
+        self.require_status(&[OrderStatus::InProgress, OrderStatus::Rework])?;
+        Ok(vec![OrderEvent::DraftSubmitted { file }])
+    }
+
+    fn submit_final(&self, author_id: Uuid, file: FileRef) -> Result<Vec<OrderEvent>, OrderError> {
+        self.check_author(author_id)?;
+        self.require_status(&[
+            OrderStatus::InProgress,
+            OrderStatus::HalfReady,
+            OrderStatus::Rework,
+        ])?;
+        Ok(vec![OrderEvent::FinalSubmitted { file }])
+    }
+
+    /// A manager's verdict that needs no more than the status: approve/reject a draft, reject a final.
+    fn review(
+        &self,
+        actor: Actor,
+        required: OrderStatus,
+        verdict: OrderEvent,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
+        let claim = self.check_manager(actor)?;
+        self.require_status(&[required])?;
+        Ok(claimed(claim, verdict))
+    }
+
+    fn approve_final(
+        &self,
+        actor: Actor,
+        guarantee_days: u32,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
+        let claim = self.check_manager(actor)?;
+        self.require_status(&[OrderStatus::FinalReview])?;
+        let mut events = claimed(claim, OrderEvent::FinalApproved);
+        if self.fully_paid() {
+            events.push(OrderEvent::OrderDelivered {
+                guarantee_until: guarantee_end(at, guarantee_days),
+            });
+        }
+        Ok(events)
+    }
+
+    fn check_client(&self, client_id: Uuid) -> Result<(), OrderError> {
+        if client_id == self.client_id {
+            Ok(())
+        } else {
+            Err(OrderError::NotYourOrder)
+        }
+    }
+
+    fn request_revision(
+        &self,
+        client_id: Uuid,
+        comment: String,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
+        self.check_client(client_id)?;
+        match self.status {
+            OrderStatus::HalfReady => {}
+            OrderStatus::Delivered => {
+                if self.guarantee_until.is_none_or(|until| at > until) {
+                    return Err(OrderError::GuaranteeExpired);
+                }
+            }
+            status => return Err(OrderError::WrongStatus(status)),
+        }
+        Ok(vec![OrderEvent::RevisionRequested { comment }])
+    }
+
+    fn complete(
+        &self,
+        client_id: Uuid,
+        rating: u8,
+        review: String,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
+        self.check_client(client_id)?;
+        self.require_status(&[OrderStatus::Delivered])?;
+        if !(1..=5).contains(&rating) {
+            return Err(OrderError::InvalidRating);
+        }
+        Ok(vec![OrderEvent::OrderCompleted {
+            rating: Some(rating),
+            review,
+        }])
+    }
+
+    fn close_after_guarantee(&self, at: DateTime<Utc>) -> Result<Vec<OrderEvent>, OrderError> {
+        self.require_status(&[OrderStatus::Delivered])?;
+        if self.guarantee_until.is_some_and(|until| at <= until) {
+            return Err(OrderError::GuaranteeRunning);
+        }
+        Ok(vec![OrderEvent::OrderCompleted {
+            rating: None,
+            review: String::new(),
+        }])
+    }
+
+    fn cancel(&self, actor: Actor, reason: String) -> Result<Vec<OrderEvent>, OrderError> {
+        let claim = match actor.role {
+            Role::Client => {
+                self.check_client(actor.id)?;
+                let before_work = matches!(
+                    self.status,
+                    OrderStatus::New | OrderStatus::Offered | OrderStatus::AwaitingPrepayment
+                );
+                if !before_work {
+                    return Err(OrderError::NotCancellable(actor.role));
+                }
+                None
+            }
+            Role::Manager | Role::Admin => {
+                let claim = self.check_manager(actor)?;
+                let before_delivery = !matches!(
+                    self.status,
+                    OrderStatus::Delivered | OrderStatus::Completed | OrderStatus::Failed
+                );
+                if !before_delivery {
+                    return Err(OrderError::NotCancellable(actor.role));
+                }
+                claim
+            }
+            role => return Err(OrderError::NotCancellable(role)),
+        };
+        if reason.trim().is_empty() {
+            return Err(OrderError::EmptyField("reason"));
+        }
+        Ok(claimed(
+            claim,
+            OrderEvent::OrderFailed {
+                reason,
+                by: actor.role,
+            },
+        ))
+    }
+
+    fn clear_offer(&mut self) {
+        self.offered_to = None;
+        self.offer_expires_at = None;
+    }
+
+    /// The author declined or let the offer lapse: never offer them this order again.
+    fn mark_declined(&mut self, author_id: Uuid) {
+        if !self.declined_by.contains(&author_id) {
+            self.declined_by.push(author_id);
+        }
+        self.clear_offer();
+    }
+}
+
+/// The fields of `OrderCommand::PlaceOrder`, so `place` takes one argument.
+struct PlaceOrder {
+    number: i64,
+    client_id: Uuid,
+    work_type: String,
+    subject: String,
+    topic: String,
+    pages: u32,
+    deadline: NaiveDate,
+    requirements: String,
+    at: DateTime<Utc>,
+}
+
+/// `value` trimmed, or `EmptyField(field)` if nothing is left.
+fn non_empty(value: String, field: &'static str) -> Result<String, OrderError> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        Err(OrderError::EmptyField(field))
+    } else {
+        Ok(trimmed.to_string())
+    }
+}
+
+/// The event list of a manager's command: the claiming `RoutedToManager` (if any), then `event`.
+fn claimed(claim: Option<OrderEvent>, event: OrderEvent) -> Vec<OrderEvent> {
+    claim.into_iter().chain(std::iter::once(event)).collect()
+}
+
+/// `at` plus `days` days; saturates at the latest representable time instead of overflowing.
+fn guarantee_end(at: DateTime<Utc>, days: u32) -> DateTime<Utc> {
+    TimeDelta::try_days(i64::from(days))
+        .and_then(|delta| at.checked_add_signed(delta))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+impl Aggregate for Order {
+    const TYPE: &'static str = "Order";
+    type Command = OrderCommand;
+    type Event = OrderEvent;
+    type Error = OrderError;
+    type Services = ();
+
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        _services: &Self::Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), Self::Error> {
+        for event in self.decide(command)? {
+            sink.write(event, self).await;
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, event: Self::Event) {
+        // The lifecycle table lives in one place, shared with the read models.
+        self.status = self.status.after(&event);
+        match event {
+            OrderEvent::OrderPlaced {
+                number,
+                client_id,
+                work_type,
+                subject,
+                topic,
+                pages,
+                deadline,
+                requirements,
+                currency,
+            } => {
+                self.placed = true;
+                self.number = number;
+                self.client_id = client_id;
+                self.work_type = work_type;
+                self.subject = subject;
+                self.topic = topic;
+                self.pages = pages;
+                self.deadline = Some(deadline);
+                self.requirements = requirements;
+                self.currency = currency;
+            }
+            OrderEvent::RoutedToManager { manager_id } => self.manager_id = Some(manager_id),
+            OrderEvent::PriceSet {
+                price,
+                author_fee,
+                first_half,
+                second_half,
+            } => {
+                self.price = Some(price);
+                self.author_fee = Some(author_fee);
+                self.first_half = Some(first_half);
+                self.second_half = Some(second_half);
+            }
+            OrderEvent::AuthorOffered {
+                author_id,
+                expires_at,
+            } => {
+                self.offered_to = Some(author_id);
+                self.offer_expires_at = Some(expires_at);
+            }
+            OrderEvent::OfferAccepted { author_id } => {
+                self.author_id = Some(author_id);
+                self.clear_offer();
+            }
+            OrderEvent::OfferDeclined { author_id, .. }
+            | OrderEvent::OfferExpired { author_id } => {
+                self.mark_declined(author_id);
+            }
+            OrderEvent::PaymentReceived {
+                half, payment_id, ..
+            } => match half {
+                Half::First => self.first_payment = Some(payment_id),
+                Half::Second => self.second_payment = Some(payment_id),
+            },
+            OrderEvent::DraftSubmitted { file } => {
+                self.files.push((FileKind::Draft, file));
+            }
+            OrderEvent::DraftApproved | OrderEvent::FinalApproved => {}
+            OrderEvent::DraftRejected { .. } => {
+                self.draft_rejections = self.draft_rejections.saturating_add(1);
+            }
+            OrderEvent::FinalSubmitted { file } => {
+                self.files.push((FileKind::Final, file));
+            }
+            OrderEvent::FinalRejected { .. } => {
+                self.final_rejections = self.final_rejections.saturating_add(1);
+            }
+            OrderEvent::OrderDelivered { guarantee_until } => {
+                self.guarantee_until = Some(guarantee_until);
+            }
+            OrderEvent::RevisionRequested { .. } => {
+                self.revision_requests = self.revision_requests.saturating_add(1);
+            }
+            OrderEvent::OrderCompleted { rating, review } => {
+                self.rating = rating;
+                self.review = Some(review);
+            }
+            OrderEvent::OrderFailed { reason, by } => {
+                self.failure_reason = Some(reason);
+                self.failed_by = Some(by);
+                self.clear_offer();
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::events::{FileRef, Half};
+use crate::{Actor, Kopecks};
+
+/// What can be asked of an order. `at` is the service clock's "now".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum OrderCommand {
+    /// A client places an order; `number` is allocated by the service.
+    PlaceOrder {
+        number: i64,
+        client_id: Uuid,
+        work_type: String,
+        subject: String,
+        topic: String,
+        pages: u32,
+        deadline: NaiveDate,
+        requirements: String,
+        at: DateTime<Utc>,
+    },
+    /// Routing: the order is handed to a manager (by the router or the manager who claims it).
+    RouteToManager {
+        manager_id: Uuid,
+        at: DateTime<Utc>,
+    },
+    /// A manager (or admin) sets the price and the author's fee.
+    SetPrice {
+        actor: Actor,
+        price: Kopecks,
+        author_fee: Kopecks,
+        at: DateTime<Utc>,
+    },
+    /// A manager offers the order to an author (chosen by them or by the system).
+    OfferToAuthor {
+        actor: Actor,
+        author_id: Uuid,
+        expires_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    },
+    AcceptOffer {
+        author_id: Uuid,
+        at: DateTime<Utc>,
+    },
+    DeclineOffer {
+        author_id: Uuid,
+        reason: String,
+        at: DateTime<Utc>,
+    },
+    /// The offer's time ran out (issued by the service's timer).
+    ExpireOffer {
+        at: DateTime<Utc>,
+    },
+    /// A payment of one half, by hand or from the provider; idempotent per `payment_id`.
+    RecordPayment {
+        half: Half,
+        amount: Kopecks,
+        payment_id: String,
+        guarantee_days: u32,
+        at: DateTime<Utc>,
+    },
+    SubmitDraft {
+        author_id: Uuid,
+        file: FileRef,
+        at: DateTime<Utc>,
+    },
+    ApproveDraft {
+        actor: Actor,
+        at: DateTime<Utc>,
+    },
+    RejectDraft {
+        actor: Actor,
+        comment: String,
+        at: DateTime<Utc>,
+    },
+    SubmitFinal {
+        author_id: Uuid,
+        file: FileRef,
+        at: DateTime<Utc>,
+    },
+    ApproveFinal {
+        actor: Actor,
+        guarantee_days: u32,
+        at: DateTime<Utc>,
+    },
+    RejectFinal {
+        actor: Actor,
+        comment: String,
+        at: DateTime<Utc>,
+    },
+    /// The client asks for changes: on the 50% preview, or after delivery within the guarantee.
+    RequestRevision {
+        client_id: Uuid,
+        comment: String,
+        at: DateTime<Utc>,
+    },
+    /// The client accepts the work and rates it 1..5.
+    Complete {
+        client_id: Uuid,
+        rating: u8,
+        review: String,
+        at: DateTime<Utc>,
+    },
+    /// The guarantee period ended without a revision: completes the order unrated.
+    CloseAfterGuarantee {
+        at: DateTime<Utc>,
+    },
+    /// "Сорван": the client before work starts, a manager or admin before delivery.
+    Cancel {
+        actor: Actor,
+        reason: String,
+        at: DateTime<Utc>,
+    },
+}

@@ -1,0 +1,81 @@
+use thiserror::Error;
+
+use super::aggregate::OrderStatus;
+use super::events::Half;
+
+/// Why an order refused a command. Each maps to one HTTP status (see [`OrderError::is_invalid_value`]).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum OrderError {
+    // --- values out of range: 422 ---
+    #[error("pages must be between 1 and 1000")]
+    InvalidPages,
+    #[error("{0} must not be empty")]
+    EmptyField(&'static str),
+    #[error("the deadline must not be in the past")]
+    DeadlineInPast,
+    #[error("the price must be a positive number of kopecks")]
+    InvalidPrice,
+    #[error("the author's fee must be between 0 and the price")]
+    InvalidAuthorFee,
+    #[error("a rating is a whole number from 1 to 5")]
+    InvalidRating,
+    #[error("an offer must expire after it is made")]
+    InvalidExpiry,
+
+    // --- not allowed in the current state: 409 ---
+    #[error("the order has already been placed")]
+    AlreadyPlaced,
+    #[error("the order does not exist")]
+    NotPlaced,
+    #[error("not allowed while the order is {0}")]
+    WrongStatus(OrderStatus),
+    #[error("the order is routed to another manager")]
+    RoutedToAnotherManager,
+    #[error("the price has not been set")]
+    PriceNotSet,
+    #[error("this author already declined the order")]
+    AuthorAlreadyDeclined,
+    #[error("the order is not offered to you")]
+    NotOfferedToYou,
+    #[error("the offer has expired")]
+    OfferExpired,
+    #[error("the offer has not expired yet")]
+    OfferNotExpired,
+    #[error("the order is not assigned to you")]
+    NotYourWork,
+    #[error("the order is not yours")]
+    NotYourOrder,
+    #[error("the {half:?} half is {expected} kopecks, not {got}")]
+    WrongAmount { half: Half, expected: i64, got: i64 },
+    #[error("the {0:?} half is already paid")]
+    HalfAlreadyPaid(Half),
+    #[error("the first half must be paid before the second")]
+    FirstHalfNotPaid,
+    #[error("the guarantee period has ended")]
+    GuaranteeExpired,
+    #[error("the guarantee period has not ended yet")]
+    GuaranteeRunning,
+    #[error("a {0} cannot cancel the order now")]
+    NotCancellable(crate::Role),
+}
+
+impl OrderError {
+    /// A value out of range (422) rather than a command not allowed in this state (409).
+    pub fn is_invalid_value(&self) -> bool {
+        matches!(
+            self,
+            OrderError::InvalidPages
+                | OrderError::EmptyField(_)
+                | OrderError::DeadlineInPast
+                | OrderError::InvalidPrice
+                | OrderError::InvalidAuthorFee
+                | OrderError::InvalidRating
+                | OrderError::InvalidExpiry
+        )
+    }
+
+    /// The command's target does not exist (404).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, OrderError::NotPlaced)
+    }
+}

@@ -1,0 +1,134 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{Kopecks, Role};
+
+/// Which half of the price a payment is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Half {
+    First,
+    Second,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileKind {
+    Draft,
+    Final,
+}
+
+/// An uploaded file, stored by content hash; the event records what it was.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRef {
+    pub id: Uuid,
+    pub name: String,
+    pub size: i64,
+    pub content_type: String,
+    pub sha256: String,
+}
+
+/// Everything that can happen to an order. Type strings never change once shipped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum OrderEvent {
+    OrderPlaced {
+        number: i64,
+        client_id: Uuid,
+        work_type: String,
+        subject: String,
+        topic: String,
+        pages: u32,
+        deadline: NaiveDate,
+        requirements: String,
+        currency: String,
+    },
+    RoutedToManager {
+        manager_id: Uuid,
+    },
+    PriceSet {
+        price: Kopecks,
+        author_fee: Kopecks,
+        first_half: Kopecks,
+        second_half: Kopecks,
+    },
+    AuthorOffered {
+        author_id: Uuid,
+        expires_at: DateTime<Utc>,
+    },
+    OfferAccepted {
+        author_id: Uuid,
+    },
+    OfferDeclined {
+        author_id: Uuid,
+        reason: String,
+    },
+    OfferExpired {
+        author_id: Uuid,
+    },
+    PaymentReceived {
+        half: Half,
+        amount: Kopecks,
+        payment_id: String,
+    },
+    DraftSubmitted {
+        file: FileRef,
+    },
+    DraftApproved,
+    DraftRejected {
+        comment: String,
+    },
+    FinalSubmitted {
+        file: FileRef,
+    },
+    FinalApproved,
+    FinalRejected {
+        comment: String,
+    },
+    /// Both halves paid and the final approved: the full work goes to the client.
+    OrderDelivered {
+        guarantee_until: DateTime<Utc>,
+    },
+    RevisionRequested {
+        comment: String,
+    },
+    OrderCompleted {
+        rating: Option<u8>,
+        review: String,
+    },
+    OrderFailed {
+        reason: String,
+        by: Role,
+    },
+}
+
+impl DomainEvent for OrderEvent {
+    fn event_type(&self) -> String {
+        let name = match self {
+            OrderEvent::OrderPlaced { .. } => "OrderPlaced",
+            OrderEvent::RoutedToManager { .. } => "RoutedToManager",
+            OrderEvent::PriceSet { .. } => "PriceSet",
+            OrderEvent::AuthorOffered { .. } => "AuthorOffered",
+            OrderEvent::OfferAccepted { .. } => "OfferAccepted",
+            OrderEvent::OfferDeclined { .. } => "OfferDeclined",
+            OrderEvent::OfferExpired { .. } => "OfferExpired",
+            OrderEvent::PaymentReceived { .. } => "PaymentReceived",
+            OrderEvent::DraftSubmitted { .. } => "DraftSubmitted",
+            OrderEvent::DraftApproved => "DraftApproved",
+            OrderEvent::DraftRejected { .. } => "DraftRejected",
+            OrderEvent::FinalSubmitted { .. } => "FinalSubmitted",
+            OrderEvent::FinalApproved => "FinalApproved",
+            OrderEvent::FinalRejected { .. } => "FinalRejected",
+            OrderEvent::OrderDelivered { .. } => "OrderDelivered",
+            OrderEvent::RevisionRequested { .. } => "RevisionRequested",
+            OrderEvent::OrderCompleted { .. } => "OrderCompleted",
+            OrderEvent::OrderFailed { .. } => "OrderFailed",
+        };
+        name.to_string()
+    }
+
+    fn event_version(&self) -> String {
+        "1".to_string()
+    }
+}

@@ -1,0 +1,14 @@
+//! The `Order` aggregate: one commissioned work from placement to completion or failure.
+
+mod aggregate;
+mod commands;
+mod error;
+mod events;
+#[cfg(test)]
+mod tests;
+mod transitions;
+
+pub use aggregate::{Order, OrderStatus};
+pub use commands::OrderCommand;
+pub use error::OrderError;
+pub use events::{FileKind, FileRef, Half, OrderEvent};

@@ -1,0 +1,1725 @@
+//! Given/when/then tests of the `Order` aggregate: every command, legal and illegal.
+
+use chrono::{DateTime, NaiveDate, TimeDelta, TimeZone, Utc};
+use cqrs_es::test::{AggregateTestExecutor, TestFramework};
+use cqrs_es::Aggregate;
+use uuid::Uuid;
+
+use super::*;
+use crate::{Actor, Kopecks, Role};
+
+// ---------------------------------------------------------------- fixtures
+
+const PRICE: Kopecks = 1_000_000;
+const FEE: Kopecks = 600_000;
+const HALF: Kopecks = 500_000;
+const GUARANTEE_DAYS: u32 = 14;
+
+fn client() -> Uuid {
+    Uuid::from_u128(1)
+}
+fn other_client() -> Uuid {
+    Uuid::from_u128(2)
+}
+fn manager_id() -> Uuid {
+    Uuid::from_u128(10)
+}
+fn author() -> Uuid {
+    Uuid::from_u128(20)
+}
+fn other_author() -> Uuid {
+    Uuid::from_u128(21)
+}
+
+fn manager() -> Actor {
+    Actor::new(manager_id(), Role::Manager)
+}
+fn other_manager() -> Actor {
+    Actor::new(Uuid::from_u128(11), Role::Manager)
+}
+fn admin() -> Actor {
+    Actor::new(Uuid::from_u128(30), Role::Admin)
+}
+fn client_actor() -> Actor {
+    Actor::new(client(), Role::Client)
+}
+
+/// The service clock's "now" in most commands.
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2030, 3, 1, 12, 0, 0).unwrap()
+}
+fn later(hours: i64) -> DateTime<Utc> {
+    now() + TimeDelta::hours(hours)
+}
+fn offer_expiry() -> DateTime<Utc> {
+    later(2)
+}
+fn guarantee_until() -> DateTime<Utc> {
+    now() + TimeDelta::days(i64::from(GUARANTEE_DAYS))
+}
+fn deadline() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2030, 4, 1).unwrap()
+}
+
+fn file(name: &str) -> FileRef {
+    FileRef {
+        id: Uuid::from_u128(100),
+        name: name.to_string(),
+        size: 1234,
+        content_type: "application/pdf".to_string(),
+        sha256: "ab".repeat(32),
+    }
+}
+
+fn order() -> TestFramework<Order> {
+    TestFramework::<Order>::with(())
+}
+fn given(events: Vec<OrderEvent>) -> AggregateTestExecutor<Order> {
+    order().given(events)
+}
+
+/// The state after `events`.
+fn state(events: Vec<OrderEvent>) -> Order {
+    let mut order = Order::default();
+    for event in events {
+        order.apply(event);
+    }
+    order
+}
+
+fn then(
+    mut events: Vec<OrderEvent>,
+    more: impl IntoIterator<Item = OrderEvent>,
+) -> Vec<OrderEvent> {
+    events.extend(more);
+    events
+}
+
+/// `events` as they would be had the order never been routed.
+fn unrouted(events: Vec<OrderEvent>) -> Vec<OrderEvent> {
+    events
+        .into_iter()
+        .filter(|e| !matches!(e, OrderEvent::RoutedToManager { .. }))
+        .collect()
+}
+
+// --- event fixtures, one per status, each building on the previous one
+
+fn placed_event() -> OrderEvent {
+    OrderEvent::OrderPlaced {
+        number: 42,
+        client_id: client(),
+        work_type: "essay".to_string(),
+        subject: "history".to_string(),
+        topic: "The Hanseatic League".to_string(),
+        pages: 12,
+        deadline: deadline(),
+        requirements: "APA style".to_string(),
+        currency: "RUB".to_string(),
+    }
+}
+fn placed() -> Vec<OrderEvent> {
+    vec![placed_event()]
+}
+fn routed() -> Vec<OrderEvent> {
+    then(
+        placed(),
+        [OrderEvent::RoutedToManager {
+            manager_id: manager_id(),
+        }],
+    )
+}
+fn price_set(price: Kopecks, author_fee: Kopecks) -> OrderEvent {
+    OrderEvent::PriceSet {
+        price,
+        author_fee,
+        first_half: price / 2,
+        second_half: price - price / 2,
+    }
+}
+fn priced() -> Vec<OrderEvent> {
+    then(routed(), [price_set(PRICE, FEE)])
+}
+fn offered_event(author_id: Uuid) -> OrderEvent {
+    OrderEvent::AuthorOffered {
+        author_id,
+        expires_at: offer_expiry(),
+    }
+}
+fn offered() -> Vec<OrderEvent> {
+    then(priced(), [offered_event(author())])
+}
+fn declined() -> Vec<OrderEvent> {
+    then(
+        offered(),
+        [OrderEvent::OfferDeclined {
+            author_id: author(),
+            reason: "busy".to_string(),
+        }],
+    )
+}
+fn accepted() -> Vec<OrderEvent> {
+    then(
+        offered(),
+        [OrderEvent::OfferAccepted {
+            author_id: author(),
+        }],
+    )
+}
+fn payment(half: Half, amount: Kopecks, payment_id: &str) -> OrderEvent {
+    OrderEvent::PaymentReceived {
+        half,
+        amount,
+        payment_id: payment_id.to_string(),
+    }
+}
+fn first_paid() -> OrderEvent {
+    payment(Half::First, HALF, "pay-1")
+}
+fn second_paid() -> OrderEvent {
+    payment(Half::Second, HALF, "pay-2")
+}
+fn in_progress() -> Vec<OrderEvent> {
+    then(accepted(), [first_paid()])
+}
+fn draft_review() -> Vec<OrderEvent> {
+    then(
+        in_progress(),
+        [OrderEvent::DraftSubmitted {
+            file: file("draft.pdf"),
+        }],
+    )
+}
+fn half_ready() -> Vec<OrderEvent> {
+    then(draft_review(), [OrderEvent::DraftApproved])
+}
+fn rework() -> Vec<OrderEvent> {
+    then(
+        draft_review(),
+        [OrderEvent::DraftRejected {
+            comment: "too short".to_string(),
+        }],
+    )
+}
+fn final_review() -> Vec<OrderEvent> {
+    then(
+        half_ready(),
+        [OrderEvent::FinalSubmitted {
+            file: file("final.pdf"),
+        }],
+    )
+}
+fn final_review_paid() -> Vec<OrderEvent> {
+    then(
+        half_ready(),
+        [
+            second_paid(),
+            OrderEvent::FinalSubmitted {
+                file: file("final.pdf"),
+            },
+        ],
+    )
+}
+fn fully_ready() -> Vec<OrderEvent> {
+    then(final_review(), [OrderEvent::FinalApproved])
+}
+fn delivered() -> Vec<OrderEvent> {
+    then(
+        final_review_paid(),
+        [
+            OrderEvent::FinalApproved,
+            OrderEvent::OrderDelivered {
+                guarantee_until: guarantee_until(),
+            },
+        ],
+    )
+}
+fn completed() -> Vec<OrderEvent> {
+    then(
+        delivered(),
+        [OrderEvent::OrderCompleted {
+            rating: Some(5),
+            review: "great".to_string(),
+        }],
+    )
+}
+fn failed() -> Vec<OrderEvent> {
+    then(
+        in_progress(),
+        [OrderEvent::OrderFailed {
+            reason: "client refused".to_string(),
+            by: Role::Manager,
+        }],
+    )
+}
+
+/// One fixture per status, with the status it produces.
+fn every_status() -> Vec<(OrderStatus, Vec<OrderEvent>)> {
+    vec![
+        (OrderStatus::New, priced()),
+        (OrderStatus::Offered, offered()),
+        (OrderStatus::AwaitingPrepayment, accepted()),
+        (OrderStatus::InProgress, in_progress()),
+        (OrderStatus::DraftReview, draft_review()),
+        (OrderStatus::HalfReady, half_ready()),
+        (OrderStatus::Rework, rework()),
+        (OrderStatus::FinalReview, final_review()),
+        (OrderStatus::FullyReady, fully_ready()),
+        (OrderStatus::Delivered, delivered()),
+        (OrderStatus::Completed, completed()),
+        (OrderStatus::Failed, failed()),
+    ]
+}
+
+fn statuses_other_than(allowed: &[OrderStatus]) -> Vec<(OrderStatus, Vec<OrderEvent>)> {
+    every_status()
+        .into_iter()
+        .filter(|(status, _)| !allowed.contains(status))
+        .collect()
+}
+
+// --- command fixtures
+
+fn place_order() -> OrderCommand {
+    OrderCommand::PlaceOrder {
+        number: 42,
+        client_id: client(),
+        work_type: "essay".to_string(),
+        subject: "history".to_string(),
+        topic: "The Hanseatic League".to_string(),
+        pages: 12,
+        deadline: deadline(),
+        requirements: "APA style".to_string(),
+        at: now(),
+    }
+}
+fn place_with(edit: impl FnOnce(&mut OrderCommand)) -> OrderCommand {
+    let mut command = place_order();
+    edit(&mut command);
+    command
+}
+fn route(manager_id: Uuid) -> OrderCommand {
+    OrderCommand::RouteToManager {
+        manager_id,
+        at: now(),
+    }
+}
+fn set_price(actor: Actor, price: Kopecks, author_fee: Kopecks) -> OrderCommand {
+    OrderCommand::SetPrice {
+        actor,
+        price,
+        author_fee,
+        at: now(),
+    }
+}
+fn offer(actor: Actor, author_id: Uuid) -> OrderCommand {
+    OrderCommand::OfferToAuthor {
+        actor,
+        author_id,
+        expires_at: offer_expiry(),
+        at: now(),
+    }
+}
+fn accept(author_id: Uuid, at: DateTime<Utc>) -> OrderCommand {
+    OrderCommand::AcceptOffer { author_id, at }
+}
+fn decline(author_id: Uuid) -> OrderCommand {
+    OrderCommand::DeclineOffer {
+        author_id,
+        reason: "busy".to_string(),
+        at: now(),
+    }
+}
+fn expire(at: DateTime<Utc>) -> OrderCommand {
+    OrderCommand::ExpireOffer { at }
+}
+fn pay(half: Half, amount: Kopecks, payment_id: &str) -> OrderCommand {
+    OrderCommand::RecordPayment {
+        half,
+        amount,
+        payment_id: payment_id.to_string(),
+        guarantee_days: GUARANTEE_DAYS,
+        at: now(),
+    }
+}
+fn submit_draft(author_id: Uuid) -> OrderCommand {
+    OrderCommand::SubmitDraft {
+        author_id,
+        file: file("draft.pdf"),
+        at: now(),
+    }
+}
+fn submit_final(author_id: Uuid) -> OrderCommand {
+    OrderCommand::SubmitFinal {
+        author_id,
+        file: file("final.pdf"),
+        at: now(),
+    }
+}
+fn approve_draft(actor: Actor) -> OrderCommand {
+    OrderCommand::ApproveDraft { actor, at: now() }
+}
+fn reject_draft(actor: Actor) -> OrderCommand {
+    OrderCommand::RejectDraft {
+        actor,
+        comment: "too short".to_string(),
+        at: now(),
+    }
+}
+fn approve_final(actor: Actor) -> OrderCommand {
+    OrderCommand::ApproveFinal {
+        actor,
+        guarantee_days: GUARANTEE_DAYS,
+        at: now(),
+    }
+}
+fn reject_final(actor: Actor) -> OrderCommand {
+    OrderCommand::RejectFinal {
+        actor,
+        comment: "sources missing".to_string(),
+        at: now(),
+    }
+}
+fn request_revision(client_id: Uuid, at: DateTime<Utc>) -> OrderCommand {
+    OrderCommand::RequestRevision {
+        client_id,
+        comment: "expand chapter 2".to_string(),
+        at,
+    }
+}
+fn complete(client_id: Uuid, rating: u8) -> OrderCommand {
+    OrderCommand::Complete {
+        client_id,
+        rating,
+        review: "thanks".to_string(),
+        at: later(1),
+    }
+}
+fn close(at: DateTime<Utc>) -> OrderCommand {
+    OrderCommand::CloseAfterGuarantee { at }
+}
+fn cancel(actor: Actor) -> OrderCommand {
+    OrderCommand::Cancel {
+        actor,
+        reason: "client refused".to_string(),
+        at: now(),
+    }
+}
+fn failed_by(by: Role) -> OrderEvent {
+    OrderEvent::OrderFailed {
+        reason: "client refused".to_string(),
+        by,
+    }
+}
+fn routed_to(manager: Actor) -> OrderEvent {
+    OrderEvent::RoutedToManager {
+        manager_id: manager.id,
+    }
+}
+
+// ---------------------------------------------------------------- status codes
+
+#[test]
+fn every_status_code_parses_back_to_its_status() {
+    for status in OrderStatus::ALL {
+        assert_eq!(OrderStatus::parse(status.as_str()), Some(status));
+        assert_eq!(status.to_string(), status.as_str());
+    }
+    assert_eq!(OrderStatus::parse("cancelled"), None);
+    assert_eq!(OrderStatus::default(), OrderStatus::New);
+}
+
+#[test]
+fn status_codes_are_the_serialized_form() {
+    for status in OrderStatus::ALL {
+        let json = serde_json::to_string(&status).unwrap();
+        assert_eq!(json, format!("\"{}\"", status.as_str()));
+    }
+    assert_eq!(
+        OrderStatus::AwaitingPrepayment.as_str(),
+        "awaiting_prepayment"
+    );
+}
+
+#[test]
+fn each_fixture_reaches_the_status_it_is_named_for() {
+    for (status, events) in every_status() {
+        assert_eq!(state(events).status, status);
+    }
+}
+
+#[test]
+fn an_order_survives_a_snapshot_round_trip() {
+    let order = state(delivered());
+    let json = serde_json::to_string(&order).unwrap();
+    let back: Order = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, order);
+}
+
+// ---------------------------------------------------------------- PlaceOrder
+
+#[test]
+fn placing_an_order_records_it_in_rubles() {
+    given(vec![])
+        .when(place_order())
+        .then_expect_events(placed());
+}
+
+#[test]
+fn placing_an_order_trims_its_text_fields() {
+    given(vec![])
+        .when(place_with(|c| {
+            if let OrderCommand::PlaceOrder {
+                work_type, topic, ..
+            } = c
+            {
+                *work_type = "  essay ".to_string();
+                *topic = "\tThe Hanseatic League\n".to_string();
+            }
+        }))
+        .then_expect_events(placed());
+}
+
+#[test]
+fn a_placed_order_is_new_and_unrouted() {
+    let order = state(placed());
+    assert!(order.placed);
+    assert_eq!(order.status, OrderStatus::New);
+    assert_eq!(order.number, 42);
+    assert_eq!(order.client_id, client());
+    assert_eq!(order.currency, "RUB");
+    assert_eq!(order.manager_id, None);
+    assert_eq!(order.paid(), 0);
+}
+
+#[test]
+fn an_order_cannot_be_placed_twice() {
+    given(placed())
+        .when(place_order())
+        .then_expect_error(OrderError::AlreadyPlaced);
+}
+
+#[test]
+fn pages_must_be_between_one_and_a_thousand() {
+    for pages in [0, 1001] {
+        given(vec![])
+            .when(place_with(|c| {
+                if let OrderCommand::PlaceOrder { pages: p, .. } = c {
+                    *p = pages;
+                }
+            }))
+            .then_expect_error(OrderError::InvalidPages);
+    }
+    for pages in [1, 1000] {
+        let events = given(vec![])
+            .when(place_with(|c| {
+                if let OrderCommand::PlaceOrder { pages: p, .. } = c {
+                    *p = pages;
+                }
+            }))
+            .inspect_result()
+            .unwrap();
+        assert_eq!(events.len(), 1);
+    }
+}
+
+#[test]
+fn a_blank_work_type_subject_or_topic_is_refused() {
+    let blank = |field: &'static str| {
+        place_with(move |c| {
+            if let OrderCommand::PlaceOrder {
+                work_type,
+                subject,
+                topic,
+                ..
+            } = c
+            {
+                let target = match field {
+                    "work_type" => work_type,
+                    "subject" => subject,
+                    _ => topic,
+                };
+                *target = "   ".to_string();
+            }
+        })
+    };
+    for field in ["work_type", "subject", "topic"] {
+        given(vec![])
+            .when(blank(field))
+            .then_expect_error(OrderError::EmptyField(field));
+    }
+}
+
+#[test]
+fn a_deadline_in_the_past_is_refused() {
+    given(vec![])
+        .when(place_with(|c| {
+            if let OrderCommand::PlaceOrder { deadline, .. } = c {
+                *deadline = NaiveDate::from_ymd_opt(2030, 2, 28).unwrap();
+            }
+        }))
+        .then_expect_error(OrderError::DeadlineInPast);
+}
+
+#[test]
+fn a_deadline_of_today_is_accepted() {
+    let events = given(vec![])
+        .when(place_with(|c| {
+            if let OrderCommand::PlaceOrder { deadline, .. } = c {
+                *deadline = now().date_naive();
+            }
+        }))
+        .inspect_result()
+        .unwrap();
+    assert_eq!(events.len(), 1);
+}
+
+#[test]
+fn every_other_command_on_an_unplaced_order_is_refused() {
+    let commands = vec![
+        route(manager_id()),
+        set_price(admin(), PRICE, FEE),
+        offer(admin(), author()),
+        accept(author(), now()),
+        decline(author()),
+        expire(now()),
+        pay(Half::First, HALF, "pay-1"),
+        submit_draft(author()),
+        approve_draft(admin()),
+        reject_draft(admin()),
+        submit_final(author()),
+        approve_final(admin()),
+        reject_final(admin()),
+        request_revision(client(), now()),
+        complete(client(), 5),
+        close(now()),
+        cancel(admin()),
+    ];
+    for command in commands {
+        given(vec![])
+            .when(command)
+            .then_expect_error(OrderError::NotPlaced);
+    }
+}
+
+// ---------------------------------------------------------------- RouteToManager
+
+#[test]
+fn routing_an_order_records_its_manager() {
+    given(placed())
+        .when(route(manager_id()))
+        .then_expect_events(vec![routed_to(manager())]);
+}
+
+#[test]
+fn routing_again_to_the_same_manager_changes_nothing() {
+    given(routed())
+        .when(route(manager_id()))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn an_open_order_can_be_rerouted_to_another_manager() {
+    for (_, events) in statuses_other_than(&[OrderStatus::Completed, OrderStatus::Failed]) {
+        given(events)
+            .when(route(other_manager().id))
+            .then_expect_events(vec![routed_to(other_manager())]);
+    }
+    assert_eq!(
+        state(then(routed(), [routed_to(other_manager())])).manager_id,
+        Some(other_manager().id)
+    );
+}
+
+#[test]
+fn a_finished_order_cannot_be_routed() {
+    given(completed())
+        .when(route(other_manager().id))
+        .then_expect_error(OrderError::WrongStatus(OrderStatus::Completed));
+    given(failed())
+        .when(route(other_manager().id))
+        .then_expect_error(OrderError::WrongStatus(OrderStatus::Failed));
+}
+
+// ---------------------------------------------------------------- SetPrice
+
+#[test]
+fn setting_the_price_splits_it_into_two_halves() {
+    given(routed())
+        .when(set_price(manager(), PRICE, FEE))
+        .then_expect_events(vec![OrderEvent::PriceSet {
+            price: PRICE,
+            author_fee: FEE,
+            first_half: HALF,
+            second_half: HALF,
+        }]);
+}
+
+#[test]
+fn an_odd_price_splits_into_halves_that_sum_to_it() {
+    given(routed())
+        .when(set_price(manager(), 250_001, 100_000))
+        .then_expect_events(vec![OrderEvent::PriceSet {
+            price: 250_001,
+            author_fee: 100_000,
+            first_half: 125_000,
+            second_half: 125_001,
+        }]);
+}
+
+#[test]
+fn a_new_order_can_be_repriced() {
+    given(priced())
+        .when(set_price(manager(), 2 * PRICE, FEE))
+        .then_expect_events(vec![price_set(2 * PRICE, FEE)]);
+    given(declined())
+        .when(set_price(manager(), 2 * PRICE, FEE))
+        .then_expect_events(vec![price_set(2 * PRICE, FEE)]);
+}
+
+#[test]
+fn a_manager_claims_an_unrouted_order_by_pricing_it() {
+    given(placed())
+        .when(set_price(manager(), PRICE, FEE))
+        .then_expect_events(vec![routed_to(manager()), price_set(PRICE, FEE)]);
+}
+
+#[test]
+fn another_manager_cannot_price_a_routed_order() {
+    given(routed())
+        .when(set_price(other_manager(), PRICE, FEE))
+        .then_expect_error(OrderError::RoutedToAnotherManager);
+}
+
+#[test]
+fn an_admin_prices_any_order_without_claiming_it() {
+    given(routed())
+        .when(set_price(admin(), PRICE, FEE))
+        .then_expect_events(vec![price_set(PRICE, FEE)]);
+    given(placed())
+        .when(set_price(admin(), PRICE, FEE))
+        .then_expect_events(vec![price_set(PRICE, FEE)]);
+}
+
+#[test]
+fn a_price_must_be_positive() {
+    for price in [0, -100] {
+        given(routed())
+            .when(set_price(manager(), price, 0))
+            .then_expect_error(OrderError::InvalidPrice);
+    }
+}
+
+#[test]
+fn a_refused_claiming_command_emits_nothing() {
+    given(placed())
+        .when(set_price(manager(), 0, 0))
+        .then_expect_error(OrderError::InvalidPrice);
+}
+
+#[test]
+fn the_authors_fee_must_be_between_zero_and_the_price() {
+    for fee in [-1, PRICE + 1] {
+        given(routed())
+            .when(set_price(manager(), PRICE, fee))
+            .then_expect_error(OrderError::InvalidAuthorFee);
+    }
+    for fee in [0, PRICE] {
+        given(routed())
+            .when(set_price(manager(), PRICE, fee))
+            .then_expect_events(vec![price_set(PRICE, fee)]);
+    }
+}
+
+#[test]
+fn the_price_is_fixed_once_the_order_leaves_new() {
+    for (status, events) in statuses_other_than(&[OrderStatus::New]) {
+        given(events)
+            .when(set_price(admin(), -1, 0))
+            .then_expect_error(OrderError::WrongStatus(status));
+    }
+}
+
+// ---------------------------------------------------------------- OfferToAuthor
+
+#[test]
+fn a_priced_order_is_offered_to_an_author() {
+    given(priced())
+        .when(offer(manager(), author()))
+        .then_expect_events(vec![offered_event(author())]);
+    let order = state(offered());
+    assert_eq!(order.status, OrderStatus::Offered);
+    assert_eq!(order.offered_to, Some(author()));
+    assert_eq!(order.offer_expires_at, Some(offer_expiry()));
+}
+
+#[test]
+fn an_unpriced_order_cannot_be_offered() {
+    given(routed())
+        .when(offer(manager(), author()))
+        .then_expect_error(OrderError::PriceNotSet);
+}
+
+#[test]
+fn an_author_who_declined_is_not_offered_the_order_again() {
+    given(declined())
+        .when(offer(manager(), author()))
+        .then_expect_error(OrderError::AuthorAlreadyDeclined);
+    given(declined())
+        .when(offer(manager(), other_author()))
+        .then_expect_events(vec![offered_event(other_author())]);
+}
+
+#[test]
+fn an_offer_must_expire_after_it_is_made() {
+    given(priced())
+        .when(OrderCommand::OfferToAuthor {
+            actor: manager(),
+            author_id: author(),
+            expires_at: now(),
+            at: now(),
+        })
+        .then_expect_error(OrderError::InvalidExpiry);
+}
+
+#[test]
+fn only_a_new_order_can_be_offered() {
+    for (status, events) in statuses_other_than(&[OrderStatus::New]) {
+        given(events)
+            .when(offer(admin(), other_author()))
+            .then_expect_error(OrderError::WrongStatus(status));
+    }
+}
+
+#[test]
+fn a_manager_claims_an_unrouted_order_by_offering_it() {
+    given(unrouted(priced()))
+        .when(offer(manager(), author()))
+        .then_expect_events(vec![routed_to(manager()), offered_event(author())]);
+}
+
+#[test]
+fn another_manager_cannot_offer_a_routed_order() {
+    given(priced())
+        .when(offer(other_manager(), author()))
+        .then_expect_error(OrderError::RoutedToAnotherManager);
+}
+
+#[test]
+fn an_admin_offers_a_routed_order_without_claiming_it() {
+    given(priced())
+        .when(offer(admin(), author()))
+        .then_expect_events(vec![offered_event(author())]);
+}
+
+// ---------------------------------------------------------------- AcceptOffer
+
+#[test]
+fn the_offered_author_takes_the_order() {
+    given(offered())
+        .when(accept(author(), later(1)))
+        .then_expect_events(vec![OrderEvent::OfferAccepted {
+            author_id: author(),
+        }]);
+    let order = state(accepted());
+    assert_eq!(order.status, OrderStatus::AwaitingPrepayment);
+    assert_eq!(order.author_id, Some(author()));
+    assert_eq!(order.offered_to, None);
+}
+
+#[test]
+fn another_author_cannot_take_the_offer() {
+    given(offered())
+        .when(accept(other_author(), now()))
+        .then_expect_error(OrderError::NotOfferedToYou);
+}
+
+#[test]
+fn an_expired_offer_cannot_be_taken() {
+    given(offered())
+        .when(accept(author(), offer_expiry()))
+        .then_expect_error(OrderError::OfferExpired);
+}
+
+#[test]
+fn an_order_not_on_offer_cannot_be_taken() {
+    for (status, events) in statuses_other_than(&[OrderStatus::Offered]) {
+        given(events)
+            .when(accept(author(), now()))
+            .then_expect_error(OrderError::WrongStatus(status));
+    }
+}
+
+// ---------------------------------------------------------------- DeclineOffer
+
+#[test]
+fn a_declined_order_returns_to_new() {
+    given(offered())
+        .when(decline(author()))
+        .then_expect_events(vec![OrderEvent::OfferDeclined {
+            author_id: author(),
+            reason: "busy".to_string(),
+        }]);
+    let order = state(declined());
+    assert_eq!(order.status, OrderStatus::New);
+    assert_eq!(order.declined_by, vec![author()]);
+    assert_eq!(order.offered_to, None);
+    assert_eq!(order.offer_expires_at, None);
+}
+
+#[test]
+fn another_author_cannot_decline_the_offer() {
+    given(offered())
+        .when(decline(other_author()))
+        .then_expect_error(OrderError::NotOfferedToYou);
+}
+
+#[test]
+fn an_order_not_on_offer_cannot_be_declined() {
+    for (status, events) in statuses_other_than(&[OrderStatus::Offered]) {
+        given(events)
+            .when(decline(author()))
+            .then_expect_error(OrderError::WrongStatus(status));
+    }
+}
+
+// ---------------------------------------------------------------- ExpireOffer
+
+#[test]
+fn an_offer_past_its_time_expires() {
+    given(offered())
+        .when(expire(offer_expiry()))
+        .then_expect_events(vec![OrderEvent::OfferExpired {
+            author_id: author(),
+        }]);
+}
+
+#[test]
+fn an_expired_offer_returns_the_order_to_new_and_is_not_repeated() {
+    let expired = then(
+        offered(),
+        [OrderEvent::OfferExpired {
+            author_id: author(),
+        }],
+    );
+    let order = state(expired.clone());
+    assert_eq!(order.status, OrderStatus::New);
+    assert_eq!(order.declined_by, vec![author()]);
+    assert_eq!(order.offered_to, None);
+    given(expired)
+        .when(offer(manager(), author()))
+        .then_expect_error(OrderError::AuthorAlreadyDeclined);
+}
+
+#[test]
+fn a_running_offer_does_not_expire() {
+    given(offered())
+        .when(expire(later(1)))
+        .then_expect_error(OrderError::OfferNotExpired);
+}
+
+#[test]
+fn an_order_not_on_offer_cannot_expire() {
+    for (status, events) in statuses_other_than(&[OrderStatus::Offered]) {
+        given(events)
+            .when(expire(later(100)))
+            .then_expect_error(OrderError::WrongStatus(status));
+    }
+}
+
+// ---------------------------------------------------------------- RecordPayment
+
+#[test]
+fn the_first_half_starts_the_work() {
+    given(accepted())
+        .when(pay(Half::First, HALF, "pay-1"))
+        .then_expect_events(vec![first_paid()]);
+    let order = state(in_progress());
+    assert_eq!(order.status, OrderStatus::InProgress);
+    assert_eq!(order.first_payment.as_deref(), Some("pay-1"));
+    assert_eq!(order.paid(), HALF);
+}
+
+#[test]
+fn the_first_half_must_be_the_exact_amount() {
+    given(accepted())
+        .when(pay(Half::First, HALF - 1, "pay-1"))
+        .then_expect_error(OrderError::WrongAmount {
+            half: Half::First,
+            expected: HALF,
+            got: HALF - 1,
+        });
+}
+
+#[test]
+fn the_first_half_is_only_taken_once_an_author_is_found() {
+    given(priced())
+        .when(pay(Half::First, HALF, "pay-1"))
+        .then_expect_error(OrderError::WrongStatus(OrderStatus::New));
+    given(offered())
+        .when(pay(Half::First, HALF, "pay-1"))
+        .then_expect_error(OrderError::WrongStatus(OrderStatus::Offered));
+    given(then(accepted(), [failed_by(Role::Client)]))
+        .when(pay(Half::First, HALF, "pay-1"))
+        .then_expect_error(OrderError::WrongStatus(OrderStatus::Failed));
+}
+
+#[test]
+fn a_payment_needs_a_payment_id() {
+    given(accepted())
+        .when(pay(Half::First, HALF, "  "))
+        .then_expect_error(OrderError::EmptyField("payment_id"));
+}
+
+#[test]
+fn a_repeated_payment_notification_changes_nothing() {
+    given(in_progress())
+        .when(pay(Half::First, HALF, "pay-1"))
+        .then_expect_events(vec![]);
+    given(delivered())
+        .when(pay(Half::First, HALF, "pay-1"))
+        .then_expect_events(vec![]);
+    given(delivered())
+        .when(pay(Half::Second, HALF, "pay-2"))
+        .then_expect_events(vec![]);
+    given(completed())
+        .when(pay(Half::Second, HALF, "pay-2"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_paid_half_cannot_be_paid_again_with_another_payment() {
+    given(in_progress())
+        .when(pay(Half::First, HALF, "pay-9"))
+        .then_expect_error(OrderError::HalfAlreadyPaid(Half::First));
+    given(delivered())
+        .when(pay(Half::Second, HALF, "pay-9"))
+        .then_expect_error(OrderError::HalfAlreadyPaid(Half::Second));
+}
+
+#[test]
+fn a_second_half_before_the_first_is_refused() {
+    given(accepted())
+        .when(pay(Half::Second, HALF, "pay-2"))
+        .then_expect_error(OrderError::FirstHalfNotPaid);
+    given(priced())
+        .when(pay(Half::Second, HALF, "pay-2"))
+        .then_expect_error(OrderError::FirstHalfNotPaid);
+}
+
+#[test]
+fn the_second_half_can_be_paid_at_any_time_during_the_work() {
+    for events in [
+        in_progress(),
+        draft_review(),
+        half_ready(),
+        rework(),
+        final_review(),
+    ] {
+        let status = state(events.clone()).status;
+        given(events.clone())
+            .when(pay(Half::Second, HALF, "pay-2"))
+            .then_expect_events(vec![second_paid()]);
+        let order = state(then(events, [second_paid()]));
+        assert_eq!(order.status, status, "paying must not move {status}");
+        assert_eq!(order.paid(), PRICE);
+    }
+}
+
+#[test]
+fn the_second_half_on_a_fully_ready_order_delivers_it() {
+    given(fully_ready())
+        .when(pay(Half::Second, HALF, "pay-2"))
+        .then_expect_events(vec![
+            second_paid(),
+            OrderEvent::OrderDelivered {
+                guarantee_until: guarantee_until(),
+            },
+        ]);
+}
+
+#[test]
+fn the_second_half_must_be_the_exact_amount() {
+    given(half_ready())
+        .when(pay(Half::Second, PRICE, "pay-2"))
+        .then_expect_error(OrderError::WrongAmount {
+            half: Half::Second,
+            expected: HALF,
+            got: PRICE,
+        });
+}
+
+#[test]
+fn the_second_half_is_not_taken_for_a_failed_order() {
+    given(failed())
+        .when(pay(Half::Second, HALF, "pay-2"))
+        .then_expect_error(OrderError::WrongStatus(OrderStatus::Failed));
+}
+
+#[test]
+fn halves_of_an_odd_price_are_paid_to_the_kopeck() {
+    let events: Vec<OrderEvent> = accepted()
+        .into_iter()
+        .map(|e| match e {
+            OrderEvent::PriceSet { .. } => price_set(250_001, 100_000),
+            other => other,
+        })
+        .collect();
+    given(events.clone())
+        .when(pay(Half::First, 125_001, "pay-1"))
+        .then_expect_error(OrderError::WrongAmount {
+            half: Half::First,
+            expected: 125_000,
+            got: 125_001,
+        });
+    let events = then(events, [payment(Half::First, 125_000, "pay-1")]);
+    given(events.clone())
+        .when(pay(Half::Second, 125_001, "pay-2"))
+        .then_expect_events(vec![payment(Half::Second, 125_001, "pay-2")]);
+    let order = state(then(events, [payment(Half::Second, 125_001, "pay-2")]));
+    assert_eq!(order.paid(), 250_001);
+    assert!(order.fully_paid());
+}
+
+// ---------------------------------------------------------------- SubmitDraft
+
+#[test]
+fn the_author_uploads_a_draft_for_review() {
+    given(in_progress())
+        .when(submit_draft(author()))
+        .then_expect_events(vec![OrderEvent::DraftSubmitted {
+            file: file("draft.pdf"),
+        }]);
+    let order = state(draft_review());
+    assert_eq!(order.status, OrderStatus::DraftReview);
+    assert_eq!(order.files, vec![(FileKind::Draft, file("draft.pdf"))]);
+}
+
+#[test]
+fn only_the_assigned_author_uploads_a_draft() {
+    given(in_progress())
+        .when(submit_draft(other_author()))
+        .then_expect_error(OrderError::NotYourWork);
+}
+
+#[test]
+fn a_draft_before_an_author_is_assigned_is_refused() {
+    given(offered())
+        .when(submit_draft(author()))
+        .then_expect_error(OrderError::WrongStatus(OrderStatus::Offered));
+}
+
+#[test]
+fn a_draft_is_taken_only_while_working_or_reworking() {
+    for (status, events) in statuses_other_than(&[OrderStatus::InProgress, OrderStatus::Rework])
+        .into_iter()
+        .filter(|(_, events)| state(events.clone()).author_id.is_some())
+    {
+        given(events)
+            .when(submit_draft(author()))
+            .then_expect_error(OrderError::WrongStatus(status));
+    }
+}
+
+// ---------------------------------------------------------------- ApproveDraft / RejectDraft
+
+#[test]
+fn an_approved_draft_is_half_ready() {
+    given(draft_review())
+        .when(approve_draft(manager()))
+        .then_expect_events(vec![OrderEvent::DraftApproved]);
+    assert_eq!(state(half_ready()).status, OrderStatus::HalfReady);
+}
+
+#[test]
+fn a_rejected_draft_goes_to_rework_and_is_counted() {
+    given(draft_review())
+        .when(reject_draft(manager()))
+        .then_expect_events(vec![OrderEvent::DraftRejected {
+            comment: "too short".to_string(),
+        }]);
+    let order = state(rework());
+    assert_eq!(order.status, OrderStatus::Rework);
+    assert_eq!(order.draft_rejections, 1);
+}
+
+#[test]
+fn a_reworked_draft_goes_back_to_review() {
+    given(rework())
+        .when(submit_draft(author()))
+        .then_expect_events(vec![OrderEvent::DraftSubmitted {
+            file: file("draft.pdf"),
+        }]);
+    let twice = then(
+        rework(),
+        [
+            OrderEvent::DraftSubmitted {
+                file: file("draft.pdf"),
+            },
+            OrderEvent::DraftRejected {
+                comment: "still short".to_string(),
+            },
+        ],
+    );
+    assert_eq!(state(twice).draft_rejections, 2);
+}
+
+#[test]
+fn drafts_are_reviewed_only_in_draft_review() {
+    for (status, events) in statuses_other_than(&[OrderStatus::DraftReview]) {
+        given(events.clone())
+            .when(approve_draft(manager()))
+            .then_expect_error(OrderError::WrongStatus(status));
+        given(events)
+            .when(reject_draft(manager()))
+            .then_expect_error(OrderError::WrongStatus(status));
+    }
+}
+
+#[test]
+fn another_manager_cannot_review_the_draft() {
+    given(draft_review())
+        .when(approve_draft(other_manager()))
+        .then_expect_error(OrderError::RoutedToAnotherManager);
+    given(draft_review())
+        .when(reject_draft(other_manager()))
+        .then_expect_error(OrderError::RoutedToAnotherManager);
+}
+
+#[test]
+fn a_manager_claims_an_unrouted_order_by_reviewing_its_draft() {
+    given(unrouted(draft_review()))
+        .when(approve_draft(manager()))
+        .then_expect_events(vec![routed_to(manager()), OrderEvent::DraftApproved]);
+    given(unrouted(draft_review()))
+        .when(reject_draft(manager()))
+        .then_expect_events(vec![
+            routed_to(manager()),
+            OrderEvent::DraftRejected {
+                comment: "too short".to_string(),
+            },
+        ]);
+}
+
+#[test]
+fn an_admin_reviews_any_draft() {
+    given(draft_review())
+        .when(approve_draft(admin()))
+        .then_expect_events(vec![OrderEvent::DraftApproved]);
+}
+
+// ---------------------------------------------------------------- SubmitFinal
+
+#[test]
+fn the_author_uploads_the_final_work_for_review() {
+    for events in [in_progress(), half_ready(), rework()] {
+        given(events)
+            .when(submit_final(author()))
+            .then_expect_events(vec![OrderEvent::FinalSubmitted {
+                file: file("final.pdf"),
+            }]);
+    }
+    let order = state(final_review());
+    assert_eq!(order.status, OrderStatus::FinalReview);
+    assert_eq!(
+        order.files,
+        vec![
+            (FileKind::Draft, file("draft.pdf")),
+            (FileKind::Final, file("final.pdf"))
+        ]
+    );
+}
+
+#[test]
+fn only_the_assigned_author_uploads_the_final_work() {
+    given(half_ready())
+        .when(submit_final(other_author()))
+        .then_expect_error(OrderError::NotYourWork);
+}
+
+#[test]
+fn a_final_before_an_author_is_assigned_is_refused() {
+    given(priced())
+        .when(submit_final(author()))
+        .then_expect_error(OrderError::WrongStatus(OrderStatus::New));
+}
+
+#[test]
+fn the_final_work_is_taken_only_while_working() {
+    let allowed = [
+        OrderStatus::InProgress,
+        OrderStatus::HalfReady,
+        OrderStatus::Rework,
+    ];
+    for (status, events) in statuses_other_than(&allowed)
+        .into_iter()
+        .filter(|(_, events)| state(events.clone()).author_id.is_some())
+    {
+        given(events)
+            .when(submit_final(author()))
+            .then_expect_error(OrderError::WrongStatus(status));
+    }
+}
+
+// ---------------------------------------------------------------- ApproveFinal / RejectFinal
+
+#[test]
+fn an_approved_final_with_both_halves_paid_is_delivered() {
+    given(final_review_paid())
+        .when(approve_final(manager()))
+        .then_expect_events(vec![
+            OrderEvent::FinalApproved,
+            OrderEvent::OrderDelivered {
+                guarantee_until: guarantee_until(),
+            },
+        ]);
+    let order = state(delivered());
+    assert_eq!(order.status, OrderStatus::Delivered);
+    assert_eq!(order.guarantee_until, Some(guarantee_until()));
+    assert_eq!(order.paid(), PRICE);
+}
+
+#[test]
+fn the_guarantee_period_is_taken_from_the_command() {
+    given(final_review_paid())
+        .when(OrderCommand::ApproveFinal {
+            actor: manager(),
+            guarantee_days: 3,
+            at: now(),
+        })
+        .then_expect_events(vec![
+            OrderEvent::FinalApproved,
+            OrderEvent::OrderDelivered {
+                guarantee_until: now() + TimeDelta::days(3),
+            },
+        ]);
+}
+
+#[test]
+fn an_absurdly_long_guarantee_saturates_instead_of_panicking() {
+    let events = given(final_review_paid())
+        .when(OrderCommand::ApproveFinal {
+            actor: manager(),
+            guarantee_days: u32::MAX,
+            at: now(),
+        })
+        .inspect_result()
+        .unwrap();
+    assert_eq!(
+        events.last(),
+        Some(&OrderEvent::OrderDelivered {
+            guarantee_until: DateTime::<Utc>::MAX_UTC
+        })
+    );
+}
+
+#[test]
+fn an_approved_final_without_the_second_half_waits_fully_ready() {
+    given(final_review())
+        .when(approve_final(manager()))
+        .then_expect_events(vec![OrderEvent::FinalApproved]);
+    let order = state(fully_ready());
+    assert_eq!(order.status, OrderStatus::FullyReady);
+    assert_eq!(order.guarantee_until, None);
+}
+
+#[test]
+fn a_rejected_final_goes_to_rework() {
+    given(final_review())
+        .when(reject_final(manager()))
+        .then_expect_events(vec![OrderEvent::FinalRejected {
+            comment: "sources missing".to_string(),
+        }]);
+    let reworking = then(
+        final_review(),
+        [OrderEvent::FinalRejected {
+            comment: "sources missing".to_string(),
+        }],
+    );
+    let order = state(reworking.clone());
+    assert_eq!(order.status, OrderStatus::Rework);
+    assert_eq!(order.final_rejections, 1);
+    assert_eq!(order.draft_rejections, 0);
+    given(reworking.clone())
+        .when(submit_final(author()))
+        .then_expect_events(vec![OrderEvent::FinalSubmitted {
+            file: file("final.pdf"),
+        }]);
+    given(reworking)
+        .when(submit_draft(author()))
+        .then_expect_events(vec![OrderEvent::DraftSubmitted {
+            file: file("draft.pdf"),
+        }]);
+}
+
+#[test]
+fn finals_are_reviewed_only_in_final_review() {
+    for (status, events) in statuses_other_than(&[OrderStatus::FinalReview]) {
+        given(events.clone())
+            .when(approve_final(manager()))
+            .then_expect_error(OrderError::WrongStatus(status));
+        given(events)
+            .when(reject_final(manager()))
+            .then_expect_error(OrderError::WrongStatus(status));
+    }
+}
+
+#[test]
+fn another_manager_cannot_review_the_final() {
+    given(final_review())
+        .when(approve_final(other_manager()))
+        .then_expect_error(OrderError::RoutedToAnotherManager);
+    given(final_review())
+        .when(reject_final(other_manager()))
+        .then_expect_error(OrderError::RoutedToAnotherManager);
+}
+
+#[test]
+fn a_manager_claims_an_unrouted_order_by_reviewing_its_final() {
+    given(unrouted(final_review_paid()))
+        .when(approve_final(manager()))
+        .then_expect_events(vec![
+            routed_to(manager()),
+            OrderEvent::FinalApproved,
+            OrderEvent::OrderDelivered {
+                guarantee_until: guarantee_until(),
+            },
+        ]);
+    given(unrouted(final_review()))
+        .when(reject_final(manager()))
+        .then_expect_events(vec![
+            routed_to(manager()),
+            OrderEvent::FinalRejected {
+                comment: "sources missing".to_string(),
+            },
+        ]);
+}
+
+#[test]
+fn an_admin_approves_any_final() {
+    given(final_review())
+        .when(approve_final(admin()))
+        .then_expect_events(vec![OrderEvent::FinalApproved]);
+}
+
+// ---------------------------------------------------------------- RequestRevision
+
+#[test]
+fn the_client_asks_for_changes_on_the_preview() {
+    given(half_ready())
+        .when(request_revision(client(), now()))
+        .then_expect_events(vec![OrderEvent::RevisionRequested {
+            comment: "expand chapter 2".to_string(),
+        }]);
+}
+
+#[test]
+fn a_revision_within_the_guarantee_sends_the_work_back() {
+    given(delivered())
+        .when(request_revision(client(), guarantee_until()))
+        .then_expect_events(vec![OrderEvent::RevisionRequested {
+            comment: "expand chapter 2".to_string(),
+        }]);
+    let order = state(then(
+        delivered(),
+        [OrderEvent::RevisionRequested {
+            comment: "expand chapter 2".to_string(),
+        }],
+    ));
+    assert_eq!(order.status, OrderStatus::Rework);
+    assert_eq!(order.guarantee_until, Some(guarantee_until()));
+    assert_eq!(order.revision_requests, 1);
+}
+
+#[test]
+fn a_revision_after_the_guarantee_is_refused() {
+    given(delivered())
+        .when(request_revision(
+            client(),
+            guarantee_until() + TimeDelta::seconds(1),
+        ))
+        .then_expect_error(OrderError::GuaranteeExpired);
+}
+
+#[test]
+fn a_revised_work_is_delivered_again_with_a_new_guarantee() {
+    let redo_at = now() + TimeDelta::days(10);
+    let revised = then(
+        delivered(),
+        [
+            OrderEvent::RevisionRequested {
+                comment: "expand chapter 2".to_string(),
+            },
+            OrderEvent::FinalSubmitted {
+                file: file("final-2.pdf"),
+            },
+        ],
+    );
+    given(revised)
+        .when(OrderCommand::ApproveFinal {
+            actor: manager(),
+            guarantee_days: GUARANTEE_DAYS,
+            at: redo_at,
+        })
+        .then_expect_events(vec![
+            OrderEvent::FinalApproved,
+            OrderEvent::OrderDelivered {
+                guarantee_until: redo_at + TimeDelta::days(i64::from(GUARANTEE_DAYS)),
+            },
+        ]);
+}
+
+#[test]
+fn only_the_orders_client_asks_for_a_revision() {
+    given(half_ready())
+        .when(request_revision(other_client(), now()))
+        .then_expect_error(OrderError::NotYourOrder);
+    given(delivered())
+        .when(request_revision(other_client(), now()))
+        .then_expect_error(OrderError::NotYourOrder);
+}
+
+#[test]
+fn a_revision_is_asked_only_on_the_preview_or_the_delivered_work() {
+    for (status, events) in statuses_other_than(&[OrderStatus::HalfReady, OrderStatus::Delivered]) {
+        given(events)
+            .when(request_revision(client(), now()))
+            .then_expect_error(OrderError::WrongStatus(status));
+    }
+}
+
+// ---------------------------------------------------------------- Complete
+
+#[test]
+fn the_client_accepts_the_work_with_a_rating_from_one_to_five() {
+    for rating in [1, 5] {
+        given(delivered())
+            .when(complete(client(), rating))
+            .then_expect_events(vec![OrderEvent::OrderCompleted {
+                rating: Some(rating),
+                review: "thanks".to_string(),
+            }]);
+    }
+    let order = state(completed());
+    assert_eq!(order.status, OrderStatus::Completed);
+    assert_eq!(order.rating, Some(5));
+    assert_eq!(order.review.as_deref(), Some("great"));
+}
+
+#[test]
+fn a_rating_outside_one_to_five_is_refused() {
+    for rating in [0, 6] {
+        given(delivered())
+            .when(complete(client(), rating))
+            .then_expect_error(OrderError::InvalidRating);
+    }
+}
+
+#[test]
+fn only_the_orders_client_accepts_the_work() {
+    given(delivered())
+        .when(complete(other_client(), 5))
+        .then_expect_error(OrderError::NotYourOrder);
+}
+
+#[test]
+fn only_a_delivered_work_can_be_accepted() {
+    for (status, events) in statuses_other_than(&[OrderStatus::Delivered]) {
+        given(events)
+            .when(complete(client(), 5))
+            .then_expect_error(OrderError::WrongStatus(status));
+    }
+}
+
+// ---------------------------------------------------------------- CloseAfterGuarantee
+
+#[test]
+fn an_order_closes_unrated_when_the_guarantee_ends() {
+    let after = guarantee_until() + TimeDelta::seconds(1);
+    given(delivered())
+        .when(close(after))
+        .then_expect_events(vec![OrderEvent::OrderCompleted {
+            rating: None,
+            review: String::new(),
+        }]);
+    let order = state(then(
+        delivered(),
+        [OrderEvent::OrderCompleted {
+            rating: None,
+            review: String::new(),
+        }],
+    ));
+    assert_eq!(order.status, OrderStatus::Completed);
+    assert_eq!(order.rating, None);
+}
+
+#[test]
+fn an_order_does_not_close_while_the_guarantee_runs() {
+    given(delivered())
+        .when(close(guarantee_until()))
+        .then_expect_error(OrderError::GuaranteeRunning);
+}
+
+#[test]
+fn only_a_delivered_order_closes_after_the_guarantee() {
+    for (status, events) in statuses_other_than(&[OrderStatus::Delivered]) {
+        given(events)
+            .when(close(guarantee_until() + TimeDelta::days(1)))
+            .then_expect_error(OrderError::WrongStatus(status));
+    }
+}
+
+// ---------------------------------------------------------------- Cancel
+
+#[test]
+fn the_client_cancels_before_work_starts() {
+    for events in [priced(), offered(), accepted()] {
+        given(events)
+            .when(cancel(client_actor()))
+            .then_expect_events(vec![failed_by(Role::Client)]);
+    }
+    let order = state(then(offered(), [failed_by(Role::Client)]));
+    assert_eq!(order.status, OrderStatus::Failed);
+    assert_eq!(order.failure_reason.as_deref(), Some("client refused"));
+    assert_eq!(order.failed_by, Some(Role::Client));
+    assert_eq!(order.offered_to, None);
+}
+
+#[test]
+fn the_client_cannot_cancel_once_work_has_started() {
+    let before_work = [
+        OrderStatus::New,
+        OrderStatus::Offered,
+        OrderStatus::AwaitingPrepayment,
+    ];
+    for (_, events) in statuses_other_than(&before_work) {
+        given(events)
+            .when(cancel(client_actor()))
+            .then_expect_error(OrderError::NotCancellable(Role::Client));
+    }
+}
+
+#[test]
+fn a_client_cannot_cancel_someone_elses_order() {
+    given(priced())
+        .when(cancel(Actor::new(other_client(), Role::Client)))
+        .then_expect_error(OrderError::NotYourOrder);
+}
+
+#[test]
+fn a_manager_or_admin_cancels_at_any_time_before_delivery() {
+    let after_delivery = [
+        OrderStatus::Delivered,
+        OrderStatus::Completed,
+        OrderStatus::Failed,
+    ];
+    for (_, events) in statuses_other_than(&after_delivery) {
+        given(events.clone())
+            .when(cancel(manager()))
+            .then_expect_events(vec![failed_by(Role::Manager)]);
+        given(events)
+            .when(cancel(admin()))
+            .then_expect_events(vec![failed_by(Role::Admin)]);
+    }
+}
+
+#[test]
+fn nobody_cancels_after_delivery() {
+    for events in [delivered(), completed(), failed()] {
+        given(events.clone())
+            .when(cancel(manager()))
+            .then_expect_error(OrderError::NotCancellable(Role::Manager));
+        given(events)
+            .when(cancel(admin()))
+            .then_expect_error(OrderError::NotCancellable(Role::Admin));
+    }
+}
+
+#[test]
+fn another_manager_cannot_cancel_a_routed_order() {
+    given(in_progress())
+        .when(cancel(other_manager()))
+        .then_expect_error(OrderError::RoutedToAnotherManager);
+}
+
+#[test]
+fn a_manager_claims_an_unrouted_order_by_cancelling_it() {
+    given(placed())
+        .when(cancel(manager()))
+        .then_expect_events(vec![routed_to(manager()), failed_by(Role::Manager)]);
+}
+
+#[test]
+fn other_roles_cannot_cancel() {
+    for role in [Role::Author, Role::PayoutClerk, Role::Auditor] {
+        given(priced())
+            .when(cancel(Actor::new(author(), role)))
+            .then_expect_error(OrderError::NotCancellable(role));
+    }
+}
+
+#[test]
+fn a_cancellation_needs_a_reason() {
+    given(priced())
+        .when(OrderCommand::Cancel {
+            actor: client_actor(),
+            reason: " \n".to_string(),
+            at: now(),
+        })
+        .then_expect_error(OrderError::EmptyField("reason"));
+}
+
+// ---------------------------------------------------------------- the whole lifecycle
+
+/// Runs `command` against `events` and appends what it emitted.
+fn step(events: Vec<OrderEvent>, command: OrderCommand) -> Vec<OrderEvent> {
+    let emitted = given(events.clone())
+        .when(command)
+        .inspect_result()
+        .unwrap();
+    then(events, emitted)
+}
+
+#[test]
+fn an_order_walks_the_whole_lifecycle_through_commands_alone() {
+    let mut events = step(vec![], place_order());
+    let expect = |events: &Vec<OrderEvent>, status: OrderStatus| {
+        assert_eq!(state(events.clone()).status, status);
+    };
+    expect(&events, OrderStatus::New);
+    events = step(events, set_price(manager(), 250_001, 100_000));
+    events = step(events, offer(manager(), other_author()));
+    expect(&events, OrderStatus::Offered);
+    events = step(events, expire(offer_expiry()));
+    expect(&events, OrderStatus::New);
+    events = step(events, offer(manager(), author()));
+    events = step(events, accept(author(), later(1)));
+    expect(&events, OrderStatus::AwaitingPrepayment);
+    events = step(events, pay(Half::First, 125_000, "p1"));
+    expect(&events, OrderStatus::InProgress);
+    events = step(events, submit_draft(author()));
+    expect(&events, OrderStatus::DraftReview);
+    events = step(events, reject_draft(manager()));
+    expect(&events, OrderStatus::Rework);
+    events = step(events, submit_draft(author()));
+    events = step(events, approve_draft(manager()));
+    expect(&events, OrderStatus::HalfReady);
+    events = step(events, submit_final(author()));
+    expect(&events, OrderStatus::FinalReview);
+    events = step(events, approve_final(manager()));
+    expect(&events, OrderStatus::FullyReady);
+    events = step(events, pay(Half::Second, 125_001, "p2"));
+    expect(&events, OrderStatus::Delivered);
+    events = step(events, pay(Half::Second, 125_001, "p2"));
+    events = step(events, complete(client(), 4));
+    expect(&events, OrderStatus::Completed);
+
+    let order = state(events);
+    assert_eq!(order.manager_id, Some(manager_id()));
+    assert_eq!(order.author_id, Some(author()));
+    assert_eq!(order.declined_by, vec![other_author()]);
+    assert_eq!(order.draft_rejections, 1);
+    assert_eq!(order.paid(), 250_001);
+    assert_eq!(order.rating, Some(4));
+    assert_eq!(order.files.len(), 3);
+}

@@ -1,0 +1,35 @@
+//! The status an order moves to with each event: the one place the lifecycle table of
+//! DESIGN.md is encoded, used by the aggregate's `apply` and by the read models.
+
+use super::aggregate::OrderStatus;
+use super::events::{Half, OrderEvent};
+
+impl OrderStatus {
+    /// The status after `event`, from this one.
+    pub fn after(self, event: &OrderEvent) -> OrderStatus {
+        use OrderStatus as S;
+        match event {
+            OrderEvent::OrderPlaced { .. } => S::New,
+            OrderEvent::RoutedToManager { .. } | OrderEvent::PriceSet { .. } => self,
+            OrderEvent::AuthorOffered { .. } => S::Offered,
+            OrderEvent::OfferAccepted { .. } => S::AwaitingPrepayment,
+            OrderEvent::OfferDeclined { .. } | OrderEvent::OfferExpired { .. } => S::New,
+            OrderEvent::PaymentReceived {
+                half: Half::First, ..
+            } => S::InProgress,
+            OrderEvent::PaymentReceived {
+                half: Half::Second, ..
+            } => self,
+            OrderEvent::DraftSubmitted { .. } => S::DraftReview,
+            OrderEvent::DraftApproved => S::HalfReady,
+            OrderEvent::DraftRejected { .. }
+            | OrderEvent::FinalRejected { .. }
+            | OrderEvent::RevisionRequested { .. } => S::Rework,
+            OrderEvent::FinalSubmitted { .. } => S::FinalReview,
+            OrderEvent::FinalApproved => S::FullyReady,
+            OrderEvent::OrderDelivered { .. } => S::Delivered,
+            OrderEvent::OrderCompleted { .. } => S::Completed,
+            OrderEvent::OrderFailed { .. } => S::Failed,
+        }
+    }
+}

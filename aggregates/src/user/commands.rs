@@ -1,0 +1,27 @@
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::Role;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum UserCommand {
+    /// A client signs up (or is created at checkout without registration).
+    Register {
+        email: String,
+        full_name: String,
+    },
+    /// An admin creates a staff member (or any user) with a role.
+    CreateStaff {
+        email: String,
+        full_name: String,
+        role: Role,
+        created_by: Uuid,
+    },
+    Block {
+        by: Uuid,
+        reason: String,
+    },
+    Unblock {
+        by: Uuid,
+    },
+}

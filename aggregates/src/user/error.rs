@@ -1,0 +1,26 @@
+use thiserror::Error;
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum UserError {
+    #[error("not a valid email address")]
+    InvalidEmail,
+    #[error("the full name must not be empty")]
+    EmptyName,
+    #[error("the user already exists")]
+    AlreadyExists,
+    #[error("the user does not exist")]
+    NotFound,
+    #[error("the user is already blocked")]
+    AlreadyBlocked,
+    #[error("the user is not blocked")]
+    NotBlocked,
+    #[error("an admin cannot block themselves")]
+    CannotBlockSelf,
+}
+
+impl UserError {
+    /// A value out of range (422) rather than a state conflict (409).
+    pub fn is_invalid_value(&self) -> bool {
+        matches!(self, UserError::InvalidEmail | UserError::EmptyName)
+    }
+}

@@ -1,0 +1,14 @@
+//! The `User` aggregate: identity, role and blocking. Secrets (password hashes, tokens)
+//! never enter its events; the service keeps them in its credentials table.
+
+mod aggregate;
+mod commands;
+mod error;
+mod events;
+#[cfg(test)]
+mod tests;
+
+pub use aggregate::{parse_email, User};
+pub use commands::UserCommand;
+pub use error::UserError;
+pub use events::UserEvent;

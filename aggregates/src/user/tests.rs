@@ -1,0 +1,256 @@
+//! Given/when/then tests of the `User` aggregate and of email parsing.
+
+use cqrs_es::test::{AggregateTestExecutor, TestFramework};
+use cqrs_es::Aggregate;
+use uuid::Uuid;
+
+use super::*;
+use crate::Role;
+
+fn admin_id() -> Uuid {
+    Uuid::from_u128(30)
+}
+
+fn given(events: Vec<UserEvent>) -> AggregateTestExecutor<User> {
+    TestFramework::<User>::with(()).given(events)
+}
+
+fn state(events: Vec<UserEvent>) -> User {
+    let mut user = User::default();
+    for event in events {
+        user.apply(event);
+    }
+    user
+}
+
+fn register(email: &str, full_name: &str) -> UserCommand {
+    UserCommand::Register {
+        email: email.to_string(),
+        full_name: full_name.to_string(),
+    }
+}
+
+fn create_staff(email: &str, full_name: &str, role: Role) -> UserCommand {
+    UserCommand::CreateStaff {
+        email: email.to_string(),
+        full_name: full_name.to_string(),
+        role,
+        created_by: admin_id(),
+    }
+}
+
+fn registered() -> Vec<UserEvent> {
+    vec![UserEvent::UserRegistered {
+        email: "anna@example.com".to_string(),
+        full_name: "Anna Petrova".to_string(),
+        role: Role::Client,
+    }]
+}
+
+fn staff() -> Vec<UserEvent> {
+    vec![UserEvent::StaffCreated {
+        email: "boris@scriptorium.example".to_string(),
+        full_name: "Boris Ivanov".to_string(),
+        role: Role::Manager,
+        created_by: admin_id(),
+    }]
+}
+
+fn blocked() -> Vec<UserEvent> {
+    let mut events = registered();
+    events.push(UserEvent::UserBlocked {
+        by: admin_id(),
+        reason: "spam".to_string(),
+    });
+    events
+}
+
+fn block() -> UserCommand {
+    UserCommand::Block {
+        by: admin_id(),
+        reason: "spam".to_string(),
+    }
+}
+
+fn unblock() -> UserCommand {
+    UserCommand::Unblock { by: admin_id() }
+}
+
+// ---------------------------------------------------------------- parse_email
+
+#[test]
+fn an_email_is_trimmed_and_lowercased() {
+    assert_eq!(
+        parse_email("  Anna.Petrova@Example.COM \n"),
+        Ok("anna.petrova@example.com".to_string())
+    );
+    assert_eq!(parse_email("a@b.c"), Ok("a@b.c".to_string()));
+}
+
+#[test]
+fn malformed_emails_are_refused() {
+    let long_local = "a".repeat(250);
+    let too_long = format!("{long_local}@ex.com");
+    for bad in [
+        "",
+        "   ",
+        "anna",
+        "anna@",
+        "@example.com",
+        "anna@example",
+        "anna@@example.com",
+        "anna@ex@ample.com",
+        "an na@example.com",
+        "anna@exa\tmple.com",
+        "anna@.example.com",
+        "anna@example.com.",
+        "anna@example..com",
+        too_long.as_str(),
+    ] {
+        assert_eq!(parse_email(bad), Err(UserError::InvalidEmail), "{bad:?}");
+    }
+}
+
+#[test]
+fn an_email_of_254_characters_is_accepted() {
+    let email = format!("{}@ex.com", "a".repeat(247));
+    assert_eq!(email.len(), 254);
+    assert_eq!(parse_email(&email), Ok(email.clone()));
+}
+
+// ---------------------------------------------------------------- Register
+
+#[test]
+fn a_client_registers_with_a_normalized_email_and_name() {
+    given(vec![])
+        .when(register(" Anna@Example.com ", "  Anna Petrova "))
+        .then_expect_events(registered());
+    let user = state(registered());
+    assert!(user.exists);
+    assert_eq!(user.email, "anna@example.com");
+    assert_eq!(user.full_name, "Anna Petrova");
+    assert_eq!(user.role, Some(Role::Client));
+    assert!(!user.blocked);
+}
+
+#[test]
+fn a_user_cannot_register_twice() {
+    given(registered())
+        .when(register("anna@example.com", "Anna Petrova"))
+        .then_expect_error(UserError::AlreadyExists);
+    given(staff())
+        .when(register("anna@example.com", "Anna Petrova"))
+        .then_expect_error(UserError::AlreadyExists);
+}
+
+#[test]
+fn registering_with_a_bad_email_is_refused() {
+    given(vec![])
+        .when(register("anna at example.com", "Anna Petrova"))
+        .then_expect_error(UserError::InvalidEmail);
+}
+
+#[test]
+fn registering_without_a_name_is_refused() {
+    given(vec![])
+        .when(register("anna@example.com", " \t "))
+        .then_expect_error(UserError::EmptyName);
+}
+
+// ---------------------------------------------------------------- CreateStaff
+
+#[test]
+fn an_admin_creates_a_staff_member_with_a_role() {
+    given(vec![])
+        .when(create_staff(
+            "BORIS@scriptorium.example",
+            " Boris Ivanov",
+            Role::Manager,
+        ))
+        .then_expect_events(staff());
+    let user = state(staff());
+    assert!(user.exists);
+    assert_eq!(user.role, Some(Role::Manager));
+    assert_eq!(user.email, "boris@scriptorium.example");
+}
+
+#[test]
+fn a_staff_member_cannot_be_created_twice() {
+    given(staff())
+        .when(create_staff("x@y.ru", "X", Role::Author))
+        .then_expect_error(UserError::AlreadyExists);
+    given(registered())
+        .when(create_staff("x@y.ru", "X", Role::Author))
+        .then_expect_error(UserError::AlreadyExists);
+}
+
+#[test]
+fn creating_staff_validates_email_and_name() {
+    given(vec![])
+        .when(create_staff("boris", "Boris", Role::Author))
+        .then_expect_error(UserError::InvalidEmail);
+    given(vec![])
+        .when(create_staff("boris@ex.com", "", Role::Author))
+        .then_expect_error(UserError::EmptyName);
+}
+
+// ---------------------------------------------------------------- Block / Unblock
+
+#[test]
+fn a_user_is_blocked() {
+    given(registered())
+        .when(block())
+        .then_expect_events(vec![UserEvent::UserBlocked {
+            by: admin_id(),
+            reason: "spam".to_string(),
+        }]);
+    assert!(state(blocked()).blocked);
+}
+
+#[test]
+fn a_missing_user_cannot_be_blocked_or_unblocked() {
+    given(vec![])
+        .when(block())
+        .then_expect_error(UserError::NotFound);
+    given(vec![])
+        .when(unblock())
+        .then_expect_error(UserError::NotFound);
+}
+
+#[test]
+fn a_blocked_user_cannot_be_blocked_again() {
+    given(blocked())
+        .when(block())
+        .then_expect_error(UserError::AlreadyBlocked);
+}
+
+#[test]
+fn a_blocked_user_is_unblocked() {
+    given(blocked())
+        .when(unblock())
+        .then_expect_events(vec![UserEvent::UserUnblocked { by: admin_id() }]);
+    let mut events = blocked();
+    events.push(UserEvent::UserUnblocked { by: admin_id() });
+    assert!(!state(events.clone()).blocked);
+    given(events)
+        .when(block())
+        .then_expect_events(vec![UserEvent::UserBlocked {
+            by: admin_id(),
+            reason: "spam".to_string(),
+        }]);
+}
+
+#[test]
+fn an_unblocked_user_cannot_be_unblocked() {
+    given(registered())
+        .when(unblock())
+        .then_expect_error(UserError::NotBlocked);
+}
+
+#[test]
+fn a_user_survives_a_snapshot_round_trip() {
+    let user = state(blocked());
+    let json = serde_json::to_string(&user).unwrap();
+    let back: User = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, user);
+}

@@ -1,0 +1,169 @@
+//! The global, ordered log every projection reads.
+//!
+//! On SQLite there is one writer, so `position` order is commit order. On PostgreSQL
+//! concurrent writers may commit out of position order; the feed therefore reads in
+//! `(tx_id, position)` order and only events of transactions older than the oldest one
+//! still running. Such a prefix never changes once seen, so a checkpoint on
+//! `(tx, position)` neither skips a late commit nor stalls behind a rolled-back one.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::sql::{Db, Row};
+
+/// A place in the global log. Ordered: `tx` first (always 0 on SQLite), then `position`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Cursor {
+    pub tx: i64,
+    pub position: i64,
+}
+
+/// Who did it, when, in which request: carried by every event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventMeta {
+    pub actor_id: Option<Uuid>,
+    pub actor_role: Option<String>,
+    pub request_id: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+impl EventMeta {
+    /// Reads the string map cqrs-es stores as metadata.
+    pub fn from_json(v: &Value) -> EventMeta {
+        let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+        EventMeta {
+            actor_id: s("actor_id").and_then(|x| Uuid::parse_str(&x).ok()),
+            actor_role: s("actor_role"),
+            request_id: s("request_id"),
+            at: s("at")
+                .and_then(|x| DateTime::parse_from_rfc3339(&x).ok())
+                .map(|d| d.with_timezone(&Utc))
+                .unwrap_or(DateTime::<Utc>::UNIX_EPOCH),
+        }
+    }
+}
+
+/// One event as stored in the log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub cursor: Cursor,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: Value,
+    pub metadata: Value,
+    pub meta: EventMeta,
+}
+
+impl StoredEvent {
+    /// The payload as the aggregate's event type.
+    pub fn decode<E: serde::de::DeserializeOwned>(&self) -> Result<E, serde_json::Error> {
+        serde_json::from_value(self.payload.clone())
+    }
+
+    fn from_row(row: &Row) -> Result<StoredEvent, sqlx::Error> {
+        let json = |col: &str| -> Result<Value, sqlx::Error> {
+            serde_json::from_str(&row.text(col)?).map_err(|e| sqlx::Error::ColumnDecode {
+                index: col.to_string(),
+                source: Box::new(e),
+            })
+        };
+        let metadata = json("metadata")?;
+        Ok(StoredEvent {
+            cursor: Cursor {
+                tx: row.int("tx")?,
+                position: row.int("position")?,
+            },
+            aggregate_type: row.text("aggregate_type")?,
+            aggregate_id: row.text("aggregate_id")?,
+            sequence: row.int("sequence")?,
+            event_type: row.text("event_type")?,
+            event_version: row.text("event_version")?,
+            payload: json("payload")?,
+            meta: EventMeta::from_json(&metadata),
+            metadata,
+        })
+    }
+}
+
+const PG_COLUMNS: &str = "position, tx_id::text::bigint AS tx, aggregate_type, aggregate_id, \
+     sequence, event_type, event_version, payload::text AS payload, metadata::text AS metadata";
+const SQLITE_COLUMNS: &str = "position, 0 AS tx, aggregate_type, aggregate_id, sequence, \
+     event_type, event_version, payload, metadata";
+
+fn columns(db: &Db) -> &'static str {
+    if db.is_postgres() {
+        PG_COLUMNS
+    } else {
+        SQLITE_COLUMNS
+    }
+}
+
+/// Up to `limit` events after `after`, in feed order, never past a running transaction.
+pub async fn read_after(
+    db: &Db,
+    after: Cursor,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    let sql = if db.is_postgres() {
+        format!(
+            "SELECT {PG_COLUMNS} FROM events \
+             WHERE (tx_id, position) > ($1::text::xid8, $2) \
+               AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
+             ORDER BY tx_id, position LIMIT $3"
+        )
+    } else {
+        format!(
+            "SELECT {SQLITE_COLUMNS} FROM events WHERE position > $2 ORDER BY position LIMIT $3"
+        )
+    };
+    let rows = db
+        .fetch_all(&sql, &crate::args![after.tx, after.position, limit])
+        .await?;
+    rows.iter().map(StoredEvent::from_row).collect()
+}
+
+/// Every event of one aggregate, oldest first.
+pub async fn stream(
+    db: &Db,
+    aggregate_type: &str,
+    aggregate_id: &str,
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {} FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence",
+        columns(db)
+    );
+    let rows = db
+        .fetch_all(&sql, &crate::args![aggregate_type, aggregate_id])
+        .await?;
+    rows.iter().map(StoredEvent::from_row).collect()
+}
+
+/// Where the last event of an aggregate sits in the feed (to wait for projections to pass it).
+pub async fn last_cursor_of(
+    db: &Db,
+    aggregate_type: &str,
+    aggregate_id: &str,
+) -> Result<Option<Cursor>, sqlx::Error> {
+    let sql = if db.is_postgres() {
+        "SELECT tx_id::text::bigint AS tx, position FROM events \
+         WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence DESC LIMIT 1"
+    } else {
+        "SELECT 0 AS tx, position FROM events \
+         WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence DESC LIMIT 1"
+    };
+    let row = db
+        .fetch_optional(sql, &crate::args![aggregate_type, aggregate_id])
+        .await?;
+    row.map(|r| {
+        Ok(Cursor {
+            tx: r.int("tx")?,
+            position: r.int("position")?,
+        })
+    })
+    .transpose()
+}

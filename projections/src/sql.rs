@@ -1,0 +1,257 @@
+//! One SQL layer over both backends. Queries are written once, with `$1`-style
+//! placeholders (which sqlx's SQLite driver binds by number too), and run on either
+//! PostgreSQL or SQLite. Read-model columns use portable types only: integers, text,
+//! booleans; ids are text UUIDs, times RFC 3339 text (which sorts in time order).
+
+use sqlx::postgres::{PgPool, PgRow};
+use sqlx::sqlite::{SqlitePool, SqliteRow};
+use sqlx::{Postgres, Row as _, Sqlite, Transaction};
+
+/// The database behind the service: PostgreSQL, or SQLite with a single writer connection.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Postgres(PgPool),
+    Sqlite {
+        /// The one connection that writes (events, read models, checkpoints).
+        writer: SqlitePool,
+        /// Read-only connections for queries.
+        reader: SqlitePool,
+    },
+}
+
+/// A bound parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Arg {
+    Int(i64),
+    OptInt(Option<i64>),
+    Text(String),
+    OptText(Option<String>),
+    Bool(bool),
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Arg::OptInt(v)
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(v.to_string())
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Arg::OptText(v)
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Bool(v)
+    }
+}
+impl From<uuid::Uuid> for Arg {
+    fn from(v: uuid::Uuid) -> Self {
+        Arg::Text(v.to_string())
+    }
+}
+impl From<Option<uuid::Uuid>> for Arg {
+    fn from(v: Option<uuid::Uuid>) -> Self {
+        Arg::OptText(v.map(|u| u.to_string()))
+    }
+}
+
+/// Builds a `Vec<Arg>` from values of mixed types.
+#[macro_export]
+macro_rules! args {
+    ($($v:expr),* $(,)?) => { vec![$($crate::sql::Arg::from($v)),*] };
+}
+
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::Int(v) => q.bind(*v),
+                Arg::OptInt(v) => q.bind(*v),
+                Arg::Text(v) => q.bind(v.as_str()),
+                Arg::OptText(v) => q.bind(v.as_deref()),
+                Arg::Bool(v) => q.bind(*v),
+            };
+        }
+        q
+    }};
+}
+
+/// A result row of either backend, read by column name.
+pub enum Row {
+    Postgres(PgRow),
+    Sqlite(SqliteRow),
+}
+
+macro_rules! get {
+    ($self:expr, $col:expr, $t:ty) => {
+        match $self {
+            Row::Postgres(r) => r.try_get::<$t, _>($col),
+            Row::Sqlite(r) => r.try_get::<$t, _>($col),
+        }
+    };
+}
+
+impl Row {
+    pub fn int(&self, col: &str) -> Result<i64, sqlx::Error> {
+        get!(self, col, i64)
+    }
+    pub fn opt_int(&self, col: &str) -> Result<Option<i64>, sqlx::Error> {
+        get!(self, col, Option<i64>)
+    }
+    pub fn text(&self, col: &str) -> Result<String, sqlx::Error> {
+        get!(self, col, String)
+    }
+    pub fn opt_text(&self, col: &str) -> Result<Option<String>, sqlx::Error> {
+        get!(self, col, Option<String>)
+    }
+    pub fn bool(&self, col: &str) -> Result<bool, sqlx::Error> {
+        get!(self, col, bool)
+    }
+    pub fn uuid(&self, col: &str) -> Result<uuid::Uuid, sqlx::Error> {
+        let s = self.text(col)?;
+        uuid::Uuid::parse_str(&s).map_err(|e| sqlx::Error::ColumnDecode {
+            index: col.to_string(),
+            source: Box::new(e),
+        })
+    }
+    pub fn opt_uuid(&self, col: &str) -> Result<Option<uuid::Uuid>, sqlx::Error> {
+        match self.opt_text(col)? {
+            None => Ok(None),
+            Some(s) => uuid::Uuid::parse_str(&s)
+                .map(Some)
+                .map_err(|e| sqlx::Error::ColumnDecode {
+                    index: col.to_string(),
+                    source: Box::new(e),
+                }),
+        }
+    }
+}
+
+/// A write transaction on either backend. On SQLite it is `BEGIN IMMEDIATE` on the
+/// single writer connection, so it never fails half-way with a busy snapshot.
+pub enum Tx {
+    Postgres(Transaction<'static, Postgres>),
+    Sqlite(Transaction<'static, Sqlite>),
+}
+
+impl Db {
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Db::Postgres(_))
+    }
+
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
+        })
+    }
+
+    /// Runs a statement on its own (autocommit), on the writer.
+    pub async fn execute(&self, sql: &str, args: &[Arg]) -> Result<u64, sqlx::Error> {
+        Ok(match self {
+            Db::Postgres(p) => bind_all!(sqlx::query(sql), args)
+                .execute(p)
+                .await?
+                .rows_affected(),
+            Db::Sqlite { writer, .. } => bind_all!(sqlx::query(sql), args)
+                .execute(writer)
+                .await?
+                .rows_affected(),
+        })
+    }
+
+    /// Reads on a reader connection.
+    pub async fn fetch_all(&self, sql: &str, args: &[Arg]) -> Result<Vec<Row>, sqlx::Error> {
+        Ok(match self {
+            Db::Postgres(p) => bind_all!(sqlx::query(sql), args)
+                .fetch_all(p)
+                .await?
+                .into_iter()
+                .map(Row::Postgres)
+                .collect(),
+            Db::Sqlite { reader, .. } => bind_all!(sqlx::query(sql), args)
+                .fetch_all(reader)
+                .await?
+                .into_iter()
+                .map(Row::Sqlite)
+                .collect(),
+        })
+    }
+
+    pub async fn fetch_optional(
+        &self,
+        sql: &str,
+        args: &[Arg],
+    ) -> Result<Option<Row>, sqlx::Error> {
+        Ok(self.fetch_all(sql, args).await?.into_iter().next())
+    }
+
+    pub async fn fetch_one(&self, sql: &str, args: &[Arg]) -> Result<Row, sqlx::Error> {
+        self.fetch_optional(sql, args)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)
+    }
+}
+
+impl Tx {
+    pub async fn execute(&mut self, sql: &str, args: &[Arg]) -> Result<u64, sqlx::Error> {
+        Ok(match self {
+            Tx::Postgres(t) => bind_all!(sqlx::query(sql), args)
+                .execute(&mut **t)
+                .await?
+                .rows_affected(),
+            Tx::Sqlite(t) => bind_all!(sqlx::query(sql), args)
+                .execute(&mut **t)
+                .await?
+                .rows_affected(),
+        })
+    }
+
+    pub async fn fetch_all(&mut self, sql: &str, args: &[Arg]) -> Result<Vec<Row>, sqlx::Error> {
+        Ok(match self {
+            Tx::Postgres(t) => bind_all!(sqlx::query(sql), args)
+                .fetch_all(&mut **t)
+                .await?
+                .into_iter()
+                .map(Row::Postgres)
+                .collect(),
+            Tx::Sqlite(t) => bind_all!(sqlx::query(sql), args)
+                .fetch_all(&mut **t)
+                .await?
+                .into_iter()
+                .map(Row::Sqlite)
+                .collect(),
+        })
+    }
+
+    pub async fn fetch_optional(
+        &mut self,
+        sql: &str,
+        args: &[Arg],
+    ) -> Result<Option<Row>, sqlx::Error> {
+        Ok(self.fetch_all(sql, args).await?.into_iter().next())
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Postgres(t) => t.commit().await,
+            Tx::Sqlite(t) => t.commit().await,
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! The user directory: id, email, name, role, blocked. No secrets.
+
+use aggregates::user::UserEvent;
+use aggregates::Role;
+use async_trait::async_trait;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::feed::StoredEvent;
+use crate::runner::{Projection, ProjectionError};
+use crate::sql::{Db, Row, Tx};
+
+pub struct UsersProjection;
+
+#[async_trait]
+impl Projection for UsersProjection {
+    fn tables(&self) -> &'static [&'static str] {
+        &["users"]
+    }
+
+    async fn apply(&self, tx: &mut Tx, ev: &StoredEvent) -> Result<(), ProjectionError> {
+        if ev.aggregate_type != "User" {
+            return Ok(());
+        }
+        let event: UserEvent = ev.decode().map_err(|e| ProjectionError::decode(ev, e))?;
+        let id = ev.aggregate_id.as_str();
+        match event {
+            UserEvent::UserRegistered {
+                email,
+                full_name,
+                role,
+            }
+            | UserEvent::StaffCreated {
+                email,
+                full_name,
+                role,
+                ..
+            } => {
+                tx.execute(
+                    "INSERT INTO users (id, email, full_name, role, blocked, created_at) \
+                     VALUES ($1, $2, $3, $4, false, $5) ON CONFLICT (id) DO NOTHING",
+                    &crate::args![id, email, full_name, role.as_str(), ev.meta.at.to_rfc3339()],
+                )
+                .await?;
+            }
+            UserEvent::UserBlocked { .. } => {
+                tx.execute(
+                    "UPDATE users SET blocked = true WHERE id = $1",
+                    &crate::args![id],
+                )
+                .await?;
+            }
+            UserEvent::UserUnblocked { .. } => {
+                tx.execute(
+                    "UPDATE users SET blocked = false WHERE id = $1",
+                    &crate::args![id],
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A user as the directory knows them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UserRow {
+    pub id: Uuid,
+    pub email: String,
+    pub full_name: String,
+    pub role: Role,
+    pub blocked: bool,
+    pub created_at: String,
+}
+
+impl UserRow {
+    fn from_row(r: &Row) -> Result<UserRow, sqlx::Error> {
+        let role = r.text("role")?;
+        Ok(UserRow {
+            id: r.uuid("id")?,
+            email: r.text("email")?,
+            full_name: r.text("full_name")?,
+            role: Role::parse(&role).ok_or_else(|| sqlx::Error::ColumnDecode {
+                index: "role".into(),
+                source: format!("unknown role {role}").into(),
+            })?,
+            blocked: r.bool("blocked")?,
+            created_at: r.text("created_at")?,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, email, full_name, role, blocked, created_at";
+
+pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<UserRow>, sqlx::Error> {
+    db.fetch_optional(
+        &format!("SELECT {COLUMNS} FROM users WHERE id = $1"),
+        &crate::args![id],
+    )
+    .await?
+    .map(|r| UserRow::from_row(&r))
+    .transpose()
+}
+
+pub async fn list(db: &Db, role: Option<Role>) -> Result<Vec<UserRow>, sqlx::Error> {
+    let rows = match role {
+        Some(role) => {
+            db.fetch_all(
+                &format!("SELECT {COLUMNS} FROM users WHERE role = $1 ORDER BY full_name, id"),
+                &crate::args![role.as_str()],
+            )
+            .await?
+        }
+        None => {
+            db.fetch_all(
+                &format!("SELECT {COLUMNS} FROM users ORDER BY full_name, id"),
+                &[],
+            )
+            .await?
+        }
+    };
+    rows.iter().map(UserRow::from_row).collect()
+}

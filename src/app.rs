@@ -1,0 +1,286 @@
+//! The application: its state, how commands are executed, and start-up.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aggregates::order::{Order, OrderCommand};
+use aggregates::user::{User, UserCommand};
+use aggregates::{Actor, Role};
+use cqrs_es::{Aggregate, AggregateError};
+use projections::{Db, Runner, RunnerHandle};
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::files::FileStore;
+use crate::http::error::ApiError;
+use crate::store::{cqrs, Cqrs};
+
+/// How long a command's answer waits for the read models to include it.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often a command is retried after losing an optimistic-lock race.
+const CONFLICT_RETRIES: usize = 3;
+
+/// Who asks, and in which request: becomes every event's metadata.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub actor: Actor,
+    pub request_id: String,
+}
+
+impl Ctx {
+    pub fn system(request_id: &str) -> Ctx {
+        Ctx {
+            actor: Actor::system(),
+            request_id: request_id.to_string(),
+        }
+    }
+}
+
+pub struct AppInner {
+    pub db: Db,
+    pub clock: Clock,
+    pub config: Config,
+    pub files: FileStore,
+    pub orders: Cqrs<Order>,
+    pub users: Cqrs<User>,
+    pub projector: RunnerHandle,
+}
+
+/// Shared state of the service (cheap to clone).
+#[derive(Clone)]
+pub struct App(pub Arc<AppInner>);
+
+impl std::ops::Deref for App {
+    type Target = AppInner;
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+impl App {
+    fn metadata(&self, ctx: &Ctx) -> HashMap<String, String> {
+        HashMap::from([
+            ("actor_id".to_string(), ctx.actor.id.to_string()),
+            (
+                "actor_role".to_string(),
+                ctx.actor.role.as_str().to_string(),
+            ),
+            ("request_id".to_string(), ctx.request_id.clone()),
+            ("at".to_string(), self.clock.now().to_rfc3339()),
+        ])
+    }
+
+    /// Executes a command; a lost optimistic-lock race is retried against the new state,
+    /// so the command succeeds when it is still legal and fails precisely when it is not.
+    async fn execute<A>(
+        &self,
+        cqrs: &Cqrs<A>,
+        id: &str,
+        cmd: A::Command,
+        ctx: &Ctx,
+    ) -> Result<(), AggregateError<A::Error>>
+    where
+        A: Aggregate + Send + Sync,
+        A::Command: Clone,
+    {
+        let mut attempt = 0;
+        loop {
+            match cqrs
+                .execute_with_metadata(id, cmd.clone(), self.metadata(ctx))
+                .await
+            {
+                Err(AggregateError::AggregateConflict) if attempt < CONFLICT_RETRIES => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(5 * attempt as u64)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Waits until the read models include the latest event of an aggregate.
+    pub async fn settle(&self, aggregate_type: &str, id: &str) -> Result<(), ApiError> {
+        if let Some(cursor) =
+            projections::feed::last_cursor_of(&self.db, aggregate_type, id).await?
+        {
+            if !self.projector.wait_for(cursor, SETTLE_TIMEOUT).await {
+                tracing::warn!(
+                    aggregate_type,
+                    id,
+                    "read models lag behind a command's answer"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs an order command and waits for the read models to show its effect.
+    pub async fn order(&self, id: Uuid, cmd: OrderCommand, ctx: &Ctx) -> Result<(), ApiError> {
+        let id = id.to_string();
+        self.execute(&self.orders, &id, cmd, ctx).await?;
+        self.settle(Order::TYPE, &id).await
+    }
+
+    /// Runs a user command and waits for the read models to show its effect.
+    pub async fn user(&self, id: Uuid, cmd: UserCommand, ctx: &Ctx) -> Result<(), ApiError> {
+        let id = id.to_string();
+        self.execute(&self.users, &id, cmd, ctx).await?;
+        self.settle(User::TYPE, &id).await
+    }
+
+    /// The next human order number (1, 2, 3, … in placement order).
+    pub async fn next_order_number(&self) -> Result<i64, ApiError> {
+        let sql = if self.db.is_postgres() {
+            "SELECT nextval('order_numbers') AS n"
+        } else {
+            "UPDATE order_numbers SET last = last + 1 WHERE id = 1 RETURNING last AS n"
+        };
+        let mut tx = self.db.begin().await?;
+        let n = tx
+            .fetch_optional(sql, &[])
+            .await?
+            .ok_or_else(|| ApiError::internal("no order number"))?
+            .int("n")?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Creates a user with a password: the credentials row first (its unique email is the
+    /// guard against two accounts for one address), then the event; undone if the event fails.
+    pub async fn create_user(
+        &self,
+        email: &str,
+        full_name: &str,
+        role: Role,
+        password: &str,
+        ctx: &Ctx,
+    ) -> Result<Uuid, ApiError> {
+        let email = aggregates::user::parse_email(email)
+            .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+        if full_name.trim().is_empty() {
+            return Err(ApiError::Unprocessable(
+                "the full name must not be empty".into(),
+            ));
+        }
+        crate::auth::check_password(password).map_err(|e| ApiError::Unprocessable(e.into()))?;
+        let hash = crate::auth::hash_password(password.to_string())
+            .await
+            .map_err(ApiError::internal)?;
+        let id = Uuid::new_v4();
+        let inserted = self
+            .db
+            .execute(
+                "INSERT INTO credentials (user_id, email, password_hash, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (email) DO NOTHING",
+                &projections::args![id, email.as_str(), hash, self.clock.now().to_rfc3339()],
+            )
+            .await?;
+        if inserted == 0 {
+            return Err(ApiError::Conflict(
+                "a user with this email already exists".into(),
+            ));
+        }
+        let cmd = if role == Role::Client && ctx.actor.role != Role::Admin {
+            UserCommand::Register {
+                email: email.clone(),
+                full_name: full_name.to_string(),
+            }
+        } else {
+            UserCommand::CreateStaff {
+                email: email.clone(),
+                full_name: full_name.to_string(),
+                role,
+                created_by: ctx.actor.id,
+            }
+        };
+        if let Err(e) = self.user(id, cmd, ctx).await {
+            self.db
+                .execute(
+                    "DELETE FROM credentials WHERE user_id = $1",
+                    &projections::args![id],
+                )
+                .await?;
+            return Err(e);
+        }
+        Ok(id)
+    }
+}
+
+/// A built service: its state, its router, and its background tasks.
+pub struct Application {
+    pub app: App,
+    pub router: axum::Router,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Application {
+    /// Connects, migrates, starts the projection runner and builds the router.
+    pub async fn build(config: Config, clock: Clock) -> Result<Application, String> {
+        let db = crate::db::connect(&config.database_url)
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot open the database {}: {e}",
+                    redact(&config.database_url)
+                )
+            })?;
+        crate::db::migrate(&db)
+            .await
+            .map_err(|e| format!("cannot migrate the database: {e}"))?;
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| format!("cannot create {}: {e}", config.data_dir.display()))?;
+        let runner = Runner::new(db.clone(), "main", projections::all());
+        let inner = AppInner {
+            orders: cqrs(&db, ()),
+            users: cqrs(&db, ()),
+            files: FileStore::new(&config.data_dir),
+            projector: runner.handle(),
+            db,
+            clock,
+            config,
+        };
+        let app = App(Arc::new(inner));
+        let (shutdown, rx) = watch::channel(false);
+        let tasks = vec![tokio::spawn(runner.run(Duration::from_millis(250), rx))];
+        let router = crate::http::router(app.clone());
+        Ok(Application {
+            app,
+            router,
+            shutdown,
+            tasks,
+        })
+    }
+
+    /// Serves HTTP on `listener` until ctrl-c, then stops the background tasks.
+    pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+        let stop = self.shutdown.clone();
+        axum::serve(listener, self.router.clone())
+            .with_graceful_shutdown(async move {
+                let _ = tokio::signal::ctrl_c().await;
+                let _ = stop.send(true);
+            })
+            .await?;
+        self.stop().await;
+        Ok(())
+    }
+
+    /// Stops the background tasks and waits for them.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+/// A database URL fit for a log line (no password).
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}

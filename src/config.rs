@@ -1,0 +1,72 @@
+//! Configuration from the environment (API.md's table).
+
+use std::path::PathBuf;
+
+use chrono::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: String,
+    pub addr: String,
+    pub data_dir: PathBuf,
+    pub smtp_url: Option<String>,
+    pub payment_webhook_secret: Option<String>,
+    /// How long an author has to take an offer.
+    pub offer_ttl: Duration,
+    /// How long after delivery the client may ask for a revision.
+    pub guarantee_days: u32,
+    /// The author's fee when the manager sets none, as a share of the price.
+    pub author_fee_percent: u32,
+    /// How long a login token lives.
+    pub token_ttl: Duration,
+    /// The largest upload accepted, in bytes.
+    pub max_upload_bytes: usize,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn env_num<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
+    match env(name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| format!("{name} must be a number, got {v:?}")),
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config, String> {
+        Ok(Config {
+            database_url: env("DATABASE_URL")
+                .unwrap_or_else(|| "sqlite://data/scriptorium.db".into()),
+            addr: env("SCRIPTORIUM_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            data_dir: PathBuf::from(env("SCRIPTORIUM_DATA_DIR").unwrap_or_else(|| "data".into())),
+            smtp_url: env("SMTP_URL"),
+            payment_webhook_secret: env("PAYMENT_WEBHOOK_SECRET"),
+            offer_ttl: Duration::minutes(env_num("SCRIPTORIUM_OFFER_TTL_MINUTES", 60)?),
+            guarantee_days: env_num("SCRIPTORIUM_GUARANTEE_DAYS", 14)?,
+            author_fee_percent: env_num("SCRIPTORIUM_AUTHOR_FEE_PERCENT", 50u32)?.min(100),
+            token_ttl: Duration::hours(env_num("SCRIPTORIUM_TOKEN_TTL_HOURS", 24 * 7)?),
+            max_upload_bytes: env_num("SCRIPTORIUM_MAX_UPLOAD_MB", 50usize)? * 1024 * 1024,
+        })
+    }
+
+    /// A configuration for tests: everything under `data_dir`, on `database_url`.
+    pub fn for_tests(database_url: &str, data_dir: PathBuf) -> Config {
+        Config {
+            database_url: database_url.to_string(),
+            addr: "127.0.0.1:0".into(),
+            data_dir,
+            smtp_url: None,
+            payment_webhook_secret: None,
+            offer_ttl: Duration::minutes(60),
+            guarantee_days: 14,
+            author_fee_percent: 50,
+            token_ttl: Duration::hours(24),
+            max_upload_bytes: 5 * 1024 * 1024,
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! One error type for every handler, answered as `application/problem+json`.
+
+use aggregates::order::OrderError;
+use aggregates::user::UserError;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use cqrs_es::AggregateError;
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body or a parameter could not be read at all.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("not logged in")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    /// Unknown, or not the caller's to see.
+    #[error("not found")]
+    NotFound,
+    /// Not allowed in the current state.
+    #[error("{0}")]
+    Conflict(String),
+    /// A value out of range.
+    #[error("{0}")]
+    Unprocessable(String),
+    /// Anything else: logged in full, answered with a generic body.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn internal(e: impl std::fmt::Display) -> ApiError {
+        ApiError::Internal(e.to_string())
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let detail = match &self {
+            ApiError::Internal(e) => {
+                tracing::error!(error = %e, "request failed");
+                "something went wrong on our side; nothing was changed".to_string()
+            }
+            other => other.to_string(),
+        };
+        let title = status.canonical_reason().unwrap_or("Error");
+        let slug = title.to_lowercase().replace(' ', "-");
+        let body = json!({
+            "type": format!("https://scriptorium.example/problems/{slug}"),
+            "title": title,
+            "status": status.as_u16(),
+            "detail": detail,
+        });
+        let mut res = (status, body.to_string()).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/problem+json"),
+        );
+        res
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+/// Maps the framework's errors; `domain` maps the aggregate's own.
+fn from_aggregate<E: std::error::Error>(
+    e: AggregateError<E>,
+    domain: impl FnOnce(E) -> ApiError,
+) -> ApiError {
+    match e {
+        AggregateError::UserError(e) => domain(e),
+        AggregateError::AggregateConflict => ApiError::Conflict(
+            "the order was changed by another request at the same time; try again".into(),
+        ),
+        other => ApiError::Internal(other.to_string()),
+    }
+}
+
+impl From<AggregateError<OrderError>> for ApiError {
+    fn from(e: AggregateError<OrderError>) -> Self {
+        from_aggregate(e, |e| {
+            if e.is_not_found() {
+                ApiError::NotFound
+            } else if e.is_invalid_value() {
+                ApiError::Unprocessable(e.to_string())
+            } else {
+                ApiError::Conflict(e.to_string())
+            }
+        })
+    }
+}
+
+impl From<AggregateError<UserError>> for ApiError {
+    fn from(e: AggregateError<UserError>) -> Self {
+        from_aggregate(e, |e| match e {
+            UserError::NotFound => ApiError::NotFound,
+            e if e.is_invalid_value() => ApiError::Unprocessable(e.to_string()),
+            e => ApiError::Conflict(e.to_string()),
+        })
+    }
+}

@@ -1,0 +1,121 @@
+//! Extractors: the authenticated caller, and JSON bodies whose rejections are problems.
+
+use aggregates::{Actor, Role};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use projections::users::{self, UserRow};
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use super::RequestId;
+use crate::app::{App, Ctx};
+
+/// A logged-in, unblocked user making this request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: UserRow,
+    pub request_id: String,
+}
+
+impl Caller {
+    pub fn actor(&self) -> Actor {
+        Actor::new(self.user.id, self.user.role)
+    }
+
+    pub fn ctx(&self) -> Ctx {
+        Ctx {
+            actor: self.actor(),
+            request_id: self.request_id.clone(),
+        }
+    }
+
+    pub fn role(&self) -> Role {
+        self.user.role
+    }
+
+    /// 403 unless the caller has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.user.role) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "a {} may not do this",
+                self.user.role.as_str().replace('_', " ")
+            )))
+        }
+    }
+}
+
+pub fn request_id(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+impl FromRequestParts<App> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Caller, ApiError> {
+        let token = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(ApiError::Unauthorized)?;
+        let row = app
+            .db
+            .fetch_optional(
+                "SELECT user_id FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+                &projections::args![crate::auth::token_hash(token), app.clock.now().to_rfc3339()],
+            )
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        let user = users::by_id(&app.db, row.uuid("user_id")?)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        if user.blocked {
+            return Err(ApiError::Forbidden("this account is blocked".into()));
+        }
+        Ok(Caller {
+            user,
+            request_id: request_id(parts),
+        })
+    }
+}
+
+/// A JSON body; anything unreadable is a 400 problem, never axum's plain-text answer.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Body(v)),
+            Err(e) => Err(ApiError::BadRequest(e.body_text())),
+        }
+    }
+}
+
+/// A JSON body that may be absent: an empty body reads as `T::default()`.
+pub struct OptBody<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptBody(T::default()));
+        }
+        serde_json::from_slice(&bytes).map(OptBody).map_err(|e| {
+            ApiError::BadRequest(format!("the body is not valid JSON for this request: {e}"))
+        })
+    }
+}

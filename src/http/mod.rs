@@ -1,0 +1,49 @@
+//! The thin HTTP layer: handlers translate requests into commands and queries.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod orders;
+pub mod users;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::HeaderValue;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::Router;
+
+use crate::app::App;
+
+/// The request's id: taken from `X-Request-Id` when the caller sent a sane one.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+async fn request_id(mut req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let mut res = next.run(req).await;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert("x-request-id", v);
+    }
+    res
+}
+
+pub fn router(app: App) -> Router {
+    let limit = app.config.max_upload_bytes + 64 * 1024;
+    Router::new()
+        .merge(health::router())
+        .merge(auth::router())
+        .merge(users::router())
+        .merge(orders::router())
+        .fallback(|| async { error::ApiError::NotFound })
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn(request_id))
+        .with_state(app)
+}

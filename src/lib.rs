@@ -1,0 +1,16 @@
+//! Scriptorium: an event-sourced order-processing service for commissioned written works.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod files;
+pub mod http;
+pub mod offers;
+pub mod store;
+
+pub use app::{App, Application, Ctx};
+pub use clock::Clock;
+pub use config::Config;
