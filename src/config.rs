@@ -65,7 +65,7 @@ impl Config {
             offer_ttl: Duration::minutes(60),
             guarantee_days: 14,
             author_fee_percent: 50,
-            token_ttl: Duration::hours(24),
+            token_ttl: Duration::days(365),
             max_upload_bytes: 5 * 1024 * 1024,
         }
     }

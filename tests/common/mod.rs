@@ -1,0 +1,273 @@
+//! Test harness: a real service on a fresh database (a SQLite file in a temporary folder,
+//! or a new PostgreSQL database on `TEST_POSTGRES_URL`), driven through the real router.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use aggregates::Role;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use chrono::{TimeZone, Utc};
+use http_body_util::BodyExt;
+use scriptorium::{Application, Clock, Config, Ctx};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates one `#[tokio::test]` per backend for an `async fn(Backend)`.
+#[macro_export]
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::common::Backend::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::common::Backend::Postgres).await })*
+        }
+    };
+}
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// A fresh, empty database URL for one test.
+pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> String {
+    match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.join("test.db").display()),
+        Backend::Postgres => {
+            use sqlx::Connection;
+            let admin = postgres_admin_url();
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .unwrap_or_else(|e| {
+                    panic!("the Postgres tests need a server at TEST_POSTGRES_URL ({admin}): {e}")
+                });
+            let name = format!("scriptorium_test_{}", uuid::Uuid::new_v4().simple());
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("create the test database");
+            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+            format!("{base}/{name}")
+        }
+    }
+}
+
+pub struct TestApp {
+    pub application: Application,
+    pub clock: Clock,
+    pub dir: tempfile::TempDir,
+    pub backend: Backend,
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub body: Value,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+impl Resp {
+    #[track_caller]
+    pub fn ok(self, status: u16) -> Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected answer: {}",
+            self.body
+        );
+        self.body
+    }
+
+    /// Asserts a problem+json answer with this status; returns its detail.
+    #[track_caller]
+    pub fn problem(self, status: u16) -> String {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected answer: {}",
+            self.body
+        );
+        assert_eq!(self.content_type, "application/problem+json");
+        assert_eq!(self.body["status"], status);
+        assert!(self.body["title"].is_string() && self.body["type"].is_string());
+        self.body["detail"].as_str().unwrap_or_default().to_string()
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = fresh_database(backend, dir.path()).await;
+        let config = Config::for_tests(&url, dir.path().join("data"));
+        let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap());
+        let application = Application::build(config, clock.clone())
+            .await
+            .expect("build the application");
+        TestApp {
+            application,
+            clock,
+            dir,
+            backend,
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Resp {
+        let res = self
+            .application
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("the router answers");
+        let status = res.status();
+        let content_type = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let bytes = res
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Resp {
+            status,
+            body,
+            content_type,
+            bytes,
+        }
+    }
+
+    /// A JSON request (`body` `None` sends no body).
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(b) => req
+                .header("content-type", "application/json")
+                .body(Body::from(b.to_string())),
+            None => req.body(Body::empty()),
+        }
+        .expect("request");
+        self.send(req).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Resp {
+        self.call("GET", path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.call("POST", path, Some(token), Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.call("PUT", path, Some(token), Some(body)).await
+    }
+
+    /// Uploads a file as `multipart/form-data` with one `file` part.
+    pub async fn upload(&self, path: &str, token: &str, name: &str, content: &[u8]) -> Resp {
+        let boundary = "scriptorium-test-boundary";
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+                 Content-Type: application/pdf\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(content);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let req = Request::builder()
+            .method("POST")
+            .uri(path)
+            .header("authorization", format!("Bearer {token}"))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .expect("request");
+        self.send(req).await
+    }
+
+    /// Creates a user directly (as the CLI does) and logs them in; returns (id, token).
+    pub async fn user(&self, role: Role, name: &str) -> (String, String) {
+        let email = format!(
+            "{}-{}@example.com",
+            name.to_lowercase().replace(' ', "."),
+            uuid::Uuid::new_v4().simple()
+        );
+        let ctx = Ctx::system("test-setup");
+        let id = self
+            .application
+            .app
+            .create_user(&email, name, role, "correct horse battery", &ctx)
+            .await
+            .expect("create user");
+        let token = self.login(&email, "correct horse battery").await;
+        (id.to_string(), token)
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let body = self
+            .call(
+                "POST",
+                "/api/auth/login",
+                None,
+                Some(json!({"email": email, "password": password})),
+            )
+            .await
+            .ok(200);
+        body["token"].as_str().expect("token").to_string()
+    }
+
+    /// The number of events in the log.
+    pub async fn event_count(&self) -> i64 {
+        self.application
+            .app
+            .db
+            .fetch_one("SELECT COUNT(*) AS n FROM events", &[])
+            .await
+            .expect("count events")
+            .int("n")
+            .expect("n")
+    }
+}
+
+/// A fresh order body.
+pub fn order_body() -> Value {
+    json!({
+        "work_type": "term_paper",
+        "subject": "History",
+        "topic": "The Novgorod Republic and its trade",
+        "pages": 25,
+        "deadline": "2026-04-15",
+        "requirements": "GOST citations",
+    })
+}
