@@ -79,7 +79,7 @@ impl Projection for OrderListProjection {
         let (sets, mut args): (&str, Vec<Arg>) = match &event {
             OrderEvent::OrderPlaced { .. } => unreachable!("handled above"),
             OrderEvent::RoutedToManager { manager_id } => {
-                ("manager_id = $4", crate::args![*manager_id])
+                ("manager_id = $4", crate::args![*manager_id].to_vec())
             }
             OrderEvent::PriceSet {
                 price,
@@ -88,7 +88,7 @@ impl Projection for OrderListProjection {
                 second_half,
             } => (
                 "price = $4, author_fee = $5, first_half = $6, second_half = $7",
-                crate::args![*price, *author_fee, *first_half, *second_half],
+                crate::args![*price, *author_fee, *first_half, *second_half].to_vec(),
             ),
             OrderEvent::AuthorOffered {
                 author_id,
@@ -102,19 +102,19 @@ impl Projection for OrderListProjection {
                 .await?;
                 (
                     "offered_to = $4, offer_expires_at = $5",
-                    crate::args![*author_id, expires_at.to_rfc3339()],
+                    crate::args![*author_id, expires_at.to_rfc3339()].to_vec(),
                 )
             }
             OrderEvent::OfferAccepted { author_id } => (
                 "author_id = $4, author_name = (SELECT full_name FROM users WHERE id = $4), \
                  offered_to = NULL, offer_expires_at = NULL",
-                crate::args![*author_id],
+                crate::args![*author_id].to_vec(),
             ),
             OrderEvent::OfferDeclined { .. } | OrderEvent::OfferExpired { .. } => {
                 ("offered_to = NULL, offer_expires_at = NULL", vec![])
             }
             OrderEvent::PaymentReceived { amount, .. } => {
-                ("paid = paid + $4", crate::args![*amount])
+                ("paid = paid + $4", crate::args![*amount].to_vec())
             }
             OrderEvent::DraftSubmitted { file } | OrderEvent::FinalSubmitted { file } => {
                 let kind = match event {
@@ -142,14 +142,15 @@ impl Projection for OrderListProjection {
             OrderEvent::DraftRejected { .. } => ("draft_rejections = draft_rejections + 1", vec![]),
             OrderEvent::OrderDelivered { guarantee_until } => (
                 "guarantee_until = $4",
-                crate::args![guarantee_until.to_rfc3339()],
+                crate::args![guarantee_until.to_rfc3339()].to_vec(),
             ),
             OrderEvent::OrderCompleted { rating, .. } => {
-                ("rating = $4", crate::args![rating.map(i64::from)])
+                ("rating = $4", crate::args![rating.map(i64::from)].to_vec())
             }
-            OrderEvent::OrderFailed { reason, .. } => {
-                ("failure_reason = $4", crate::args![reason.as_str()])
-            }
+            OrderEvent::OrderFailed { reason, .. } => (
+                "failure_reason = $4",
+                crate::args![reason.as_str()].to_vec(),
+            ),
             OrderEvent::DraftApproved | OrderEvent::FinalApproved => {
                 let kind = if matches!(event, OrderEvent::DraftApproved) {
                     "draft"
@@ -173,7 +174,7 @@ impl Projection for OrderListProjection {
         } else {
             format!(", {sets}")
         };
-        let mut all = crate::args![id, status, at.as_str()];
+        let mut all = crate::args![id, status, at.as_str()].to_vec();
         all.append(&mut args);
         tx.execute(
             &format!("UPDATE order_list SET status = $2, updated_at = $3{sets} WHERE id = $1"),
@@ -330,10 +331,10 @@ pub struct Page {
 pub async fn list(db: &Db, scope: Scope, query: &ListQuery) -> Result<Page, sqlx::Error> {
     let mut conds: Vec<String> = Vec::new();
     let mut args: Vec<Arg> = Vec::new();
-    let mut push = |cond: &str, values: Vec<Arg>, args: &mut Vec<Arg>| {
+    let mut push = |cond: &str, values: &[Arg], args: &mut Vec<Arg>| {
         let mut cond = cond.to_string();
-        for (i, v) in values.into_iter().enumerate() {
-            args.push(v);
+        for (i, v) in values.iter().enumerate() {
+            args.push(v.clone());
             cond = cond.replace(
                 &format!("${}", (b'a' + i as u8) as char),
                 &format!("${}", args.len()),
@@ -343,38 +344,38 @@ pub async fn list(db: &Db, scope: Scope, query: &ListQuery) -> Result<Page, sqlx
     };
     match scope {
         Scope::All => {}
-        Scope::Client(id) => push("client_id = $a", crate::args![id], &mut args),
+        Scope::Client(id) => push("client_id = $a", &crate::args![id], &mut args),
         Scope::Author(id) => push(
             "(author_id = $a OR offered_to = $a)",
-            crate::args![id],
+            &crate::args![id],
             &mut args,
         ),
         Scope::Manager(id) => push(
             "(manager_id = $a OR manager_id IS NULL)",
-            crate::args![id],
+            &crate::args![id],
             &mut args,
         ),
     }
     if let Some(s) = query.status {
-        push("status = $a", crate::args![s.as_str()], &mut args);
+        push("status = $a", &crate::args![s.as_str()], &mut args);
     }
     if let Some(a) = query.author_id {
-        push("author_id = $a", crate::args![a], &mut args);
+        push("author_id = $a", &crate::args![a], &mut args);
     }
     if let Some(p) = query.problem {
-        push("problem = $a", crate::args![p], &mut args);
+        push("problem = $a", &crate::args![p], &mut args);
     }
     if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
         match q.trim_start_matches('#').parse::<i64>() {
             Ok(n) => push(
                 "(number = $a OR topic_lc LIKE $b ESCAPE '\\')",
-                crate::args![n, pattern],
+                &crate::args![n, pattern],
                 &mut args,
             ),
             Err(_) => push(
                 "topic_lc LIKE $a ESCAPE '\\'",
-                crate::args![pattern],
+                &crate::args![pattern],
                 &mut args,
             ),
         }

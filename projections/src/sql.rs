@@ -70,10 +70,10 @@ impl From<Option<uuid::Uuid>> for Arg {
     }
 }
 
-/// Builds a `Vec<Arg>` from values of mixed types.
+/// Builds an array of `Arg`s from values of mixed types.
 #[macro_export]
 macro_rules! args {
-    ($($v:expr),* $(,)?) => { vec![$($crate::sql::Arg::from($v)),*] };
+    ($($v:expr),* $(,)?) => { [$($crate::sql::Arg::from($v)),*] };
 }
 
 macro_rules! bind_all {
