@@ -116,6 +116,7 @@ async fn run(command: Command) -> Result<(), String> {
                 .await;
             application.stop().await;
             let id = result.map_err(|e| e.to_string())?;
+            let email = aggregates::user::parse_email(&email).unwrap_or(email);
             println!("created {role} {email} with id {id}");
             Ok(())
         }

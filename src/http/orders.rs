@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use aggregates::order::{FileRef, Half, OrderCommand, OrderStatus};
+use aggregates::order::{FileRef, Half, Order, OrderCommand, OrderStatus};
 use aggregates::{Actor, Role};
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -144,9 +144,8 @@ async fn place(
     let pages = u32::try_from(b.pages)
         .map_err(|_| ApiError::Unprocessable("pages must be between 1 and 1000".into()))?;
     let id = Uuid::new_v4();
-    let number = app.next_order_number().await?;
-    let cmd = OrderCommand::PlaceOrder {
-        number,
+    let mut cmd = OrderCommand::PlaceOrder {
+        number: 0,
         client_id: caller.user.id,
         work_type: b.work_type,
         subject: b.subject,
@@ -156,6 +155,14 @@ async fn place(
         requirements: b.requirements,
         at: app.clock.now(),
     };
+    // Numbers are 1, 2, 3, … in placement order: a placement the order would refuse must
+    // not take one, so the (pure) decision is made before the number is drawn.
+    Order::default()
+        .decide(cmd.clone())
+        .map_err(|e| ApiError::from(cqrs_es::AggregateError::UserError(e)))?;
+    if let OrderCommand::PlaceOrder { number, .. } = &mut cmd {
+        *number = app.next_order_number().await?;
+    }
     app.order(id, cmd, &caller.ctx()).await?;
     let Json(v) = respond(&app, &caller, id).await?;
     Ok((StatusCode::CREATED, Json(v)))

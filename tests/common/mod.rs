@@ -108,7 +108,12 @@ impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = fresh_database(backend, dir.path()).await;
-        let config = Config::for_tests(&url, dir.path().join("data"));
+        TestApp::on(backend, &url, dir).await
+    }
+
+    /// A service on an existing database, with its files under `dir`.
+    pub async fn on(backend: Backend, url: &str, dir: tempfile::TempDir) -> TestApp {
+        let config = Config::for_tests(url, dir.path().join("data"));
         let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap());
         let application = Application::build(config, clock.clone())
             .await
