@@ -16,7 +16,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::files::FileStore;
 use crate::http::error::ApiError;
-use crate::store::{cqrs, Cqrs};
+use crate::store::{cqrs, Cqrs, Repo};
 
 /// How long a command's answer waits for the read models to include it.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -115,6 +115,21 @@ impl App {
             }
         }
         Ok(())
+    }
+
+    /// Whether the order would accept `cmd` now (a pure decision on its current state):
+    /// lets a handler refuse before doing work that is not undone by a refused command,
+    /// such as storing an upload.
+    pub async fn check_order(&self, id: Uuid, cmd: &OrderCommand) -> Result<(), ApiError> {
+        use cqrs_es::persist::PersistedEventStore;
+        use cqrs_es::{AggregateContext, EventStore};
+        let store = PersistedEventStore::<Repo, Order>::new_event_store(Repo::new(&self.db));
+        let mut context = store.load_aggregate(&id.to_string()).await?;
+        context
+            .aggregate()
+            .decide(cmd.clone())
+            .map(|_| ())
+            .map_err(|e| ApiError::from(AggregateError::UserError(e)))
     }
 
     /// Runs an order command and waits for the read models to show its effect.

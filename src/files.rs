@@ -4,6 +4,11 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+/// The hex SHA-256 of some bytes: a file's name in the store.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
 #[derive(Clone, Debug)]
 pub struct FileStore {
     root: PathBuf,
@@ -24,7 +29,7 @@ impl FileStore {
     /// Stores the bytes (once per content) and returns their SHA-256. The write goes to a
     /// temporary file first, so a crash never leaves a truncated blob under its hash.
     pub async fn put(&self, bytes: &[u8]) -> std::io::Result<String> {
-        let sha = hex::encode(Sha256::digest(bytes));
+        let sha = sha256_hex(bytes);
         let path = self.path_of(&sha);
         if tokio::fs::try_exists(&path).await? {
             return Ok(sha);

@@ -520,6 +520,17 @@ async fn a_bad_draft_upload_is_refused_and_stores_nothing(backend: Backend) {
         .ok(200);
     assert_eq!(o["status"], "draft_review");
     assert_eq!(stored_files(&t).len(), 1);
+
+    // A well-formed upload the order refuses (a second draft while one is under review)
+    // is a 409 and stores nothing either.
+    let before = state(&t, &s.manager, id).await;
+    let detail = t
+        .upload(&path, &s.author, "again.pdf", b"%PDF another draft")
+        .await
+        .problem(409);
+    assert!(detail.contains("draft_review"), "{detail}");
+    assert_eq!(state(&t, &s.manager, id).await, before);
+    assert_eq!(stored_files(&t).len(), 1, "{:?}", stored_files(&t));
 }
 
 async fn bad_sign_ups_log_ins_and_tokens_are_refused(backend: Backend) {

@@ -441,11 +441,16 @@ async fn payment(
     respond(&app, &caller, id).await
 }
 
-/// Reads the one `file` part of a multipart upload and stores it by hash.
+/// An upload read into memory: its bytes and what the event will record of it.
+struct Upload {
+    bytes: axum::body::Bytes,
+    file: FileRef,
+}
+
+/// Reads the one `file` part of a multipart upload.
 async fn read_upload(
-    app: &App,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
-) -> Result<FileRef, ApiError> {
+) -> Result<Upload, ApiError> {
     let mut multipart = multipart.map_err(|e| {
         ApiError::BadRequest(format!(
             "expected multipart/form-data with a `file` part: {}",
@@ -473,14 +478,14 @@ async fn read_upload(
         if bytes.is_empty() {
             return Err(ApiError::Unprocessable("the file is empty".into()));
         }
-        let sha256 = app.files.put(&bytes).await.map_err(ApiError::internal)?;
-        return Ok(FileRef {
+        let file = FileRef {
             id: Uuid::new_v4(),
             name,
             size: bytes.len() as i64,
             content_type,
-            sha256,
-        });
+            sha256: crate::files::sha256_hex(&bytes),
+        };
+        return Ok(Upload { bytes, file });
     }
     Err(ApiError::BadRequest(
         "the multipart body has no `file` part".into(),
@@ -496,7 +501,7 @@ async fn upload(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Author])?;
     find(&app, &caller, id).await?;
-    let file = read_upload(&app, multipart).await?;
+    let Upload { bytes, file } = read_upload(multipart).await?;
     let (author_id, at) = (caller.user.id, app.clock.now());
     let cmd = if draft {
         OrderCommand::SubmitDraft {
@@ -511,6 +516,9 @@ async fn upload(
             at,
         }
     };
+    // Refuse before storing anything; the file is on disk before the event names it.
+    app.check_order(id, &cmd).await?;
+    app.files.put(&bytes).await.map_err(ApiError::internal)?;
     app.order(id, cmd, &caller.ctx()).await?;
     respond(&app, &caller, id).await
 }
