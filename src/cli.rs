@@ -25,6 +25,13 @@ enum Command {
     Serve,
     /// Apply the database migrations and exit.
     Migrate,
+    /// Rebuild every projection from the event log and swap the rebuilt tables in.
+    Replay {
+        /// Rebuild into shadow tables and compare them with the live ones instead; exits
+        /// non-zero on any difference.
+        #[arg(long)]
+        verify: bool,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -93,6 +100,7 @@ async fn run(command: Command) -> Result<(), String> {
             println!("migrated {}", redact(&config.database_url));
             Ok(())
         }
+        Command::Replay { verify } => replay(&config, verify).await,
         Command::User {
             command:
                 UserCommand::Add {
@@ -120,5 +128,56 @@ async fn run(command: Command) -> Result<(), String> {
             println!("created {role} {email} with id {id}");
             Ok(())
         }
+    }
+}
+
+async fn replay(config: &Config, verify: bool) -> Result<(), String> {
+    let db = crate::db::connect(&config.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    crate::db::migrate(&db).await.map_err(|e| e.to_string())?;
+    let report = crate::replay::run(&db, verify).await?;
+    let rate = report.events as f64 / report.seconds.max(1e-6);
+    for (table, only_live, only_rebuilt) in &report.differences {
+        println!(
+            "{table}: {} row(s) only in the live table, {} only in the rebuild",
+            only_live.len(),
+            only_rebuilt.len()
+        );
+        for row in only_live.iter().take(20) {
+            println!("  - live:    {row}");
+        }
+        for row in only_rebuilt.iter().take(20) {
+            println!("  + rebuilt: {row}");
+        }
+    }
+    let summary = format!(
+        "replayed {} events in {:.2}s ({rate:.0} events/s)",
+        report.events, report.seconds
+    );
+    if verify {
+        if report.differences.is_empty() {
+            println!("{summary}: the live projections equal the replay");
+            Ok(())
+        } else {
+            Err(format!(
+                "{summary}: {} row(s) differ in {} table(s)",
+                report.differing_rows(),
+                report.differences.len()
+            ))
+        }
+    } else {
+        // The rebuilt tables are in; bring them up to the end of the log.
+        let runner =
+            projections::Runner::new(db.clone(), crate::replay::RUNNER, projections::all());
+        let more = runner
+            .catch_up(None, |_| {})
+            .await
+            .map_err(|e| e.to_string())?;
+        println!(
+            "{summary}; swapped in the rebuilt tables ({} row(s) differed), then applied {more} newer events",
+            report.differing_rows()
+        );
+        Ok(())
     }
 }

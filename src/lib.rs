@@ -9,6 +9,7 @@ pub mod db;
 pub mod files;
 pub mod http;
 pub mod offers;
+pub mod replay;
 pub mod store;
 
 pub use app::{App, Application, Ctx};

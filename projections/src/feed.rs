@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::sql::{Db, Row};
+use crate::sql::{Db, Row, Tx};
 
 /// A place in the global log. Ordered: `tx` first (always 0 on SQLite), then `position`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -103,28 +103,80 @@ fn columns(db: &Db) -> &'static str {
     }
 }
 
-/// Up to `limit` events after `after`, in feed order, never past a running transaction.
+fn read_sql(postgres: bool, bounded: bool) -> String {
+    if postgres {
+        let bound = if bounded {
+            "AND (tx_id, position) <= ($4::text::xid8, $5) "
+        } else {
+            ""
+        };
+        format!(
+            "SELECT {PG_COLUMNS} FROM events \
+             WHERE (tx_id, position) > ($1::text::xid8, $2) \
+               AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) {bound}\
+             ORDER BY tx_id, position LIMIT $3"
+        )
+    } else {
+        let bound = if bounded { "AND position <= $5 " } else { "" };
+        format!("SELECT {SQLITE_COLUMNS} FROM events WHERE position > $2 {bound}ORDER BY position LIMIT $3")
+    }
+}
+
+fn read_args(after: Cursor, limit: i64, until: Option<Cursor>) -> Vec<crate::sql::Arg> {
+    let mut args = crate::args![after.tx, after.position, limit].to_vec();
+    if let Some(u) = until {
+        args.extend(crate::args![u.tx, u.position]);
+    }
+    args
+}
+
+/// Up to `limit` events after `after` (and not past `until`), in feed order, never past
+/// a running transaction.
 pub async fn read_after(
     db: &Db,
     after: Cursor,
     limit: i64,
+    until: Option<Cursor>,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
-    let sql = if db.is_postgres() {
-        format!(
-            "SELECT {PG_COLUMNS} FROM events \
-             WHERE (tx_id, position) > ($1::text::xid8, $2) \
-               AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
-             ORDER BY tx_id, position LIMIT $3"
-        )
-    } else {
-        format!(
-            "SELECT {SQLITE_COLUMNS} FROM events WHERE position > $2 ORDER BY position LIMIT $3"
-        )
-    };
-    let rows = db
-        .fetch_all(&sql, &crate::args![after.tx, after.position, limit])
-        .await?;
+    let sql = read_sql(db.is_postgres(), until.is_some());
+    let rows = db.fetch_all(&sql, &read_args(after, limit, until)).await?;
     rows.iter().map(StoredEvent::from_row).collect()
+}
+
+/// [`read_after`] inside a transaction (the projection runner's, which holds its checkpoint).
+pub async fn read_after_in(
+    tx: &mut Tx,
+    after: Cursor,
+    limit: i64,
+    until: Option<Cursor>,
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    let sql = read_sql(tx.is_postgres(), until.is_some());
+    let rows = tx.fetch_all(&sql, &read_args(after, limit, until)).await?;
+    rows.iter().map(StoredEvent::from_row).collect()
+}
+
+/// The last event of the feed as far as it can be read now (the start when empty).
+pub async fn head(db: &Db) -> Result<Cursor, sqlx::Error> {
+    let sql = if db.is_postgres() {
+        "SELECT tx_id::text::bigint AS tx, position FROM events \
+         WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY tx_id DESC, position DESC LIMIT 1"
+    } else {
+        "SELECT 0 AS tx, position FROM events ORDER BY position DESC LIMIT 1"
+    };
+    Ok(match db.fetch_optional(sql, &[]).await? {
+        Some(r) => Cursor {
+            tx: r.int("tx")?,
+            position: r.int("position")?,
+        },
+        None => Cursor::default(),
+    })
+}
+
+/// How many events the log holds.
+pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
+    db.fetch_one("SELECT COUNT(*) AS n FROM events", &[])
+        .await?
+        .int("n")
 }
 
 /// Every event of one aggregate, oldest first.

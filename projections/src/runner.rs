@@ -59,9 +59,15 @@ pub struct Runner {
 /// What the rest of the service holds of a runner: a way to wake it and to wait for it.
 #[derive(Clone)]
 pub struct RunnerHandle {
+    db: Db,
+    name: String,
     wake: Arc<Notify>,
     progress: watch::Receiver<Cursor>,
 }
+
+/// How often a waiting request looks at the stored checkpoint (the runner may be in
+/// another instance of the service).
+const WAIT_POLL: Duration = Duration::from_millis(20);
 
 impl RunnerHandle {
     /// Asks the runner to look for new events now.
@@ -74,15 +80,42 @@ impl RunnerHandle {
         *self.progress.borrow()
     }
 
-    /// Waits until the runner has applied everything up to `cursor`, or `timeout` passes.
-    /// Returns whether it got there.
+    /// Waits until the runner (here or in another instance) has applied everything up to
+    /// `cursor`, or `timeout` passes. Returns whether it got there.
     pub async fn wait_for(&self, cursor: Cursor, timeout: Duration) -> bool {
         self.wake();
         let mut rx = self.progress.clone();
-        tokio::time::timeout(timeout, rx.wait_for(|c| *c >= cursor))
-            .await
-            .is_ok_and(|r| r.is_ok())
+        let wait = async {
+            loop {
+                if *rx.borrow_and_update() >= cursor {
+                    return;
+                }
+                tokio::select! {
+                    changed = rx.changed() => {
+                        if changed.is_err() {
+                            tokio::time::sleep(WAIT_POLL).await;
+                        }
+                    }
+                    _ = tokio::time::sleep(WAIT_POLL) => {
+                        if Runner::load_checkpoint(&self.db, &self.name).await.is_ok_and(|c| c >= cursor) {
+                            return;
+                        }
+                    }
+                }
+            }
+        };
+        tokio::time::timeout(timeout, wait).await.is_ok()
     }
+}
+
+/// A stable advisory-lock key for a runner name (FNV-1a).
+fn lock_key(name: &str) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in format!("scriptorium:runner:{name}").bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h as i64
 }
 
 impl Runner {
@@ -99,6 +132,8 @@ impl Runner {
 
     pub fn handle(&self) -> RunnerHandle {
         RunnerHandle {
+            db: self.db.clone(),
+            name: self.name.clone(),
             wake: self.wake.clone(),
             progress: self.progress.subscribe(),
         }
@@ -133,71 +168,130 @@ impl Runner {
         })
     }
 
-    /// Applies the next batch after the stored checkpoint; returns how many events it applied.
-    pub async fn run_once(&self) -> Result<usize, ProjectionError> {
-        let from = Self::load_checkpoint(&self.db, &self.name).await?;
-        self.progress.send_if_modified(|c| {
-            let moved = from > *c;
-            if moved {
-                *c = from;
-            }
-            moved
-        });
-        let batch = feed::read_after(&self.db, from, BATCH).await?;
-        let Some(last) = batch.last() else {
-            return Ok(0);
-        };
-        let to = last.cursor;
-        let mut tx = self.db.begin().await?;
-        for ev in &batch {
-            for p in &self.projections {
-                p.apply(&mut tx, ev).await?;
-            }
-        }
-        // The checkpoint only moves forward, even with two runners racing.
+    /// Locks the runner's checkpoint row for the transaction and reads it. Whoever holds
+    /// it is the only one applying events or swapping tables until it commits.
+    pub async fn lock_checkpoint(tx: &mut Tx, name: &str) -> Result<Cursor, sqlx::Error> {
+        tx.execute(
+            "INSERT INTO projection_checkpoints (name, tx, position, updated_at) \
+             VALUES ($1, 0, 0, '') ON CONFLICT (name) DO NOTHING",
+            &crate::args![name],
+        )
+        .await?;
+        let lock = if tx.is_postgres() { " FOR UPDATE" } else { "" };
+        let row = tx
+            .fetch_optional(
+                &format!("SELECT tx, position FROM projection_checkpoints WHERE name = $1{lock}"),
+                &crate::args![name],
+            )
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)?;
+        Ok(Cursor {
+            tx: row.int("tx")?,
+            position: row.int("position")?,
+        })
+    }
+
+    /// Moves the checkpoint forward (never back) inside the transaction that applied the events.
+    pub async fn store_checkpoint(
+        tx: &mut Tx,
+        name: &str,
+        to: Cursor,
+        at: &str,
+    ) -> Result<(), sqlx::Error> {
         tx.execute(
             "INSERT INTO projection_checkpoints (name, tx, position, updated_at) \
              VALUES ($1, $2, $3, $4) \
              ON CONFLICT (name) DO UPDATE SET tx = excluded.tx, position = excluded.position, \
                updated_at = excluded.updated_at \
              WHERE (projection_checkpoints.tx, projection_checkpoints.position) < (excluded.tx, excluded.position)",
-            &crate::args![self.name.as_str(), to.tx, to.position, last.meta.at.to_rfc3339()],
+            &crate::args![name, to.tx, to.position, at],
         )
         .await?;
+        Ok(())
+    }
+
+    fn publish(&self, c: Cursor) {
+        self.progress.send_if_modified(|cur| {
+            let moved = c > *cur;
+            if moved {
+                *cur = c;
+            }
+            moved
+        });
+    }
+
+    /// Applies the next batch after the stored checkpoint (and not past `until`); returns
+    /// how many events it applied.
+    pub async fn run_once(&self, until: Option<Cursor>) -> Result<usize, ProjectionError> {
+        // A cheap look without locks first: most polls find nothing new.
+        let seen = Self::load_checkpoint(&self.db, &self.name).await?;
+        self.publish(seen);
+        if feed::read_after(&self.db, seen, 1, until).await?.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.db.begin().await?;
+        let from = Self::lock_checkpoint(&mut tx, &self.name).await?;
+        let batch = feed::read_after_in(&mut tx, from, BATCH, until).await?;
+        let Some(last) = batch.last() else {
+            return Ok(0);
+        };
+        let to = last.cursor;
+        for ev in &batch {
+            for p in &self.projections {
+                p.apply(&mut tx, ev).await?;
+            }
+        }
+        Self::store_checkpoint(&mut tx, &self.name, to, &last.meta.at.to_rfc3339()).await?;
         tx.commit().await?;
-        self.progress.send_replace(to);
+        self.publish(to);
         Ok(batch.len())
     }
 
-    /// Applies batches until the log is exhausted; returns the number of events applied.
-    pub async fn catch_up(&self) -> Result<usize, ProjectionError> {
+    /// Applies batches until the log (up to `until`) is exhausted, reporting the running
+    /// total to `progress` after each batch; returns the number of events applied.
+    pub async fn catch_up(
+        &self,
+        until: Option<Cursor>,
+        mut progress: impl FnMut(usize),
+    ) -> Result<usize, ProjectionError> {
         let mut total = 0;
         loop {
-            let n = self.run_once().await?;
+            let n = self.run_once(until).await?;
             total += n;
             if n == 0 {
                 return Ok(total);
             }
+            progress(total);
         }
     }
 
-    /// Runs until `shutdown` fires: applies what is new, then sleeps until woken or `poll`.
+    /// Runs until `shutdown` fires. On PostgreSQL only the instance holding the runner's
+    /// advisory lock applies events; the others wait and take over when it goes away.
     pub async fn run(self, poll: Duration, mut shutdown: watch::Receiver<bool>) {
+        let mut leader = Leadership::new(&self.db, &self.name);
         let mut failures = 0u32;
         loop {
             if *shutdown.borrow() {
                 return;
             }
-            let pause = match self.run_once().await {
-                Ok(n) if n > 0 => {
-                    failures = 0;
-                    continue;
+            let pause = if !leader.hold().await {
+                // A follower: keep the local view of the checkpoint fresh for waiting requests.
+                if let Ok(c) = Self::load_checkpoint(&self.db, &self.name).await {
+                    self.publish(c);
                 }
-                Ok(_) => poll,
-                Err(e) => {
-                    failures += 1;
-                    tracing::error!(runner = %self.name, error = %e, failures, "projection batch failed; retrying");
-                    poll * failures.min(20)
+                FOLLOWER_RETRY.min(poll * 4)
+            } else {
+                match self.run_once(None).await {
+                    Ok(n) if n > 0 => {
+                        failures = 0;
+                        continue;
+                    }
+                    Ok(_) => poll,
+                    Err(e) => {
+                        failures += 1;
+                        tracing::error!(runner = %self.name, error = %e, failures, "projection batch failed; retrying");
+                        poll * failures.min(20)
+                    }
                 }
             };
             tokio::select! {
@@ -205,6 +299,71 @@ impl Runner {
                 _ = tokio::time::sleep(pause) => {}
                 _ = shutdown.changed() => {}
             }
+        }
+    }
+}
+
+/// How often a follower tries to become the leader.
+const FOLLOWER_RETRY: Duration = Duration::from_secs(1);
+
+/// The right to run a runner: a session-level advisory lock on a connection of its own
+/// (PostgreSQL). It is released when this process dies or its connection breaks. SQLite
+/// has a single writer per file, so every runner there leads.
+struct Leadership {
+    url: Option<(sqlx::postgres::PgConnectOptions, i64)>,
+    conn: Option<sqlx::PgConnection>,
+    checked: Option<std::time::Instant>,
+}
+
+impl Leadership {
+    fn new(db: &Db, name: &str) -> Leadership {
+        let url = match db {
+            Db::Postgres(pool) => Some(((*pool.connect_options()).clone(), lock_key(name))),
+            Db::Sqlite { .. } => None,
+        };
+        Leadership {
+            url,
+            conn: None,
+            checked: None,
+        }
+    }
+
+    /// Whether this process leads now: keeps the lock, or tries to take it.
+    async fn hold(&mut self) -> bool {
+        use sqlx::{ConnectOptions, Connection};
+        let Some((opts, key)) = &self.url else {
+            return true;
+        };
+        if let Some(conn) = &mut self.conn {
+            // Check the lock's connection now and then; a broken one has lost the lock.
+            if self
+                .checked
+                .is_some_and(|t| t.elapsed() < Duration::from_secs(1))
+            {
+                return true;
+            }
+            if conn.ping().await.is_ok() {
+                self.checked = Some(std::time::Instant::now());
+                return true;
+            }
+            tracing::warn!("lost the projection lock's connection; stepping down");
+            self.conn = None;
+        }
+        let Ok(mut conn) = opts.connect().await else {
+            return false;
+        };
+        let got: Result<bool, _> = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(*key)
+            .fetch_one(&mut conn)
+            .await;
+        if got.unwrap_or(false) {
+            tracing::info!("took the projection lock: this instance runs the projections");
+            self.conn = Some(conn);
+            self.checked = Some(std::time::Instant::now());
+            true
+        } else {
+            let _ = conn.close().await;
+            false
         }
     }
 }

@@ -210,6 +210,10 @@ impl Db {
 }
 
 impl Tx {
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Tx::Postgres(_))
+    }
+
     pub async fn execute(&mut self, sql: &str, args: &[Arg]) -> Result<u64, sqlx::Error> {
         Ok(match self {
             Tx::Postgres(t) => bind_all!(sqlx::query(sql), args)
