@@ -6,7 +6,6 @@ use std::process::Command;
 
 use common::{fresh_database, Backend, TestApp};
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 on_both!(
     user_add_creates_a_user_who_can_log_in,
@@ -98,25 +97,6 @@ async fn user_add_refuses_an_unknown_role_and_a_duplicate_email(backend: Backend
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
 }
 
-/// A plain HTTP/1.1 request over TCP; returns (status, body).
-async fn http(addr: &str, method: &str, path: &str, body: Option<&str>) -> Option<(u16, String)> {
-    let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
-    let body = body.unwrap_or("");
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).await.ok()?;
-    let mut out = String::new();
-    s.read_to_string(&mut out).await.ok()?;
-    let status = out.split(' ').nth(1)?.parse().ok()?;
-    let body = out
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    Some((status, body))
-}
-
 async fn serve_answers_health_and_login_over_real_http(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database(backend, dir.path()).await;
@@ -151,16 +131,17 @@ async fn serve_answers_health_and_login_over_real_http(backend: Backend) {
         .unwrap();
     let mut health = None;
     for _ in 0..100 {
-        health = http(&addr, "GET", "/healthz", None).await;
+        health = common::http(&addr, "GET", "/healthz", None, None).await;
         if health.is_some() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let login = http(
+    let login = common::http(
         &addr,
         "POST",
         "/api/auth/login",
+        None,
         Some(r#"{"email":"c@example.com","password":"long enough pw"}"#),
     )
     .await;

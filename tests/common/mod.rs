@@ -276,3 +276,125 @@ pub fn order_body() -> Value {
         "requirements": "GOST citations",
     })
 }
+
+/// A plain HTTP/1.1 request over TCP to a running service; `None` when it cannot be reached
+/// or answers nothing. Returns (status, body).
+pub async fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> Option<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
+    let body = body.unwrap_or("");
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.ok()?;
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.ok()?;
+    let out = String::from_utf8_lossy(&out).to_string();
+    let status = out.split(' ').nth(1)?.parse().ok()?;
+    let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
+    // Bodies of our JSON answers come with a length, or chunked: undo the chunking.
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        let mut rest = body;
+        let mut plain = String::new();
+        while let Some((size, tail)) = rest.split_once("\r\n") {
+            let n = usize::from_str_radix(size.trim(), 16).ok()?;
+            if n == 0 {
+                break;
+            }
+            plain.push_str(tail.get(..n)?);
+            rest = tail.get(n + 2..)?;
+        }
+        plain
+    } else {
+        body.to_string()
+    };
+    Some((status, body))
+}
+
+/// A `scriptorium serve` process on a free port, its log in a file.
+pub struct Server {
+    pub child: std::process::Child,
+    pub addr: String,
+    pub log: PathBuf,
+}
+
+impl Server {
+    /// Starts the binary on `url` and waits until `/healthz` answers.
+    pub async fn start(url: &str, data_dir: &std::path::Path, name: &str) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let addr = format!("127.0.0.1:{port}");
+        let log = data_dir.join(format!("{name}.log"));
+        std::fs::create_dir_all(data_dir).unwrap();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_scriptorium"))
+            .env("DATABASE_URL", url)
+            .env("SCRIPTORIUM_DATA_DIR", data_dir)
+            .env("SCRIPTORIUM_ADDR", &addr)
+            .env("RUST_LOG", "info,sqlx=warn")
+            .stderr(std::fs::File::create(&log).unwrap())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start scriptorium serve");
+        let server = Server { child, addr, log };
+        for _ in 0..200 {
+            if http(&server.addr, "GET", "/healthz", None, None)
+                .await
+                .is_some()
+            {
+                return server;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the service did not start: {}", server.log_text());
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGKILL: no shutdown, no flush, nothing.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Runs `scriptorium <args>` on `url`; panics with its output unless it succeeds.
+pub fn cli(url: &str, data_dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_scriptorium"))
+        .args(args)
+        .env("DATABASE_URL", url)
+        .env("SCRIPTORIUM_DATA_DIR", data_dir)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run scriptorium");
+    assert!(
+        out.status.success(),
+        "scriptorium {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
