@@ -15,7 +15,7 @@ pub use sql::{Arg, Db, Row, Tx};
 pub fn all() -> Vec<Box<dyn Projection>> {
     vec![
         Box::new(users::UsersProjection),
-        Box::new(order_list::OrderListProjection),
         Box::new(client_history::ClientHistoryProjection),
+        Box::new(order_list::OrderListProjection),
     ]
 }

@@ -2,7 +2,9 @@
 //! (`order_offers`) and its files (`order_files`); plus the scoped, filtered, sorted,
 //! paged queries the order endpoints serve.
 
-use aggregates::order::{FileKind, OrderEvent, OrderStatus};
+use std::collections::{HashMap, HashSet};
+
+use aggregates::order::{FileKind, FileRef, OrderEvent, OrderStatus};
 use async_trait::async_trait;
 use serde::Serialize;
 use uuid::Uuid;
@@ -13,176 +15,365 @@ use crate::sql::{Arg, Db, Row, Tx};
 
 pub struct OrderListProjection;
 
+/// An order table row being folded in memory during one batch.
+struct Folding {
+    row: OrderRow,
+    /// Not in the table before this batch.
+    new: bool,
+}
+
+/// A file uploaded in this batch.
+struct NewFile {
+    order_id: String,
+    position: i64,
+    kind: &'static str,
+    file: FileRef,
+    uploaded_at: String,
+    approved: bool,
+}
+
 #[async_trait]
 impl Projection for OrderListProjection {
     fn tables(&self) -> &'static [&'static str] {
         &["order_list", "order_offers", "order_files"]
     }
 
-    async fn apply(&self, tx: &mut Tx, ev: &StoredEvent) -> Result<(), ProjectionError> {
-        if ev.aggregate_type != "Order" {
+    /// Folds a whole batch in memory: one read of the rows it touches, one multi-row
+    /// upsert per table, whatever the number of events.
+    async fn apply(&self, tx: &mut Tx, events: &[StoredEvent]) -> Result<(), ProjectionError> {
+        let mut decoded = Vec::new();
+        for ev in events.iter().filter(|e| e.aggregate_type == "Order") {
+            let event: OrderEvent = ev.decode().map_err(|e| ProjectionError::decode(ev, e))?;
+            decoded.push((ev, event));
+        }
+        if decoded.is_empty() {
             return Ok(());
         }
-        let event: OrderEvent = ev.decode().map_err(|e| ProjectionError::decode(ev, e))?;
-        let id = ev.aggregate_id.as_str();
-        let at = ev.meta.at.to_rfc3339();
-        if let OrderEvent::OrderPlaced {
-            number,
-            client_id,
-            work_type,
-            subject,
-            topic,
-            pages,
-            deadline,
-            requirements,
-            currency,
-        } = &event
-        {
-            tx.execute(
-                "INSERT INTO order_list (id, number, status, work_type, subject, topic, topic_lc, pages, \
-                   deadline, requirements, currency, client_id, placed_at, updated_at) \
-                 VALUES ($1, $2, 'new', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) \
-                 ON CONFLICT (id) DO NOTHING",
-                &crate::args![
-                    id,
-                    *number,
-                    work_type.as_str(),
-                    subject.as_str(),
-                    topic.as_str(),
-                    topic.to_lowercase(),
-                    i64::from(*pages),
-                    deadline.to_string(),
-                    requirements.as_str(),
-                    currency.as_str(),
-                    *client_id,
-                    at.as_str()
-                ],
-            )
-            .await?;
-            return Ok(());
+        let mut rows =
+            load_rows(tx, decoded.iter().map(|(ev, _)| ev.aggregate_id.as_str())).await?;
+        let names = author_names(tx, &decoded).await?;
+        let mut offers: Vec<Vec<Arg>> = Vec::new();
+        let mut files: Vec<NewFile> = Vec::new();
+        let mut approvals: Vec<(String, &'static str)> = Vec::new();
+
+        for (ev, event) in &decoded {
+            let id = ev.aggregate_id.as_str();
+            let at = ev.meta.at.to_rfc3339();
+            if let OrderEvent::OrderPlaced { .. } = event {
+                if !rows.contains_key(id) {
+                    if let Some(row) = placed_row(id, event, &at) {
+                        rows.insert(id.to_string(), Folding { row, new: true });
+                    }
+                }
+                continue;
+            }
+            let Some(f) = rows.get_mut(id) else {
+                tracing::warn!(order = id, event = %ev.event_type, "event for an order the table does not have");
+                continue;
+            };
+            let o = &mut f.row;
+            let current = OrderStatus::parse(&o.status).unwrap_or_default();
+            o.status = current.after(event).as_str().to_string();
+            o.updated_at = at.clone();
+            match event {
+                OrderEvent::OrderPlaced { .. } => {}
+                OrderEvent::RoutedToManager { manager_id } => o.manager_id = Some(*manager_id),
+                OrderEvent::PriceSet {
+                    price,
+                    author_fee,
+                    first_half,
+                    second_half,
+                } => {
+                    o.price = Some(*price);
+                    o.author_fee = Some(*author_fee);
+                    o.first_half = Some(*first_half);
+                    o.second_half = Some(*second_half);
+                }
+                OrderEvent::AuthorOffered {
+                    author_id,
+                    expires_at,
+                } => {
+                    o.offered_to = Some(*author_id);
+                    o.offer_expires_at = Some(expires_at.to_rfc3339());
+                    offers.push(crate::args![id, *author_id, at.as_str()].to_vec());
+                }
+                OrderEvent::OfferAccepted { author_id } => {
+                    o.author_id = Some(*author_id);
+                    o.author_name = names.get(author_id).cloned();
+                    o.offered_to = None;
+                    o.offer_expires_at = None;
+                }
+                OrderEvent::OfferDeclined { .. } | OrderEvent::OfferExpired { .. } => {
+                    o.offered_to = None;
+                    o.offer_expires_at = None;
+                }
+                OrderEvent::PaymentReceived { amount, .. } => o.paid += amount,
+                OrderEvent::DraftSubmitted { file } | OrderEvent::FinalSubmitted { file } => {
+                    let kind = kind_str(if matches!(event, OrderEvent::DraftSubmitted { .. }) {
+                        FileKind::Draft
+                    } else {
+                        FileKind::Final
+                    });
+                    files.push(NewFile {
+                        order_id: id.to_string(),
+                        position: ev.cursor.position,
+                        kind,
+                        file: file.clone(),
+                        uploaded_at: at.clone(),
+                        approved: false,
+                    });
+                }
+                OrderEvent::DraftApproved | OrderEvent::FinalApproved => {
+                    let kind = kind_str(if matches!(event, OrderEvent::DraftApproved) {
+                        FileKind::Draft
+                    } else {
+                        FileKind::Final
+                    });
+                    // The approved file is the latest of its kind: the one under review.
+                    match files
+                        .iter_mut()
+                        .rev()
+                        .find(|f| f.order_id == id && f.kind == kind)
+                    {
+                        Some(f) => f.approved = true,
+                        None => approvals.push((id.to_string(), kind)),
+                    }
+                }
+                OrderEvent::DraftRejected { .. } => o.draft_rejections += 1,
+                OrderEvent::OrderDelivered { guarantee_until } => {
+                    o.guarantee_until = Some(guarantee_until.to_rfc3339());
+                }
+                OrderEvent::OrderCompleted { rating, .. } => o.rating = rating.map(i64::from),
+                OrderEvent::OrderFailed { reason, .. } => o.failure_reason = Some(reason.clone()),
+                OrderEvent::FinalRejected { .. } | OrderEvent::RevisionRequested { .. } => {}
+            }
         }
 
-        let Some(row) = tx
-            .fetch_optional(
-                "SELECT status FROM order_list WHERE id = $1",
-                &crate::args![id],
-            )
-            .await?
-        else {
-            tracing::warn!(order = id, event = %ev.event_type, "event for an order the table does not have");
-            return Ok(());
-        };
-        let current = OrderStatus::parse(&row.text("status")?).unwrap_or_default();
-        let status = current.after(&event).as_str();
-
-        // The columns this event sets, besides status and updated_at.
-        let (sets, mut args): (&str, Vec<Arg>) = match &event {
-            OrderEvent::OrderPlaced { .. } => unreachable!("handled above"),
-            OrderEvent::RoutedToManager { manager_id } => {
-                ("manager_id = $4", crate::args![*manager_id].to_vec())
-            }
-            OrderEvent::PriceSet {
-                price,
-                author_fee,
-                first_half,
-                second_half,
-            } => (
-                "price = $4, author_fee = $5, first_half = $6, second_half = $7",
-                crate::args![*price, *author_fee, *first_half, *second_half].to_vec(),
-            ),
-            OrderEvent::AuthorOffered {
-                author_id,
-                expires_at,
-            } => {
-                tx.execute(
-                    "INSERT INTO order_offers (order_id, author_id, offered_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (order_id, author_id) DO NOTHING",
-                    &crate::args![id, *author_id, at.as_str()],
-                )
-                .await?;
-                (
-                    "offered_to = $4, offer_expires_at = $5",
-                    crate::args![*author_id, expires_at.to_rfc3339()].to_vec(),
-                )
-            }
-            OrderEvent::OfferAccepted { author_id } => (
-                "author_id = $4, author_name = (SELECT full_name FROM users WHERE id = $4), \
-                 offered_to = NULL, offer_expires_at = NULL",
-                crate::args![*author_id].to_vec(),
-            ),
-            OrderEvent::OfferDeclined { .. } | OrderEvent::OfferExpired { .. } => {
-                ("offered_to = NULL, offer_expires_at = NULL", vec![])
-            }
-            OrderEvent::PaymentReceived { amount, .. } => {
-                ("paid = paid + $4", crate::args![*amount].to_vec())
-            }
-            OrderEvent::DraftSubmitted { file } | OrderEvent::FinalSubmitted { file } => {
-                let kind = match event {
-                    OrderEvent::DraftSubmitted { .. } => FileKind::Draft,
-                    _ => FileKind::Final,
-                };
-                tx.execute(
-                    "INSERT INTO order_files (id, order_id, position, kind, name, size, content_type, sha256, uploaded_at) \
-                     VALUES ($1, $2, $9, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
-                    &crate::args![
-                        file.id,
-                        id,
-                        kind_str(kind),
-                        file.name.as_str(),
-                        file.size,
-                        file.content_type.as_str(),
-                        file.sha256.as_str(),
-                        at.as_str(),
-                        ev.cursor.position
-                    ],
-                )
-                .await?;
-                ("", vec![])
-            }
-            OrderEvent::DraftRejected { .. } => ("draft_rejections = draft_rejections + 1", vec![]),
-            OrderEvent::OrderDelivered { guarantee_until } => (
-                "guarantee_until = $4",
-                crate::args![guarantee_until.to_rfc3339()].to_vec(),
-            ),
-            OrderEvent::OrderCompleted { rating, .. } => {
-                ("rating = $4", crate::args![rating.map(i64::from)].to_vec())
-            }
-            OrderEvent::OrderFailed { reason, .. } => (
-                "failure_reason = $4",
-                crate::args![reason.as_str()].to_vec(),
-            ),
-            OrderEvent::DraftApproved | OrderEvent::FinalApproved => {
-                let kind = if matches!(event, OrderEvent::DraftApproved) {
-                    "draft"
-                } else {
-                    "final"
-                };
-                // The approved file is the latest of its kind: the one under review.
-                tx.execute(
-                    "UPDATE order_files SET approved = true WHERE id = \
-                     (SELECT id FROM order_files WHERE order_id = $1 AND kind = $2 \
-                      ORDER BY position DESC LIMIT 1)",
-                    &crate::args![id, kind],
-                )
-                .await?;
-                ("", vec![])
-            }
-            OrderEvent::FinalRejected { .. } | OrderEvent::RevisionRequested { .. } => ("", vec![]),
-        };
-        let sets = if sets.is_empty() {
-            String::new()
-        } else {
-            format!(", {sets}")
-        };
-        let mut all = crate::args![id, status, at.as_str()].to_vec();
-        all.append(&mut args);
-        tx.execute(
-            &format!("UPDATE order_list SET status = $2, updated_at = $3{sets} WHERE id = $1"),
-            &all,
+        let upserts: Vec<Vec<Arg>> = rows.values().map(|f| row_args(&f.row)).collect();
+        let updates = WRITE_COLUMNS
+            .iter()
+            .filter(|c| **c != "id")
+            .map(|c| format!("{c} = excluded.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        tx.insert_rows(
+            &format!("INSERT INTO order_list ({})", WRITE_COLUMNS.join(", ")),
+            &format!("ON CONFLICT (id) DO UPDATE SET {updates}"),
+            &upserts,
         )
         .await?;
+        tx.insert_rows(
+            "INSERT INTO order_offers (order_id, author_id, offered_at)",
+            "ON CONFLICT (order_id, author_id) DO NOTHING",
+            &offers,
+        )
+        .await?;
+        let file_rows: Vec<Vec<Arg>> = files
+            .iter()
+            .map(|f| {
+                crate::args![
+                    f.file.id,
+                    f.order_id.as_str(),
+                    f.position,
+                    f.kind,
+                    f.file.name.as_str(),
+                    f.file.size,
+                    f.file.content_type.as_str(),
+                    f.file.sha256.as_str(),
+                    f.uploaded_at.as_str(),
+                    f.approved
+                ]
+                .to_vec()
+            })
+            .collect();
+        tx.insert_rows(
+            "INSERT INTO order_files (id, order_id, position, kind, name, size, content_type, sha256, uploaded_at, approved)",
+            "ON CONFLICT (id) DO NOTHING",
+            &file_rows,
+        )
+        .await?;
+        for (id, kind) in approvals {
+            tx.execute(
+                "UPDATE order_files SET approved = true WHERE id = \
+                 (SELECT id FROM order_files WHERE order_id = $1 AND kind = $2 ORDER BY position DESC LIMIT 1)",
+                &crate::args![id, kind],
+            )
+            .await?;
+        }
+        let new = rows.values().filter(|f| f.new).count();
+        tracing::trace!(
+            events = decoded.len(),
+            rows = rows.len(),
+            new,
+            "order table batch"
+        );
         Ok(())
     }
+}
+
+/// The columns the projection writes, in the order of [`row_args`].
+const WRITE_COLUMNS: [&str; 29] = [
+    "id",
+    "number",
+    "status",
+    "work_type",
+    "subject",
+    "topic",
+    "topic_lc",
+    "pages",
+    "deadline",
+    "requirements",
+    "currency",
+    "price",
+    "author_fee",
+    "first_half",
+    "second_half",
+    "paid",
+    "client_id",
+    "manager_id",
+    "offered_to",
+    "offer_expires_at",
+    "author_id",
+    "author_name",
+    "problem",
+    "draft_rejections",
+    "guarantee_until",
+    "rating",
+    "failure_reason",
+    "placed_at",
+    "updated_at",
+];
+
+fn row_args(o: &OrderRow) -> Vec<Arg> {
+    crate::args![
+        o.id,
+        o.number,
+        o.status.as_str(),
+        o.work_type.as_str(),
+        o.subject.as_str(),
+        o.topic.as_str(),
+        o.topic.to_lowercase(),
+        o.pages,
+        o.deadline.as_str(),
+        o.requirements.as_str(),
+        o.currency.as_str(),
+        o.price,
+        o.author_fee,
+        o.first_half,
+        o.second_half,
+        o.paid,
+        o.client_id,
+        o.manager_id,
+        o.offered_to,
+        o.offer_expires_at.clone(),
+        o.author_id,
+        o.author_name.clone(),
+        o.problem,
+        o.draft_rejections,
+        o.guarantee_until.clone(),
+        o.rating,
+        o.failure_reason.clone(),
+        o.placed_at.as_str(),
+        o.updated_at.as_str()
+    ]
+    .to_vec()
+}
+
+/// The new row of a placed order.
+fn placed_row(id: &str, event: &OrderEvent, at: &str) -> Option<OrderRow> {
+    let OrderEvent::OrderPlaced {
+        number,
+        client_id,
+        work_type,
+        subject,
+        topic,
+        pages,
+        deadline,
+        requirements,
+        currency,
+    } = event
+    else {
+        return None;
+    };
+    Some(OrderRow {
+        id: Uuid::parse_str(id).ok()?,
+        number: *number,
+        status: OrderStatus::New.as_str().to_string(),
+        work_type: work_type.clone(),
+        subject: subject.clone(),
+        topic: topic.clone(),
+        pages: i64::from(*pages),
+        deadline: deadline.to_string(),
+        requirements: requirements.clone(),
+        currency: currency.clone(),
+        price: None,
+        author_fee: None,
+        first_half: None,
+        second_half: None,
+        paid: 0,
+        client_id: *client_id,
+        manager_id: None,
+        offered_to: None,
+        offer_expires_at: None,
+        author_id: None,
+        author_name: None,
+        problem: false,
+        draft_rejections: 0,
+        guarantee_until: None,
+        rating: None,
+        failure_reason: None,
+        placed_at: at.to_string(),
+        updated_at: at.to_string(),
+    })
+}
+
+/// The rows of these orders that are already in the table.
+async fn load_rows<'a>(
+    tx: &mut Tx,
+    ids: impl Iterator<Item = &'a str>,
+) -> Result<HashMap<String, Folding>, ProjectionError> {
+    let ids: Vec<&str> = ids.collect::<HashSet<_>>().into_iter().collect();
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let args: Vec<Arg> = chunk.iter().map(|i| Arg::from(*i)).collect();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM order_list WHERE id IN ({})",
+            crate::sql::placeholders(1, chunk.len())
+        );
+        for r in tx.fetch_all(&sql, &args).await? {
+            let row = OrderRow::from_row(&r)?;
+            out.insert(row.id.to_string(), Folding { row, new: false });
+        }
+    }
+    Ok(out)
+}
+
+/// Full names of the authors who accept an order in this batch.
+async fn author_names(
+    tx: &mut Tx,
+    decoded: &[(&StoredEvent, OrderEvent)],
+) -> Result<HashMap<Uuid, String>, ProjectionError> {
+    let ids: Vec<Uuid> = decoded
+        .iter()
+        .filter_map(|(_, e)| match e {
+            OrderEvent::OfferAccepted { author_id } => Some(*author_id),
+            _ => None,
+        })
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let mut names = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let args: Vec<Arg> = chunk.iter().map(|i| Arg::from(*i)).collect();
+        let sql = format!(
+            "SELECT id, full_name FROM users WHERE id IN ({})",
+            crate::sql::placeholders(1, chunk.len())
+        );
+        for r in tx.fetch_all(&sql, &args).await? {
+            names.insert(r.uuid("id")?, r.text("full_name")?);
+        }
+    }
+    Ok(names)
 }
 
 fn kind_str(kind: FileKind) -> &'static str {

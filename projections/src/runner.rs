@@ -39,15 +39,17 @@ impl ProjectionError {
 pub trait Projection: Send + Sync {
     /// The tables this projection owns (for replay and verification).
     fn tables(&self) -> &'static [&'static str];
-    /// Folds one event into the read model, inside the runner's transaction.
-    async fn apply(&self, tx: &mut Tx, event: &StoredEvent) -> Result<(), ProjectionError>;
+    /// Folds a batch of events (in feed order) into the read model, inside the runner's
+    /// transaction.
+    async fn apply(&self, tx: &mut Tx, events: &[StoredEvent]) -> Result<(), ProjectionError>;
 }
 
 /// Events read per transaction.
 pub const BATCH: i64 = 500;
 
-/// A named group of projections sharing one checkpoint, applied in list order (so a
-/// later projection may read what an earlier one wrote for the same event).
+/// A named group of projections sharing one checkpoint. Each batch goes through the
+/// projections in list order: a projection may read what an earlier one wrote for the
+/// whole batch, or what a later one had written before it.
 pub struct Runner {
     db: Db,
     name: String,
@@ -236,10 +238,8 @@ impl Runner {
             return Ok(0);
         };
         let to = last.cursor;
-        for ev in &batch {
-            for p in &self.projections {
-                p.apply(&mut tx, ev).await?;
-            }
+        for p in &self.projections {
+            p.apply(&mut tx, &batch).await?;
         }
         Self::store_checkpoint(&mut tx, &self.name, to, &last.meta.at.to_rfc3339()).await?;
         tx.commit().await?;

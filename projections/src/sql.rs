@@ -259,3 +259,51 @@ impl Tx {
         }
     }
 }
+
+/// Most parameters one statement binds (SQLite allows 32 766, PostgreSQL 65 535).
+const MAX_PARAMS: usize = 30_000;
+
+impl Tx {
+    /// Inserts many rows with multi-row `VALUES` statements:
+    /// `{head} VALUES (…), (…) {tail}`, in chunks that fit the parameter limit.
+    pub async fn insert_rows(
+        &mut self,
+        head: &str,
+        tail: &str,
+        rows: &[Vec<Arg>],
+    ) -> Result<u64, sqlx::Error> {
+        let Some(width) = rows.first().map(Vec::len) else {
+            return Ok(0);
+        };
+        let mut affected = 0;
+        for chunk in rows.chunks((MAX_PARAMS / width.max(1)).max(1)) {
+            let mut values = String::with_capacity(chunk.len() * width * 5);
+            let mut n = 0;
+            for (i, _) in chunk.iter().enumerate() {
+                values.push_str(if i == 0 { "(" } else { ", (" });
+                for j in 0..width {
+                    n += 1;
+                    if j > 0 {
+                        values.push_str(", ");
+                    }
+                    values.push('$');
+                    values.push_str(&n.to_string());
+                }
+                values.push(')');
+            }
+            let args: Vec<Arg> = chunk.iter().flatten().cloned().collect();
+            affected += self
+                .execute(&format!("{head} VALUES {values} {tail}"), &args)
+                .await?;
+        }
+        Ok(affected)
+    }
+}
+
+/// `$first, $first+1, …` for an `IN (…)` list of `n` values.
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -18,48 +18,54 @@ impl Projection for UsersProjection {
         &["users"]
     }
 
-    async fn apply(&self, tx: &mut Tx, ev: &StoredEvent) -> Result<(), ProjectionError> {
-        if ev.aggregate_type != "User" {
-            return Ok(());
-        }
-        let event: UserEvent = ev.decode().map_err(|e| ProjectionError::decode(ev, e))?;
-        let id = ev.aggregate_id.as_str();
-        match event {
-            UserEvent::UserRegistered {
-                email,
-                full_name,
-                role,
-            }
-            | UserEvent::StaffCreated {
-                email,
-                full_name,
-                role,
-                ..
-            } => {
-                tx.execute(
-                    "INSERT INTO users (id, email, full_name, role, blocked, created_at) \
-                     VALUES ($1, $2, $3, $4, false, $5) ON CONFLICT (id) DO NOTHING",
-                    &crate::args![id, email, full_name, role.as_str(), ev.meta.at.to_rfc3339()],
-                )
-                .await?;
-            }
-            UserEvent::UserBlocked { .. } => {
-                tx.execute(
-                    "UPDATE users SET blocked = true WHERE id = $1",
-                    &crate::args![id],
-                )
-                .await?;
-            }
-            UserEvent::UserUnblocked { .. } => {
-                tx.execute(
-                    "UPDATE users SET blocked = false WHERE id = $1",
-                    &crate::args![id],
-                )
-                .await?;
-            }
+    async fn apply(&self, tx: &mut Tx, events: &[StoredEvent]) -> Result<(), ProjectionError> {
+        // Users change rarely: a statement per event is fine.
+        for ev in events.iter().filter(|e| e.aggregate_type == "User") {
+            apply_one(tx, ev).await?;
         }
         Ok(())
     }
+}
+
+/// Folds one user event into the directory.
+async fn apply_one(tx: &mut Tx, ev: &StoredEvent) -> Result<(), ProjectionError> {
+    let event: UserEvent = ev.decode().map_err(|e| ProjectionError::decode(ev, e))?;
+    let id = ev.aggregate_id.as_str();
+    match event {
+        UserEvent::UserRegistered {
+            email,
+            full_name,
+            role,
+        }
+        | UserEvent::StaffCreated {
+            email,
+            full_name,
+            role,
+            ..
+        } => {
+            tx.execute(
+                "INSERT INTO users (id, email, full_name, role, blocked, created_at) \
+                 VALUES ($1, $2, $3, $4, false, $5) ON CONFLICT (id) DO NOTHING",
+                &crate::args![id, email, full_name, role.as_str(), ev.meta.at.to_rfc3339()],
+            )
+            .await?;
+        }
+        UserEvent::UserBlocked { .. } => {
+            tx.execute(
+                "UPDATE users SET blocked = true WHERE id = $1",
+                &crate::args![id],
+            )
+            .await?;
+        }
+        UserEvent::UserUnblocked { .. } => {
+            tx.execute(
+                "UPDATE users SET blocked = false WHERE id = $1",
+                &crate::args![id],
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// A user as the directory knows them.
