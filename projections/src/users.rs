@@ -108,6 +108,23 @@ pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<UserRow>, sqlx::Error> {
     .transpose()
 }
 
+/// The user behind an unexpired session token (by the token's hash), in one round trip.
+pub async fn by_session(
+    db: &Db,
+    token_hash: &str,
+    now: &str,
+) -> Result<Option<UserRow>, sqlx::Error> {
+    db.fetch_optional(
+        "SELECT u.id, u.email, u.full_name, u.role, u.blocked, u.created_at \
+         FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.token_hash = $1 AND s.expires_at > $2",
+        &crate::args![token_hash, now],
+    )
+    .await?
+    .map(|r| UserRow::from_row(&r))
+    .transpose()
+}
+
 pub async fn list(db: &Db, role: Option<Role>) -> Result<Vec<UserRow>, sqlx::Error> {
     let rows = match role {
         Some(role) => {

@@ -66,17 +66,13 @@ impl FromRequestParts<App> for Caller {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(ApiError::Unauthorized)?;
-        let row = app
-            .db
-            .fetch_optional(
-                "SELECT user_id FROM sessions WHERE token_hash = $1 AND expires_at > $2",
-                &projections::args![crate::auth::token_hash(token), app.clock.now().to_rfc3339()],
-            )
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
-        let user = users::by_id(&app.db, row.uuid("user_id")?)
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
+        let user = users::by_session(
+            &app.db,
+            &crate::auth::token_hash(token),
+            &app.clock.now().to_rfc3339(),
+        )
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
         if user.blocked {
             return Err(ApiError::Forbidden("this account is blocked".into()));
         }
