@@ -3,8 +3,10 @@
 use aggregates::{Actor, Role};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 use projections::users::{self, UserRow};
 use serde::de::DeserializeOwned;
+use uuid::Uuid;
 
 use super::error::ApiError;
 use super::RequestId;
@@ -54,18 +56,33 @@ pub fn request_id(parts: &Parts) -> String {
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
+/// The bearer token of a request, if it sent one.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+/// The user id of a live session with this token (blocked or not), if there is one.
+pub async fn session_user(app: &App, token: &str) -> Result<Option<Uuid>, ApiError> {
+    let row = app
+        .db
+        .fetch_optional(
+            "SELECT user_id FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+            &projections::args![crate::auth::token_hash(token), app.clock.now().to_rfc3339()],
+        )
+        .await?;
+    Ok(row.map(|r| r.uuid("user_id")).transpose()?)
+}
+
 impl FromRequestParts<App> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Caller, ApiError> {
-        let token = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or(ApiError::Unauthorized)?;
+        let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
         let user = users::by_session(
             &app.db,
             &crate::auth::token_hash(token),

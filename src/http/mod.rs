@@ -4,6 +4,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod idempotency;
 pub mod orders;
 pub mod users;
 
@@ -14,6 +15,7 @@ use axum::response::Response;
 use axum::Router;
 
 use crate::app::App;
+use crate::config::Config;
 
 /// The request's id: taken from `X-Request-Id` when the caller sent a sane one.
 #[derive(Clone, Debug)]
@@ -35,8 +37,14 @@ async fn request_id(mut req: Request, next: Next) -> Response {
     res
 }
 
+/// The largest request body read: the largest upload plus room for the multipart framing.
+pub fn body_limit(config: &Config) -> usize {
+    config.max_upload_bytes + 64 * 1024
+}
+
+/// The service's routes with their middleware (request id, idempotency keys, body limit).
 pub fn router(app: App) -> Router {
-    let limit = app.config.max_upload_bytes + 64 * 1024;
+    let limit = body_limit(&app.config);
     Router::new()
         .merge(health::router())
         .merge(auth::router())
@@ -44,6 +52,10 @@ pub fn router(app: App) -> Router {
         .merge(orders::router())
         .fallback(|| async { error::ApiError::NotFound })
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(
+            app.clone(),
+            idempotency::idempotency,
+        ))
         .layer(middleware::from_fn(request_id))
         .with_state(app)
 }

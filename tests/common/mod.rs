@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use aggregates::Role;
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::{HeaderMap, Request, StatusCode};
 use chrono::{TimeZone, Utc};
 use http_body_util::BodyExt;
 use scriptorium::{Application, Clock, Config, Ctx};
@@ -74,6 +74,7 @@ pub struct Resp {
     pub body: Value,
     pub content_type: String,
     pub bytes: Vec<u8>,
+    pub headers: HeaderMap,
 }
 
 impl Resp {
@@ -86,6 +87,11 @@ impl Resp {
             self.body
         );
         self.body
+    }
+
+    /// A header of the answer, if present and text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// Asserts a problem+json answer with this status; returns its detail.
@@ -139,6 +145,7 @@ impl TestApp {
             .await
             .expect("the router answers");
         let status = res.status();
+        let headers = res.headers().clone();
         let content_type = res
             .headers()
             .get("content-type")
@@ -158,6 +165,7 @@ impl TestApp {
             body,
             content_type,
             bytes,
+            headers,
         }
     }
 
@@ -169,9 +177,24 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Resp {
+        self.call_with(method, path, token, body, &[]).await
+    }
+
+    /// A JSON request with extra headers.
+    pub async fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
         let mut req = Request::builder().method(method).uri(path);
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
+        }
+        for (name, value) in headers {
+            req = req.header(*name, *value);
         }
         let req = match body {
             Some(b) => req
@@ -197,7 +220,20 @@ impl TestApp {
 
     /// Uploads a file as `multipart/form-data` with one `file` part.
     pub async fn upload(&self, path: &str, token: &str, name: &str, content: &[u8]) -> Resp {
-        let boundary = "scriptorium-test-boundary";
+        self.upload_with(path, token, name, content, "scriptorium-test-boundary", &[])
+            .await
+    }
+
+    /// An upload with a chosen multipart boundary and extra headers.
+    pub async fn upload_with(
+        &self,
+        path: &str,
+        token: &str,
+        name: &str,
+        content: &[u8],
+        boundary: &str,
+        headers: &[(&str, &str)],
+    ) -> Resp {
         let mut body = Vec::new();
         body.extend_from_slice(
             format!(
@@ -208,16 +244,18 @@ impl TestApp {
         );
         body.extend_from_slice(content);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let req = Request::builder()
+        let mut req = Request::builder()
             .method("POST")
             .uri(path)
             .header("authorization", format!("Bearer {token}"))
             .header(
                 "content-type",
                 format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(Body::from(body))
-            .expect("request");
+            );
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let req = req.body(Body::from(body)).expect("request");
         self.send(req).await
     }
 
