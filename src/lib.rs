@@ -1,6 +1,7 @@
 //! Scriptorium: an event-sourced order-processing service for commissioned written works.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod chain;
 pub mod cli;
