@@ -270,6 +270,7 @@ async fn events(
                 "at": e.meta.at.to_rfc3339(),
                 "actor": {"id": e.meta.actor_id, "role": e.meta.actor_role},
                 "request_id": e.meta.request_id,
+                "hash": super::audit::event_hash(e),
                 "data": data,
             })
         })
