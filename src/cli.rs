@@ -37,6 +37,17 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Check the event log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute every stream's hash chain; exits non-zero naming each stream's first broken link.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -128,6 +139,9 @@ async fn run(command: Command) -> Result<(), String> {
             println!("created {role} {email} with id {id}");
             Ok(())
         }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => crate::audit::verify_command(&config.database_url).await,
     }
 }
 

@@ -1,7 +1,9 @@
 //! Scriptorium: an event-sourced order-processing service for commissioned written works.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
+pub mod chain;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -1,5 +1,6 @@
 //! The thin HTTP layer: handlers translate requests into commands and queries.
 
+pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod extract;
@@ -50,6 +51,7 @@ pub fn router(app: App) -> Router {
         .merge(auth::router())
         .merge(users::router())
         .merge(orders::router())
+        .merge(audit::router())
         .fallback(|| async { error::ApiError::NotFound })
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(

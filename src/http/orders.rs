@@ -79,7 +79,7 @@ fn file_visible(caller: &Caller, order: &OrderRow, f: &FileRow) -> bool {
 }
 
 /// The order as the caller may see it: the list fields plus amounts and files.
-fn order_json(caller: &Caller, o: &OrderRow, files: &[FileRow]) -> Value {
+pub(super) fn order_json(caller: &Caller, o: &OrderRow, files: &[FileRow]) -> Value {
     let mut v = summary_json(caller, o);
     let files: Vec<Value> = files
         .iter()
@@ -231,12 +231,17 @@ async fn list(
     })))
 }
 
+/// The order now, or with `?as_of=` as it stood then (auditor, admin).
 async fn show(
     State(app): State<App>,
     caller: Caller,
     Path(id): Path<Uuid>,
+    Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    respond(&app, &caller, id).await
+    match params.get("as_of") {
+        Some(as_of) => super::audit::order_as_of(&app, &caller, id, as_of).await,
+        None => respond(&app, &caller, id).await,
+    }
 }
 
 /// The order's whole history from the log, oldest first.
@@ -270,6 +275,7 @@ async fn events(
                 "at": e.meta.at.to_rfc3339(),
                 "actor": {"id": e.meta.actor_id, "role": e.meta.actor_role},
                 "request_id": e.meta.request_id,
+                "hash": super::audit::event_hash(e),
                 "data": data,
             })
         })
