@@ -260,7 +260,10 @@ impl Application {
         };
         let app = App(Arc::new(inner));
         let (shutdown, rx) = watch::channel(false);
-        let tasks = vec![tokio::spawn(runner.run(Duration::from_millis(250), rx))];
+        let tasks = vec![
+            tokio::spawn(runner.run(Duration::from_millis(250), rx.clone())),
+            tokio::spawn(crate::process::run(app.clone(), Duration::from_secs(1), rx)),
+        ];
         let router = crate::http::router(app.clone());
         Ok(Application {
             app,

@@ -46,7 +46,7 @@ impl Config {
             data_dir: PathBuf::from(env("SCRIPTORIUM_DATA_DIR").unwrap_or_else(|| "data".into())),
             smtp_url: env("SMTP_URL"),
             payment_webhook_secret: env("PAYMENT_WEBHOOK_SECRET"),
-            offer_ttl: Duration::minutes(env_num("SCRIPTORIUM_OFFER_TTL_MINUTES", 60)?),
+            offer_ttl: Duration::seconds(env_num("SCRIPTORIUM_OFFER_TTL_SECONDS", 3600)?.max(1)),
             guarantee_days: env_num("SCRIPTORIUM_GUARANTEE_DAYS", 14)?,
             author_fee_percent: env_num("SCRIPTORIUM_AUTHOR_FEE_PERCENT", 50u32)?.min(100),
             token_ttl: Duration::hours(env_num("SCRIPTORIUM_TOKEN_TTL_HOURS", 24 * 7)?),

@@ -11,6 +11,7 @@ pub mod db;
 pub mod files;
 pub mod http;
 pub mod offers;
+pub mod process;
 pub mod replay;
 pub mod store;
 

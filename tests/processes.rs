@@ -31,7 +31,11 @@ async fn login(addr: &str, email: &str) -> String {
 }
 
 fn add_users(url: &str, dir: &std::path::Path) -> String {
-    for (email, role) in [("c@example.com", "client"), ("m@example.com", "manager")] {
+    for (email, role) in [
+        ("c@example.com", "client"),
+        ("m@example.com", "manager"),
+        ("b@example.com", "author"),
+    ] {
         cli(
             url,
             dir,
@@ -81,14 +85,16 @@ async fn put(addr: &str, token: &str, path: &str, body: Value) -> Option<(u16, V
 /// Each acknowledged (2xx) command: order id → the event types it must have produced.
 type Acks = Arc<Mutex<HashMap<String, Vec<&'static str>>>>;
 
-/// One virtual client: places orders and walks each through price, offer and accept,
-/// recording every command that got a 2xx, until the server stops answering.
+/// One virtual client: places orders and walks each through price, offer and (unless
+/// `accept` is false, leaving the offer to expire) accept, recording every command that
+/// got a 2xx, until the server stops answering.
 async fn worker(
     addr: String,
     client: String,
     manager: String,
     author: String,
     author_id: String,
+    accept: bool,
     acks: Acks,
 ) {
     loop {
@@ -120,6 +126,9 @@ async fn worker(
             Some((200, _)) => ack("AuthorOffered"),
             _ => return,
         }
+        if !accept {
+            continue;
+        }
         match post(
             &addr,
             &author,
@@ -139,7 +148,9 @@ async fn a_sigkill_during_a_load_loses_no_acknowledged_command(backend: Backend)
     let url = fresh_database(backend, dir.path()).await;
     let data = dir.path().join("data");
     let author_id = add_users(&url, &data);
-    let mut server = Server::start(&url, &data, "first").await;
+    // Offers run out after a second: the offer process manager works during the load.
+    let ttl = [("SCRIPTORIUM_OFFER_TTL_SECONDS", "1")];
+    let mut server = Server::start_with(&url, &data, "first", &ttl).await;
     let addr = server.addr.clone();
     let (client, manager, author) = (
         login(&addr, "c@example.com").await,
@@ -148,13 +159,14 @@ async fn a_sigkill_during_a_load_loses_no_acknowledged_command(backend: Backend)
     );
     let acks: Acks = Arc::default();
     let workers: Vec<_> = (0..4)
-        .map(|_| {
+        .map(|i| {
             tokio::spawn(worker(
                 addr.clone(),
                 client.clone(),
                 manager.clone(),
                 author.clone(),
                 author_id.clone(),
+                i % 2 == 0,
                 acks.clone(),
             ))
         })
@@ -178,8 +190,11 @@ async fn a_sigkill_during_a_load_loses_no_acknowledged_command(backend: Backend)
     );
 
     // Restart: every acknowledged command has its events.
-    let server = Server::start(&url, &data, "second").await;
+    let server = Server::start_with(&url, &data, "second", &ttl).await;
+    // Let the offer process manager run a few rounds after the restart.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     let manager = login(&server.addr, "m@example.com").await;
+    let mut expiries = 0;
     for (id, expected) in &acks {
         let (status, body) = http(
             &server.addr,
@@ -211,7 +226,29 @@ async fn a_sigkill_during_a_load_loses_no_acknowledged_command(backend: Backend)
             .map(|e| e["sequence"].as_i64().unwrap())
             .collect();
         assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
+        // The offer process manager's effects happened once: nobody was offered an order
+        // twice, and every expiry ended exactly one offer.
+        let offered: Vec<&str> = events
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == "AuthorOffered")
+            .map(|e| e["data"]["author_id"].as_str().unwrap())
+            .collect();
+        let unique: std::collections::HashSet<_> = offered.iter().collect();
+        assert_eq!(
+            unique.len(),
+            offered.len(),
+            "order {id}: an author was offered twice: {types:?}"
+        );
+        let expired = types.iter().filter(|t| **t == "OfferExpired").count();
+        assert!(expired <= offered.len(), "order {id}: {types:?}");
+        expiries += expired;
     }
+    assert!(
+        expiries > 0,
+        "the offer process manager ran during the test"
+    );
     // Every projection equals a replay of the log once the restarted service caught up.
     let mut caught_up = false;
     for _ in 0..50 {
@@ -240,12 +277,12 @@ async fn a_sigkill_during_a_load_loses_no_acknowledged_command(backend: Backend)
     drop(server);
 }
 
-/// Which of the servers' logs say they took the projection lock.
+/// Which of the servers' logs say they took the runner:main lock.
 fn leaders(servers: &[&Server]) -> Vec<usize> {
     servers
         .iter()
         .enumerate()
-        .filter(|(_, s)| s.log_text().contains("took the projection lock"))
+        .filter(|(_, s)| s.log_text().contains("took the runner:main lock"))
         .map(|(i, _)| i)
         .collect()
 }
@@ -315,7 +352,7 @@ async fn two_instances_on_one_postgres_have_one_projection_leader_and_take_over(
     let s = &servers[survivor];
     let mut took_over = false;
     for _ in 0..100 {
-        if s.log_text().contains("took the projection lock") {
+        if s.log_text().contains("took the runner:main lock") {
             took_over = true;
             break;
         }

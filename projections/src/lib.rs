@@ -2,6 +2,7 @@
 
 pub mod client_history;
 pub mod feed;
+pub mod leader;
 pub mod order_list;
 pub mod runner;
 pub mod sql;

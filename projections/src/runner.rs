@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use tokio::sync::{watch, Notify};
 
 use crate::feed::{self, Cursor, StoredEvent};
+use crate::leader::{Leadership, FOLLOWER_RETRY};
 use crate::sql::{Db, Tx};
 
 /// Why a projection could not apply an event. The runner retries; it never skips.
@@ -108,16 +109,6 @@ impl RunnerHandle {
         };
         tokio::time::timeout(timeout, wait).await.is_ok()
     }
-}
-
-/// A stable advisory-lock key for a runner name (FNV-1a).
-fn lock_key(name: &str) -> i64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in format!("scriptorium:runner:{name}").bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h as i64
 }
 
 impl Runner {
@@ -268,7 +259,7 @@ impl Runner {
     /// Runs until `shutdown` fires. On PostgreSQL only the instance holding the runner's
     /// advisory lock applies events; the others wait and take over when it goes away.
     pub async fn run(self, poll: Duration, mut shutdown: watch::Receiver<bool>) {
-        let mut leader = Leadership::new(&self.db, &self.name);
+        let mut leader = Leadership::new(&self.db, &format!("runner:{}", self.name));
         let mut failures = 0u32;
         loop {
             if *shutdown.borrow() {
@@ -299,71 +290,6 @@ impl Runner {
                 _ = tokio::time::sleep(pause) => {}
                 _ = shutdown.changed() => {}
             }
-        }
-    }
-}
-
-/// How often a follower tries to become the leader.
-const FOLLOWER_RETRY: Duration = Duration::from_secs(1);
-
-/// The right to run a runner: a session-level advisory lock on a connection of its own
-/// (PostgreSQL). It is released when this process dies or its connection breaks. SQLite
-/// has a single writer per file, so every runner there leads.
-struct Leadership {
-    url: Option<(sqlx::postgres::PgConnectOptions, i64)>,
-    conn: Option<sqlx::PgConnection>,
-    checked: Option<std::time::Instant>,
-}
-
-impl Leadership {
-    fn new(db: &Db, name: &str) -> Leadership {
-        let url = match db {
-            Db::Postgres(pool) => Some(((*pool.connect_options()).clone(), lock_key(name))),
-            Db::Sqlite { .. } => None,
-        };
-        Leadership {
-            url,
-            conn: None,
-            checked: None,
-        }
-    }
-
-    /// Whether this process leads now: keeps the lock, or tries to take it.
-    async fn hold(&mut self) -> bool {
-        use sqlx::{ConnectOptions, Connection};
-        let Some((opts, key)) = &self.url else {
-            return true;
-        };
-        if let Some(conn) = &mut self.conn {
-            // Check the lock's connection now and then; a broken one has lost the lock.
-            if self
-                .checked
-                .is_some_and(|t| t.elapsed() < Duration::from_secs(1))
-            {
-                return true;
-            }
-            if conn.ping().await.is_ok() {
-                self.checked = Some(std::time::Instant::now());
-                return true;
-            }
-            tracing::warn!("lost the projection lock's connection; stepping down");
-            self.conn = None;
-        }
-        let Ok(mut conn) = opts.connect().await else {
-            return false;
-        };
-        let got: Result<bool, _> = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-            .bind(*key)
-            .fetch_one(&mut conn)
-            .await;
-        if got.unwrap_or(false) {
-            tracing::info!("took the projection lock: this instance runs the projections");
-            self.conn = Some(conn);
-            self.checked = Some(std::time::Instant::now());
-            true
-        } else {
-            let _ = conn.close().await;
-            false
         }
     }
 }

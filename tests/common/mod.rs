@@ -372,6 +372,16 @@ pub struct Server {
 impl Server {
     /// Starts the binary on `url` and waits until `/healthz` answers.
     pub async fn start(url: &str, data_dir: &std::path::Path, name: &str) -> Server {
+        Server::start_with(url, data_dir, name, &[]).await
+    }
+
+    /// [`Server::start`] with extra environment variables.
+    pub async fn start_with(
+        url: &str,
+        data_dir: &std::path::Path,
+        name: &str,
+        env: &[(&str, &str)],
+    ) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -385,6 +395,7 @@ impl Server {
             .env("SCRIPTORIUM_DATA_DIR", data_dir)
             .env("SCRIPTORIUM_ADDR", &addr)
             .env("RUST_LOG", "info,sqlx=warn")
+            .envs(env.iter().copied())
             .stderr(std::fs::File::create(&log).unwrap())
             .stdout(std::process::Stdio::null())
             .spawn()

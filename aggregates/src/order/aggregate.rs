@@ -6,7 +6,7 @@ use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::commands::OrderCommand;
+use super::commands::{NextOffer, OrderCommand};
 use super::error::OrderError;
 use super::events::{FileKind, FileRef, Half, OrderEvent};
 use crate::{Actor, Kopecks, Role, CURRENCY};
@@ -258,7 +258,7 @@ impl Order {
             OrderCommand::DeclineOffer {
                 author_id, reason, ..
             } => self.decline_offer(author_id, reason),
-            OrderCommand::ExpireOffer { at } => self.expire_offer(at),
+            OrderCommand::ExpireOffer { at, next } => self.expire_offer(at, next),
             OrderCommand::RecordPayment {
                 half,
                 amount,
@@ -444,7 +444,11 @@ impl Order {
         Ok(vec![OrderEvent::OfferDeclined { author_id, reason }])
     }
 
-    fn expire_offer(&self, at: DateTime<Utc>) -> Result<Vec<OrderEvent>, OrderError> {
+    fn expire_offer(
+        &self,
+        at: DateTime<Utc>,
+        next: Option<NextOffer>,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
         self.require_status(&[OrderStatus::Offered])?;
         let Some(author_id) = self.offered_to else {
             return Err(OrderError::WrongStatus(self.status));
@@ -455,7 +459,20 @@ impl Order {
         {
             return Err(OrderError::OfferNotExpired);
         }
-        Ok(vec![OrderEvent::OfferExpired { author_id }])
+        let mut events = vec![OrderEvent::OfferExpired { author_id }];
+        if let Some(next) = next {
+            if next.author_id == author_id || self.declined_by.contains(&next.author_id) {
+                return Err(OrderError::AuthorAlreadyDeclined);
+            }
+            if next.expires_at <= at {
+                return Err(OrderError::InvalidExpiry);
+            }
+            events.push(OrderEvent::AuthorOffered {
+                author_id: next.author_id,
+                expires_at: next.expires_at,
+            });
+        }
+        Ok(events)
     }
 
     fn record_payment(

@@ -5,6 +5,13 @@ use uuid::Uuid;
 use super::events::{FileRef, Half};
 use crate::{Actor, Kopecks};
 
+/// The author an expired offer passes to, chosen by the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NextOffer {
+    pub author_id: Uuid,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// What can be asked of an order. `at` is the service clock's "now".
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum OrderCommand {
@@ -48,9 +55,12 @@ pub enum OrderCommand {
         reason: String,
         at: DateTime<Utc>,
     },
-    /// The offer's time ran out (issued by the service's timer).
+    /// The offer's time ran out (issued by the service's timer); with `next`, the order
+    /// is offered to the next author in the same step, so a timer that fires twice
+    /// (or again after a crash) cannot offer twice.
     ExpireOffer {
         at: DateTime<Utc>,
+        next: Option<NextOffer>,
     },
     /// A payment of one half, by hand or from the provider; idempotent per `payment_id`.
     RecordPayment {

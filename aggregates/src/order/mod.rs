@@ -9,6 +9,6 @@ mod tests;
 mod transitions;
 
 pub use aggregate::{Order, OrderStatus};
-pub use commands::OrderCommand;
+pub use commands::{NextOffer, OrderCommand};
 pub use error::OrderError;
 pub use events::{FileKind, FileRef, Half, OrderEvent};

@@ -331,7 +331,16 @@ fn decline(author_id: Uuid) -> OrderCommand {
     }
 }
 fn expire(at: DateTime<Utc>) -> OrderCommand {
-    OrderCommand::ExpireOffer { at }
+    OrderCommand::ExpireOffer { at, next: None }
+}
+fn expire_to(at: DateTime<Utc>, author_id: Uuid, expires_at: DateTime<Utc>) -> OrderCommand {
+    OrderCommand::ExpireOffer {
+        at,
+        next: Some(NextOffer {
+            author_id,
+            expires_at,
+        }),
+    }
 }
 fn pay(half: Half, amount: Kopecks, payment_id: &str) -> OrderCommand {
     OrderCommand::RecordPayment {
@@ -909,6 +918,71 @@ fn an_expired_offer_returns_the_order_to_new_and_is_not_repeated() {
     given(expired)
         .when(offer(manager(), author()))
         .then_expect_error(OrderError::AuthorAlreadyDeclined);
+}
+
+#[test]
+fn an_expired_offer_passes_to_the_next_author_in_the_same_step() {
+    let next = Uuid::from_u128(0x77);
+    given(offered())
+        .when(expire_to(offer_expiry(), next, later(500)))
+        .then_expect_events(vec![
+            OrderEvent::OfferExpired {
+                author_id: author(),
+            },
+            OrderEvent::AuthorOffered {
+                author_id: next,
+                expires_at: later(500),
+            },
+        ]);
+    let order = state(then(
+        offered(),
+        [
+            OrderEvent::OfferExpired {
+                author_id: author(),
+            },
+            OrderEvent::AuthorOffered {
+                author_id: next,
+                expires_at: later(500),
+            },
+        ],
+    ));
+    assert_eq!(order.status, OrderStatus::Offered);
+    assert_eq!(order.offered_to, Some(next));
+}
+
+#[test]
+fn an_expired_offer_never_passes_back_to_the_same_author_or_one_who_declined() {
+    given(offered())
+        .when(expire_to(offer_expiry(), author(), later(500)))
+        .then_expect_error(OrderError::AuthorAlreadyDeclined);
+    given(offered())
+        .when(expire_to(
+            offer_expiry(),
+            Uuid::from_u128(0x77),
+            offer_expiry(),
+        ))
+        .then_expect_error(OrderError::InvalidExpiry);
+}
+
+#[test]
+fn a_timer_firing_twice_expires_the_offer_once() {
+    let next = Uuid::from_u128(0x77);
+    let once = then(
+        offered(),
+        [
+            OrderEvent::OfferExpired {
+                author_id: author(),
+            },
+            OrderEvent::AuthorOffered {
+                author_id: next,
+                expires_at: later(500),
+            },
+        ],
+    );
+    // The second firing sees the new offer, which has not run out.
+    given(once)
+        .when(expire_to(offer_expiry(), Uuid::from_u128(0x78), later(600)))
+        .then_expect_error(OrderError::OfferNotExpired);
 }
 
 #[test]
