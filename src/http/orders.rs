@@ -255,13 +255,7 @@ async fn events(
     let items: Vec<Value> = events
         .iter()
         .map(|e| {
-            // Externally tagged payload: {"Type": {...}} or "Type" for a unit variant.
-            let mut data = match &e.payload {
-                Value::Object(m) if m.len() == 1 => {
-                    m.values().next().cloned().unwrap_or(Value::Null)
-                }
-                _ => json!({}),
-            };
+            let mut data = super::audit::event_data(&e.payload);
             if caller.role() == Role::Client {
                 if let Some(m) = data.as_object_mut() {
                     m.remove("author_fee");
