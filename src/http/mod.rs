@@ -52,7 +52,7 @@ pub fn router(app: App) -> Router {
         .merge(users::router())
         .merge(orders::router())
         .merge(audit::router())
-        .fallback(|| async { error::ApiError::NotFound })
+        .fallback(|| async { error::ApiError::NoSuchEndpoint })
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(
             app.clone(),
