@@ -654,12 +654,24 @@ async fn an_unknown_route_is_a_404_problem(backend: Backend) {
     let t = TestApp::spawn(backend).await;
     let (_, client) = t.user(Role::Client, "Anna Client").await;
     let before = t.event_count().await;
-    t.get("/api/no-such-thing", &client).await.problem(404);
-    t.post("/api/orders/not-a-route/at/all", &client, json!({}))
+    // No such route: the fallback says so, unlike an unknown resource on a real route.
+    let detail = t.get("/api/no-such-thing", &client).await.problem(404);
+    assert_eq!(detail, "no such endpoint");
+    let detail = t
+        .post("/api/orders/not-a-route/at/all", &client, json!({}))
         .await
         .problem(404);
-    t.call("GET", "/nothing/here", None, None)
+    assert_eq!(detail, "no such endpoint");
+    let detail = t
+        .call("GET", "/nothing/here", None, None)
         .await
         .problem(404);
+    assert_eq!(detail, "no such endpoint");
+    let unknown = uuid::Uuid::new_v4();
+    let detail = t
+        .get(&format!("/api/orders/{unknown}"), &client)
+        .await
+        .problem(404);
+    assert_eq!(detail, "not found");
     assert_eq!(t.event_count().await, before);
 }

@@ -23,9 +23,9 @@ use crate::app::App;
 /// Who may read the whole log and past states.
 const AUDITORS: &[Role] = &[Role::Auditor, Role::Admin];
 /// Events per page of the audit log unless `limit` says otherwise.
-const DEFAULT_LIMIT: i64 = 100;
+pub(super) const DEFAULT_LIMIT: i64 = 100;
 /// The largest page of the audit log.
-const MAX_LIMIT: i64 = 1000;
+pub(super) const MAX_LIMIT: i64 = 1000;
 
 /// The audit routes.
 pub fn router() -> Router<App> {

@@ -19,6 +19,9 @@ pub enum ApiError {
     /// Unknown, or not the caller's to see.
     #[error("not found")]
     NotFound,
+    /// No route has this path: the router's fallback, told apart from an unknown resource.
+    #[error("no such endpoint")]
+    NoSuchEndpoint,
     /// Not allowed in the current state.
     #[error("{0}")]
     Conflict(String),
@@ -40,7 +43,7 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::NotFound | ApiError::NoSuchEndpoint => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
+pub mod openapi;
 pub mod orders;
 pub mod users;
 
@@ -52,7 +53,8 @@ pub fn router(app: App) -> Router {
         .merge(users::router())
         .merge(orders::router())
         .merge(audit::router())
-        .fallback(|| async { error::ApiError::NotFound })
+        .merge(openapi::router())
+        .fallback(|| async { error::ApiError::NoSuchEndpoint })
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(
             app.clone(),

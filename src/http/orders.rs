@@ -45,6 +45,13 @@ pub fn router() -> Router<App> {
 
 const STAFF: &[Role] = &[Role::Manager, Role::Admin];
 
+/// The last page the order list serves.
+pub(super) const MAX_PAGE: i64 = 1000;
+/// Orders per page of the list unless `per_page` says otherwise.
+pub(super) const DEFAULT_PER_PAGE: i64 = 20;
+/// The largest page of the order list.
+pub(super) const MAX_PER_PAGE: i64 = 100;
+
 /// Which orders a caller may see.
 pub fn scope(caller: &Caller) -> Scope {
     let id = caller.user.id;
@@ -209,8 +216,8 @@ fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, ApiError> {
             })
             .transpose()?
             .unwrap_or_default(),
-        page: int("page", 1, 1000)?,
-        per_page: int("per_page", 20, 100)?,
+        page: int("page", 1, MAX_PAGE)?,
+        per_page: int("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)?,
     })
 }
 
