@@ -673,5 +673,18 @@ async fn an_unknown_route_is_a_404_problem(backend: Backend) {
         .await
         .problem(404);
     assert_eq!(detail, "not found");
+    // An id that is not a UUID names nothing either.
+    let detail = t.get("/api/orders/not-a-uuid", &client).await.problem(404);
+    assert_eq!(detail, "not found");
+    t.post("/api/orders/42/cancel", &client, json!({"reason": "x"}))
+        .await
+        .problem(404);
+    // A real path with a method it does not take.
+    t.call("DELETE", "/api/me", Some(&client), None)
+        .await
+        .problem(405);
+    t.call("PUT", "/api/orders", Some(&client), Some(json!({})))
+        .await
+        .problem(405);
     assert_eq!(t.event_count().await, before);
 }

@@ -223,7 +223,8 @@ impl Runner {
         if tx.is_postgres() {
             // Read models are rebuilt from the log: a crash may lose this commit, and then
             // loses the rows and the checkpoint together, so it need not wait for the disk.
-            tx.execute("SET LOCAL synchronous_commit = off", &[]).await?;
+            tx.execute("SET LOCAL synchronous_commit = off", &[])
+                .await?;
         }
         let from = Self::lock_checkpoint(&mut tx, &self.name).await?;
         let batch = feed::read_after_in(&mut tx, from, BATCH, until).await?;

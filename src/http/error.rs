@@ -22,6 +22,9 @@ pub enum ApiError {
     /// No route has this path: the router's fallback, told apart from an unknown resource.
     #[error("no such endpoint")]
     NoSuchEndpoint,
+    /// The path exists, but not with this method.
+    #[error("this endpoint does not take this method")]
+    MethodNotAllowed,
     /// Not allowed in the current state.
     #[error("{0}")]
     Conflict(String),
@@ -44,6 +47,7 @@ impl ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound | ApiError::NoSuchEndpoint => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -55,6 +55,7 @@ pub fn router(app: App) -> Router {
         .merge(audit::router())
         .merge(openapi::router())
         .fallback(|| async { error::ApiError::NoSuchEndpoint })
+        .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(
             app.clone(),

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use aggregates::order::{FileRef, Half, Order, OrderCommand, OrderStatus};
 use aggregates::{Actor, Role};
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::error::ApiError;
-use super::extract::{Body, Caller, OptBody};
+use super::extract::{Body, Caller, OptBody, Path};
 use crate::app::App;
 
 pub fn router() -> Router<App> {

@@ -2,7 +2,7 @@
 
 use aggregates::user::UserCommand;
 use aggregates::Role;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::auth::user_json;
 use super::error::ApiError;
-use super::extract::{Body, Caller, OptBody};
+use super::extract::{Body, Caller, OptBody, Path};
 use crate::app::App;
 
 pub fn router() -> Router<App> {
