@@ -18,6 +18,9 @@ use sqlx::{Connection, Executor, Row};
 /// The live runner whose read models are rebuilt.
 pub const RUNNER: &str = "main";
 
+/// Events per transaction of the rebuild.
+const REBUILD_BATCH: i64 = 5000;
+
 /// What a replay found.
 #[derive(Debug, Default)]
 pub struct Report {
@@ -104,9 +107,10 @@ async fn rebuild_and_finish(
     let err = |e: &dyn std::fmt::Display| e.to_string();
     let total = projections::feed::count(db).await.map_err(|e| err(&e))?;
     let mut progress = Progress::new(total);
-    let runner = Runner::new(shadow_db.clone(), RUNNER, projections::all());
+    let runner =
+        Runner::new(shadow_db.clone(), RUNNER, projections::all()).with_batch(REBUILD_BATCH);
     let mut done = 0usize;
-    for _attempt in 0..50 {
+    for _attempt in 0..600 {
         // Catch the rebuild up to where the live tables are now...
         let target = Runner::load_checkpoint(db, RUNNER)
             .await
@@ -115,6 +119,15 @@ async fn rebuild_and_finish(
             .catch_up(Some(target), |n| progress.report(done + n, false))
             .await
             .map_err(|e| err(&e))?;
+        // The feed stops short of the target while an older transaction of the cluster is
+        // still running (docs/decisions/002): never compare or swap an incomplete rebuild.
+        let reached = Runner::load_checkpoint(shadow_db, RUNNER)
+            .await
+            .map_err(|e| err(&e))?;
+        if reached < target {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            continue;
+        }
         // ...then, holding the live checkpoint, compare or swap if it has not moved since.
         if let Some(diffs) = finish(db, shadow, tables, target, verify).await? {
             progress.report(done, true);
@@ -122,7 +135,9 @@ async fn rebuild_and_finish(
             return Ok((done, diffs));
         }
     }
-    Err("the live projections kept moving; try again when the service is quieter".into())
+    Err("the rebuild could not reach the live projections' checkpoint (they kept moving, or a long \
+         transaction elsewhere on the database cluster holds the feed back); try again later"
+        .into())
 }
 
 /// Creates the shadow namespace with empty copies of the live tables.

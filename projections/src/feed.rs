@@ -62,7 +62,7 @@ pub struct StoredEvent {
 impl StoredEvent {
     /// The payload as the aggregate's event type.
     pub fn decode<E: serde::de::DeserializeOwned>(&self) -> Result<E, serde_json::Error> {
-        serde_json::from_value(self.payload.clone())
+        E::deserialize(&self.payload)
     }
 
     fn from_row(row: &Row) -> Result<StoredEvent, sqlx::Error> {

@@ -54,6 +54,7 @@ pub const BATCH: i64 = 500;
 pub struct Runner {
     db: Db,
     name: String,
+    batch: i64,
     projections: Vec<Box<dyn Projection>>,
     wake: Arc<Notify>,
     progress: watch::Sender<Cursor>,
@@ -117,10 +118,18 @@ impl Runner {
         Runner {
             db,
             name: name.to_string(),
+            batch: BATCH,
             projections,
             wake: Arc::new(Notify::new()),
             progress,
         }
+    }
+
+    /// Reads (and applies) up to `events` events per transaction: larger batches suit a
+    /// rebuild, smaller ones keep a live runner's transactions short.
+    pub fn with_batch(mut self, events: i64) -> Runner {
+        self.batch = events.max(1);
+        self
     }
 
     pub fn handle(&self) -> RunnerHandle {
@@ -227,7 +236,7 @@ impl Runner {
                 .await?;
         }
         let from = Self::lock_checkpoint(&mut tx, &self.name).await?;
-        let batch = feed::read_after_in(&mut tx, from, BATCH, until).await?;
+        let batch = feed::read_after_in(&mut tx, from, self.batch, until).await?;
         let Some(last) = batch.last() else {
             return Ok(0);
         };
