@@ -222,11 +222,24 @@ impl Runner {
     /// Applies the next batch after the stored checkpoint (and not past `until`); returns
     /// how many events it applied.
     pub async fn run_once(&self, until: Option<Cursor>) -> Result<usize, ProjectionError> {
-        // A cheap look without locks first: most polls find nothing new.
-        let seen = Self::load_checkpoint(&self.db, &self.name).await?;
-        self.publish(seen);
-        if feed::read_after(&self.db, seen, 1, until).await?.is_empty() {
-            return Ok(0);
+        self.apply_next(until, true).await
+    }
+
+    /// One batch; with `peek`, first a cheap look without locks (most idle polls find
+    /// nothing new), else straight to the locked transaction (woken by a command).
+    async fn apply_next(
+        &self,
+        until: Option<Cursor>,
+        peek: bool,
+    ) -> Result<usize, ProjectionError> {
+        if peek {
+            let seen = *self.progress.borrow();
+            if feed::read_after(&self.db, seen, 1, until).await?.is_empty() {
+                // Another instance may have moved the checkpoint: keep waiters informed.
+                let stored = Self::load_checkpoint(&self.db, &self.name).await?;
+                self.publish(stored);
+                return Ok(0);
+            }
         }
         let mut tx = self.db.begin().await?;
         if tx.is_postgres() {
@@ -238,6 +251,7 @@ impl Runner {
         let from = Self::lock_checkpoint(&mut tx, &self.name).await?;
         let batch = feed::read_after_in(&mut tx, from, self.batch, until).await?;
         let Some(last) = batch.last() else {
+            self.publish(from);
             return Ok(0);
         };
         let to = last.cursor;
@@ -273,6 +287,7 @@ impl Runner {
     pub async fn run(self, poll: Duration, mut shutdown: watch::Receiver<bool>) {
         let mut leader = Leadership::new(&self.db, &format!("runner:{}", self.name));
         let mut failures = 0u32;
+        let mut woken = false;
         loop {
             if *shutdown.borrow() {
                 return;
@@ -284,7 +299,7 @@ impl Runner {
                 }
                 FOLLOWER_RETRY.min(poll * 4)
             } else {
-                match self.run_once(None).await {
+                match self.apply_next(None, !std::mem::take(&mut woken)).await {
                     Ok(n) if n > 0 => {
                         failures = 0;
                         continue;
@@ -298,7 +313,7 @@ impl Runner {
                 }
             };
             tokio::select! {
-                _ = self.wake.notified() => {}
+                _ = self.wake.notified() => woken = true,
                 _ = tokio::time::sleep(pause) => {}
                 _ = shutdown.changed() => {}
             }
