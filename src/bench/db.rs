@@ -222,6 +222,17 @@ impl Pool {
         r.unwrap_or_else(|e| format!("unknown ({e})"))
     }
 
+    /// The size of the whole database in bytes.
+    pub async fn size(&self) -> Result<i64, String> {
+        let sql = match self {
+            Pool::Postgres(_) => "SELECT pg_database_size(current_database())",
+            Pool::Sqlite(_) => {
+                "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"
+            }
+        };
+        Ok(self.ints(sql, 1).await?.map(|v| v[0]).unwrap_or(0))
+    }
+
     /// How many events the log holds.
     pub async fn event_count(&self) -> Result<i64, String> {
         Ok(self

@@ -36,6 +36,8 @@ pub struct FillReport {
     /// The service's projections, started on the filled log: time to reach its head.
     pub catch_up_seconds: f64,
     pub catch_up_events_per_sec: f64,
+    /// The whole database (log, read models, indexes) after the catch-up.
+    pub database_bytes: i64,
 }
 
 /// How many orders and clients make `target` events.
@@ -148,6 +150,7 @@ pub async fn fill(pool: &Pool, target: u64, staff: &Staff) -> Result<FillReport,
         events_per_sec: written as f64 / seconds,
         catch_up_seconds: 0.0,
         catch_up_events_per_sec: 0.0,
+        database_bytes: 0,
     })
 }
 

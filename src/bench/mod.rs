@@ -373,6 +373,7 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
             Kind::Sqlite => "ANALYZE",
         };
         pool.execute(maintenance).await?;
+        f.database_bytes = pool.size().await?;
         notes.push(format!(
             "After the fill and the catch-up the bench ran `{maintenance}`, as autovacuum would have over years of history."
         ));
@@ -466,6 +467,10 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
     } else {
         0.0
     };
+    let load_rss_max_mib = constant_rate
+        .as_ref()
+        .map_or(0.0, |r| r.server_rss_max_mib)
+        .max(load.server_rss_max_mib);
     let mut report = Report {
         started_at,
         config: Config {
@@ -490,6 +495,7 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
         server: ServerReport {
             peak_rss_mib: memory.hwm_kib as f64 / 1024.0,
             final_rss_mib: memory.rss_kib as f64 / 1024.0,
+            load_rss_max_mib,
         },
         replay,
         targets: Vec::new(),

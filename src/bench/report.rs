@@ -73,6 +73,8 @@ pub struct ServerReport {
     pub peak_rss_mib: f64,
     /// VmRSS at the end (MiB).
     pub final_rss_mib: f64,
+    /// The largest VmRSS sampled (every second) during the load phases (MiB).
+    pub load_rss_max_mib: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -276,8 +278,8 @@ impl Report {
         );
         let _ = writeln!(
             m,
-            "| server memory | peak (VmHWM) {:.0} MiB, at the end {:.0} MiB |",
-            self.server.peak_rss_mib, self.server.final_rss_mib
+            "| server memory | peak (VmHWM) {:.0} MiB; during the load at most {:.0} MiB; at the end {:.0} MiB |",
+            self.server.peak_rss_mib, self.server.load_rss_max_mib, self.server.final_rss_mib
         );
         if let Some(rp) = &self.replay {
             let _ = writeln!(
@@ -296,6 +298,11 @@ impl Report {
                 m,
                 "| service projections catching up on it | {:.1} s = {:.0} events/s |",
                 f.catch_up_seconds, f.catch_up_events_per_sec
+            );
+            let _ = writeln!(
+                m,
+                "| database size after the catch-up | {:.0} MiB |",
+                f.database_bytes as f64 / 1024.0 / 1024.0
             );
         }
 
