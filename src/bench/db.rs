@@ -233,6 +233,25 @@ impl Pool {
         Ok(self.ints(sql, 1).await?.map(|v| v[0]).unwrap_or(0))
     }
 
+    /// Postgres: how many transactions holding a transaction id (writers) are open in
+    /// other databases of the cluster. They hold the service's feed horizon back
+    /// (decision 002), so they matter to its latency. `None` on SQLite.
+    pub async fn other_writers(&self) -> Option<i64> {
+        match self {
+            Pool::Postgres(_) => self
+                .ints(
+                    "SELECT COUNT(*) FROM pg_stat_activity \
+                     WHERE datname IS DISTINCT FROM current_database() AND backend_xid IS NOT NULL",
+                    1,
+                )
+                .await
+                .ok()
+                .flatten()
+                .map(|v| v[0]),
+            Pool::Sqlite(_) => None,
+        }
+    }
+
     /// How many events the log holds.
     pub async fn event_count(&self) -> Result<i64, String> {
         Ok(self

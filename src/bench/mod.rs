@@ -30,7 +30,7 @@ use uuid::Uuid;
 use client::Api;
 use db::{Fresh, Kind, Pool};
 use load::{Pace, PhaseSpec, Team};
-use report::{Config, Machine, ReplayReport, Report, ServerReport};
+use report::{ClusterActivity, Config, Machine, ReplayReport, Report, ServerReport};
 use server::Service;
 
 const PASSWORD: &str = "bench password 1";
@@ -393,6 +393,22 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
         );
     }
 
+    // Other writers on the Postgres cluster hold the feed back: sample them meanwhile.
+    let activity = Arc::new(std::sync::Mutex::new(ClusterActivity::default()));
+    let sampler = (fresh.kind == Kind::Postgres).then(|| {
+        let (pool, activity) = (pool.clone(), activity.clone());
+        tokio::spawn(async move {
+            loop {
+                if let Some(n) = pool.other_writers().await {
+                    let mut a = activity.lock().unwrap_or_else(|e| e.into_inner());
+                    a.samples += 1;
+                    a.samples_with_other_writers += u64::from(n > 0);
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    });
+
     // 5. Closed loop: as fast as the service answers.
     eprintln!(
         "bench: load: {} virtual clients, closed loop, {} s",
@@ -444,6 +460,10 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
             );
         }
     }
+    let cluster_activity = sampler.map(|s| {
+        s.abort();
+        activity.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    });
     let memory = server.memory().unwrap_or_default();
     drop(api);
     if let Err(e) = server.stop().await {
@@ -498,6 +518,7 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
             load_rss_max_mib,
         },
         replay,
+        cluster_activity,
         targets: Vec::new(),
         notes,
     };

@@ -67,6 +67,14 @@ pub struct Config {
     pub git_commit: String,
 }
 
+/// Postgres: writing transactions of other databases on the same cluster, sampled every
+/// 100 ms during the load phases.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ClusterActivity {
+    pub samples: u64,
+    pub samples_with_other_writers: u64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ServerReport {
     /// VmHWM of `scriptorium serve` at the end of the load (MiB).
@@ -108,6 +116,7 @@ pub struct Report {
     pub constant_rate: Option<PhaseReport>,
     pub server: ServerReport,
     pub replay: Option<ReplayReport>,
+    pub cluster_activity: Option<ClusterActivity>,
     pub targets: Vec<Target>,
     pub notes: Vec<String>,
 }
@@ -281,6 +290,15 @@ impl Report {
             "| server memory | peak (VmHWM) {:.0} MiB; during the load at most {:.0} MiB; at the end {:.0} MiB |",
             self.server.peak_rss_mib, self.server.load_rss_max_mib, self.server.final_rss_mib
         );
+        if let Some(a) = &self.cluster_activity {
+            let _ = writeln!(
+                m,
+                "| other databases of the cluster with a writing transaction open, during the load | {} of {} samples ({:.0}%) |",
+                a.samples_with_other_writers,
+                a.samples,
+                100.0 * a.samples_with_other_writers as f64 / a.samples.max(1) as f64
+            );
+        }
         if let Some(rp) = &self.replay {
             let _ = writeln!(
                 m,
