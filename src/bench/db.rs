@@ -233,21 +233,22 @@ impl Pool {
         Ok(self.ints(sql, 1).await?.map(|v| v[0]).unwrap_or(0))
     }
 
-    /// Postgres: how many transactions holding a transaction id (writers) are open in
-    /// other databases of the cluster. They hold the service's feed horizon back
-    /// (decision 002), so they matter to its latency. `None` on SQLite.
-    pub async fn other_writers(&self) -> Option<i64> {
+    /// Postgres: transactions holding a transaction id (writers) open elsewhere on the
+    /// cluster — in other databases, and autovacuum workers (anywhere). They hold the
+    /// service's feed horizon back (decision 002). `None` on SQLite.
+    pub async fn other_writers(&self) -> Option<(i64, i64)> {
         match self {
             Pool::Postgres(_) => self
                 .ints(
-                    "SELECT COUNT(*) FROM pg_stat_activity \
-                     WHERE datname IS DISTINCT FROM current_database() AND backend_xid IS NOT NULL",
-                    1,
+                    "SELECT COUNT(*) FILTER (WHERE datname IS DISTINCT FROM current_database()), \
+                            COUNT(*) FILTER (WHERE backend_type = 'autovacuum worker') \
+                     FROM pg_stat_activity WHERE backend_xid IS NOT NULL",
+                    2,
                 )
                 .await
                 .ok()
                 .flatten()
-                .map(|v| v[0]),
+                .map(|v| (v[0], v[1])),
             Pool::Sqlite(_) => None,
         }
     }

@@ -399,10 +399,11 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
         let (pool, activity) = (pool.clone(), activity.clone());
         tokio::spawn(async move {
             loop {
-                if let Some(n) = pool.other_writers().await {
+                if let Some((others, autovacuum)) = pool.other_writers().await {
                     let mut a = activity.lock().unwrap_or_else(|e| e.into_inner());
                     a.samples += 1;
-                    a.samples_with_other_writers += u64::from(n > 0);
+                    a.samples_with_other_writers += u64::from(others > 0);
+                    a.samples_with_autovacuum_writers += u64::from(autovacuum > 0);
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }

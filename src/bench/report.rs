@@ -72,7 +72,10 @@ pub struct Config {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ClusterActivity {
     pub samples: u64,
+    /// Samples in which another database had a writing transaction open.
     pub samples_with_other_writers: u64,
+    /// Samples in which an autovacuum worker (any database) held a transaction id.
+    pub samples_with_autovacuum_writers: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -293,10 +296,11 @@ impl Report {
         if let Some(a) = &self.cluster_activity {
             let _ = writeln!(
                 m,
-                "| other databases of the cluster with a writing transaction open, during the load | {} of {} samples ({:.0}%) |",
+                "| writing transactions elsewhere on the cluster during the load (they hold the feed back) | other databases in {} of {} samples ({:.0}%), autovacuum in {} |",
                 a.samples_with_other_writers,
                 a.samples,
-                100.0 * a.samples_with_other_writers as f64 / a.samples.max(1) as f64
+                100.0 * a.samples_with_other_writers as f64 / a.samples.max(1) as f64,
+                a.samples_with_autovacuum_writers
             );
         }
         if let Some(rp) = &self.replay {
