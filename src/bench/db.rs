@@ -253,6 +253,21 @@ impl Pool {
         }
     }
 
+    /// Postgres: scans per table since the database was made, as JSON.
+    pub async fn table_scans(&self) -> Option<serde_json::Value> {
+        let Pool::Postgres(p) = self else {
+            return None;
+        };
+        sqlx::query_scalar::<_, serde_json::Value>(
+            "SELECT COALESCE(json_agg(t ORDER BY t.seq_tup_read DESC), '[]'::json) FROM \
+             (SELECT relname AS table, seq_scan, seq_tup_read, idx_scan, n_live_tup \
+              FROM pg_stat_user_tables) t",
+        )
+        .fetch_one(p)
+        .await
+        .ok()
+    }
+
     /// How many events the log holds.
     pub async fn event_count(&self) -> Result<i64, String> {
         Ok(self

@@ -120,6 +120,9 @@ pub struct Report {
     pub server: ServerReport,
     pub replay: Option<ReplayReport>,
     pub cluster_activity: Option<ClusterActivity>,
+    /// Postgres: per table, sequential and index scans since the database was made
+    /// (pg_stat_user_tables) — a sequential scan per event shows up here.
+    pub table_scans: Option<serde_json::Value>,
     pub targets: Vec<Target>,
     pub notes: Vec<String>,
 }
