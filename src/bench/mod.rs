@@ -73,6 +73,11 @@ struct Opts {
     /// Rounds of list reads of the unloaded probe (three reads a round).
     #[arg(long, default_value_t = 200)]
     probe_reads: usize,
+    /// Sample the projection lag on every n-th lifecycle of the load (0: not at all). Each
+    /// sample reads `GET /api/orders?q=<number>` twice; on a large store those reads are
+    /// slow and take the database's CPU from the commands.
+    #[arg(long, default_value_t = 10)]
+    lag_every: u64,
     /// Skip `scriptorium replay` at the end.
     #[arg(long)]
     skip_replay: bool,
@@ -427,7 +432,7 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
             pace: Pace::Closed,
             duration,
             max_lifecycles: None,
-            lag_every: 10,
+            lag_every: opts.lag_every,
             progress: true,
         },
     )
@@ -456,7 +461,7 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
                         },
                         duration,
                         max_lifecycles: None,
-                        lag_every: 10,
+                        lag_every: opts.lag_every,
                         progress: true,
                     },
                 )
@@ -507,6 +512,7 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
             scale: opts.scale,
             probe_lifecycles: opts.probe_lifecycles,
             probe_reads: opts.probe_reads,
+            lag_every: opts.lag_every,
             git_commit: git_commit(),
         },
         machine,

@@ -64,6 +64,8 @@ pub struct Config {
     pub scale: u64,
     pub probe_lifecycles: u64,
     pub probe_reads: usize,
+    /// The projection lag is sampled on every n-th lifecycle (0: not sampled).
+    pub lag_every: u64,
     pub git_commit: String,
 }
 
@@ -161,7 +163,8 @@ impl Report {
             });
         }
         let lag = &self.load.lag.all;
-        t.push(Target {
+        if lag.count > 0 {
+            t.push(Target {
             target:
                 "projection lag p99 < 50 ms (answer → row in the manager's table, under max load)"
                     .into(),
@@ -169,8 +172,9 @@ impl Report {
                 "p99 {:.1} ms (p50 {:.1} ms, {} samples)",
                 lag.p99_ms, lag.p50_ms, lag.count
             ),
-            met: lag.p99_ms < 50.0 && lag.count > 0,
-        });
+                met: lag.p99_ms < 50.0,
+            });
+        }
         if let Some(r) = &self.replay {
             t.push(Target {
                 target: "replay ≥ 50 000 events/s".into(),
@@ -286,11 +290,15 @@ impl Report {
                 k.errors
             );
         }
-        let _ = writeln!(
-            m,
-            "| projection lag (answer → row in the manager's table) | p50 {:.1} · p99 {:.1} ms ({} samples, {} stale reads, {} not seen in 5 s) |",
-            l.lag.all.p50_ms, l.lag.all.p99_ms, l.lag.all.count, l.lag.stale_reads, l.lag.not_seen
-        );
+        if l.lag.all.count > 0 {
+            let _ = writeln!(
+                m,
+                "| projection lag (answer → end of the first `GET /api/orders?q=<number>` showing it; with no stale read, that read's own latency) | p50 {:.1} · p99 {:.1} ms ({} samples, {} stale reads, {} not seen in 5 s) |",
+                l.lag.all.p50_ms, l.lag.all.p99_ms, l.lag.all.count, l.lag.stale_reads, l.lag.not_seen
+            );
+        } else {
+            let _ = writeln!(m, "| projection lag | not sampled (`--lag-every 0`) |");
+        }
         let _ = writeln!(
             m,
             "| server memory | peak (VmHWM) {:.0} MiB; during the load at most {:.0} MiB; at the end {:.0} MiB |",

@@ -48,14 +48,17 @@ impl Service {
     /// Runs a one-shot command to its end; its stderr passes through (progress), its
     /// stdout is returned. Fails with the output when the command fails.
     pub async fn run(&self, args: &[&str]) -> Result<String, String> {
+        // spawn + wait_with_output: `output()` would capture stderr too, hiding progress.
         let out = self
             .command(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
-            .output()
+            .spawn()
+            .map_err(|e| format!("cannot run {}: {e}", self.bin.display()))?
+            .wait_with_output()
             .await
-            .map_err(|e| format!("cannot run {}: {e}", self.bin.display()))?;
+            .map_err(|e| format!("scriptorium {args:?}: {e}"))?;
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();
         if out.status.success() {
             Ok(stdout)
