@@ -30,7 +30,7 @@ use uuid::Uuid;
 use client::Api;
 use db::{Fresh, Kind, Pool};
 use load::{Pace, PhaseSpec, Team};
-use report::{ClusterActivity, Config, Machine, ReplayReport, Report, ServerReport};
+use report::{Config, Machine, PhaseActivity, ReplayReport, Report, ServerReport};
 use server::Service;
 
 const PASSWORD: &str = "bench password 1";
@@ -339,6 +339,8 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
         opts.clients
     );
     let teams = teams(&api, &admin, opts.clients).await?;
+    // Other writers on the Postgres cluster hold the feed back: sample them throughout.
+    let monitor = Monitor::start(&pool, fresh.kind);
 
     // 3. The unloaded probe on the (near) empty store.
     eprintln!(
@@ -346,6 +348,7 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
         opts.probe_lifecycles,
         opts.probe_reads * 3
     );
+    monitor.phase("probe before");
     let events = pool.event_count().await?;
     let probe_before = load::probe(
         &api,
@@ -364,6 +367,7 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
         let staff = staff(&api, &teams).await?;
         server.stop().await?;
         eprintln!("bench: filling {} events of history", opts.scale);
+        monitor.phase("fill");
         let mut f = fill::fill(&pool, opts.scale, &staff).await?;
         // Statistics for the filled log only: the read models are still (nearly) empty,
         // and statistics saying so would make the projection runner's cached plans scan
@@ -371,6 +375,7 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
         pool.execute("ANALYZE events").await?;
         server = service.start("serve-2").await?;
         api = Api::new(&server.addr);
+        monitor.phase("catch-up");
         let secs =
             fill::catch_up(&pool, f.events, Duration::from_secs(opts.catch_up_timeout)).await?;
         f.catch_up_seconds = secs;
@@ -386,6 +391,7 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
             "After the fill and the catch-up the bench ran `{maintenance}`, as autovacuum would have over years of history."
         ));
         fill_report = Some(f);
+        monitor.phase("probe after");
         let events = pool.event_count().await?;
         eprintln!("bench: probe on {events} events");
         probe_after = Some(
@@ -401,28 +407,12 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
         );
     }
 
-    // Other writers on the Postgres cluster hold the feed back: sample them meanwhile.
-    let activity = Arc::new(std::sync::Mutex::new(ClusterActivity::default()));
-    let sampler = (fresh.kind == Kind::Postgres).then(|| {
-        let (pool, activity) = (pool.clone(), activity.clone());
-        tokio::spawn(async move {
-            loop {
-                if let Some((others, autovacuum)) = pool.other_writers().await {
-                    let mut a = activity.lock().unwrap_or_else(|e| e.into_inner());
-                    a.samples += 1;
-                    a.samples_with_other_writers += u64::from(others > 0);
-                    a.samples_with_autovacuum_writers += u64::from(autovacuum > 0);
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        })
-    });
-
     // 5. Closed loop: as fast as the service answers.
     eprintln!(
         "bench: load: {} virtual clients, closed loop, {} s",
         opts.clients, opts.duration
     );
+    monitor.phase("load");
     let load = load::run(
         &api,
         &teams,
@@ -447,6 +437,7 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
                 "bench: load: {} virtual clients, constant rate {rate:.0} commands/s, {} s",
                 opts.clients, opts.duration
             );
+            monitor.phase("rate");
             constant_rate = Some(
                 load::run(
                     &api,
@@ -469,10 +460,7 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
             );
         }
     }
-    let cluster_activity = sampler.map(|s| {
-        s.abort();
-        activity.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    });
+    let cluster_activity = monitor.finish();
     let memory = server.memory().unwrap_or_default();
     let table_scans = pool.table_scans().await;
     drop(api);
@@ -536,6 +524,52 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
     };
     report.evaluate();
     Ok(report)
+}
+
+/// Samples writers elsewhere on a Postgres cluster every 100 ms, per phase of the run.
+struct Monitor {
+    state: Arc<std::sync::Mutex<Vec<PhaseActivity>>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Monitor {
+    fn start(pool: &Pool, kind: Kind) -> Monitor {
+        let state = Arc::new(std::sync::Mutex::new(Vec::<PhaseActivity>::new()));
+        let task = (kind == Kind::Postgres).then(|| {
+            let (pool, state) = (pool.clone(), state.clone());
+            tokio::spawn(async move {
+                loop {
+                    if let Some((others, autovacuum)) = pool.other_writers().await {
+                        let mut phases = state.lock().unwrap_or_else(|e| e.into_inner());
+                        if let Some(a) = phases.last_mut() {
+                            a.samples += 1;
+                            a.samples_with_other_writers += u64::from(others > 0);
+                            a.samples_with_autovacuum_writers += u64::from(autovacuum > 0);
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            })
+        });
+        Monitor { state, task }
+    }
+
+    fn phase(&self, name: &str) {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(PhaseActivity {
+                phase: name.to_string(),
+                ..PhaseActivity::default()
+            });
+    }
+
+    fn finish(self) -> Option<Vec<PhaseActivity>> {
+        let task = self.task?;
+        task.abort();
+        let phases = self.state.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        Some(phases)
+    }
 }
 
 #[cfg(test)]

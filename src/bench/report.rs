@@ -69,10 +69,11 @@ pub struct Config {
     pub git_commit: String,
 }
 
-/// Postgres: writing transactions of other databases on the same cluster, sampled every
-/// 100 ms during the load phases.
+/// Postgres: writing transactions elsewhere on the cluster, sampled every 100 ms during
+/// one phase of the run. They hold the service's feed back (decision 002).
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct ClusterActivity {
+pub struct PhaseActivity {
+    pub phase: String,
     pub samples: u64,
     /// Samples in which another database had a writing transaction open.
     pub samples_with_other_writers: u64,
@@ -121,7 +122,8 @@ pub struct Report {
     pub constant_rate: Option<PhaseReport>,
     pub server: ServerReport,
     pub replay: Option<ReplayReport>,
-    pub cluster_activity: Option<ClusterActivity>,
+    /// Postgres: per phase, writers elsewhere on the cluster.
+    pub cluster_activity: Option<Vec<PhaseActivity>>,
     /// Postgres: per table, sequential and index scans since the database was made
     /// (pg_stat_user_tables) — a sequential scan per event shows up here.
     pub table_scans: Option<serde_json::Value>,
@@ -304,14 +306,27 @@ impl Report {
             "| server memory | peak (VmHWM) {:.0} MiB; during the load at most {:.0} MiB; at the end {:.0} MiB |",
             self.server.peak_rss_mib, self.server.load_rss_max_mib, self.server.final_rss_mib
         );
-        if let Some(a) = &self.cluster_activity {
+        if let Some(phases) = &self.cluster_activity {
+            let parts: Vec<String> = phases
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{} {}/{}{}",
+                        a.phase,
+                        a.samples_with_other_writers,
+                        a.samples,
+                        if a.samples_with_autovacuum_writers > 0 {
+                            format!(" (+autovacuum {})", a.samples_with_autovacuum_writers)
+                        } else {
+                            String::new()
+                        }
+                    )
+                })
+                .collect();
             let _ = writeln!(
                 m,
-                "| writing transactions elsewhere on the cluster during the load (they hold the feed back) | other databases in {} of {} samples ({:.0}%), autovacuum in {} |",
-                a.samples_with_other_writers,
-                a.samples,
-                100.0 * a.samples_with_other_writers as f64 / a.samples.max(1) as f64,
-                a.samples_with_autovacuum_writers
+                "| samples with a writing transaction open in another database of the cluster (it holds the feed back) | {} |",
+                parts.join(" · ")
             );
         }
         if let Some(rp) = &self.replay {
