@@ -1,0 +1,285 @@
+//! Realistic event rows, made by the real domain: each order lifecycle is decided by
+//! `aggregates::order::Order` (its `decide` and `apply`), so the payloads are the
+//! service's own `OrderEvent` JSON and decode in the projections; metadata has the keys
+//! the service writes (`actor_id`, `actor_role`, `request_id`, `at`).
+//!
+//! No `hash` / `prev_hash` metadata: the hash chain checked by `scriptorium audit verify`
+//! is not in this tree yet. When it lands, this generator must compute it (or the filled
+//! history will not verify).
+
+use aggregates::order::{FileRef, Half, Order, OrderCommand};
+use aggregates::user::UserEvent;
+use aggregates::{Actor, Role};
+use chrono::{DateTime, Duration, Utc};
+use cqrs_es::{Aggregate, DomainEvent};
+use rand::Rng;
+use serde_json::json;
+use uuid::Uuid;
+
+/// One row of the `events` table.
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    pub aggregate_type: &'static str,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: String,
+    pub metadata: String,
+}
+
+/// The people of one order: who places, prices and writes it.
+#[derive(Debug, Clone, Copy)]
+pub struct Cast {
+    pub client: Uuid,
+    pub manager: Uuid,
+    pub author: Uuid,
+}
+
+/// Commands per lifecycle, and the events they produce (13: setting the price also
+/// claims the order for the manager, approving the paid final also delivers it).
+pub const COMMANDS_PER_LIFECYCLE: usize = 11;
+pub const EVENTS_PER_LIFECYCLE: usize = 13;
+
+const SUBJECTS: [&str; 6] = [
+    "History",
+    "Economics",
+    "Law",
+    "Philology",
+    "Sociology",
+    "Mathematics",
+];
+/// Topic words; no digits, so a search for an order number finds only that order.
+const TOPICS: [&str; 8] = [
+    "The Novgorod Republic and its trade",
+    "Monetary policy under inflation targeting",
+    "Contract law and digital signatures",
+    "Dostoevsky and the polyphonic novel",
+    "Urban migration in the late Soviet period",
+    "Stochastic models of queueing systems",
+    "Hanseatic merchants in Novgorod",
+    "Corporate governance in family firms",
+];
+
+pub fn metadata(actor: Actor, at: DateTime<Utc>) -> String {
+    json!({
+        "actor_id": actor.id.to_string(),
+        "actor_role": actor.role.as_str(),
+        "request_id": Uuid::new_v4().to_string(),
+        "at": at.to_rfc3339(),
+    })
+    .to_string()
+}
+
+fn file(name: &str, rng: &mut impl Rng) -> FileRef {
+    let mut sha = [0u8; 32];
+    rng.fill(&mut sha);
+    FileRef {
+        id: Uuid::new_v4(),
+        name: name.to_string(),
+        size: rng.gen_range(2_000..400_000),
+        content_type: "application/pdf".to_string(),
+        sha256: hex::encode(sha),
+    }
+}
+
+/// A whole order lifecycle (place → … → complete) that started at `placed`, as the
+/// service would have recorded it.
+pub fn lifecycle(
+    order_id: Uuid,
+    number: i64,
+    cast: Cast,
+    placed: DateTime<Utc>,
+    rng: &mut impl Rng,
+) -> Vec<EventRow> {
+    let client = Actor::new(cast.client, Role::Client);
+    let manager = Actor::new(cast.manager, Role::Manager);
+    let author = Actor::new(cast.author, Role::Author);
+    let price = rng.gen_range(50..2_000) * 1000;
+    let hours = |h: i64| placed + Duration::hours(h);
+    let topic = TOPICS[rng.gen_range(0..TOPICS.len())];
+    let steps: Vec<(Actor, DateTime<Utc>, OrderCommand)> = vec![
+        (
+            client,
+            placed,
+            OrderCommand::PlaceOrder {
+                number,
+                client_id: cast.client,
+                work_type: ["essay", "term_paper", "thesis", "translation"][rng.gen_range(0..4)]
+                    .to_string(),
+                subject: SUBJECTS[rng.gen_range(0..SUBJECTS.len())].to_string(),
+                topic: topic.to_string(),
+                pages: rng.gen_range(5..80),
+                deadline: (placed + Duration::days(rng.gen_range(14..60))).date_naive(),
+                requirements: "GOST citations, at least fifteen sources, originality above \
+                               seventy per cent, a table of contents and an appendix with the data"
+                    .to_string(),
+                at: placed,
+            },
+        ),
+        (
+            manager,
+            hours(1),
+            OrderCommand::SetPrice {
+                actor: manager,
+                price,
+                author_fee: price / 2,
+                at: hours(1),
+            },
+        ),
+        (
+            manager,
+            hours(1),
+            OrderCommand::OfferToAuthor {
+                actor: manager,
+                author_id: cast.author,
+                expires_at: hours(2),
+                at: hours(1),
+            },
+        ),
+        (
+            author,
+            hours(2) - Duration::minutes(20),
+            OrderCommand::AcceptOffer {
+                author_id: cast.author,
+                at: hours(2) - Duration::minutes(20),
+            },
+        ),
+        (
+            manager,
+            hours(24),
+            OrderCommand::RecordPayment {
+                half: Half::First,
+                amount: price / 2,
+                payment_id: format!("pay-{}", Uuid::new_v4()),
+                guarantee_days: 14,
+                at: hours(24),
+            },
+        ),
+        (
+            author,
+            hours(5 * 24),
+            OrderCommand::SubmitDraft {
+                author_id: cast.author,
+                file: file("draft.pdf", rng),
+                at: hours(5 * 24),
+            },
+        ),
+        (
+            manager,
+            hours(6 * 24),
+            OrderCommand::ApproveDraft {
+                actor: manager,
+                at: hours(6 * 24),
+            },
+        ),
+        (
+            manager,
+            hours(7 * 24),
+            OrderCommand::RecordPayment {
+                half: Half::Second,
+                amount: price - price / 2,
+                payment_id: format!("pay-{}", Uuid::new_v4()),
+                guarantee_days: 14,
+                at: hours(7 * 24),
+            },
+        ),
+        (
+            author,
+            hours(10 * 24),
+            OrderCommand::SubmitFinal {
+                author_id: cast.author,
+                file: file("final.pdf", rng),
+                at: hours(10 * 24),
+            },
+        ),
+        (
+            manager,
+            hours(11 * 24),
+            OrderCommand::ApproveFinal {
+                actor: manager,
+                guarantee_days: 14,
+                at: hours(11 * 24),
+            },
+        ),
+        (
+            client,
+            hours(12 * 24),
+            OrderCommand::Complete {
+                client_id: cast.client,
+                rating: rng.gen_range(3..=5),
+                review: "Thank you, well written and on time".to_string(),
+                at: hours(12 * 24),
+            },
+        ),
+    ];
+    debug_assert_eq!(steps.len(), COMMANDS_PER_LIFECYCLE);
+    let mut order = Order::default();
+    let mut rows = Vec::with_capacity(EVENTS_PER_LIFECYCLE);
+    let id = order_id.to_string();
+    for (actor, at, cmd) in steps {
+        let meta = metadata(actor, at);
+        let events = order
+            .decide(cmd)
+            .unwrap_or_else(|e| panic!("the generated lifecycle is legal: {e}"));
+        for event in events {
+            rows.push(EventRow {
+                aggregate_type: Order::TYPE,
+                aggregate_id: id.clone(),
+                sequence: rows.len() as i64 + 1,
+                event_type: event.event_type(),
+                event_version: event.event_version(),
+                payload: serde_json::to_string(&event).expect("events serialise"),
+                metadata: meta.clone(),
+            });
+            order.apply(event);
+        }
+    }
+    debug_assert_eq!(rows.len(), EVENTS_PER_LIFECYCLE);
+    rows
+}
+
+/// A client who registered on the website at `at`.
+pub fn registered_client(id: Uuid, serial: u64, at: DateTime<Utc>) -> EventRow {
+    let event = UserEvent::UserRegistered {
+        email: format!("history-client-{serial}@example.com"),
+        full_name: format!("History Client {serial}"),
+        role: Role::Client,
+    };
+    // Self-registration is attributed to the (new) client role, as the service does.
+    let actor = Actor::new(Uuid::nil(), Role::Client);
+    EventRow {
+        aggregate_type: "User",
+        aggregate_id: id.to_string(),
+        sequence: 1,
+        event_type: event.event_type(),
+        event_version: event.event_version(),
+        payload: serde_json::to_string(&event).expect("events serialise"),
+        metadata: metadata(actor, at),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aggregates::order::OrderEvent;
+
+    #[test]
+    fn a_generated_lifecycle_decodes_and_completes() {
+        let cast = Cast {
+            client: Uuid::new_v4(),
+            manager: Uuid::new_v4(),
+            author: Uuid::new_v4(),
+        };
+        let rows = lifecycle(Uuid::new_v4(), 7, cast, Utc::now(), &mut rand::thread_rng());
+        assert_eq!(rows.len(), EVENTS_PER_LIFECYCLE);
+        let mut order = Order::default();
+        for r in &rows {
+            let e: OrderEvent = serde_json::from_str(&r.payload).unwrap();
+            assert_eq!(e.event_type(), r.event_type);
+            order.apply(e);
+        }
+        assert_eq!(order.status.as_str(), "completed");
+        assert_eq!(rows.last().unwrap().sequence, EVENTS_PER_LIFECYCLE as i64);
+    }
+}
