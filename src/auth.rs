@@ -8,8 +8,14 @@ use argon2::Argon2;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+/// At most this many password hashes at once: each takes argon2's 19 MiB block and a
+/// core for tens of milliseconds, and freed blocks stay in the allocator's heap, so
+/// unbounded parallel log-ins would grow memory and starve the order traffic.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// Hashes a password; CPU-heavy, so it runs off the async threads.
 pub async fn hash_password(password: String) -> Result<String, String> {
+    let _permit = HASHING.acquire().await.map_err(|e| e.to_string())?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
@@ -23,6 +29,9 @@ pub async fn hash_password(password: String) -> Result<String, String> {
 
 /// Checks a password against a stored hash (false on any malformed hash).
 pub async fn verify_password(password: String, hash: String) -> bool {
+    let Ok(_permit) = HASHING.acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
             .map(|parsed| {

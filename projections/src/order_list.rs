@@ -559,11 +559,8 @@ pub async fn list(db: &Db, scope: Scope, query: &ListQuery) -> Result<Page, sqlx
     if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
         match q.trim_start_matches('#').parse::<i64>() {
-            Ok(n) => push(
-                "(number = $a OR topic_lc LIKE $b ESCAPE '\\')",
-                &crate::args![n, pattern],
-                &mut args,
-            ),
+            // A number is an order number: the unique index finds it, whatever the table's size.
+            Ok(n) => push("number = $a", &crate::args![n], &mut args),
             Err(_) => push(
                 "topic_lc LIKE $a ESCAPE '\\'",
                 &crate::args![pattern],

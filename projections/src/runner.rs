@@ -104,6 +104,9 @@ impl RunnerHandle {
                         if Runner::load_checkpoint(&self.db, &self.name).await.is_ok_and(|c| c >= cursor) {
                             return;
                         }
+                        // The runner may have looked too early (the event above the
+                        // transaction horizon) and gone back to sleep: wake it again.
+                        self.wake();
                     }
                 }
             }
@@ -245,8 +248,14 @@ impl Runner {
         if tx.is_postgres() {
             // Read models are rebuilt from the log: a crash may lose this commit, and then
             // loses the rows and the checkpoint together, so it need not wait for the disk.
-            tx.execute("SET LOCAL synchronous_commit = off", &[])
-                .await?;
+            // Plans are made for each batch's values: a generic plan cached while the
+            // tables were small (a sequential scan) would make a long catch-up quadratic.
+            tx.fetch_all(
+                "SELECT set_config('synchronous_commit', 'off', true), \
+                        set_config('plan_cache_mode', 'force_custom_plan', true)",
+                &[],
+            )
+            .await?;
         }
         let from = Self::lock_checkpoint(&mut tx, &self.name).await?;
         let batch = feed::read_after_in(&mut tx, from, self.batch, until).await?;
