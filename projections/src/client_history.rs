@@ -69,7 +69,7 @@ impl Projection for ClientHistoryProjection {
             let args: Vec<Arg> = chunk.iter().map(|i| Arg::from(*i)).collect();
             let sql = format!(
                 "SELECT id, client_id, number, status FROM order_list WHERE id IN ({})",
-                crate::sql::placeholders(1, chunk.len())
+                tx.placeholders(chunk.len())
             );
             for r in tx.fetch_all(&sql, &args).await? {
                 known.insert(

@@ -338,7 +338,7 @@ async fn load_rows<'a>(
         let args: Vec<Arg> = chunk.iter().map(|i| Arg::from(*i)).collect();
         let sql = format!(
             "SELECT {COLUMNS} FROM order_list WHERE id IN ({})",
-            crate::sql::placeholders(1, chunk.len())
+            tx.placeholders(chunk.len())
         );
         for r in tx.fetch_all(&sql, &args).await? {
             let row = OrderRow::from_row(&r)?;
@@ -367,7 +367,7 @@ async fn author_names(
         let args: Vec<Arg> = chunk.iter().map(|i| Arg::from(*i)).collect();
         let sql = format!(
             "SELECT id, full_name FROM users WHERE id IN ({})",
-            crate::sql::placeholders(1, chunk.len())
+            tx.placeholders(chunk.len())
         );
         for r in tx.fetch_all(&sql, &args).await? {
             names.insert(r.uuid("id")?, r.text("full_name")?);

@@ -286,8 +286,7 @@ impl Tx {
                     if j > 0 {
                         values.push_str(", ");
                     }
-                    values.push('$');
-                    values.push_str(&n.to_string());
+                    values.push_str(&self.placeholder(n));
                 }
                 values.push(')');
             }
@@ -300,10 +299,22 @@ impl Tx {
     }
 }
 
-/// `$first, $first+1, …` for an `IN (…)` list of `n` values.
-pub fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+impl Tx {
+    /// The `n`-th parameter of a statement whose parameters all appear in order. SQLite
+    /// looks a named or numbered parameter up by walking a list, so binding n of them
+    /// costs n²; plain `?` costs nothing, and keeps a batch of thousands of rows linear.
+    pub fn placeholder(&self, n: usize) -> String {
+        match self {
+            Tx::Postgres(_) => format!("${n}"),
+            Tx::Sqlite(_) => "?".to_string(),
+        }
+    }
+
+    /// The parameters `1..=n` of a statement that has no others (an `IN (…)` list).
+    pub fn placeholders(&self, n: usize) -> String {
+        (1..=n)
+            .map(|i| self.placeholder(i))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
