@@ -120,7 +120,12 @@ async fn main_async(opts: Opts) -> Result<(), String> {
         fresh.describe(),
         fresh.dir.display()
     );
-    let result = bench(&opts, &bin, &fresh).await;
+    // Interrupted, the run still drops its database and folder (and, by dropping the
+    // bench, kills the service it started); only SIGKILL leaves them behind.
+    let result = tokio::select! {
+        r = bench(&opts, &bin, &fresh) => r,
+        signal = interrupted() => Err(format!("interrupted by {signal}")),
+    };
     if opts.keep {
         eprintln!(
             "bench: kept the database {} and {}",
@@ -140,6 +145,27 @@ async fn main_async(opts: Opts) -> Result<(), String> {
         md_path.display()
     );
     Ok(())
+}
+
+/// The first of SIGINT, SIGTERM or SIGHUP.
+async fn interrupted() -> &'static str {
+    use tokio::signal::unix::{signal, Signal, SignalKind};
+    async fn next(s: &mut Option<Signal>) {
+        match s {
+            Some(s) => {
+                s.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+    let mut int = signal(SignalKind::interrupt()).ok();
+    let mut term = signal(SignalKind::terminate()).ok();
+    let mut hup = signal(SignalKind::hangup()).ok();
+    tokio::select! {
+        _ = next(&mut int) => "SIGINT",
+        _ = next(&mut term) => "SIGTERM",
+        _ = next(&mut hup) => "SIGHUP",
+    }
 }
 
 fn write(dir: &Path, report: &Report, markdown: &str) -> Result<(PathBuf, PathBuf), String> {
