@@ -7,7 +7,7 @@ mod common;
 use aggregates::Role;
 use axum::body::Body;
 use axum::http::Request;
-use common::{order_body, Backend, Resp, TestApp};
+use common::{accepted_order, order_body, Accepted, Backend, Resp, TestApp};
 use serde_json::{json, Value};
 
 on_both!(
@@ -69,54 +69,8 @@ fn stored_files(t: &TestApp) -> Vec<std::path::PathBuf> {
     out
 }
 
-/// People and an order priced at 250 001 kopecks (halves 125 000 and 125 001), accepted
-/// by the author and waiting for the first half.
-struct Setup {
-    client: String,
-    manager: String,
-    author: String,
-    order: String,
-}
-
-async fn accepted_order(t: &TestApp) -> Setup {
-    let (_, client) = t.user(Role::Client, "Anna Client").await;
-    let (_, manager) = t.user(Role::Manager, "Maria Manager").await;
-    let (author_id, author) = t.user(Role::Author, "Ivan Petrov").await;
-    let order = t.post("/api/orders", &client, order_body()).await.ok(201);
-    let id = order["id"].as_str().unwrap().to_string();
-    t.put(
-        &format!("/api/orders/{id}/price"),
-        &manager,
-        json!({"price": 250001, "author_fee": 100000}),
-    )
-    .await
-    .ok(200);
-    t.post(
-        &format!("/api/orders/{id}/offer"),
-        &manager,
-        json!({"author_id": author_id}),
-    )
-    .await
-    .ok(200);
-    let o = t
-        .post(
-            &format!("/api/orders/{id}/offer/accept"),
-            &author,
-            json!({}),
-        )
-        .await
-        .ok(200);
-    assert_eq!(o["status"], "awaiting_prepayment");
-    Setup {
-        client,
-        manager,
-        author,
-        order: id,
-    }
-}
-
 /// An accepted order with the first half paid: the author is working on it.
-async fn order_in_progress(t: &TestApp) -> Setup {
+async fn order_in_progress(t: &TestApp) -> Accepted {
     let s = accepted_order(t).await;
     let o = t
         .post(
@@ -131,7 +85,7 @@ async fn order_in_progress(t: &TestApp) -> Setup {
 }
 
 /// Both halves paid and the final work approved: delivered to the client.
-async fn delivered_order(t: &TestApp) -> Setup {
+async fn delivered_order(t: &TestApp) -> Accepted {
     let s = order_in_progress(t).await;
     let id = &s.order;
     t.post(

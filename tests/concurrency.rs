@@ -4,8 +4,7 @@
 
 mod common;
 
-use aggregates::Role;
-use common::{order_body, Backend, TestApp};
+use common::{Backend, TestApp};
 use serde_json::json;
 
 on_both!(
@@ -16,35 +15,8 @@ on_both!(
 
 /// An order in `awaiting_prepayment` (price 100 000); returns (manager, author, client, id).
 async fn awaiting_prepayment(t: &TestApp) -> (String, String, String, String) {
-    let (_, client) = t.user(Role::Client, "Client").await;
-    let (_, manager) = t.user(Role::Manager, "Manager").await;
-    let (author_id, author) = t.user(Role::Author, "Author").await;
-    let id = t.post("/api/orders", &client, order_body()).await.ok(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    t.put(
-        &format!("/api/orders/{id}/price"),
-        &manager,
-        json!({"price": 100000}),
-    )
-    .await
-    .ok(200);
-    t.post(
-        &format!("/api/orders/{id}/offer"),
-        &manager,
-        json!({"author_id": author_id}),
-    )
-    .await
-    .ok(200);
-    t.post(
-        &format!("/api/orders/{id}/offer/accept"),
-        &author,
-        json!({}),
-    )
-    .await
-    .ok(200);
-    (manager, author, client, id)
+    let s = common::accepted_order_priced(t, json!({"price": 100000})).await;
+    (s.manager, s.author, s.client, s.order)
 }
 
 /// The order's sequences are exactly 1..=n.

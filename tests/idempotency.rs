@@ -8,7 +8,7 @@ use aggregates::Role;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, Request};
 use chrono::Duration;
-use common::{order_body, Backend, Resp, TestApp};
+use common::{accepted_order, order_body, Backend, Resp, TestApp};
 use scriptorium::http::idempotency::{fingerprint, user_scope, ANONYMOUS_SCOPE, CLAIM_TIMEOUT};
 use serde_json::{json, Value};
 
@@ -85,48 +85,6 @@ async fn the_same_key_and_body_replay_the_first_answer_and_append_nothing(backen
     // The replay took no order number: the next order is number 2.
     let next = t.post("/api/orders", &client, order_body()).await.ok(201);
     assert_eq!(next["number"], 2);
-}
-
-/// People and an order priced at 250 001 kopecks (halves 125 000 and 125 001), accepted by
-/// the author and waiting for the first half.
-struct Setup {
-    manager: String,
-    author: String,
-    order: String,
-}
-
-async fn accepted_order(t: &TestApp) -> Setup {
-    let (_, client) = t.user(Role::Client, "Anna Client").await;
-    let (_, manager) = t.user(Role::Manager, "Maria Manager").await;
-    let (author_id, author) = t.user(Role::Author, "Ivan Petrov").await;
-    let order = t.post("/api/orders", &client, order_body()).await.ok(201);
-    let id = order["id"].as_str().expect("id").to_string();
-    t.put(
-        &format!("/api/orders/{id}/price"),
-        &manager,
-        json!({"price": 250001, "author_fee": 100000}),
-    )
-    .await
-    .ok(200);
-    t.post(
-        &format!("/api/orders/{id}/offer"),
-        &manager,
-        json!({"author_id": author_id}),
-    )
-    .await
-    .ok(200);
-    t.post(
-        &format!("/api/orders/{id}/offer/accept"),
-        &author,
-        json!({}),
-    )
-    .await
-    .ok(200);
-    Setup {
-        manager,
-        author,
-        order: id,
-    }
 }
 
 fn pay(half: &str, amount: i64, payment_id: &str) -> Value {

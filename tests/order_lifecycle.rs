@@ -3,7 +3,7 @@
 mod common;
 
 use aggregates::Role;
-use common::{order_body, Backend, TestApp};
+use common::{accepted_order, order_body, Accepted, Backend, TestApp};
 use serde_json::{json, Value};
 
 on_both!(
@@ -32,55 +32,6 @@ fn assert_row(row: &Value, status: &str, price: Option<i64>, paid: i64) {
     assert_eq!(row["price"], json!(price), "{row}");
     assert_eq!(row["paid"], paid, "{row}");
     assert_eq!(row["currency"], "RUB", "{row}");
-}
-
-/// People and an order priced at 250 001 kopecks and accepted by the author.
-struct Setup {
-    client: String,
-    client_id: String,
-    manager: String,
-    manager_id: String,
-    author: String,
-    author_id: String,
-    order: String,
-}
-
-async fn accepted_order(t: &TestApp) -> Setup {
-    let (client_id, client) = t.user(Role::Client, "Anna Client").await;
-    let (manager_id, manager) = t.user(Role::Manager, "Maria Manager").await;
-    let (author_id, author) = t.user(Role::Author, "Ivan Petrov").await;
-    let order = t.post("/api/orders", &client, order_body()).await.ok(201);
-    let id = order["id"].as_str().unwrap().to_string();
-    t.put(
-        &format!("/api/orders/{id}/price"),
-        &manager,
-        json!({"price": 250001, "author_fee": 100000}),
-    )
-    .await
-    .ok(200);
-    t.post(
-        &format!("/api/orders/{id}/offer"),
-        &manager,
-        json!({"author_id": author_id}),
-    )
-    .await
-    .ok(200);
-    t.post(
-        &format!("/api/orders/{id}/offer/accept"),
-        &author,
-        json!({}),
-    )
-    .await
-    .ok(200);
-    Setup {
-        client,
-        client_id,
-        manager,
-        manager_id,
-        author,
-        author_id,
-        order: id,
-    }
 }
 
 async fn a_complete_order_runs_from_registration_to_a_rating(backend: Backend) {
@@ -462,7 +413,7 @@ async fn a_rejected_draft_sends_the_work_back_for_rework(backend: Backend) {
 }
 
 /// Drives an accepted order to delivery; returns the setup.
-async fn delivered_order(t: &TestApp) -> Setup {
+async fn delivered_order(t: &TestApp) -> Accepted {
     let s = accepted_order(t).await;
     let id = &s.order;
     for (half, amount) in [("first", 125000), ("second", 125001)] {

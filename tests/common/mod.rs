@@ -447,3 +447,57 @@ pub fn cli(url: &str, data_dir: &std::path::Path, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).to_string()
 }
+
+/// People and an order accepted by its author, waiting for the first half.
+pub struct Accepted {
+    pub client: String,
+    pub client_id: String,
+    pub manager: String,
+    pub manager_id: String,
+    pub author: String,
+    pub author_id: String,
+    pub order: String,
+}
+
+/// [`accepted_order_priced`] at 250 001 kopecks (halves 125 000 and 125 001), fee 100 000.
+pub async fn accepted_order(t: &TestApp) -> Accepted {
+    accepted_order_priced(t, json!({"price": 250001, "author_fee": 100000})).await
+}
+
+/// A client's order, priced with `price` (the body of `PUT /price`) by a manager, offered
+/// to an author who accepted it.
+pub async fn accepted_order_priced(t: &TestApp, price: Value) -> Accepted {
+    let (client_id, client) = t.user(Role::Client, "Anna Client").await;
+    let (manager_id, manager) = t.user(Role::Manager, "Maria Manager").await;
+    let (author_id, author) = t.user(Role::Author, "Ivan Petrov").await;
+    let order = t.post("/api/orders", &client, order_body()).await.ok(201);
+    let id = order["id"].as_str().expect("id").to_string();
+    t.put(&format!("/api/orders/{id}/price"), &manager, price)
+        .await
+        .ok(200);
+    t.post(
+        &format!("/api/orders/{id}/offer"),
+        &manager,
+        json!({"author_id": author_id}),
+    )
+    .await
+    .ok(200);
+    let o = t
+        .post(
+            &format!("/api/orders/{id}/offer/accept"),
+            &author,
+            json!({}),
+        )
+        .await
+        .ok(200);
+    assert_eq!(o["status"], "awaiting_prepayment");
+    Accepted {
+        client,
+        client_id,
+        manager,
+        manager_id,
+        author,
+        author_id,
+        order: id,
+    }
+}
