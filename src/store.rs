@@ -2,8 +2,9 @@
 //! service has a single `CqrsFramework` type whatever `DATABASE_URL` says. Every event
 //! it appends is sealed into its stream's hash chain (src/chain.rs).
 
+use std::cell::Cell;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use cqrs_es::persist::{
     PersistedEventRepository, PersistedEventStore, PersistenceError, ReplayStream, SerializedEvent,
@@ -14,17 +15,32 @@ use postgres_es::PostgresEventRepository;
 use serde_json::Value;
 use sqlite_es::SqliteEventRepository;
 
-use projections::Db;
+use projections::{Arg, Cursor, Db};
 
 use crate::chain;
 
-/// Either backend's event repository; every call is delegated, and appended events are
-/// sealed into their stream's hash chain first.
+/// Either backend's event repository for reads; appends are ours (one statement that
+/// also says where the events landed in the global log), sealed into their stream's hash
+/// chain first.
 pub struct Repo {
     backend: Backend,
     db: Db,
-    /// The last event's (sequence, hash) of recently loaded streams, by (type, id).
-    heads: Mutex<HashMap<(String, String), (usize, String)>>,
+    /// Recently loaded or appended streams, whole, by (type, id): a command on a stream
+    /// this process knows needs no read. A stream another process appended to since is
+    /// caught at append by the unique (type, id, sequence) key, which forgets it here and
+    /// makes the command retry on the stored state; a refusal decided on a remembered
+    /// stream is checked again on the stored one (`App::execute`).
+    streams: Arc<Mutex<HashMap<StreamKey, Arc<Vec<SerializedEvent>>>>>,
+}
+
+/// A repository on the same store that shares what this one remembers.
+impl Clone for Repo {
+    fn clone(&self) -> Repo {
+        Repo {
+            streams: self.streams.clone(),
+            ..Repo::new(&self.db)
+        }
+    }
 }
 
 enum Backend {
@@ -32,11 +48,27 @@ enum Backend {
     Sqlite(SqliteEventRepository),
 }
 
-/// How many stream heads a repository remembers.
-const HEADS: usize = 1024;
+/// How many streams a repository remembers.
+const STREAMS: usize = 2048;
+
+tokio::task_local! {
+    /// What the store did for the command being executed (set by `App::execute`).
+    pub static COMMAND: CommandTrace;
+}
+
+/// What the store did for one command: where its events landed, whether its stream was
+/// a remembered one, and whether the next load must read the store.
+#[derive(Debug, Default)]
+pub struct CommandTrace {
+    pub appended: Cell<Option<Cursor>>,
+    pub remembered: Cell<bool>,
+    pub reread: Cell<bool>,
+}
 
 /// The framework for one aggregate type.
 pub type Cqrs<A> = CqrsFramework<A, PersistedEventStore<Repo, A>>;
+
+type StreamKey = (String, String);
 
 impl Repo {
     /// A repository on `db`'s events table.
@@ -50,38 +82,54 @@ impl Repo {
         Repo {
             backend,
             db: db.clone(),
-            heads: Mutex::new(HashMap::new()),
+            streams: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
-    fn heads(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), (usize, String)>> {
-        self.heads.lock().unwrap_or_else(|p| p.into_inner())
+    fn streams(&self) -> std::sync::MutexGuard<'_, HashMap<StreamKey, Arc<Vec<SerializedEvent>>>> {
+        self.streams.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Remembers the hash of a stream's last event, forgetting some other stream when full.
-    fn remember(&self, event: &SerializedEvent, hash: String) {
-        let mut heads = self.heads();
-        let key = (event.aggregate_type.clone(), event.aggregate_id.clone());
-        if heads.len() >= HEADS && !heads.contains_key(&key) {
-            if let Some(old) = heads.keys().next().cloned() {
-                heads.remove(&old);
+    fn remembered(&self, key: &StreamKey) -> Option<Arc<Vec<SerializedEvent>>> {
+        self.streams().get(key).cloned()
+    }
+
+    /// Remembers a whole stream, forgetting some other one when full.
+    fn remember(&self, key: StreamKey, stream: Arc<Vec<SerializedEvent>>) {
+        let mut streams = self.streams();
+        if streams.len() >= STREAMS && !streams.contains_key(&key) {
+            if let Some(old) = streams.keys().next().cloned() {
+                streams.remove(&old);
             }
         }
-        heads.insert(key, (event.sequence, hash));
+        streams.insert(key, stream);
+    }
+
+    /// Remembers that a stream is new (its id was just made up here), so the first
+    /// command on it needs no read.
+    pub fn expect_new(&self, aggregate_type: &str, aggregate_id: &str) {
+        self.remember(
+            (aggregate_type.to_string(), aggregate_id.to_string()),
+            Arc::new(Vec::new()),
+        );
+    }
+
+    fn forget(&self, key: &StreamKey) {
+        self.streams().remove(key);
     }
 
     /// The hash `event` must link to: [`chain::GENESIS`] for a stream's first event, else
-    /// that of the event before it, remembered from the last load or read from the store.
+    /// that of the event before it, from the remembered stream or read from the store.
     async fn prev_hash(&self, event: &SerializedEvent) -> Result<String, PersistenceError> {
         if event.sequence <= 1 {
             return Ok(chain::GENESIS.to_string());
         }
         let prev_sequence = event.sequence - 1;
         let key = (event.aggregate_type.clone(), event.aggregate_id.clone());
-        if let Some((sequence, hash)) = self.heads().get(&key) {
-            // Events never change once stored, so a remembered hash of that very sequence holds.
-            if *sequence == prev_sequence {
-                return Ok(hash.clone());
+        if let Some(stream) = self.remembered(&key) {
+            // Events never change once stored, so a remembered event of that very sequence holds.
+            if let Some(prev) = stream.last().filter(|p| p.sequence == prev_sequence) {
+                return Ok(chain::link_of(prev));
             }
         }
         let sql = if self.db.is_postgres() {
@@ -150,18 +198,76 @@ impl Repo {
         }
         Ok(sealed)
     }
+
+    /// Appends events in one statement (atomic on its own, so one round trip) and returns
+    /// the cursor of the last of them in the global log.
+    async fn append(&self, events: &[SerializedEvent]) -> Result<Option<Cursor>, sqlx::Error> {
+        use std::fmt::Write;
+        if events.is_empty() {
+            return Ok(None);
+        }
+        let pg = self.db.is_postgres();
+        let mut sql = String::from(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
+             event_version, payload, metadata) VALUES ",
+        );
+        let mut args = Vec::with_capacity(events.len() * 7);
+        for (i, e) in events.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            if pg {
+                let b = i * 7;
+                let _ = write!(
+                    sql,
+                    "(${}, ${}, ${}, ${}, ${}, ${}::json, ${}::json)",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7
+                );
+            } else {
+                sql.push_str("(?, ?, ?, ?, ?, ?, ?)");
+            }
+            let sequence =
+                i64::try_from(e.sequence).map_err(|err| sqlx::Error::Encode(Box::new(err)))?;
+            args.extend([
+                Arg::Text(e.aggregate_type.clone()),
+                Arg::Text(e.aggregate_id.clone()),
+                Arg::Int(sequence),
+                Arg::Text(e.event_type.clone()),
+                Arg::Text(e.event_version.clone()),
+                Arg::Text(e.payload.to_string()),
+                Arg::Text(e.metadata.to_string()),
+            ]);
+        }
+        sql.push_str(if pg {
+            " RETURNING tx_id::text::bigint AS tx, position"
+        } else {
+            " RETURNING 0 AS tx, position"
+        });
+        let rows = self.db.write_returning(&sql, &args).await?;
+        let mut last: Option<Cursor> = None;
+        for r in &rows {
+            let c = Cursor {
+                tx: r.int("tx")?,
+                position: r.int("position")?,
+            };
+            last = Some(last.map_or(c, |l| l.max(c)));
+        }
+        Ok(last)
+    }
 }
 
-/// A framework for `A` on `db`, in event-store mode (no snapshots: see the crate docs).
-pub fn cqrs<A>(db: &Db, services: A::Services) -> Cqrs<A>
+/// A framework for `A` on `repo`, in event-store mode (no snapshots: see the crate docs).
+pub fn cqrs<A>(repo: Repo, services: A::Services) -> Cqrs<A>
 where
     A: Aggregate + Send + Sync,
 {
-    CqrsFramework::new(
-        PersistedEventStore::new_event_store(Repo::new(db)),
-        vec![],
-        services,
-    )
+    CqrsFramework::new(PersistedEventStore::new_event_store(repo), vec![], services)
 }
 
 /// Our SQLite table's uniqueness on (aggregate, sequence) is a UNIQUE constraint (code
@@ -185,12 +291,22 @@ impl PersistedEventRepository for Repo {
         &self,
         aggregate_id: &str,
     ) -> Result<Vec<SerializedEvent>, PersistenceError> {
+        let key = (A::TYPE.to_string(), aggregate_id.to_string());
+        let reread = COMMAND.try_with(|t| t.reread.get()).unwrap_or(false);
+        if !reread {
+            if let Some(stream) = self.remembered(&key) {
+                let _ = COMMAND.try_with(|t| t.remembered.set(true));
+                return Ok(stream.as_ref().clone());
+            }
+        }
         let events = match &self.backend {
             Backend::Postgres(r) => r.get_events::<A>(aggregate_id).await,
             Backend::Sqlite(r) => r.get_events::<A>(aggregate_id).await,
         }?;
-        if let Some(last) = events.last() {
-            self.remember(last, chain::link_of(last));
+        if events.is_empty() {
+            self.forget(&key);
+        } else {
+            self.remember(key, Arc::new(events.clone()));
         }
         Ok(events)
     }
@@ -221,17 +337,47 @@ impl PersistedEventRepository for Repo {
         events: &[SerializedEvent],
         snapshot_update: Option<(String, Value, usize)>,
     ) -> Result<(), PersistenceError> {
-        let sealed = self.seal(events).await?;
-        match &self.backend {
-            Backend::Postgres(r) => r.persist::<A>(&sealed, snapshot_update).await,
-            Backend::Sqlite(r) => r.persist::<A>(&sealed, snapshot_update).await,
-        }
-        .map_err(conflict_on_unique)?;
-        for (i, event) in sealed.iter().enumerate() {
-            let next_follows = sealed.get(i + 1).is_some_and(|n| chain::follows(event, n));
-            if !next_follows {
-                self.remember(event, chain::link_of(event));
+        if snapshot_update.is_some() {
+            // Snapshots are not used (see `cqrs`); should they be, the libraries write them.
+            let sealed = self.seal(events).await?;
+            return match &self.backend {
+                Backend::Postgres(r) => r.persist::<A>(&sealed, snapshot_update).await,
+                Backend::Sqlite(r) => r.persist::<A>(&sealed, snapshot_update).await,
             }
+            .map_err(conflict_on_unique);
+        }
+        let Some(first) = events.first() else {
+            return Ok(());
+        };
+        let key = (first.aggregate_type.clone(), first.aggregate_id.clone());
+        let sealed = self.seal(events).await?;
+        let cursor = match self.append(&sealed).await {
+            Ok(c) => c,
+            Err(e) => {
+                // Most likely somebody else appended first: what we remember is stale.
+                self.forget(&key);
+                return Err(conflict_on_unique(PersistenceError::UnknownError(
+                    Box::new(e),
+                )));
+            }
+        };
+        let _ = COMMAND.try_with(|t| t.appended.set(cursor.max(t.appended.get())));
+        let one_stream = sealed
+            .iter()
+            .all(|e| e.aggregate_type == key.0 && e.aggregate_id == key.1);
+        let known = self.remembered(&key);
+        let stream = match known {
+            Some(s) if one_stream && s.len() + 1 == first.sequence => {
+                let mut s = s.as_ref().clone();
+                s.extend(sealed);
+                Some(s)
+            }
+            None if one_stream && first.sequence == 1 => Some(sealed),
+            _ => None,
+        };
+        match stream {
+            Some(s) => self.remember(key, Arc::new(s)),
+            None => self.forget(&key),
         }
         Ok(())
     }

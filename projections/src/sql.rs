@@ -162,6 +162,24 @@ impl Db {
         })
     }
 
+    /// A transaction for a projection batch: read models are rebuilt from the log, so on
+    /// PostgreSQL its commit need not wait for the disk (a crash loses the rows and the
+    /// checkpoint together), and its plans are made for each batch's values (a generic
+    /// plan cached while the tables were small would make a long catch-up quadratic). One
+    /// round trip, settings included.
+    pub async fn begin_batch(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Db::Postgres(p) => Tx::Postgres(
+                p.begin_with(
+                    "BEGIN; SET LOCAL synchronous_commit = off; \
+                     SET LOCAL plan_cache_mode = force_custom_plan",
+                )
+                .await?,
+            ),
+            Db::Sqlite { .. } => self.begin().await?,
+        })
+    }
+
     /// Runs a statement on its own (autocommit), on the writer.
     pub async fn execute(&self, sql: &str, args: &[Arg]) -> Result<u64, sqlx::Error> {
         Ok(match self {
@@ -187,6 +205,25 @@ impl Db {
                 .collect(),
             Db::Sqlite { reader, .. } => bind_all!(sqlx::query(sql), args)
                 .fetch_all(reader)
+                .await?
+                .into_iter()
+                .map(Row::Sqlite)
+                .collect(),
+        })
+    }
+
+    /// Runs a statement on its own (autocommit) on the writer and returns its rows
+    /// (`INSERT … RETURNING`).
+    pub async fn write_returning(&self, sql: &str, args: &[Arg]) -> Result<Vec<Row>, sqlx::Error> {
+        Ok(match self {
+            Db::Postgres(p) => bind_all!(sqlx::query(sql), args)
+                .fetch_all(p)
+                .await?
+                .into_iter()
+                .map(Row::Postgres)
+                .collect(),
+            Db::Sqlite { writer, .. } => bind_all!(sqlx::query(sql), args)
+                .fetch_all(writer)
                 .await?
                 .into_iter()
                 .map(Row::Sqlite)
