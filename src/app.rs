@@ -8,7 +8,7 @@ use aggregates::order::{Order, OrderCommand};
 use aggregates::user::{User, UserCommand};
 use aggregates::{Actor, Role};
 use cqrs_es::{Aggregate, AggregateError};
-use projections::{Db, Runner, RunnerHandle};
+use projections::{Cursor, Db, Runner, RunnerHandle};
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -16,7 +16,8 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::files::FileStore;
 use crate::http::error::ApiError;
-use crate::store::{cqrs, Cqrs, Repo};
+use crate::sessions::SessionCache;
+use crate::store::{cqrs, CommandTrace, Cqrs, Repo, COMMAND};
 
 /// How long a command's answer waits for the read models to include it.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -46,6 +47,11 @@ pub struct AppInner {
     pub files: FileStore,
     pub orders: Cqrs<Order>,
     pub users: Cqrs<User>,
+    /// The repositories behind `orders` and `users` (sharing what they remember).
+    pub order_repo: Repo,
+    pub user_repo: Repo,
+    /// Who each bearer token belongs to, remembered.
+    pub sessions: Arc<SessionCache>,
     pub projector: RunnerHandle,
 }
 
@@ -75,37 +81,58 @@ impl App {
 
     /// Executes a command; a lost optimistic-lock race is retried against the new state,
     /// so the command succeeds when it is still legal and fails precisely when it is not.
+    /// A refusal decided on a stream the store remembered is decided again on the stored
+    /// one (another instance may have moved it on). Returns where the events landed in
+    /// the global log (`None` when the command appended nothing).
     async fn execute<A>(
         &self,
         cqrs: &Cqrs<A>,
         id: &str,
         cmd: A::Command,
         ctx: &Ctx,
-    ) -> Result<(), AggregateError<A::Error>>
+    ) -> Result<Option<Cursor>, AggregateError<A::Error>>
     where
         A: Aggregate + Send + Sync,
         A::Command: Clone,
     {
         let mut attempt = 0;
+        let mut reread = false;
         loop {
-            match cqrs
-                .execute_with_metadata(id, cmd.clone(), self.metadata(ctx))
-                .await
-            {
+            let trace = CommandTrace::default();
+            trace.reread.set(reread);
+            let (result, remembered, appended) = COMMAND
+                .scope(trace, async {
+                    let r = cqrs
+                        .execute_with_metadata(id, cmd.clone(), self.metadata(ctx))
+                        .await;
+                    COMMAND.with(|t| (r, t.remembered.get(), t.appended.get()))
+                })
+                .await;
+            match result {
+                Ok(()) => return Ok(appended),
                 Err(AggregateError::AggregateConflict) if attempt < CONFLICT_RETRIES => {
                     attempt += 1;
                     tokio::time::sleep(Duration::from_millis(5 * attempt as u64)).await;
                 }
-                other => return other,
+                Err(AggregateError::UserError(_)) if remembered && !reread => reread = true,
+                Err(e) => return Err(e),
             }
         }
     }
 
-    /// Waits until the read models include the latest event of an aggregate.
-    pub async fn settle(&self, aggregate_type: &str, id: &str) -> Result<(), ApiError> {
-        if let Some(cursor) =
-            projections::feed::last_cursor_of(&self.db, aggregate_type, id).await?
-        {
+    /// Waits until the read models include `cursor` (or, without one, the latest event
+    /// of the aggregate).
+    pub async fn settle_at(
+        &self,
+        cursor: Option<Cursor>,
+        aggregate_type: &str,
+        id: &str,
+    ) -> Result<(), ApiError> {
+        let cursor = match cursor {
+            Some(c) => Some(c),
+            None => projections::feed::last_cursor_of(&self.db, aggregate_type, id).await?,
+        };
+        if let Some(cursor) = cursor {
             if !self.projector.wait_for(cursor, SETTLE_TIMEOUT).await {
                 tracing::warn!(
                     aggregate_type,
@@ -123,27 +150,55 @@ impl App {
     pub async fn check_order(&self, id: Uuid, cmd: &OrderCommand) -> Result<(), ApiError> {
         use cqrs_es::persist::PersistedEventStore;
         use cqrs_es::{AggregateContext, EventStore};
-        let store = PersistedEventStore::<Repo, Order>::new_event_store(Repo::new(&self.db));
+        let store = PersistedEventStore::<Repo, Order>::new_event_store(self.order_repo.clone());
+        let id = id.to_string();
+        let mut reread = false;
+        loop {
+            let trace = CommandTrace::default();
+            trace.reread.set(reread);
+            let (context, remembered) = COMMAND
+                .scope(trace, async {
+                    let c = store.load_aggregate(&id).await;
+                    (c, COMMAND.with(|t| t.remembered.get()))
+                })
+                .await;
+            match context?.aggregate().decide(cmd.clone()) {
+                Ok(_) => return Ok(()),
+                // Decided on a remembered stream: decide again on the stored one.
+                Err(_) if remembered && !reread => reread = true,
+                Err(e) => return Err(ApiError::from(AggregateError::UserError(e))),
+            }
+        }
+    }
+
+    /// The order's current state as its events say (the default state when it has
+    /// none), from the stream the store remembers when it does.
+    pub async fn order_state(&self, id: Uuid) -> Result<Order, ApiError> {
+        use cqrs_es::persist::PersistedEventStore;
+        use cqrs_es::{AggregateContext, EventStore};
+        let store = PersistedEventStore::<Repo, Order>::new_event_store(self.order_repo.clone());
         let mut context = store.load_aggregate(&id.to_string()).await?;
-        context
-            .aggregate()
-            .decide(cmd.clone())
-            .map(|_| ())
-            .map_err(|e| ApiError::from(AggregateError::UserError(e)))
+        Ok(context.aggregate().clone())
     }
 
     /// Runs an order command and waits for the read models to show its effect.
     pub async fn order(&self, id: Uuid, cmd: OrderCommand, ctx: &Ctx) -> Result<(), ApiError> {
         let id = id.to_string();
-        self.execute(&self.orders, &id, cmd, ctx).await?;
-        self.settle(Order::TYPE, &id).await
+        let at = self.execute(&self.orders, &id, cmd, ctx).await?;
+        self.settle_at(at, Order::TYPE, &id).await
     }
 
     /// Runs a user command and waits for the read models to show its effect.
     pub async fn user(&self, id: Uuid, cmd: UserCommand, ctx: &Ctx) -> Result<(), ApiError> {
+        let uid = id;
         let id = id.to_string();
-        self.execute(&self.users, &id, cmd, ctx).await?;
-        self.settle(User::TYPE, &id).await
+        let at = self.execute(&self.users, &id, cmd, ctx).await;
+        // Whatever happened, what this process remembers of the user may be stale now.
+        self.sessions.forget_users(&[uid]);
+        let at = at?;
+        self.settle_at(at, User::TYPE, &id).await?;
+        self.sessions.forget_users(&[uid]);
+        Ok(())
     }
 
     /// The next human order number (1, 2, 3, … in placement order).
@@ -153,13 +208,14 @@ impl App {
         } else {
             "UPDATE order_numbers SET last = last + 1 WHERE id = 1 RETURNING last AS n"
         };
-        let mut tx = self.db.begin().await?;
-        let n = tx
-            .fetch_optional(sql, &[])
+        // One statement on its own: atomic, and one round trip.
+        let n = self
+            .db
+            .write_returning(sql, &[])
             .await?
+            .first()
             .ok_or_else(|| ApiError::internal("no order number"))?
             .int("n")?;
-        tx.commit().await?;
         Ok(n)
     }
 
@@ -185,6 +241,7 @@ impl App {
             .await
             .map_err(ApiError::internal)?;
         let id = Uuid::new_v4();
+        self.user_repo.expect_new(User::TYPE, &id.to_string());
         let inserted = self
             .db
             .execute(
@@ -249,9 +306,14 @@ impl Application {
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| format!("cannot create {}: {e}", config.data_dir.display()))?;
         let runner = Runner::new(db.clone(), "main", projections::all());
+        let order_repo = Repo::new(&db);
+        let user_repo = Repo::new(&db);
         let inner = AppInner {
-            orders: cqrs(&db, ()),
-            users: cqrs(&db, ()),
+            orders: cqrs(order_repo.clone(), ()),
+            users: cqrs(user_repo.clone(), ()),
+            order_repo,
+            user_repo,
+            sessions: Arc::new(SessionCache::new()),
             files: FileStore::new(&config.data_dir),
             projector: runner.handle(),
             db,
@@ -262,6 +324,11 @@ impl Application {
         let (shutdown, rx) = watch::channel(false);
         let tasks = vec![
             tokio::spawn(runner.run(Duration::from_millis(250), rx.clone())),
+            tokio::spawn(crate::sessions::listen(
+                app.sessions.clone(),
+                app.db.clone(),
+                rx.clone(),
+            )),
             tokio::spawn(crate::process::run(app.clone(), Duration::from_secs(1), rx)),
         ];
         let router = crate::http::router(app.clone());

@@ -673,3 +673,47 @@ pub async fn files(db: &Db, order_id: Uuid) -> Result<Vec<FileRow>, sqlx::Error>
         })
         .collect()
 }
+
+/// An order and its files, in one round trip (what a command's answer shows).
+pub async fn with_files(
+    db: &Db,
+    id: Uuid,
+) -> Result<Option<(OrderRow, Vec<FileRow>)>, sqlx::Error> {
+    let order_columns = COLUMNS
+        .split(',')
+        .map(|c| format!("o.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows = db
+        .fetch_all(
+            &format!(
+                "SELECT {order_columns}, f.id AS f_id, f.kind AS f_kind, f.name AS f_name, \
+                 f.size AS f_size, f.content_type AS f_content_type, f.sha256 AS f_sha256, \
+                 f.uploaded_at AS f_uploaded_at, f.approved AS f_approved \
+                 FROM order_list o LEFT JOIN order_files f ON f.order_id = o.id \
+                 WHERE o.id = $1 ORDER BY f.position"
+            ),
+            &crate::args![id],
+        )
+        .await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let order = OrderRow::from_row(first)?;
+    let mut files = Vec::new();
+    for r in &rows {
+        if let Some(id) = r.opt_uuid("f_id")? {
+            files.push(FileRow {
+                id,
+                kind: r.text("f_kind")?,
+                name: r.text("f_name")?,
+                size: r.int("f_size")?,
+                content_type: r.text("f_content_type")?,
+                sha256: r.text("f_sha256")?,
+                uploaded_at: r.text("f_uploaded_at")?,
+                approved: r.bool("f_approved")?,
+            });
+        }
+    }
+    Ok(Some((order, files)))
+}

@@ -75,6 +75,27 @@ async fn find(app: &App, caller: &Caller, id: Uuid) -> Result<OrderRow, ApiError
     }
 }
 
+/// 404 unless the caller may see the order; decided on the order's own state (which the
+/// store usually remembers: no query) when that says yes, else by [`find`] on the read model.
+async fn ensure_visible(app: &App, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
+    let visible = match app.order_state(id).await? {
+        o if o.placed => match scope(caller) {
+            Scope::All => true,
+            Scope::Client(c) => o.client_id == c,
+            Scope::Manager(m) => o.manager_id.is_none_or(|x| x == m),
+            // Offered now, accepted, or declined/expired: all were offered it.
+            Scope::Author(a) => {
+                o.author_id == Some(a) || o.offered_to == Some(a) || o.declined_by.contains(&a)
+            }
+        },
+        _ => false,
+    };
+    if visible {
+        return Ok(());
+    }
+    find(app, caller, id).await.map(|_| ())
+}
+
 /// Whether a file may reach this caller: a client gets only approved files, and the
 /// final work only once both halves are paid.
 fn file_visible(caller: &Caller, order: &OrderRow, f: &FileRow) -> bool {
@@ -126,8 +147,12 @@ fn summary_json(caller: &Caller, o: &OrderRow) -> Value {
 
 /// Answers with the order as it now stands.
 async fn respond(app: &App, caller: &Caller, id: Uuid) -> Result<Json<Value>, ApiError> {
-    let order = find(app, caller, id).await?;
-    let files = order_list::files(&app.db, id).await?;
+    let (order, files) = order_list::with_files(&app.db, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if !order_list::visible(&app.db, scope(caller), &order).await? {
+        return Err(ApiError::NotFound);
+    }
     Ok(Json(order_json(caller, &order, &files)))
 }
 
@@ -151,6 +176,8 @@ async fn place(
     let pages = u32::try_from(b.pages)
         .map_err(|_| ApiError::Unprocessable("pages must be between 1 and 1000".into()))?;
     let id = Uuid::new_v4();
+    app.order_repo
+        .expect_new(<Order as cqrs_es::Aggregate>::TYPE, &id.to_string());
     let mut cmd = OrderCommand::PlaceOrder {
         number: 0,
         client_id: caller.user.id,
@@ -308,7 +335,7 @@ async fn set_price(
     Body(b): Body<PriceBody>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(STAFF)?;
-    find(&app, &caller, id).await?;
+    ensure_visible(&app, &caller, id).await?;
     let author_fee = b
         .author_fee
         .unwrap_or_else(|| b.price.max(0) * i64::from(app.config.author_fee_percent) / 100);
@@ -334,7 +361,7 @@ async fn offer(
     OptBody(b): OptBody<OfferBody>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(STAFF)?;
-    find(&app, &caller, id).await?;
+    ensure_visible(&app, &caller, id).await?;
     let author_id = match b.author_id {
         Some(a) => {
             let author = projections::users::by_id(&app.db, a).await?;
@@ -370,7 +397,7 @@ async fn accept(
     Path(id): Path<Uuid>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Author])?;
-    find(&app, &caller, id).await?;
+    ensure_visible(&app, &caller, id).await?;
     let cmd = OrderCommand::AcceptOffer {
         author_id: caller.user.id,
         at: app.clock.now(),
@@ -392,7 +419,7 @@ async fn decline(
     OptBody(b): OptBody<ReasonBody>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Author])?;
-    find(&app, &caller, id).await?;
+    ensure_visible(&app, &caller, id).await?;
     let cmd = OrderCommand::DeclineOffer {
         author_id: caller.user.id,
         reason: b.reason,
@@ -416,7 +443,7 @@ async fn payment(
     Body(b): Body<PaymentBody>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Manager, Role::PayoutClerk, Role::Admin])?;
-    find(&app, &caller, id).await?;
+    ensure_visible(&app, &caller, id).await?;
     let half = match b.half.as_str() {
         "first" => Half::First,
         "second" => Half::Second,
@@ -507,7 +534,7 @@ async fn upload(
     draft: bool,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Author])?;
-    find(&app, &caller, id).await?;
+    ensure_visible(&app, &caller, id).await?;
     let Upload { bytes, file } = read_upload(multipart).await?;
     let (author_id, at) = (caller.user.id, app.clock.now());
     let cmd = if draft {
@@ -562,7 +589,7 @@ async fn review(
     make: impl FnOnce(Actor, chrono::DateTime<chrono::Utc>) -> OrderCommand,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(STAFF)?;
-    find(&app, &caller, id).await?;
+    ensure_visible(&app, &caller, id).await?;
     let cmd = make(caller.actor(), app.clock.now());
     app.order(id, cmd, &caller.ctx()).await?;
     respond(&app, &caller, id).await
@@ -629,7 +656,7 @@ async fn revision(
     OptBody(b): OptBody<CommentBody>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Client])?;
-    find(&app, &caller, id).await?;
+    ensure_visible(&app, &caller, id).await?;
     let cmd = OrderCommand::RequestRevision {
         client_id: caller.user.id,
         comment: b.comment,
@@ -653,7 +680,7 @@ async fn complete(
     Body(b): Body<CompleteBody>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Client])?;
-    find(&app, &caller, id).await?;
+    ensure_visible(&app, &caller, id).await?;
     let rating = u8::try_from(b.rating)
         .map_err(|_| ApiError::Unprocessable("a rating is a whole number from 1 to 5".into()))?;
     let cmd = OrderCommand::Complete {
@@ -673,7 +700,7 @@ async fn cancel(
     Body(b): Body<ReasonBody>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Client, Role::Manager, Role::Admin])?;
-    find(&app, &caller, id).await?;
+    ensure_visible(&app, &caller, id).await?;
     let cmd = OrderCommand::Cancel {
         actor: caller.actor(),
         reason: b.reason,
