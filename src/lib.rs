@@ -13,6 +13,7 @@ pub mod http;
 pub mod offers;
 pub mod process;
 pub mod replay;
+pub mod sessions;
 pub mod store;
 
 pub use app::{App, Application, Ctx};

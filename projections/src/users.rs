@@ -12,6 +12,10 @@ use crate::sql::{Db, Row, Tx};
 
 pub struct UsersProjection;
 
+/// The PostgreSQL notification channel on which the users projection names the users it
+/// has just changed (comma-separated ids, or `*`), when its transaction commits.
+pub const USERS_CHANGED: &str = "scriptorium_users_changed";
+
 #[async_trait]
 impl Projection for UsersProjection {
     fn tables(&self) -> &'static [&'static str] {
@@ -20,8 +24,26 @@ impl Projection for UsersProjection {
 
     async fn apply(&self, tx: &mut Tx, events: &[StoredEvent]) -> Result<(), ProjectionError> {
         // Users change rarely: a statement per event is fine.
+        let mut changed: Vec<&str> = Vec::new();
         for ev in events.iter().filter(|e| e.aggregate_type == "User") {
             apply_one(tx, ev).await?;
+            if !changed.contains(&ev.aggregate_id.as_str()) {
+                changed.push(&ev.aggregate_id);
+            }
+        }
+        if tx.is_postgres() && !changed.is_empty() {
+            // Every instance caches who a token belongs to: tell them, at this commit,
+            // whose entries are stale (`*`: everybody's, when the list would be long).
+            let payload = if changed.len() > 100 {
+                "*".to_string()
+            } else {
+                changed.join(",")
+            };
+            tx.execute(
+                "SELECT pg_notify($1, $2)",
+                &crate::args![USERS_CHANGED, payload],
+            )
+            .await?;
         }
         Ok(())
     }
@@ -109,19 +131,20 @@ pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<UserRow>, sqlx::Error> {
 }
 
 /// The user behind an unexpired session token (by the token's hash), in one round trip.
+/// The user of a live session with this token hash, and when the session expires.
 pub async fn by_session(
     db: &Db,
     token_hash: &str,
     now: &str,
-) -> Result<Option<UserRow>, sqlx::Error> {
+) -> Result<Option<(UserRow, String)>, sqlx::Error> {
     db.fetch_optional(
-        "SELECT u.id, u.email, u.full_name, u.role, u.blocked, u.created_at \
+        "SELECT u.id, u.email, u.full_name, u.role, u.blocked, u.created_at, s.expires_at \
          FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = $1 AND s.expires_at > $2",
         &crate::args![token_hash, now],
     )
     .await?
-    .map(|r| UserRow::from_row(&r))
+    .map(|r| Ok((UserRow::from_row(&r)?, r.text("expires_at")?)))
     .transpose()
 }
 

@@ -4,7 +4,7 @@ use aggregates::{Actor, Role};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
-use projections::users::{self, UserRow};
+use projections::users::UserRow;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
@@ -83,13 +83,15 @@ impl FromRequestParts<App> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Caller, ApiError> {
         let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
-        let user = users::by_session(
-            &app.db,
-            &crate::auth::token_hash(token),
-            &app.clock.now().to_rfc3339(),
-        )
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
+        let user = app
+            .sessions
+            .user(
+                &app.db,
+                &crate::auth::token_hash(token),
+                &app.clock.now().to_rfc3339(),
+            )
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
         if user.blocked {
             return Err(ApiError::Forbidden("this account is blocked".into()));
         }

@@ -1,0 +1,198 @@
+//! What each instance remembers (the streams of recent aggregates, who a token belongs to)
+//! never makes it decide or answer on stale state: two instances of the service share one
+//! database, and each acts on what the other has just done.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use aggregates::Role;
+use common::*;
+use serde_json::json;
+
+on_both!(
+    a_command_on_a_stream_another_instance_moved_on_is_decided_on_the_stored_state,
+    a_token_stops_working_on_every_instance_when_its_user_is_blocked,
+);
+
+/// Two services on one fresh database, each with its own files folder.
+async fn two_instances(backend: Backend) -> (TestApp, TestApp) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = fresh_database(backend, dir.path()).await;
+    let a = TestApp::on(backend, &url, dir).await;
+    let b = TestApp::on(backend, &url, tempfile::tempdir().expect("temp dir")).await;
+    (a, b)
+}
+
+fn audit_verify(t: &TestApp) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_scriptorium"))
+        .args(["audit", "verify"])
+        .env("DATABASE_URL", &t.application.app.config.database_url)
+        .env("SCRIPTORIUM_DATA_DIR", t.data_dir())
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run scriptorium audit verify")
+}
+
+async fn a_command_on_a_stream_another_instance_moved_on_is_decided_on_the_stored_state(
+    backend: Backend,
+) {
+    let (a, b) = two_instances(backend).await;
+    let (_, client) = a.user(Role::Client, "Anna Client").await;
+    let (_, manager) = a.user(Role::Manager, "Maria Manager").await;
+    let (author_id, author) = a.user(Role::Author, "Ivan Petrov").await;
+    let order = a.post("/api/orders", &client, order_body()).await.ok(201);
+    let id = order["id"].as_str().expect("id").to_string();
+
+    // B prices it, and so remembers the order as priced and offered to nobody.
+    b.put(
+        &format!("/api/orders/{id}/price"),
+        &manager,
+        json!({"price": 250001, "author_fee": 100000}),
+    )
+    .await
+    .ok(200);
+    // A moves it on: offered, accepted.
+    a.post(
+        &format!("/api/orders/{id}/offer"),
+        &manager,
+        json!({"author_id": author_id}),
+    )
+    .await
+    .ok(200);
+    a.post(
+        &format!("/api/orders/{id}/offer/accept"),
+        &author,
+        json!({}),
+    )
+    .await
+    .ok(200);
+
+    // On what B remembers, the first half cannot be taken yet (nobody accepted); on the
+    // stored state it can, and it is.
+    let pay =
+        |amount: i64, pid: &str| json!({"half": "first", "amount": amount, "payment_id": pid});
+    let o = b
+        .post(
+            &format!("/api/orders/{id}/payments"),
+            &manager,
+            pay(125000, "pay-1"),
+        )
+        .await
+        .ok(200);
+    assert_eq!(o["status"], "in_progress");
+    assert_eq!(o["paid"], 125000);
+    // A refusal on the stored state stays a refusal, and appends nothing.
+    let before = a.event_count().await;
+    b.post(
+        &format!("/api/orders/{id}/payments"),
+        &manager,
+        pay(125000, "pay-other"),
+    )
+    .await
+    .problem(409);
+    assert_eq!(a.event_count().await, before);
+
+    // A remembers the order as waiting for the first half: its cancellation is appended
+    // after B's payment, not over it (the lost race is retried on the stored state).
+    let o = a
+        .post(
+            &format!("/api/orders/{id}/cancel"),
+            &manager,
+            json!({"reason": "the client is gone"}),
+        )
+        .await
+        .ok(200);
+    assert_eq!(o["status"], "failed");
+    assert_eq!(o["paid"], 125000);
+
+    let events = b
+        .get(&format!("/api/orders/{id}/events"), &manager)
+        .await
+        .ok(200);
+    let events = events.as_array().expect("events");
+    let sequences: Vec<i64> = events
+        .iter()
+        .map(|e| e["sequence"].as_i64().unwrap())
+        .collect();
+    assert_eq!(sequences, (1..=events.len() as i64).collect::<Vec<_>>());
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    let paid = types.iter().position(|t| *t == "PaymentReceived");
+    let failed = types.iter().position(|t| *t == "OrderFailed");
+    assert!(
+        paid.is_some() && failed.is_some() && paid < failed,
+        "{types:?}"
+    );
+    assert_eq!(types.iter().filter(|t| **t == "PaymentReceived").count(), 1);
+    // Both instances' answers and reads agree.
+    let seen_a = a.get(&format!("/api/orders/{id}"), &manager).await.ok(200);
+    let seen_b = b.get(&format!("/api/orders/{id}"), &manager).await.ok(200);
+    assert_eq!(seen_a, seen_b);
+    // The hash chain links every event to the one before it, whoever appended it.
+    let out = audit_verify(&a);
+    assert!(
+        out.status.success(),
+        "audit verify failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+async fn a_token_stops_working_on_every_instance_when_its_user_is_blocked(backend: Backend) {
+    let (a, b) = two_instances(backend).await;
+    let (_, admin) = a.user(Role::Admin, "Alla Admin").await;
+    let (client_id, client) = a.user(Role::Client, "Anna Client").await;
+    if backend == Backend::Postgres {
+        // B remembers tokens once it listens for changes of the directory.
+        let t0 = Instant::now();
+        while !b.application.app.sessions.trusted() {
+            assert!(t0.elapsed() < Duration::from_secs(10), "B never listened");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    // B answers (and, on PostgreSQL, remembers whose token it is).
+    b.get("/api/me", &client).await.ok(200);
+    b.get("/api/me", &client).await.ok(200);
+
+    a.post(
+        &format!("/api/users/{client_id}/block"),
+        &admin,
+        json!({"reason": "spam"}),
+    )
+    .await
+    .ok(200);
+    // A shuts the token out at once; B as soon as the change reaches it (the
+    // notification is sent by the commit that changed the directory).
+    a.get("/api/me", &client).await.problem(403);
+    let t0 = Instant::now();
+    loop {
+        let r = b.get("/api/me", &client).await;
+        if r.status == 403 {
+            break;
+        }
+        assert_eq!(r.status, 200);
+        assert!(
+            t0.elapsed() < Duration::from_secs(1),
+            "B still lets a blocked user in"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    b.get("/api/orders", &client).await.problem(403);
+
+    a.post(
+        &format!("/api/users/{client_id}/unblock"),
+        &admin,
+        json!({}),
+    )
+    .await
+    .ok(200);
+    a.get("/api/me", &client).await.ok(200);
+    let t0 = Instant::now();
+    while b.get("/api/me", &client).await.status != 200 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(1),
+            "B still shuts an unblocked user out"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
