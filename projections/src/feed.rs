@@ -219,3 +219,59 @@ pub async fn last_cursor_of(
     })
     .transpose()
 }
+
+/// In the projection runner's transaction: locks (creating it if need be) and reads the
+/// checkpoint row of runner `name`, and reads up to `limit` events after it (not past
+/// `until`). On PostgreSQL in one statement, one round trip; on SQLite in two.
+pub async fn lock_and_read(
+    tx: &mut Tx,
+    name: &str,
+    limit: i64,
+    until: Option<Cursor>,
+) -> Result<(Cursor, Vec<StoredEvent>), sqlx::Error> {
+    const LOCK: &str = "INSERT INTO projection_checkpoints (name, tx, position, updated_at) \
+         VALUES ($1, 0, 0, '') \
+         ON CONFLICT (name) DO UPDATE SET name = excluded.name \
+         RETURNING tx, position";
+    let checkpoint = |row: &Row, tx: &str, pos: &str| -> Result<Cursor, sqlx::Error> {
+        Ok(Cursor {
+            tx: row.int(tx)?,
+            position: row.int(pos)?,
+        })
+    };
+    if !tx.is_postgres() {
+        let row = tx
+            .fetch_optional(LOCK, &crate::args![name])
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)?;
+        let from = checkpoint(&row, "tx", "position")?;
+        return Ok((from, read_after_in(tx, from, limit, until).await?));
+    }
+    let bound = if until.is_some() {
+        "AND (e.tx_id, e.position) <= ($3::text::xid8, $4) "
+    } else {
+        ""
+    };
+    let sql = format!(
+        "WITH cp AS ({LOCK}) \
+         SELECT cp.tx AS cp_tx, cp.position AS cp_position, e.* FROM cp LEFT JOIN LATERAL ( \
+           SELECT {PG_COLUMNS} FROM events e \
+           WHERE (e.tx_id, e.position) > (cp.tx::text::xid8, cp.position) \
+             AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot()) {bound}\
+           ORDER BY e.tx_id, e.position LIMIT $2) e ON true"
+    );
+    let mut args = crate::args![name, limit].to_vec();
+    if let Some(u) = until {
+        args.extend(crate::args![u.tx, u.position]);
+    }
+    let rows = tx.fetch_all(&sql, &args).await?;
+    let first = rows.first().ok_or(sqlx::Error::RowNotFound)?;
+    let from = checkpoint(first, "cp_tx", "cp_position")?;
+    let mut events = Vec::with_capacity(rows.len());
+    for r in &rows {
+        if r.opt_int("position")?.is_some() {
+            events.push(StoredEvent::from_row(r)?);
+        }
+    }
+    Ok((from, events))
+}

@@ -87,8 +87,11 @@ impl RunnerHandle {
     /// Waits until the runner (here or in another instance) has applied everything up to
     /// `cursor`, or `timeout` passes. Returns whether it got there.
     pub async fn wait_for(&self, cursor: Cursor, timeout: Duration) -> bool {
-        self.wake();
         let mut rx = self.progress.clone();
+        if *rx.borrow_and_update() >= cursor {
+            return true;
+        }
+        self.wake();
         let wait = async {
             loop {
                 if *rx.borrow_and_update() >= cursor {
@@ -244,21 +247,8 @@ impl Runner {
                 return Ok(0);
             }
         }
-        let mut tx = self.db.begin().await?;
-        if tx.is_postgres() {
-            // Read models are rebuilt from the log: a crash may lose this commit, and then
-            // loses the rows and the checkpoint together, so it need not wait for the disk.
-            // Plans are made for each batch's values: a generic plan cached while the
-            // tables were small (a sequential scan) would make a long catch-up quadratic.
-            tx.fetch_all(
-                "SELECT set_config('synchronous_commit', 'off', true), \
-                        set_config('plan_cache_mode', 'force_custom_plan', true)",
-                &[],
-            )
-            .await?;
-        }
-        let from = Self::lock_checkpoint(&mut tx, &self.name).await?;
-        let batch = feed::read_after_in(&mut tx, from, self.batch, until).await?;
+        let mut tx = self.db.begin_batch().await?;
+        let (from, batch) = feed::lock_and_read(&mut tx, &self.name, self.batch, until).await?;
         let Some(last) = batch.last() else {
             self.publish(from);
             return Ok(0);
@@ -309,9 +299,17 @@ impl Runner {
                 FOLLOWER_RETRY.min(poll * 4)
             } else {
                 match self.apply_next(None, !std::mem::take(&mut woken)).await {
-                    Ok(n) if n > 0 => {
+                    Ok(n) if n >= self.batch as usize => {
+                        // Catching up: straight on to the next batch.
                         failures = 0;
+                        woken = true;
                         continue;
+                    }
+                    Ok(n) if n > 0 => {
+                        // Drained what was there; a command that appended since has
+                        // woken us (its wait does), so no look is needed before sleeping.
+                        failures = 0;
+                        poll
                     }
                     Ok(_) => poll,
                     Err(e) => {
