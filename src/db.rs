@@ -17,6 +17,9 @@ pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
+            // sqlx pings a connection on every acquire by default (a round trip per
+            // statement); a broken connection fails its statement instead, and is dropped.
+            .test_before_acquire(false)
             .connect(url)
             .await?;
         return Ok(Db::Postgres(pool));

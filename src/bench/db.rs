@@ -149,6 +149,8 @@ impl Pool {
                 PgPoolOptions::new()
                     .max_connections(max)
                     .acquire_timeout(Duration::from_secs(30))
+                    // As the service's pool: no ping round trip before each use.
+                    .test_before_acquire(false)
                     .connect(&fresh.url)
                     .await
                     .map_err(err)?,
