@@ -1,11 +1,9 @@
 //! Realistic event rows, made by the real domain: each order lifecycle is decided by
 //! `aggregates::order::Order` (its `decide` and `apply`), so the payloads are the
 //! service's own `OrderEvent` JSON and decode in the projections; metadata has the keys
-//! the service writes (`actor_id`, `actor_role`, `request_id`, `at`).
-//!
-//! No `hash` / `prev_hash` metadata: the hash chain checked by `scriptorium audit verify`
-//! is not in this tree yet. When it lands, this generator must compute it (or the filled
-//! history will not verify).
+//! the service writes (`actor_id`, `actor_role`, `request_id`, `at`), and each stream is
+//! sealed into its hash chain as the service seals it (`prev_hash`, `hash`), so a filled
+//! history passes `scriptorium audit verify`.
 
 use aggregates::order::{FileRef, Half, Order, OrderCommand};
 use aggregates::user::UserEvent;
@@ -236,6 +234,26 @@ pub fn lifecycle(
         }
     }
     debug_assert_eq!(rows.len(), EVENTS_PER_LIFECYCLE);
+    sealed(rows)
+}
+
+/// One whole stream's rows (sequence 1, 2, …) with `prev_hash` and `hash` in their
+/// metadata, linked as the service links what it appends (`crate::chain`).
+fn sealed(mut rows: Vec<EventRow>) -> Vec<EventRow> {
+    let mut prev = scriptorium::chain::GENESIS.to_string();
+    for row in &mut rows {
+        let mut event = cqrs_es::persist::SerializedEvent::new(
+            row.aggregate_id.clone(),
+            row.sequence as usize,
+            row.aggregate_type.to_string(),
+            row.event_type.clone(),
+            row.event_version.clone(),
+            serde_json::from_str(&row.payload).expect("payload is JSON"),
+            serde_json::from_str(&row.metadata).expect("metadata is JSON"),
+        );
+        prev = scriptorium::chain::seal(&mut event, &prev).expect("metadata is an object");
+        row.metadata = event.metadata.to_string();
+    }
     rows
 }
 
@@ -248,7 +266,7 @@ pub fn registered_client(id: Uuid, serial: u64, at: DateTime<Utc>) -> EventRow {
     };
     // Self-registration is attributed to the (new) client role, as the service does.
     let actor = Actor::new(Uuid::nil(), Role::Client);
-    EventRow {
+    let row = EventRow {
         aggregate_type: "User",
         aggregate_id: id.to_string(),
         sequence: 1,
@@ -256,7 +274,8 @@ pub fn registered_client(id: Uuid, serial: u64, at: DateTime<Utc>) -> EventRow {
         event_version: event.event_version(),
         payload: serde_json::to_string(&event).expect("events serialise"),
         metadata: metadata(actor, at),
-    }
+    };
+    sealed(vec![row]).remove(0)
 }
 
 #[cfg(test)]
@@ -281,5 +300,26 @@ mod tests {
         }
         assert_eq!(order.status.as_str(), "completed");
         assert_eq!(rows.last().unwrap().sequence, EVENTS_PER_LIFECYCLE as i64);
+        // Each event links to the one before it (the first to the genesis), and its hash
+        // is that of its content.
+        let mut prev = scriptorium::chain::GENESIS.to_string();
+        for r in &rows {
+            let event = cqrs_es::persist::SerializedEvent::new(
+                r.aggregate_id.clone(),
+                r.sequence as usize,
+                r.aggregate_type.to_string(),
+                r.event_type.clone(),
+                r.event_version.clone(),
+                serde_json::from_str(&r.payload).unwrap(),
+                serde_json::from_str(&r.metadata).unwrap(),
+            );
+            assert_eq!(
+                scriptorium::chain::stored_prev_hash(&event),
+                Some(prev.as_str())
+            );
+            let hash = scriptorium::chain::stored_hash(&event).unwrap().to_string();
+            assert_eq!(hash, scriptorium::chain::event_hash(&event));
+            prev = hash;
+        }
     }
 }
