@@ -1,8 +1,9 @@
 //! The manager's order table (`order_list`), the authors each order was offered to
-//! (`order_offers`) and its files (`order_files`); plus the scoped, filtered, sorted,
+//! (`order_offers`), its files (`order_files`) and how many orders each manager (and
+//! everyone) has in each status (`order_counts`); plus the scoped, filtered, sorted,
 //! paged queries the order endpoints serve.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use aggregates::order::{FileKind, FileRef, OrderEvent, OrderStatus};
 use async_trait::async_trait;
@@ -20,6 +21,9 @@ struct Folding {
     row: OrderRow,
     /// Not in the table before this batch.
     new: bool,
+    /// Where the row counted in `order_counts` before this batch: (manager, status);
+    /// `None` for a new row.
+    was: Option<(Option<Uuid>, String)>,
 }
 
 /// A file uploaded in this batch.
@@ -35,11 +39,12 @@ struct NewFile {
 #[async_trait]
 impl Projection for OrderListProjection {
     fn tables(&self) -> &'static [&'static str] {
-        &["order_list", "order_offers", "order_files"]
+        &["order_list", "order_offers", "order_files", "order_counts"]
     }
 
     /// Folds a whole batch in memory: one read of the rows it touches, one multi-row
-    /// upsert per table, whatever the number of events.
+    /// upsert per table, whatever the number of events (the counters: one upsert of the
+    /// batch's net changes, and a delete only when one of them reaches zero).
     async fn apply(&self, tx: &mut Tx, events: &[StoredEvent]) -> Result<(), ProjectionError> {
         let mut decoded = Vec::new();
         for ev in events.iter().filter(|e| e.aggregate_type == "Order") {
@@ -62,7 +67,14 @@ impl Projection for OrderListProjection {
             if let OrderEvent::OrderPlaced { .. } = event {
                 if !rows.contains_key(id) {
                     if let Some(row) = placed_row(id, event, &at) {
-                        rows.insert(id.to_string(), Folding { row, new: true });
+                        rows.insert(
+                            id.to_string(),
+                            Folding {
+                                row,
+                                new: true,
+                                was: None,
+                            },
+                        );
                     }
                 }
                 continue;
@@ -200,6 +212,7 @@ impl Projection for OrderListProjection {
             )
             .await?;
         }
+        write_counts(tx, count_deltas(rows.values())).await?;
         let new = rows.values().filter(|f| f.new).count();
         tracing::trace!(
             events = decoded.len(),
@@ -342,10 +355,109 @@ async fn load_rows<'a>(
         );
         for r in tx.fetch_all(&sql, &args).await? {
             let row = OrderRow::from_row(&r)?;
-            out.insert(row.id.to_string(), Folding { row, new: false });
+            let was = Some((row.manager_id, row.status.clone()));
+            out.insert(
+                row.id.to_string(),
+                Folding {
+                    row,
+                    new: false,
+                    was,
+                },
+            );
         }
     }
     Ok(out)
+}
+
+/// The `order_counts` scope of everyone's orders.
+const SCOPE_ALL: &str = "all";
+/// The `order_counts` scope of the orders no manager has yet (every manager sees them).
+const SCOPE_UNASSIGNED: &str = "unassigned";
+
+/// The `order_counts` scope of one manager's orders.
+fn manager_scope(manager_id: Uuid) -> String {
+    format!("manager:{manager_id}")
+}
+
+/// The counters an order routed to `manager_id` counts in (with its status).
+fn count_scopes(manager_id: Option<Uuid>) -> [String; 2] {
+    [
+        SCOPE_ALL.to_string(),
+        manager_id.map_or_else(|| SCOPE_UNASSIGNED.to_string(), manager_scope),
+    ]
+}
+
+/// The net change a batch makes to each counter, (scope, status) → delta; no zeros.
+fn count_deltas<'a>(rows: impl Iterator<Item = &'a Folding>) -> BTreeMap<(String, String), i64> {
+    let mut deltas: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for f in rows {
+        let now = (f.row.manager_id, &f.row.status);
+        if let Some((manager, status)) = &f.was {
+            if (*manager, status) == now {
+                continue;
+            }
+            for scope in count_scopes(*manager) {
+                *deltas.entry((scope, status.clone())).or_default() -= 1;
+            }
+        }
+        for scope in count_scopes(now.0) {
+            *deltas.entry((scope, now.1.clone())).or_default() += 1;
+        }
+    }
+    deltas.retain(|_, n| *n != 0);
+    deltas
+}
+
+/// Counter rows per statement (three parameters each: well under SQLite's limit).
+const COUNT_ROWS: usize = 5000;
+
+/// Adds a batch's deltas to `order_counts`: one upsert (per 5 000 counters), and a
+/// delete of the counters it brought to zero, so the table holds exactly the non-zero
+/// counts whatever the batch boundaries were (a replay, in larger batches, must find
+/// the same rows).
+async fn write_counts(
+    tx: &mut Tx,
+    deltas: BTreeMap<(String, String), i64>,
+) -> Result<(), ProjectionError> {
+    let deltas: Vec<((String, String), i64)> = deltas.into_iter().collect();
+    let mut zeroed: Vec<Arg> = Vec::new();
+    for chunk in deltas.chunks(COUNT_ROWS) {
+        let mut values = Vec::with_capacity(chunk.len());
+        let mut args: Vec<Arg> = Vec::with_capacity(chunk.len() * 3);
+        for ((scope, status), n) in chunk {
+            let k = args.len();
+            values.push(format!(
+                "({}, {}, {})",
+                tx.placeholder(k + 1),
+                tx.placeholder(k + 2),
+                tx.placeholder(k + 3)
+            ));
+            args.extend(crate::args![scope.as_str(), status.as_str(), *n]);
+        }
+        let sql = format!(
+            "INSERT INTO order_counts (scope, status, n) VALUES {} \
+             ON CONFLICT (scope, status) DO UPDATE SET n = order_counts.n + excluded.n \
+             RETURNING scope, n",
+            values.join(", ")
+        );
+        for r in tx.fetch_all(&sql, &args).await? {
+            if r.int("n")? == 0 {
+                zeroed.push(Arg::from(r.text("scope")?));
+            }
+        }
+    }
+    if !zeroed.is_empty() {
+        zeroed.sort_by_key(|a| format!("{a:?}"));
+        zeroed.dedup();
+        for chunk in zeroed.chunks(COUNT_ROWS) {
+            let sql = format!(
+                "DELETE FROM order_counts WHERE n = 0 AND scope IN ({})",
+                tx.placeholders(chunk.len())
+            );
+            tx.execute(&sql, chunk).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Full names of the authors who accept an order in this batch.
@@ -520,6 +632,7 @@ pub struct Page {
 }
 
 pub async fn list(db: &Db, scope: Scope, query: &ListQuery) -> Result<Page, sqlx::Error> {
+    let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let mut conds: Vec<String> = Vec::new();
     let mut args: Vec<Arg> = Vec::new();
     let mut push = |cond: &str, values: &[Arg], args: &mut Vec<Arg>| {
@@ -556,7 +669,7 @@ pub async fn list(db: &Db, scope: Scope, query: &ListQuery) -> Result<Page, sqlx
     if let Some(p) = query.problem {
         push("problem = $a", &crate::args![p], &mut args);
     }
-    if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+    if let Some(q) = q {
         let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
         match q.trim_start_matches('#').parse::<i64>() {
             // A number is an order number: the unique index finds it, whatever the table's size.
@@ -573,13 +686,21 @@ pub async fn list(db: &Db, scope: Scope, query: &ListQuery) -> Result<Page, sqlx
     } else {
         format!("WHERE {}", conds.join(" AND "))
     };
-    let total = db
-        .fetch_one(
-            &format!("SELECT COUNT(*) AS n FROM order_list {filter}"),
-            &args,
-        )
-        .await?
-        .int("n")?;
+    let counted = if query.author_id.is_none() && query.problem.is_none() && q.is_none() {
+        counted_total(db, scope, query.status).await?
+    } else {
+        None
+    };
+    let total = match counted {
+        Some(n) => n,
+        None => db
+            .fetch_one(
+                &format!("SELECT COUNT(*) AS n FROM order_list {filter}"),
+                &args,
+            )
+            .await?
+            .int("n")?,
+    };
     let n = args.len();
     args.push(Arg::Int(query.per_page));
     args.push(Arg::Int((query.page - 1) * query.per_page));
@@ -599,6 +720,41 @@ pub async fn list(db: &Db, scope: Scope, query: &ListQuery) -> Result<Page, sqlx
         .map(OrderRow::from_row)
         .collect::<Result<_, _>>()?;
     Ok(Page { items, total })
+}
+
+/// The total of a list filtered at most by status, from `order_counts` (a few rows,
+/// whatever the size of the history); `None` for the scopes it does not count.
+async fn counted_total(
+    db: &Db,
+    scope: Scope,
+    status: Option<OrderStatus>,
+) -> Result<Option<i64>, sqlx::Error> {
+    let mut args: Vec<Arg> = match scope {
+        Scope::All => crate::args![SCOPE_ALL].to_vec(),
+        Scope::Manager(id) => crate::args![manager_scope(id), SCOPE_UNASSIGNED].to_vec(),
+        Scope::Client(_) | Scope::Author(_) => return Ok(None),
+    };
+    let scopes = (1..=args.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let status = match status {
+        Some(s) => {
+            args.push(Arg::from(s.as_str()));
+            format!("AND status = ${}", args.len())
+        }
+        None => String::new(),
+    };
+    let row = db
+        .fetch_one(
+            &format!(
+                "SELECT CAST(COALESCE(SUM(n), 0) AS bigint) AS n FROM order_counts \
+                 WHERE scope IN ({scopes}) {status}"
+            ),
+            &args,
+        )
+        .await?;
+    Ok(Some(row.int("n")?))
 }
 
 fn escape_like(s: &str) -> String {

@@ -542,6 +542,8 @@ pub struct ReadsReport {
     pub q_number: Summary,
     /// `GET /api/orders?q=novgorod`: a topic word many orders share.
     pub q_text: Summary,
+    /// `GET /api/orders?status=completed`: the status most of the history ends in.
+    pub status: Summary,
     /// The `total` of the manager's first page: how many orders the table holds for them.
     pub manager_total: i64,
     pub errors: u64,
@@ -551,6 +553,7 @@ pub async fn reads(api: &Api, manager: &str, number: i64, n: usize) -> ReadsRepo
     let mut first = Samples::default();
     let mut by_number = Samples::default();
     let mut text = Samples::default();
+    let mut status = Samples::default();
     let mut errors = 0;
     let mut total = 0;
     let q_number = format!("/api/orders?q={number}");
@@ -559,6 +562,7 @@ pub async fn reads(api: &Api, manager: &str, number: i64, n: usize) -> ReadsRepo
             ("/api/orders", &mut first),
             (q_number.as_str(), &mut by_number),
             ("/api/orders?q=novgorod", &mut text),
+            ("/api/orders?status=completed", &mut status),
         ] {
             let t = Instant::now();
             match api.get(path, Some(manager)).await {
@@ -576,13 +580,14 @@ pub async fn reads(api: &Api, manager: &str, number: i64, n: usize) -> ReadsRepo
         first_page: first.summary(),
         q_number: by_number.summary(),
         q_text: text.summary(),
+        status: status.summary(),
         manager_total: total,
         errors,
     }
 }
 
 /// The unloaded probe: `lifecycles` lifecycles one command at a time, then `reads` rounds
-/// of the three list reads.
+/// of the four list reads.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProbeReport {
     pub events_in_store: i64,

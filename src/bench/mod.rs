@@ -70,7 +70,7 @@ struct Opts {
     /// Lifecycles of the unloaded probe (one command at a time).
     #[arg(long, default_value_t = 30)]
     probe_lifecycles: u64,
-    /// Rounds of list reads of the unloaded probe (three reads a round).
+    /// Rounds of list reads of the unloaded probe (four reads a round).
     #[arg(long, default_value_t = 200)]
     probe_reads: usize,
     /// Sample the projection lag on every n-th lifecycle of the load (0: not at all). Each
@@ -370,7 +370,7 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
     eprintln!(
         "bench: probe: {} lifecycles and {} list reads, one at a time",
         opts.probe_lifecycles,
-        opts.probe_reads * 3
+        opts.probe_reads * 4
     );
     monitor.phase("probe before");
     let events = pool.event_count().await?;

@@ -396,11 +396,11 @@ impl Report {
         let _ = writeln!(m, "\n### One request at a time (unloaded probe)\n");
         let _ = writeln!(
             m,
-            "| store | events | command p50 | command p99 | list first page p50 / p99 | list ?q=number p50 / p99 | list ?q=word p50 / p99 | manager's total |"
+            "| store | events | command p50 | command p99 | list first page p50 / p99 | list ?q=number p50 / p99 | list ?q=word p50 / p99 | list ?status=completed p50 / p99 | manager's total |"
         );
         let _ = writeln!(
             m,
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
         );
         let mut probes = vec![("before the fill", &self.probe_before)];
         if let Some(a) = &self.probe_after {
@@ -409,7 +409,7 @@ impl Report {
         for (name, p) in probes {
             let _ = writeln!(
                 m,
-                "| {name} | {} | {:.2} | {:.2} | {:.2} / {:.2} | {:.2} / {:.2} | {:.2} / {:.2} | {} |",
+                "| {name} | {} | {:.2} | {:.2} | {:.2} / {:.2} | {:.2} / {:.2} | {:.2} / {:.2} | {:.2} / {:.2} | {} |",
                 p.events_in_store,
                 p.commands.all_commands.p50_ms,
                 p.commands.all_commands.p99_ms,
@@ -419,6 +419,8 @@ impl Report {
                 p.reads.q_number.p99_ms,
                 p.reads.q_text.p50_ms,
                 p.reads.q_text.p99_ms,
+                p.reads.status.p50_ms,
+                p.reads.status.p99_ms,
                 p.reads.manager_total
             );
         }
