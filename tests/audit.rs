@@ -4,11 +4,10 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::process::{Command, Output};
 
 use aggregates::Role;
 use chrono::Duration;
-use common::{order_body, Backend, TestApp};
+use common::{audit_verify, order_body, Backend, TestApp};
 use serde_json::{json, Value};
 
 on_both!(
@@ -20,17 +19,6 @@ on_both!(
     the_audit_feed_pages_through_every_event_exactly_once_in_order,
     the_audit_feed_is_for_auditors_and_admins_and_refuses_bad_paging,
 );
-
-/// Runs `scriptorium audit verify` against the test's database.
-fn audit_verify(t: &TestApp) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_scriptorium"))
-        .args(["audit", "verify"])
-        .env("DATABASE_URL", &t.application.app.config.database_url)
-        .env("SCRIPTORIUM_DATA_DIR", t.data_dir())
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run scriptorium audit verify")
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

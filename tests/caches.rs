@@ -24,16 +24,6 @@ async fn two_instances(backend: Backend) -> (TestApp, TestApp) {
     (a, b)
 }
 
-fn audit_verify(t: &TestApp) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_scriptorium"))
-        .args(["audit", "verify"])
-        .env("DATABASE_URL", &t.application.app.config.database_url)
-        .env("SCRIPTORIUM_DATA_DIR", t.data_dir())
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run scriptorium audit verify")
-}
-
 async fn a_command_on_a_stream_another_instance_moved_on_is_decided_on_the_stored_state(
     backend: Backend,
 ) {

@@ -194,27 +194,18 @@ impl Db {
         })
     }
 
-    /// Reads on a reader connection.
-    pub async fn fetch_all(&self, sql: &str, args: &[Arg]) -> Result<Vec<Row>, sqlx::Error> {
-        Ok(match self {
-            Db::Postgres(p) => bind_all!(sqlx::query(sql), args)
-                .fetch_all(p)
-                .await?
-                .into_iter()
-                .map(Row::Postgres)
-                .collect(),
-            Db::Sqlite { reader, .. } => bind_all!(sqlx::query(sql), args)
-                .fetch_all(reader)
-                .await?
-                .into_iter()
-                .map(Row::Sqlite)
-                .collect(),
-        })
-    }
-
     /// Runs a statement on its own (autocommit) on the writer and returns its rows
     /// (`INSERT … RETURNING`).
     pub async fn write_returning(&self, sql: &str, args: &[Arg]) -> Result<Vec<Row>, sqlx::Error> {
+        self.rows(sql, args, true).await
+    }
+
+    /// Reads on a reader connection.
+    pub async fn fetch_all(&self, sql: &str, args: &[Arg]) -> Result<Vec<Row>, sqlx::Error> {
+        self.rows(sql, args, false).await
+    }
+
+    async fn rows(&self, sql: &str, args: &[Arg], writer: bool) -> Result<Vec<Row>, sqlx::Error> {
         Ok(match self {
             Db::Postgres(p) => bind_all!(sqlx::query(sql), args)
                 .fetch_all(p)
@@ -222,8 +213,11 @@ impl Db {
                 .into_iter()
                 .map(Row::Postgres)
                 .collect(),
-            Db::Sqlite { writer, .. } => bind_all!(sqlx::query(sql), args)
-                .fetch_all(writer)
+            Db::Sqlite {
+                writer: w,
+                reader: r,
+            } => bind_all!(sqlx::query(sql), args)
+                .fetch_all(if writer { w } else { r })
                 .await?
                 .into_iter()
                 .map(Row::Sqlite)

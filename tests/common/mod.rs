@@ -501,3 +501,14 @@ pub async fn accepted_order_priced(t: &TestApp, price: Value) -> Accepted {
         order: id,
     }
 }
+
+/// Runs `scriptorium audit verify` against the test's database.
+pub fn audit_verify(t: &TestApp) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_scriptorium"))
+        .args(["audit", "verify"])
+        .env("DATABASE_URL", &t.application.app.config.database_url)
+        .env("SCRIPTORIUM_DATA_DIR", t.data_dir())
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run scriptorium audit verify")
+}
