@@ -10,7 +10,7 @@ use std::io::Write;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use projections::{Cursor, Db, Runner};
+use projections::{Cursor, Db, Projection, ProjectionError, Runner, StoredEvent, Tx};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::{Connection, Executor, Row};
@@ -75,8 +75,16 @@ impl Progress {
 
 /// The rebuild's namespace and how to reach it.
 enum Shadow {
-    Postgres { schema: String, live: String },
-    Sqlite { path: std::path::PathBuf },
+    Postgres {
+        schema: String,
+        live: String,
+        /// Statements that create the indexes the rebuild does not need while it loads,
+        /// run once it has caught up (before a swap).
+        later: Vec<String>,
+    },
+    Sqlite {
+        path: std::path::PathBuf,
+    },
 }
 
 /// Rebuilds every projection; with `verify` compares instead of swapping.
@@ -107,18 +115,35 @@ async fn rebuild_and_finish(
     let err = |e: &dyn std::fmt::Display| e.to_string();
     let total = projections::feed::count(db).await.map_err(|e| err(&e))?;
     let mut progress = Progress::new(total);
-    let runner =
-        Runner::new(shadow_db.clone(), RUNNER, projections::all()).with_batch(REBUILD_BATCH);
+    let timings = Timings::default();
+    let projections: Vec<Box<dyn Projection>> = projections::all()
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            Box::new(Timed {
+                inner: p,
+                slot: i,
+                timings: timings.clone(),
+            }) as Box<dyn Projection>
+        })
+        .collect();
     let mut done = 0usize;
+    let mut prepared = false;
     for _attempt in 0..600 {
         // Catch the rebuild up to where the live tables are now...
         let target = Runner::load_checkpoint(db, RUNNER)
             .await
             .map_err(|e| err(&e))?;
-        done += runner
-            .catch_up(Some(target), |n| progress.report(done + n, false))
-            .await
-            .map_err(|e| err(&e))?;
+        let t0 = Instant::now();
+        done += rebuild(db, shadow_db, &projections, target, &timings, |n| {
+            progress.report(done + n, false)
+        })
+        .await?;
+        tracing::debug!(
+            secs = t0.elapsed().as_secs_f64(),
+            "replay: caught up ({})",
+            timings.summary()
+        );
         // The feed stops short of the target while an older transaction of the cluster is
         // still running (docs/decisions/002): never compare or swap an incomplete rebuild.
         let reached = Runner::load_checkpoint(shadow_db, RUNNER)
@@ -128,8 +153,24 @@ async fn rebuild_and_finish(
             tokio::time::sleep(Duration::from_millis(200)).await;
             continue;
         }
+        if !verify && !prepared {
+            let t0 = Instant::now();
+            prepare_swap(db, shadow, tables).await?;
+            prepared = true;
+            tracing::debug!(
+                secs = t0.elapsed().as_secs_f64(),
+                "replay: prepared the swap"
+            );
+            continue;
+        }
         // ...then, holding the live checkpoint, compare or swap if it has not moved since.
-        if let Some(diffs) = finish(db, shadow, tables, target, verify).await? {
+        let t0 = Instant::now();
+        let finished = finish(db, shadow, tables, target, verify).await?;
+        tracing::debug!(
+            secs = t0.elapsed().as_secs_f64(),
+            "replay: compared/swapped"
+        );
+        if let Some(diffs) = finished {
             progress.report(done, true);
             eprintln!();
             return Ok((done, diffs));
@@ -138,6 +179,148 @@ async fn rebuild_and_finish(
     Err("the rebuild could not reach the live projections' checkpoint (they kept moving, or a long \
          transaction elsewhere on the database cluster holds the feed back); try again later"
         .into())
+}
+
+/// Time spent per step of the rebuild (nanoseconds), for the debug log.
+#[derive(Clone, Default)]
+struct Timings(std::sync::Arc<[std::sync::atomic::AtomicU64; 8]>);
+
+const T_READ: usize = 3;
+const T_WAIT: usize = 4;
+const T_BEGIN: usize = 5;
+const T_CHECKPOINT: usize = 6;
+const T_COMMIT: usize = 7;
+
+impl Timings {
+    fn add(&self, slot: usize, since: Instant) {
+        self.0[slot].fetch_add(
+            since.elapsed().as_nanos() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    fn summary(&self) -> String {
+        let names = [
+            "users",
+            "history",
+            "orders",
+            "read",
+            "wait",
+            "begin",
+            "checkpoint",
+            "commit",
+        ];
+        names
+            .iter()
+            .zip(self.0.iter())
+            .map(|(n, v)| {
+                format!(
+                    "{n} {:.2}s",
+                    v.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1e9
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+struct Timed {
+    inner: Box<dyn Projection>,
+    slot: usize,
+    timings: Timings,
+}
+
+#[async_trait::async_trait]
+impl Projection for Timed {
+    fn tables(&self) -> &'static [&'static str] {
+        self.inner.tables()
+    }
+
+    async fn apply(&self, tx: &mut Tx, events: &[StoredEvent]) -> Result<(), ProjectionError> {
+        let t = Instant::now();
+        let r = self.inner.apply(tx, events).await;
+        self.timings.add(self.slot.min(2), t);
+        r
+    }
+}
+
+/// Applies the log after the rebuild's checkpoint, up to `until`, to the shadow tables:
+/// the next batch is read from the live database while the current one is applied.
+async fn rebuild(
+    db: &Db,
+    shadow_db: &Db,
+    projections: &[Box<dyn Projection>],
+    until: Cursor,
+    timings: &Timings,
+    mut progress: impl FnMut(usize),
+) -> Result<usize, String> {
+    let err = |e: &dyn std::fmt::Display| e.to_string();
+    let from = Runner::load_checkpoint(shadow_db, RUNNER)
+        .await
+        .map_err(|e| err(&e))?;
+    let (send, mut recv) = tokio::sync::mpsc::channel::<Result<Vec<StoredEvent>, String>>(2);
+    let reader_db = db.clone();
+    let reader_timings = timings.clone();
+    let reader = tokio::spawn(async move {
+        let mut after = from;
+        loop {
+            let t = Instant::now();
+            let read = projections::feed::read_after(&reader_db, after, REBUILD_BATCH, Some(until))
+                .await
+                .map_err(|e| e.to_string());
+            reader_timings.add(T_READ, t);
+            let last = match &read {
+                Ok(events) => events.last().map(|e| e.cursor),
+                Err(_) => None,
+            };
+            if send.send(read).await.is_err() {
+                return;
+            }
+            match last {
+                Some(c) => after = c,
+                None => return,
+            }
+        }
+    });
+    let mut total = 0;
+    let result = async {
+        loop {
+            let t = Instant::now();
+            let events = recv.recv().await.unwrap_or_else(|| Ok(Vec::new()))?;
+            timings.add(T_WAIT, t);
+            let Some(last) = events.last() else {
+                return Ok(total);
+            };
+            let t = Instant::now();
+            let mut tx = shadow_db.begin().await.map_err(|e| err(&e))?;
+            if tx.is_postgres() {
+                tx.fetch_all(
+                    "SELECT set_config('synchronous_commit', 'off', true), \
+                            set_config('plan_cache_mode', 'force_custom_plan', true)",
+                    &[],
+                )
+                .await
+                .map_err(|e| err(&e))?;
+            }
+            timings.add(T_BEGIN, t);
+            for p in projections {
+                p.apply(&mut tx, &events).await.map_err(|e| err(&e))?;
+            }
+            let t = Instant::now();
+            Runner::store_checkpoint(&mut tx, RUNNER, last.cursor, &last.meta.at.to_rfc3339())
+                .await
+                .map_err(|e| err(&e))?;
+            timings.add(T_CHECKPOINT, t);
+            let t = Instant::now();
+            tx.commit().await.map_err(|e| err(&e))?;
+            timings.add(T_COMMIT, t);
+            total += events.len();
+            progress(total);
+        }
+    }
+    .await;
+    reader.abort();
+    result
 }
 
 /// Creates the shadow namespace with empty copies of the live tables.
@@ -157,11 +340,30 @@ async fn create_shadow(db: &Db, tables: &[&'static str]) -> Result<(Shadow, Db),
                 .await
                 .map_err(|e| e.to_string())?;
             for t in &all {
+                // Without indexes (constraints backed by one included): each is created
+                // below, or after the load when the rebuild does not need it.
                 tx.execute(
-                    format!("CREATE TABLE {schema}.{t} (LIKE {live}.{t} INCLUDING ALL)").as_str(),
+                    format!(
+                        "CREATE TABLE {schema}.{t} (LIKE {live}.{t} INCLUDING ALL EXCLUDING INDEXES)"
+                    )
+                    .as_str(),
                 )
                 .await
                 .map_err(|e| e.to_string())?;
+            }
+            let mut later = Vec::new();
+            for index in live_indexes(&mut tx, &live, &all)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                let sql = index.create_in(&schema);
+                if index.needed_while_loading() {
+                    tx.execute(sql.as_str())
+                        .await
+                        .map_err(|e| format!("{sql}: {e}"))?;
+                } else {
+                    later.push(sql);
+                }
             }
             tx.commit().await.map_err(|e| e.to_string())?;
             let path = format!("SET search_path TO {schema}, {live}");
@@ -174,7 +376,14 @@ async fn create_shadow(db: &Db, tables: &[&'static str]) -> Result<(Shadow, Db),
                 .connect_with((*pool.connect_options()).clone())
                 .await
                 .map_err(|e| e.to_string())?;
-            Ok((Shadow::Postgres { schema, live }, Db::Postgres(shadow_pool)))
+            Ok((
+                Shadow::Postgres {
+                    schema,
+                    live,
+                    later,
+                },
+                Db::Postgres(shadow_pool),
+            ))
         }
         Db::Sqlite { writer, .. } => {
             let live_path = writer.connect_options().get_filename().to_path_buf();
@@ -199,14 +408,21 @@ async fn create_shadow(db: &Db, tables: &[&'static str]) -> Result<(Shadow, Db),
                 .map(|t| format!("'{t}'"))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let ddl: Vec<String> = sqlx::query_scalar(&format!(
-                "SELECT sql FROM live.sqlite_master WHERE tbl_name IN ({list}) AND sql IS NOT NULL \
-                 ORDER BY type DESC"
+            let ddl: Vec<(String, String, String)> = sqlx::query_as(&format!(
+                "SELECT type, name, sql FROM live.sqlite_master WHERE tbl_name IN ({list}) \
+                 AND sql IS NOT NULL ORDER BY type DESC"
             ))
             .fetch_all(&shadow_pool)
             .await
             .map_err(|e| e.to_string())?;
-            for stmt in ddl {
+            // The rows are copied into the live tables, which keep their indexes: the
+            // shadow needs only the unique ones (`ON CONFLICT`) and those the rebuild
+            // looks rows up by.
+            for (_, _, stmt) in ddl.into_iter().filter(|(ty, name, sql)| {
+                ty != "index"
+                    || sql.to_ascii_uppercase().starts_with("CREATE UNIQUE")
+                    || NEEDED_WHILE_LOADING.contains(&name.as_str())
+            }) {
                 sqlx::query(&stmt)
                     .execute(&shadow_pool)
                     .await
@@ -228,11 +444,13 @@ async fn drop_shadow(db: &Db, shadow: &Shadow, shadow_db: Db) {
         (Db::Postgres(pool), Db::Postgres(shadow_pool)) => {
             shadow_pool.close().await;
             if let Shadow::Postgres { schema, .. } = shadow {
-                if let Err(e) = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-                    .execute(pool)
-                    .await
-                {
-                    tracing::warn!(error = %e, "could not drop the replay schema {schema}");
+                for schema in [schema.clone(), format!("{schema}_retired")] {
+                    if let Err(e) = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                        .execute(pool)
+                        .await
+                    {
+                        tracing::warn!(error = %e, "could not drop the replay schema {schema}");
+                    }
                 }
             }
         }
@@ -261,40 +479,67 @@ async fn finish(
 ) -> Result<Option<Diffs>, String> {
     let e = |e: sqlx::Error| e.to_string();
     match (db, shadow) {
-        (Db::Postgres(pool), Shadow::Postgres { schema, live }) => {
+        (Db::Postgres(pool), Shadow::Postgres { schema, live, .. }) => {
             let mut tx = pool.begin().await.map_err(e)?;
+            // The comparison's hash joins hold a whole table: in memory, not in batches on disk.
+            sqlx::query("SELECT set_config('work_mem', '256MB', true)")
+                .execute(&mut *tx)
+                .await
+                .map_err(e)?;
             let now = lock_pg(&mut tx).await.map_err(e)?;
             if now != at {
                 return Ok(None);
             }
             let mut diffs = Vec::new();
             for t in tables {
-                let rows = |a: &str, b: &str| {
-                    format!("SELECT row_to_json(d)::text FROM (SELECT * FROM {a}.{t} EXCEPT SELECT * FROM {b}.{t}) d ORDER BY 1")
-                };
-                let only_live: Vec<String> = sqlx::query_scalar(&rows(live, schema))
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(e)?;
-                let only_rebuilt: Vec<String> = sqlx::query_scalar(&rows(schema, live))
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(e)?;
+                let t0 = Instant::now();
+                let (only_live, only_rebuilt) =
+                    compare_pg(&mut tx, live, schema, t).await.map_err(e)?;
+                tracing::debug!(
+                    table = t,
+                    secs = t0.elapsed().as_secs_f64(),
+                    "replay: compared"
+                );
                 if !only_live.is_empty() || !only_rebuilt.is_empty() {
                     diffs.push((t.to_string(), only_live, only_rebuilt));
                 }
-                if !verify {
-                    sqlx::query(&format!("DELETE FROM {live}.{t}"))
+            }
+            if !verify {
+                let t0 = Instant::now();
+                if movable_pg(&mut tx, live, schema, tables).await.map_err(e)? {
+                    // Move the live tables out of the way and the rebuilt ones in, indexes
+                    // and constraints with them: no row is copied. The old tables are
+                    // dropped with the shadow.
+                    let retired = format!("{schema}_retired");
+                    sqlx::query(&format!("CREATE SCHEMA {retired}"))
                         .execute(&mut *tx)
                         .await
                         .map_err(e)?;
-                    sqlx::query(&format!(
-                        "INSERT INTO {live}.{t} SELECT * FROM {schema}.{t}"
-                    ))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(e)?;
+                    for t in tables {
+                        for sql in [
+                            format!("ALTER TABLE {live}.{t} SET SCHEMA {retired}"),
+                            format!("ALTER TABLE {schema}.{t} SET SCHEMA {live}"),
+                        ] {
+                            sqlx::query(&sql).execute(&mut *tx).await.map_err(e)?;
+                        }
+                    }
+                } else {
+                    // Something else hangs on the live tables (grants, views, triggers,
+                    // keys…): keep them, and copy the rows.
+                    for t in tables {
+                        sqlx::query(&format!("DELETE FROM {live}.{t}"))
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(e)?;
+                        sqlx::query(&format!(
+                            "INSERT INTO {live}.{t} SELECT * FROM {schema}.{t}"
+                        ))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(e)?;
+                    }
                 }
+                tracing::debug!(secs = t0.elapsed().as_secs_f64(), "replay: swapped");
             }
             tx.commit().await.map_err(e)?;
             Ok(Some(diffs))
@@ -354,6 +599,140 @@ async fn finish(
     }
 }
 
+/// The rows of `live.t` not in `shadow.t` and the other way round, as JSON text, sorted.
+/// Tables with a primary key are compared in one pass (a full join on the key); others
+/// with `EXCEPT`, both ways.
+async fn compare_pg(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    live: &str,
+    shadow: &str,
+    t: &str,
+) -> Result<(Vec<String>, Vec<String>), sqlx::Error> {
+    let key: Vec<String> = sqlx::query_scalar(
+        "SELECT quote_ident(a.attname) FROM pg_index ix \
+         JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = ANY(ix.indkey) \
+         WHERE ix.indrelid = to_regclass($1) AND ix.indisprimary ORDER BY a.attnum",
+    )
+    .bind(format!("{live}.{t}"))
+    .fetch_all(&mut **tx)
+    .await?;
+    let (mut only_live, mut only_rebuilt) = (Vec::new(), Vec::new());
+    if key.is_empty() {
+        let rows = |a: &str, b: &str| {
+            format!("SELECT row_to_json(d)::text FROM (SELECT * FROM {a}.{t} EXCEPT SELECT * FROM {b}.{t}) d")
+        };
+        only_live = sqlx::query_scalar(&rows(live, shadow))
+            .fetch_all(&mut **tx)
+            .await?;
+        only_rebuilt = sqlx::query_scalar(&rows(shadow, live))
+            .fetch_all(&mut **tx)
+            .await?;
+    } else {
+        let on = key
+            .iter()
+            .map(|k| format!("l.{k} = s.{k}"))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let k = &key[0];
+        let rows: Vec<(Option<String>, Option<String>)> = sqlx::query_as(&format!(
+            "SELECT CASE WHEN l.{k} IS NULL THEN NULL ELSE row_to_json(l)::text END, \
+                    CASE WHEN s.{k} IS NULL THEN NULL ELSE row_to_json(s)::text END \
+             FROM {live}.{t} l FULL JOIN {shadow}.{t} s ON {on} \
+             WHERE ROW(l.*) IS DISTINCT FROM ROW(s.*)"
+        ))
+        .fetch_all(&mut **tx)
+        .await?;
+        for (l, s) in rows {
+            only_live.extend(l);
+            only_rebuilt.extend(s);
+        }
+    }
+    only_live.sort();
+    only_rebuilt.sort();
+    Ok((only_live, only_rebuilt))
+}
+
+/// Whether the rebuilt tables can simply take the live ones' place: nothing but their own
+/// indexes, constraints, defaults and row types hangs on the live tables (no grants,
+/// views, triggers, foreign keys, policies, sequences, inheritance…), this role owns
+/// them, and the rebuilt tables have the same indexes.
+async fn movable_pg(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    live: &str,
+    shadow: &str,
+    tables: &[&str],
+) -> Result<bool, sqlx::Error> {
+    let tables: Vec<String> = tables.iter().map(|t| t.to_string()).collect();
+    let obstacles: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = $1 AND c.relname = ANY($2) AND ( \
+           c.relkind <> 'r' OR c.relacl IS NOT NULL OR c.relrowsecurity OR c.relispartition \
+           OR c.relhassubclass OR NOT pg_has_role(c.relowner, 'USAGE') \
+           OR EXISTS (SELECT 1 FROM pg_depend d \
+                WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = c.oid \
+                  AND NOT (d.classid IN ('pg_type'::regclass, 'pg_attrdef'::regclass) \
+                    OR (d.classid = 'pg_constraint'::regclass AND EXISTS ( \
+                          SELECT 1 FROM pg_constraint k WHERE k.oid = d.objid \
+                            AND k.conrelid = c.oid AND k.contype IN ('p', 'u', 'x', 'c'))) \
+                    OR (d.classid = 'pg_class'::regclass AND EXISTS ( \
+                          SELECT 1 FROM pg_class o WHERE o.oid = d.objid AND o.relkind IN ('i', 't'))))))",
+    )
+    .bind(live)
+    .bind(&tables)
+    .fetch_one(&mut **tx)
+    .await?;
+    let index_differences: i64 = sqlx::query_scalar(
+        "WITH i AS (SELECT schemaname AS s, tablename, indexname, \
+                           regexp_replace(indexdef, ' ON \\S+ USING ', ' USING ') AS def \
+                    FROM pg_indexes WHERE schemaname IN ($1, $2) AND tablename = ANY($3)) \
+         SELECT count(*) FROM ( \
+           (SELECT tablename, indexname, def FROM i WHERE s = $1 \
+            EXCEPT SELECT tablename, indexname, def FROM i WHERE s = $2) \
+           UNION ALL \
+           (SELECT tablename, indexname, def FROM i WHERE s = $2 \
+            EXCEPT SELECT tablename, indexname, def FROM i WHERE s = $1)) d",
+    )
+    .bind(live)
+    .bind(shadow)
+    .bind(&tables)
+    .fetch_one(&mut **tx)
+    .await?;
+    if obstacles + index_differences > 0 {
+        tracing::info!(
+            obstacles,
+            index_differences,
+            "replay: the live tables are kept, the rebuilt rows are copied into them"
+        );
+    }
+    Ok(obstacles + index_differences == 0)
+}
+
+/// Tables whose queries filter and sort on more than their keys: a swap gathers their
+/// planner statistics first (the others are read by key; autovacuum analyzes every new
+/// table within a minute or so).
+const ANALYZE_BEFORE_SWAP: &[&str] = &["order_list", "users"];
+
+/// Before a swap (PostgreSQL): builds the indexes left out while loading and gathers
+/// planner statistics, so that the rebuilt tables can take the live ones' place as they are.
+async fn prepare_swap(db: &Db, shadow: &Shadow, tables: &[&'static str]) -> Result<(), String> {
+    let (Db::Postgres(pool), Shadow::Postgres { schema, later, .. }) = (db, shadow) else {
+        return Ok(());
+    };
+    let analyze = tables
+        .iter()
+        .filter(|t| ANALYZE_BEFORE_SWAP.contains(t))
+        .map(|t| format!("ANALYZE {schema}.{t}"));
+    for sql in later.iter().cloned().chain(analyze) {
+        let t0 = Instant::now();
+        sqlx::query(&sql)
+            .execute(pool)
+            .await
+            .map_err(|e| format!("{sql}: {e}"))?;
+        tracing::debug!(secs = t0.elapsed().as_secs_f64(), "replay: {sql}");
+    }
+    Ok(())
+}
+
 /// Locks the live runner's checkpoint row (PostgreSQL) and reads it.
 async fn lock_pg(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> Result<Cursor, sqlx::Error> {
     sqlx::query(
@@ -372,4 +751,87 @@ async fn lock_pg(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> Result<Curso
         tx: row.try_get("tx")?,
         position: row.try_get("position")?,
     })
+}
+
+/// Indexes the rebuild needs while it loads besides the unique ones (which `ON CONFLICT`
+/// needs): those a projection's own queries look rows up by. Every other index is built
+/// once the rows are in, which is much cheaper than maintaining it row by row.
+const NEEDED_WHILE_LOADING: &[&str] = &[
+    // order_list: approving a file uploaded in an earlier batch finds it by order.
+    "order_files_order",
+];
+
+/// An index of a live table (PostgreSQL), and the constraint it backs if any.
+struct LiveIndex {
+    table: String,
+    name: String,
+    definition: String,
+    constraint: Option<(String, String)>,
+    unique: bool,
+}
+
+impl LiveIndex {
+    fn needed_while_loading(&self) -> bool {
+        self.unique || NEEDED_WHILE_LOADING.contains(&self.name.as_str())
+    }
+
+    /// The statement that creates the same index (or constraint), with the same name, on
+    /// the table of the same name in `schema`.
+    fn create_in(&self, schema: &str) -> String {
+        let (table, name) = (&self.table, &self.name);
+        match &self.constraint {
+            Some((constraint, definition)) => {
+                format!("ALTER TABLE {schema}.{table} ADD CONSTRAINT {constraint} {definition}")
+            }
+            None => {
+                // pg_get_indexdef: CREATE [UNIQUE] INDEX name ON [ONLY] schema.table USING …
+                let using = self
+                    .definition
+                    .split_once(" USING ")
+                    .map(|(_, rest)| rest)
+                    .unwrap_or_default();
+                let unique = if self.unique { "UNIQUE " } else { "" };
+                format!("CREATE {unique}INDEX {name} ON {schema}.{table} USING {using}")
+            }
+        }
+    }
+}
+
+/// Every index of these live tables, primary keys first.
+async fn live_indexes(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    live: &str,
+    tables: &[&str],
+) -> Result<Vec<LiveIndex>, sqlx::Error> {
+    let tables: Vec<String> = tables.iter().map(|t| t.to_string()).collect();
+    let rows = sqlx::query(
+        "SELECT quote_ident(c.relname) AS tbl, quote_ident(i.relname) AS idx, \
+                pg_get_indexdef(i.oid) AS def, ix.indisunique AS uniq, \
+                quote_ident(con.conname) AS con, pg_get_constraintdef(con.oid) AS condef \
+         FROM pg_index ix \
+         JOIN pg_class i ON i.oid = ix.indexrelid \
+         JOIN pg_class c ON c.oid = ix.indrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         LEFT JOIN pg_constraint con ON con.conindid = ix.indexrelid AND con.conrelid = c.oid \
+              AND con.contype IN ('p', 'u', 'x') \
+         WHERE n.nspname = $1 AND c.relname = ANY($2) \
+         ORDER BY c.relname, ix.indisprimary DESC, i.relname",
+    )
+    .bind(live)
+    .bind(&tables)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let con: Option<String> = r.try_get("con")?;
+            let condef: Option<String> = r.try_get("condef")?;
+            Ok(LiveIndex {
+                table: r.try_get("tbl")?,
+                name: r.try_get("idx")?,
+                definition: r.try_get("def")?,
+                unique: r.try_get("uniq")?,
+                constraint: con.zip(condef),
+            })
+        })
+        .collect()
 }

@@ -11,6 +11,7 @@ use serde_json::json;
 on_both!(
     verify_passes_on_live_projections_and_finds_a_row_edited_by_hand,
     replay_swaps_in_rebuilt_tables_while_the_service_runs,
+    swapped_tables_keep_every_index_and_the_shadow_is_gone,
 );
 
 fn replay(t: &TestApp, verify: bool) -> std::process::Output {
@@ -215,4 +216,91 @@ async fn replay_swaps_in_rebuilt_tables_while_the_service_runs(backend: Backend)
     assert_eq!(page["total"], 5);
     let out = replay(&t, true);
     assert!(out.status.success(), "{}", text(&out.stdout));
+}
+
+/// The read models' index definitions (and, on PostgreSQL, their constraints), sorted; plus
+/// what is left of replay shadows (schemas or files).
+async fn layout(t: &TestApp, backend: Backend) -> (Vec<String>, Vec<String>) {
+    let db = &t.application.app.db;
+    let tables = "'users', 'order_list', 'order_offers', 'order_files', 'client_order_history'";
+    let (defs, leftovers) = match backend {
+        Backend::Postgres => {
+            let defs = db
+                .fetch_all(
+                    &format!(
+                        "SELECT indexdef AS d FROM pg_indexes \
+                         WHERE schemaname = current_schema() AND tablename IN ({tables}) \
+                         UNION ALL \
+                         SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) \
+                         FROM pg_constraint WHERE connamespace = current_schema()::regnamespace \
+                           AND conrelid::regclass::text IN ({tables})"
+                    ),
+                    &[],
+                )
+                .await
+                .unwrap();
+            let schemas = db
+                .fetch_all(
+                    "SELECT nspname AS d FROM pg_namespace WHERE nspname LIKE 'replay\\_%'",
+                    &[],
+                )
+                .await
+                .unwrap();
+            (defs, schemas.iter().map(|r| r.text("d").unwrap()).collect())
+        }
+        Backend::Sqlite => {
+            let defs = db
+                .fetch_all(
+                    &format!(
+                        "SELECT type || ' ' || name || ' ' || coalesce(sql, '') AS d \
+                         FROM sqlite_master WHERE tbl_name IN ({tables})"
+                    ),
+                    &[],
+                )
+                .await
+                .unwrap();
+            // The shadow file sits next to the database (test.replay-<id>.db).
+            let files = std::fs::read_dir(t.data_dir().parent().unwrap())
+                .map(|dir| {
+                    dir.filter_map(|e| e.ok())
+                        .map(|e| e.file_name().to_string_lossy().to_string())
+                        .filter(|n| n.contains("replay"))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (defs, files)
+        }
+    };
+    let mut defs: Vec<String> = defs.iter().map(|r| r.text("d").unwrap()).collect();
+    defs.sort();
+    (defs, leftovers)
+}
+
+async fn swapped_tables_keep_every_index_and_the_shadow_is_gone(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let (manager, first) = some_orders(&t).await;
+    let (before, _) = layout(&t, backend).await;
+    assert!(
+        before.iter().any(|d| d.contains("order_list_status")),
+        "{before:?}"
+    );
+
+    let out = replay(&t, false);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (after, leftovers) = layout(&t, backend).await;
+    assert_eq!(
+        before, after,
+        "the swapped tables have the live ones' indexes"
+    );
+    assert!(leftovers.is_empty(), "the shadow is dropped: {leftovers:?}");
+
+    // Verifying after the swap finds nothing, and the service reads the swapped tables.
+    let out = replay(&t, true);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    let (after_verify, leftovers) = layout(&t, backend).await;
+    assert_eq!(before, after_verify);
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    t.get(&format!("/api/orders/{first}"), &manager)
+        .await
+        .ok(200);
 }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::feed::StoredEvent;
 use crate::runner::{Projection, ProjectionError};
-use crate::sql::{Db, Row, Tx};
+use crate::sql::{Arg, Db, Row, Tx};
 
 pub struct UsersProjection;
 
@@ -23,17 +23,49 @@ impl Projection for UsersProjection {
     }
 
     async fn apply(&self, tx: &mut Tx, events: &[StoredEvent]) -> Result<(), ProjectionError> {
-        // Users change rarely: a statement per event is fine.
+        // New users are inserted together (one statement for a run of them); a block or
+        // unblock first writes the users before it, so events still apply in order.
+        let mut new: Vec<Vec<Arg>> = Vec::new();
         let mut changed: Vec<&str> = Vec::new();
         for ev in events.iter().filter(|e| e.aggregate_type == "User") {
-            apply_one(tx, ev).await?;
-            if !changed.contains(&ev.aggregate_id.as_str()) {
-                changed.push(&ev.aggregate_id);
+            let event: UserEvent = ev.decode().map_err(|e| ProjectionError::decode(ev, e))?;
+            let id = ev.aggregate_id.as_str();
+            let blocked = match event {
+                UserEvent::UserRegistered {
+                    email,
+                    full_name,
+                    role,
+                }
+                | UserEvent::StaffCreated {
+                    email,
+                    full_name,
+                    role,
+                    ..
+                } => {
+                    new.push(
+                        crate::args![id, email, full_name, role.as_str(), ev.meta.at.to_rfc3339()]
+                            .to_vec(),
+                    );
+                    continue;
+                }
+                UserEvent::UserBlocked { .. } => true,
+                UserEvent::UserUnblocked { .. } => false,
+            };
+            insert_new(tx, &mut new).await?;
+            tx.execute(
+                "UPDATE users SET blocked = $1 WHERE id = $2",
+                &crate::args![blocked, id],
+            )
+            .await?;
+            if !changed.contains(&id) {
+                changed.push(id);
             }
         }
+        insert_new(tx, &mut new).await?;
         if tx.is_postgres() && !changed.is_empty() {
-            // Every instance caches who a token belongs to: tell them, at this commit,
-            // whose entries are stale (`*`: everybody's, when the list would be long).
+            // Every instance remembers who a token belongs to: tell them, at this commit,
+            // whose entries are stale (`*`: everybody's, when the list would be long). A
+            // new user has no entries yet.
             let payload = if changed.len() > 100 {
                 "*".to_string()
             } else {
@@ -49,43 +81,17 @@ impl Projection for UsersProjection {
     }
 }
 
-/// Folds one user event into the directory.
-async fn apply_one(tx: &mut Tx, ev: &StoredEvent) -> Result<(), ProjectionError> {
-    let event: UserEvent = ev.decode().map_err(|e| ProjectionError::decode(ev, e))?;
-    let id = ev.aggregate_id.as_str();
-    match event {
-        UserEvent::UserRegistered {
-            email,
-            full_name,
-            role,
-        }
-        | UserEvent::StaffCreated {
-            email,
-            full_name,
-            role,
-            ..
-        } => {
-            tx.execute(
-                "INSERT INTO users (id, email, full_name, role, blocked, created_at) \
-                 VALUES ($1, $2, $3, $4, false, $5) ON CONFLICT (id) DO NOTHING",
-                &crate::args![id, email, full_name, role.as_str(), ev.meta.at.to_rfc3339()],
-            )
-            .await?;
-        }
-        UserEvent::UserBlocked { .. } => {
-            tx.execute(
-                "UPDATE users SET blocked = true WHERE id = $1",
-                &crate::args![id],
-            )
-            .await?;
-        }
-        UserEvent::UserUnblocked { .. } => {
-            tx.execute(
-                "UPDATE users SET blocked = false WHERE id = $1",
-                &crate::args![id],
-            )
-            .await?;
-        }
+/// Inserts the users registered since the last write (a user id that is already there,
+/// or twice in the list, keeps its first registration, as one statement per event did).
+async fn insert_new(tx: &mut Tx, new: &mut Vec<Vec<Arg>>) -> Result<(), ProjectionError> {
+    if !new.is_empty() {
+        tx.insert_rows(
+            "INSERT INTO users (id, email, full_name, role, created_at)",
+            "ON CONFLICT (id) DO NOTHING",
+            new,
+        )
+        .await?;
+        new.clear();
     }
     Ok(())
 }
