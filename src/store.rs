@@ -49,7 +49,7 @@ enum Backend {
 }
 
 /// How many streams a repository remembers.
-const STREAMS: usize = 2048;
+const STREAMS: usize = 512;
 
 tokio::task_local! {
     /// What the store did for the command being executed (set by `App::execute`).
