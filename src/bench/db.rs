@@ -224,6 +224,26 @@ impl Pool {
         r.unwrap_or_else(|e| format!("unknown ({e})"))
     }
 
+    /// PostgreSQL: the process ids of the other backends connected to this database
+    /// (empty on SQLite, or when they cannot be read).
+    pub async fn backend_pids(&self) -> Vec<u32> {
+        match self {
+            Pool::Postgres(p) => sqlx::query_scalar::<_, i32>(
+                "SELECT pid FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            )
+            .fetch_all(p)
+            .await
+            .map(|v| {
+                v.into_iter()
+                    .filter_map(|p| u32::try_from(p).ok())
+                    .collect()
+            })
+            .unwrap_or_default(),
+            Pool::Sqlite(_) => Vec::new(),
+        }
+    }
+
     /// The size of the whole database in bytes.
     pub async fn size(&self) -> Result<i64, String> {
         let sql = match self {

@@ -7,6 +7,7 @@
 //! → closed-loop load → constant-rate load → replay → report (JSON + Markdown).
 
 mod client;
+mod cpu;
 mod db;
 mod fill;
 mod history;
@@ -289,6 +290,18 @@ fn parse_replay(out: &str) -> Option<ReplayReport> {
     })
 }
 
+/// The bench database's PostgreSQL backends that run on this machine (whose CPU time
+/// `/proc` shows); none on SQLite or for a server elsewhere.
+async fn local_backends(pool: &Pool) -> Vec<u32> {
+    pool.backend_pids()
+        .await
+        .into_iter()
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with(b"postgres"))
+        })
+        .collect()
+}
+
 async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String> {
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let mut machine = Machine::read();
@@ -332,7 +345,21 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
         opts.clients, opts.duration
     );
     let raw_pool = Pool::connect(fresh, connections).await?;
+    let me = [std::process::id()];
+    let (db_before, client_before) = (
+        cpu::Snapshot::of(&local_backends(&pool).await),
+        cpu::Snapshot::of(&me),
+    );
     let raw = raw::measure(&raw_pool, connections, opts.clients, duration).await?;
+    let raw_cpu = {
+        let backends = local_backends(&pool).await;
+        cpu::PerUnit::new(
+            (!backends.is_empty()).then(|| db_before.used_until(&cpu::Snapshot::of(&backends))),
+            None,
+            client_before.used_until(&cpu::Snapshot::of(&me)),
+            raw.inserts,
+        )
+    };
     raw_pool.close().await;
     eprintln!("bench: raw limit {:.0} inserts/s", raw.inserts_per_sec);
 
@@ -437,6 +464,12 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
         opts.clients, opts.duration
     );
     monitor.phase("load");
+    let backends = local_backends(&pool).await;
+    let (db_before, server_before, client_before) = (
+        cpu::Snapshot::of(&backends),
+        cpu::Snapshot::of(&[server.pid]),
+        cpu::Snapshot::of(&me),
+    );
     let load = load::run(
         &api,
         &teams,
@@ -451,6 +484,17 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
         },
     )
     .await;
+
+    let cpu_report = {
+        let backends = local_backends(&pool).await;
+        let per_command = cpu::PerUnit::new(
+            (!backends.is_empty()).then(|| db_before.used_until(&cpu::Snapshot::of(&backends))),
+            Some(server_before.used_until(&cpu::Snapshot::of(&[server.pid]))),
+            client_before.used_until(&cpu::Snapshot::of(&me)),
+            load.commands,
+        );
+        cpu::CpuReport::new(raw_cpu, per_command)
+    };
 
     // 6. Constant rate: a fixed timetable, so slow answers delay everything behind them.
     let mut constant_rate = None;
@@ -534,6 +578,7 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
         probe_after,
         load,
         ratio_to_raw,
+        cpu: cpu_report,
         constant_rate,
         server: ServerReport {
             peak_rss_mib: memory.hwm_kib as f64 / 1024.0,

@@ -119,6 +119,8 @@ pub struct Report {
     pub load: PhaseReport,
     /// Ratio of the load's commands/s to the raw insert transactions/s.
     pub ratio_to_raw: f64,
+    /// CPU time per raw insert and per command of the closed loop, and their ratio.
+    pub cpu: super::cpu::CpuReport,
     pub constant_rate: Option<PhaseReport>,
     pub server: ServerReport,
     pub replay: Option<ReplayReport>,
@@ -269,6 +271,14 @@ impl Report {
             m,
             "| lifecycle commands, closed loop, {} clients | **{:.0}/s** = **{:.1}%** of the raw limit ({} commands, {} lifecycles, {} errors) |",
             l.clients, l.commands_per_sec, self.ratio_to_raw * 100.0, l.commands, l.lifecycles, l.errors
+        );
+        let c = &self.cpu;
+        let _ = writeln!(
+            m,
+            "| CPU per raw insert · per command (closed loop; all processes on this machine, from /proc) | {} · {} → ratio **{:.1}%** |",
+            c.per_raw_insert.describe(),
+            c.per_command.describe(),
+            c.ratio * 100.0
         );
         let _ = writeln!(
             m,
