@@ -22,7 +22,7 @@ pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
             .test_before_acquire(false)
             .connect(url)
             .await?;
-        return Ok(Db::Postgres(pool));
+        return Ok(Db::postgres(pool));
     }
     if !url.starts_with("sqlite:") {
         return Err(sqlx::Error::Configuration(
@@ -56,7 +56,7 @@ pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
 /// Applies the embedded migrations of the backend.
 pub async fn migrate(db: &Db) -> Result<(), sqlx::migrate::MigrateError> {
     match db {
-        Db::Postgres(pool) => PG_MIGRATIONS.run(pool).await,
+        Db::Postgres(pool, _) => PG_MIGRATIONS.run(pool).await,
         Db::Sqlite { writer, .. } => SQLITE_MIGRATIONS.run(writer).await,
     }
 }

@@ -329,7 +329,7 @@ async fn create_shadow(db: &Db, tables: &[&'static str]) -> Result<(Shadow, Db),
     let mut all: Vec<&str> = tables.to_vec();
     all.push("projection_checkpoints");
     match db {
-        Db::Postgres(pool) => {
+        Db::Postgres(pool, _) => {
             let live: String = sqlx::query_scalar("SELECT current_schema()")
                 .fetch_one(pool)
                 .await
@@ -382,7 +382,7 @@ async fn create_shadow(db: &Db, tables: &[&'static str]) -> Result<(Shadow, Db),
                     live,
                     later,
                 },
-                Db::Postgres(shadow_pool),
+                Db::postgres(shadow_pool),
             ))
         }
         Db::Sqlite { writer, .. } => {
@@ -441,7 +441,8 @@ async fn create_shadow(db: &Db, tables: &[&'static str]) -> Result<(Shadow, Db),
 
 async fn drop_shadow(db: &Db, shadow: &Shadow, shadow_db: Db) {
     match (db, shadow_db) {
-        (Db::Postgres(pool), Db::Postgres(shadow_pool)) => {
+        (Db::Postgres(pool, _), Db::Postgres(shadow_pool, spare)) => {
+            spare.clear();
             shadow_pool.close().await;
             if let Shadow::Postgres { schema, .. } = shadow {
                 for schema in [schema.clone(), format!("{schema}_retired")] {
@@ -479,7 +480,7 @@ async fn finish(
 ) -> Result<Option<Diffs>, String> {
     let e = |e: sqlx::Error| e.to_string();
     match (db, shadow) {
-        (Db::Postgres(pool), Shadow::Postgres { schema, live, .. }) => {
+        (Db::Postgres(pool, _), Shadow::Postgres { schema, live, .. }) => {
             let mut tx = pool.begin().await.map_err(e)?;
             // The comparison's hash joins hold a whole table: in memory, not in batches on disk.
             sqlx::query("SELECT set_config('work_mem', '256MB', true)")
@@ -715,7 +716,7 @@ const ANALYZE_BEFORE_SWAP: &[&str] = &["order_list", "users"];
 /// Before a swap (PostgreSQL): builds the indexes left out while loading and gathers
 /// planner statistics, so that the rebuilt tables can take the live ones' place as they are.
 async fn prepare_swap(db: &Db, shadow: &Shadow, tables: &[&'static str]) -> Result<(), String> {
-    let (Db::Postgres(pool), Shadow::Postgres { schema, later, .. }) = (db, shadow) else {
+    let (Db::Postgres(pool, _), Shadow::Postgres { schema, later, .. }) = (db, shadow) else {
         return Ok(());
     };
     let analyze = tables

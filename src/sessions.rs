@@ -134,7 +134,7 @@ pub async fn listen(
     db: Db,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let Db::Postgres(pool) = db else {
+    let Db::Postgres(pool, _) = db else {
         return;
     };
     loop {

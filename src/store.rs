@@ -74,7 +74,7 @@ impl Repo {
     /// A repository on `db`'s events table.
     pub fn new(db: &Db) -> Repo {
         let backend = match db {
-            Db::Postgres(pool) => Backend::Postgres(PostgresEventRepository::new(pool.clone())),
+            Db::Postgres(pool, _) => Backend::Postgres(PostgresEventRepository::new(pool.clone())),
             Db::Sqlite { writer, .. } => {
                 Backend::Sqlite(SqliteEventRepository::new(writer.clone()))
             }

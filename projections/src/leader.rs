@@ -32,7 +32,7 @@ impl Leadership {
     /// The right to run the task named `name` (one lock per name).
     pub fn new(db: &Db, name: &str) -> Leadership {
         let url = match db {
-            Db::Postgres(pool) => Some(((*pool.connect_options()).clone(), lock_key(name))),
+            Db::Postgres(pool, _) => Some(((*pool.connect_options()).clone(), lock_key(name))),
             Db::Sqlite { .. } => None,
         };
         Leadership {

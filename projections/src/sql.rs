@@ -10,13 +10,64 @@ use sqlx::{Postgres, Row as _, Sqlite, Transaction};
 /// The database behind the service: PostgreSQL, or SQLite with a single writer connection.
 #[derive(Clone, Debug)]
 pub enum Db {
-    Postgres(PgPool),
+    Postgres(PgPool, Spare),
     Sqlite {
         /// The one connection that writes (events, read models, checkpoints).
         writer: SqlitePool,
         /// Read-only connections for queries.
         reader: SqlitePool,
     },
+}
+
+/// Connections this process keeps out of the PostgreSQL pool for statements that run on
+/// their own: sqlx pings a connection every time it goes back to its pool (a round trip
+/// per statement, and no setting turns it off), so an autocommit statement takes one of
+/// these and puts it back after a success. One that failed, or whose statement was
+/// cancelled half-way, goes back to the pool instead, which checks it. At most
+/// [`SPARE_CONNECTIONS`] are kept, so the pool always has connections for transactions.
+#[derive(Clone, Default)]
+pub struct Spare(std::sync::Arc<std::sync::Mutex<Vec<sqlx::pool::PoolConnection<Postgres>>>>);
+
+/// How many connections [`Spare`] keeps (the service's pool has 16).
+pub const SPARE_CONNECTIONS: usize = 6;
+
+impl std::fmt::Debug for Spare {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Spare")
+    }
+}
+
+impl Spare {
+    async fn take(
+        &self,
+        pool: &PgPool,
+    ) -> Result<sqlx::pool::PoolConnection<Postgres>, sqlx::Error> {
+        let kept = self.0.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        match kept {
+            Some(c) => Ok(c),
+            None => pool.acquire().await,
+        }
+    }
+
+    /// Gives every kept connection back to the pool (before closing it: a closing pool
+    /// waits for all its connections).
+    pub fn clear(&self) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    fn give(&self, conn: sqlx::pool::PoolConnection<Postgres>) {
+        let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.len() < SPARE_CONNECTIONS {
+            kept.push(conn);
+        }
+    }
+}
+
+impl Db {
+    /// A PostgreSQL database reached through `pool`.
+    pub fn postgres(pool: PgPool) -> Db {
+        Db::Postgres(pool, Spare::default())
+    }
 }
 
 /// A bound parameter.
@@ -152,12 +203,12 @@ pub enum Tx {
 
 impl Db {
     pub fn is_postgres(&self) -> bool {
-        matches!(self, Db::Postgres(_))
+        matches!(self, Db::Postgres(..))
     }
 
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Db::Postgres(p, _) => Tx::Postgres(p.begin().await?),
             Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
         })
     }
@@ -169,7 +220,7 @@ impl Db {
     /// round trip, settings included.
     pub async fn begin_batch(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Postgres(p) => Tx::Postgres(
+            Db::Postgres(p, _) => Tx::Postgres(
                 p.begin_with(
                     "BEGIN; SET LOCAL synchronous_commit = off; \
                      SET LOCAL plan_cache_mode = force_custom_plan",
@@ -183,10 +234,14 @@ impl Db {
     /// Runs a statement on its own (autocommit), on the writer.
     pub async fn execute(&self, sql: &str, args: &[Arg]) -> Result<u64, sqlx::Error> {
         Ok(match self {
-            Db::Postgres(p) => bind_all!(sqlx::query(sql), args)
-                .execute(p)
-                .await?
-                .rows_affected(),
+            Db::Postgres(p, spare) => {
+                let mut conn = spare.take(p).await?;
+                let done = bind_all!(sqlx::query(sql), args)
+                    .execute(&mut *conn)
+                    .await?;
+                spare.give(conn);
+                done.rows_affected()
+            }
             Db::Sqlite { writer, .. } => bind_all!(sqlx::query(sql), args)
                 .execute(writer)
                 .await?
@@ -207,12 +262,14 @@ impl Db {
 
     async fn rows(&self, sql: &str, args: &[Arg], writer: bool) -> Result<Vec<Row>, sqlx::Error> {
         Ok(match self {
-            Db::Postgres(p) => bind_all!(sqlx::query(sql), args)
-                .fetch_all(p)
-                .await?
-                .into_iter()
-                .map(Row::Postgres)
-                .collect(),
+            Db::Postgres(p, spare) => {
+                let mut conn = spare.take(p).await?;
+                let rows = bind_all!(sqlx::query(sql), args)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                spare.give(conn);
+                rows.into_iter().map(Row::Postgres).collect()
+            }
             Db::Sqlite {
                 writer: w,
                 reader: r,
