@@ -98,16 +98,11 @@ impl App {
         let mut attempt = 0;
         let mut reread = false;
         loop {
-            let trace = CommandTrace::default();
-            trace.reread.set(reread);
-            let (result, remembered, appended) = COMMAND
-                .scope(trace, async {
-                    let r = cqrs
-                        .execute_with_metadata(id, cmd.clone(), self.metadata(ctx))
-                        .await;
-                    COMMAND.with(|t| (r, t.remembered.get(), t.appended.get()))
-                })
-                .await;
+            let (result, remembered, appended) = traced(
+                reread,
+                cqrs.execute_with_metadata(id, cmd.clone(), self.metadata(ctx)),
+            )
+            .await;
             match result {
                 Ok(()) => return Ok(appended),
                 Err(AggregateError::AggregateConflict) if attempt < CONFLICT_RETRIES => {
@@ -154,14 +149,7 @@ impl App {
         let id = id.to_string();
         let mut reread = false;
         loop {
-            let trace = CommandTrace::default();
-            trace.reread.set(reread);
-            let (context, remembered) = COMMAND
-                .scope(trace, async {
-                    let c = store.load_aggregate(&id).await;
-                    (c, COMMAND.with(|t| t.remembered.get()))
-                })
-                .await;
+            let (context, remembered, _) = traced(reread, store.load_aggregate(&id)).await;
             match context?.aggregate().decide(cmd.clone()) {
                 Ok(_) => return Ok(()),
                 // Decided on a remembered stream: decide again on the stored one.
@@ -279,6 +267,23 @@ impl App {
         }
         Ok(id)
     }
+}
+
+/// Runs `work` (a command or a load) with a fresh [`CommandTrace`]; with `reread`, the
+/// store reads the stream instead of using what it remembers. Returns the result, whether
+/// a remembered stream was used, and where appended events landed.
+async fn traced<T>(
+    reread: bool,
+    work: impl std::future::Future<Output = T>,
+) -> (T, bool, Option<Cursor>) {
+    let trace = CommandTrace::default();
+    trace.reread.set(reread);
+    COMMAND
+        .scope(trace, async {
+            let out = work.await;
+            COMMAND.with(|t| (out, t.remembered.get(), t.appended.get()))
+        })
+        .await
 }
 
 /// A built service: its state, its router, and its background tasks.

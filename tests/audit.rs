@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use aggregates::Role;
 use chrono::Duration;
-use common::{audit_verify, order_body, Backend, TestApp};
+use common::{audit_verify, order_body, text, Backend, TestApp};
 use serde_json::{json, Value};
 
 on_both!(
@@ -19,10 +19,6 @@ on_both!(
     the_audit_feed_pages_through_every_event_exactly_once_in_order,
     the_audit_feed_is_for_auditors_and_admins_and_refuses_bad_paging,
 );
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// The people of an order's life.
 struct People {

@@ -6,7 +6,7 @@ mod common;
 
 use aggregates::order::{OrderCommand, OrderStatus};
 use aggregates::Role;
-use common::{order_body, Backend, TestApp};
+use common::{order_body, replay, text, Backend, TestApp};
 use projections::Arg;
 use scriptorium::Ctx;
 use serde_json::json;
@@ -471,20 +471,4 @@ async fn replay_verify_finds_the_counters_equal_to_a_rebuild(backend: Backend) {
         counted(&t, Some(&b_id), Some("offered")).await,
         "the swapped-in counters are exact again"
     );
-}
-
-fn replay(t: &TestApp, verify: bool) -> std::process::Output {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_scriptorium"));
-    cmd.arg("replay")
-        .env("DATABASE_URL", &t.application.app.config.database_url)
-        .env("SCRIPTORIUM_DATA_DIR", t.data_dir())
-        .env("RUST_LOG", "warn");
-    if verify {
-        cmd.arg("--verify");
-    }
-    cmd.output().expect("run scriptorium replay")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).to_string()
 }

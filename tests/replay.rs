@@ -2,10 +2,8 @@
 
 mod common;
 
-use std::process::Command;
-
 use aggregates::Role;
-use common::{order_body, Backend, TestApp};
+use common::{order_body, replay, text, Backend, TestApp};
 use serde_json::json;
 
 on_both!(
@@ -13,22 +11,6 @@ on_both!(
     replay_swaps_in_rebuilt_tables_while_the_service_runs,
     swapped_tables_keep_every_index_and_the_shadow_is_gone,
 );
-
-fn replay(t: &TestApp, verify: bool) -> std::process::Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_scriptorium"));
-    cmd.arg("replay")
-        .env("DATABASE_URL", &t.application.app.config.database_url)
-        .env("SCRIPTORIUM_DATA_DIR", t.data_dir())
-        .env("RUST_LOG", "warn");
-    if verify {
-        cmd.arg("--verify");
-    }
-    cmd.output().expect("run scriptorium replay")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).to_string()
-}
 
 /// A few orders in different states; returns (manager token, first order id).
 async fn some_orders(t: &TestApp) -> (String, String) {

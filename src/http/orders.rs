@@ -75,22 +75,11 @@ async fn find(app: &App, caller: &Caller, id: Uuid) -> Result<OrderRow, ApiError
     }
 }
 
-/// 404 unless the caller may see the order; decided on the order's own state (which the
-/// store usually remembers: no query) when that says yes, else by [`find`] on the read model.
+/// 404 unless the caller may see the order: yes when the order's own state says it
+/// concerns the caller (the store usually remembers it: no query), else as [`find`] says
+/// on the read model (which also knows offers withdrawn since).
 async fn ensure_visible(app: &App, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
-    let visible = match app.order_state(id).await? {
-        o if o.placed => match scope(caller) {
-            Scope::All => true,
-            Scope::Client(c) => o.client_id == c,
-            Scope::Manager(m) => o.manager_id.is_none_or(|x| x == m),
-            // Offered now, accepted, or declined/expired: all were offered it.
-            Scope::Author(a) => {
-                o.author_id == Some(a) || o.offered_to == Some(a) || o.declined_by.contains(&a)
-            }
-        },
-        _ => false,
-    };
-    if visible {
+    if app.order_state(id).await?.concerns(&caller.actor()) {
         return Ok(());
     }
     find(app, caller, id).await.map(|_| ())

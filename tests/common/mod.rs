@@ -502,13 +502,32 @@ pub async fn accepted_order_priced(t: &TestApp, price: Value) -> Accepted {
     }
 }
 
-/// Runs `scriptorium audit verify` against the test's database.
-pub fn audit_verify(t: &TestApp) -> std::process::Output {
+/// Runs the `scriptorium` binary with `args` against the test's database and files.
+pub fn scriptorium(t: &TestApp, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_scriptorium"))
-        .args(["audit", "verify"])
+        .args(args)
         .env("DATABASE_URL", &t.application.app.config.database_url)
         .env("SCRIPTORIUM_DATA_DIR", t.data_dir())
         .env("RUST_LOG", "warn")
         .output()
-        .expect("run scriptorium audit verify")
+        .expect("run scriptorium")
+}
+
+/// Runs `scriptorium audit verify` against the test's database.
+pub fn audit_verify(t: &TestApp) -> std::process::Output {
+    scriptorium(t, &["audit", "verify"])
+}
+
+/// Runs `scriptorium replay` (with `--verify` when asked) against the test's database.
+pub fn replay(t: &TestApp, verify: bool) -> std::process::Output {
+    if verify {
+        scriptorium(t, &["replay", "--verify"])
+    } else {
+        scriptorium(t, &["replay"])
+    }
+}
+
+/// A process's output as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }
