@@ -2,29 +2,82 @@
 //! sessions are plain tables, and only a token's SHA-256 is stored.
 
 use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+    rand_core::OsRng, Output, ParamsString, PasswordHash, Salt, SaltString,
 };
-use argon2::Argon2;
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 /// At most this many password hashes at once: each takes argon2's 19 MiB block and a
-/// core for tens of milliseconds, and freed blocks stay in the allocator's heap, so
-/// unbounded parallel log-ins would grow memory and starve the order traffic.
-static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+/// core for tens of milliseconds, so unbounded parallel log-ins would grow memory and
+/// starve the order traffic.
+const HASHERS: usize = 2;
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(HASHERS);
 
-/// Hashes a password; CPU-heavy, so it runs off the async threads.
+/// argon2's working memory, kept between hashes (at most [`HASHERS`] of them). Allocated
+/// afresh for every hash, each freed 19 MiB block stayed in the allocator's per-thread
+/// heaps and the server's resident memory grew by 19 MiB a log-in, up to hundreds of MiB.
+/// Reusing it is safe: argon2 overwrites every block in its first pass.
+static MEMORY: std::sync::Mutex<Vec<Vec<Block>>> = std::sync::Mutex::new(Vec::new());
+
+/// Runs `f` with `count` blocks of kept memory.
+fn with_memory<T>(count: usize, f: impl FnOnce(&mut [Block]) -> T) -> T {
+    let kept = MEMORY.lock().map(|mut m| m.pop()).unwrap_or_default();
+    let mut blocks = kept.unwrap_or_default();
+    if blocks.len() < count {
+        blocks.resize(count, Block::default());
+    }
+    let out = f(&mut blocks[..count]);
+    if let Ok(mut m) = MEMORY.lock() {
+        if m.len() < HASHERS {
+            m.push(blocks);
+        }
+    }
+    out
+}
+
+/// The raw argon2 output of `password` under `argon` with `salt`, `len` bytes long.
+fn compute(
+    argon: &Argon2<'_>,
+    password: &[u8],
+    salt: Salt<'_>,
+    len: usize,
+) -> Result<Output, String> {
+    let mut salt_bytes = [0u8; 64];
+    let salt = salt
+        .decode_b64(&mut salt_bytes)
+        .map_err(|e| e.to_string())?;
+    let mut out = vec![0u8; len];
+    with_memory(argon.params().block_count(), |blocks| {
+        argon.hash_password_into_with_memory(password, salt, &mut out, blocks)
+    })
+    .map_err(|e| e.to_string())?;
+    Output::new(&out).map_err(|e| e.to_string())
+}
+
+/// Hashes a password into a PHC string (argon2id, default parameters); CPU-heavy, so it
+/// runs off the async threads.
 pub async fn hash_password(password: String) -> Result<String, String> {
     let _permit = HASHING.acquire().await.map_err(|e| e.to_string())?;
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| e.to_string())
-    })
-    .await
-    .map_err(|e| e.to_string())?
+    tokio::task::spawn_blocking(move || hash_now(&password))
+        .await
+        .map_err(|e| e.to_string())?
+}
+
+fn hash_now(password: &str) -> Result<String, String> {
+    let salt = SaltString::generate(&mut OsRng);
+    let params = Params::default();
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+    let hash = compute(&argon, password.as_bytes(), salt.as_salt(), len)?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(|e| e.to_string())?,
+        salt: Some(salt.as_salt()),
+        hash: Some(hash),
+    };
+    Ok(phc.to_string())
 }
 
 /// Checks a password against a stored hash (false on any malformed hash).
@@ -32,17 +85,24 @@ pub async fn verify_password(password: String, hash: String) -> bool {
     let Ok(_permit) = HASHING.acquire().await else {
         return false;
     };
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .unwrap_or(false)
+    tokio::task::spawn_blocking(move || verify_now(&password, &hash).unwrap_or(false))
+        .await
+        .unwrap_or(false)
+}
+
+fn verify_now(password: &str, hash: &str) -> Option<bool> {
+    let parsed = PasswordHash::new(hash).ok()?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
+    let version = match parsed.version {
+        Some(v) => Version::try_from(v).ok()?,
+        None => Version::default(),
+    };
+    let params = Params::try_from(&parsed).ok()?;
+    let expected = parsed.hash?;
+    let argon = Argon2::new(algorithm, version, params);
+    let actual = compute(&argon, password.as_bytes(), parsed.salt?, expected.len()).ok()?;
+    // `Output`'s equality is constant-time.
+    Some(actual == expected)
 }
 
 /// A new random bearer token (256 bits, hex).
@@ -66,5 +126,34 @@ pub fn check_password(password: &str) -> Result<(), &'static str> {
         Err("the password must be at most 256 characters long")
     } else {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+
+    #[test]
+    fn hashes_agree_with_the_stock_argon2_both_ways_on_reused_memory() {
+        // Dirty the kept memory with other hashes first: reuse must not change a result.
+        let ours = hash_now("correct horse").unwrap();
+        let _ = hash_now("another password entirely").unwrap();
+        let stock = Argon2::default()
+            .hash_password(b"correct horse", &SaltString::generate(&mut OsRng))
+            .unwrap()
+            .to_string();
+        assert!(Argon2::default()
+            .verify_password(b"correct horse", &PasswordHash::new(&ours).unwrap())
+            .is_ok());
+        assert_eq!(verify_now("correct horse", &stock), Some(true));
+        assert_eq!(verify_now("correct horse", &ours), Some(true));
+        assert_eq!(verify_now("correct horsf", &ours), Some(false));
+        assert_eq!(verify_now("correct horse", "not a hash"), None);
+        assert!(
+            ours.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{ours}"
+        );
+        assert!(MEMORY.lock().unwrap().len() <= HASHERS);
     }
 }
