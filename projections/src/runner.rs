@@ -228,15 +228,17 @@ impl Runner {
     /// Applies the next batch after the stored checkpoint (and not past `until`); returns
     /// how many events it applied.
     pub async fn run_once(&self, until: Option<Cursor>) -> Result<usize, ProjectionError> {
-        self.apply_next(until, true).await
+        self.apply_next(until, true, true).await
     }
 
     /// One batch; with `peek`, first a cheap look without locks (most idle polls find
     /// nothing new), else straight to the locked transaction (woken by a command).
+    /// `catching_up`: a long run of full batches may follow (plans per batch).
     async fn apply_next(
         &self,
         until: Option<Cursor>,
         peek: bool,
+        catching_up: bool,
     ) -> Result<usize, ProjectionError> {
         if peek {
             let seen = *self.progress.borrow();
@@ -247,7 +249,7 @@ impl Runner {
                 return Ok(0);
             }
         }
-        let mut tx = self.db.begin_batch().await?;
+        let mut tx = self.db.begin_batch(catching_up).await?;
         let (from, batch) = feed::lock_and_read(&mut tx, &self.name, self.batch, until).await?;
         let Some(last) = batch.last() else {
             self.publish(from);
@@ -287,6 +289,8 @@ impl Runner {
         let mut leader = Leadership::new(&self.db, &format!("runner:{}", self.name));
         let mut failures = 0u32;
         let mut woken = false;
+        // Until a batch comes back short, assume a backlog.
+        let mut catching_up = true;
         loop {
             if *shutdown.borrow() {
                 return;
@@ -298,7 +302,13 @@ impl Runner {
                 }
                 FOLLOWER_RETRY.min(poll * 4)
             } else {
-                match self.apply_next(None, !std::mem::take(&mut woken)).await {
+                let applied = self
+                    .apply_next(None, !std::mem::take(&mut woken), catching_up)
+                    .await;
+                if let Ok(n) = applied {
+                    catching_up = n >= self.batch as usize;
+                }
+                match applied {
                     Ok(n) if n >= self.batch as usize => {
                         // Catching up: straight on to the next batch.
                         failures = 0;

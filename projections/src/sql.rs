@@ -215,16 +215,20 @@ impl Db {
 
     /// A transaction for a projection batch: read models are rebuilt from the log, so on
     /// PostgreSQL its commit need not wait for the disk (a crash loses the rows and the
-    /// checkpoint together), and its plans are made for each batch's values (a generic
-    /// plan cached while the tables were small would make a long catch-up quadratic). One
-    /// round trip, settings included.
-    pub async fn begin_batch(&self) -> Result<Tx, sqlx::Error> {
+    /// checkpoint together). While `catching_up`, its plans are made for each batch's
+    /// values (a generic plan cached while the tables were small would make a long
+    /// catch-up quadratic); a live runner's small batches keep PostgreSQL's default
+    /// (generic plans once they are as good), as planning the same few statements for
+    /// every batch cost as much as running them. One round trip, settings included.
+    pub async fn begin_batch(&self, catching_up: bool) -> Result<Tx, sqlx::Error> {
         Ok(match self {
             Db::Postgres(p, _) => Tx::Postgres(
-                p.begin_with(
+                p.begin_with(if catching_up {
                     "BEGIN; SET LOCAL synchronous_commit = off; \
-                     SET LOCAL plan_cache_mode = force_custom_plan",
-                )
+                     SET LOCAL plan_cache_mode = force_custom_plan"
+                } else {
+                    "BEGIN; SET LOCAL synchronous_commit = off"
+                })
                 .await?,
             ),
             Db::Sqlite { .. } => self.begin().await?,
