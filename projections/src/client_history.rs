@@ -1,19 +1,17 @@
 //! The client's history of each of their orders: one row per change the client may see,
-//! with the status it led to. Runs before the order table applies a batch, and reads the
-//! rows as they stood before it.
+//! with the status it led to. Written by the order table's projection
+//! ([`crate::order_list`]) in the same pass, from the order rows as they stood before
+//! each batch: one read of them serves both tables.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use aggregates::order::{OrderEvent, OrderStatus};
-use async_trait::async_trait;
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::feed::StoredEvent;
-use crate::runner::{Projection, ProjectionError};
+use crate::runner::ProjectionError;
 use crate::sql::{Arg, Db, Tx};
-
-pub struct ClientHistoryProjection;
 
 /// What the client is told about an event; `None` for internal steps they never see.
 fn note(event: &OrderEvent) -> Option<Option<String>> {
@@ -34,95 +32,65 @@ fn note(event: &OrderEvent) -> Option<Option<String>> {
     })
 }
 
-/// What the history needs of an order to record an event.
-struct Known {
-    client_id: String,
-    number: i64,
-    status: OrderStatus,
+/// What the history needs of an order to record an event: as it stood before the batch.
+pub(crate) struct Known {
+    pub client_id: String,
+    pub number: i64,
+    pub status: OrderStatus,
 }
 
-#[async_trait]
-impl Projection for ClientHistoryProjection {
-    fn tables(&self) -> &'static [&'static str] {
-        &["client_order_history"]
-    }
-
-    /// Runs before the order table applies the batch: each order's status is folded from
-    /// its row as it stood before the batch, through every event of the batch.
-    async fn apply(&self, tx: &mut Tx, events: &[StoredEvent]) -> Result<(), ProjectionError> {
-        let mut decoded = Vec::new();
-        for ev in events.iter().filter(|e| e.aggregate_type == "Order") {
-            let event: OrderEvent = ev.decode().map_err(|e| ProjectionError::decode(ev, e))?;
-            decoded.push((ev, event));
+/// The history rows of a batch of order events (in feed order), given each order as it
+/// stood before the batch (orders placed in the batch need not be there). The order
+/// table's projection reads those rows anyway, and calls this before it folds them.
+pub(crate) fn batch_rows(
+    decoded: &[(&StoredEvent, OrderEvent)],
+    mut known: HashMap<String, Known>,
+) -> Vec<Vec<Arg>> {
+    let mut rows: Vec<Vec<Arg>> = Vec::new();
+    for (ev, event) in decoded {
+        let id = ev.aggregate_id.as_str();
+        if let OrderEvent::OrderPlaced {
+            number, client_id, ..
+        } = event
+        {
+            known.entry(id.to_string()).or_insert(Known {
+                client_id: client_id.to_string(),
+                number: *number,
+                status: OrderStatus::New,
+            });
         }
-        if decoded.is_empty() {
-            return Ok(());
-        }
-        let ids: Vec<&str> = decoded
-            .iter()
-            .map(|(ev, _)| ev.aggregate_id.as_str())
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let mut known: HashMap<String, Known> = HashMap::new();
-        for chunk in ids.chunks(500) {
-            let args: Vec<Arg> = chunk.iter().map(|i| Arg::from(*i)).collect();
-            let sql = format!(
-                "SELECT id, client_id, number, status FROM order_list WHERE id IN ({})",
-                tx.placeholders(chunk.len())
+        let Some(k) = known.get_mut(id) else {
+            continue;
+        };
+        k.status = k.status.after(event);
+        if let Some(note) = note(event) {
+            rows.push(
+                crate::args![
+                    id,
+                    ev.cursor.position,
+                    k.client_id.as_str(),
+                    k.number,
+                    ev.meta.at.to_rfc3339(),
+                    ev.event_type.as_str(),
+                    k.status.as_str(),
+                    note
+                ]
+                .to_vec(),
             );
-            for r in tx.fetch_all(&sql, &args).await? {
-                known.insert(
-                    r.text("id")?,
-                    Known {
-                        client_id: r.text("client_id")?,
-                        number: r.int("number")?,
-                        status: OrderStatus::parse(&r.text("status")?).unwrap_or_default(),
-                    },
-                );
-            }
         }
-        let mut rows: Vec<Vec<Arg>> = Vec::new();
-        for (ev, event) in &decoded {
-            let id = ev.aggregate_id.as_str();
-            if let OrderEvent::OrderPlaced {
-                number, client_id, ..
-            } = event
-            {
-                known.entry(id.to_string()).or_insert(Known {
-                    client_id: client_id.to_string(),
-                    number: *number,
-                    status: OrderStatus::New,
-                });
-            }
-            let Some(k) = known.get_mut(id) else {
-                continue;
-            };
-            k.status = k.status.after(event);
-            if let Some(note) = note(event) {
-                rows.push(
-                    crate::args![
-                        id,
-                        ev.cursor.position,
-                        k.client_id.as_str(),
-                        k.number,
-                        ev.meta.at.to_rfc3339(),
-                        ev.event_type.as_str(),
-                        k.status.as_str(),
-                        note
-                    ]
-                    .to_vec(),
-                );
-            }
-        }
-        tx.insert_rows(
-            "INSERT INTO client_order_history (order_id, position, client_id, number, at, event, status, note)",
-            "ON CONFLICT (order_id, position) DO NOTHING",
-            &rows,
-        )
-        .await?;
-        Ok(())
     }
+    rows
+}
+
+/// Writes a batch's history rows (an event already recorded is left as it is).
+pub(crate) async fn write(tx: &mut Tx, rows: &[Vec<Arg>]) -> Result<(), ProjectionError> {
+    tx.insert_rows(
+        "INSERT INTO client_order_history (order_id, position, client_id, number, at, event, status, note)",
+        "ON CONFLICT (order_id, position) DO NOTHING",
+        rows,
+    )
+    .await?;
+    Ok(())
 }
 
 /// One entry of a client's order history.

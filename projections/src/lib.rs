@@ -16,7 +16,6 @@ pub use sql::{Arg, Db, Row, Tx};
 pub fn all() -> Vec<Box<dyn Projection>> {
     vec![
         Box::new(users::UsersProjection),
-        Box::new(client_history::ClientHistoryProjection),
         Box::new(order_list::OrderListProjection),
     ]
 }

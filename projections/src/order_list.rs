@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::client_history;
 use crate::feed::StoredEvent;
 use crate::runner::{Projection, ProjectionError};
 use crate::sql::{Arg, Db, Row, Tx};
@@ -39,7 +40,13 @@ struct NewFile {
 #[async_trait]
 impl Projection for OrderListProjection {
     fn tables(&self) -> &'static [&'static str] {
-        &["order_list", "order_offers", "order_files", "order_counts"]
+        &[
+            "order_list",
+            "order_offers",
+            "order_files",
+            "order_counts",
+            "client_order_history",
+        ]
     }
 
     /// Folds a whole batch in memory: one read of the rows it touches, one multi-row
@@ -56,6 +63,20 @@ impl Projection for OrderListProjection {
         }
         let mut rows =
             load_rows(tx, decoded.iter().map(|(ev, _)| ev.aggregate_id.as_str())).await?;
+        let history = client_history::batch_rows(
+            &decoded,
+            rows.iter()
+                .map(|(id, f)| {
+                    let known = client_history::Known {
+                        client_id: f.row.client_id.to_string(),
+                        number: f.row.number,
+                        status: OrderStatus::parse(&f.row.status).unwrap_or_default(),
+                    };
+                    (id.clone(), known)
+                })
+                .collect(),
+        );
+        client_history::write(tx, &history).await?;
         let names = author_names(tx, &decoded).await?;
         let mut offers: Vec<Vec<Arg>> = Vec::new();
         let mut files: Vec<NewFile> = Vec::new();
