@@ -201,6 +201,17 @@ impl Projection for OrderListProjection {
             &offers,
         )
         .await?;
+        // Approvals of files from earlier batches go before this batch's files are in:
+        // each approves the latest file of its kind as it stood before the batch (a newer
+        // one submitted later in the batch is not the one that was approved).
+        for (id, kind) in approvals {
+            tx.execute(
+                "UPDATE order_files SET approved = true WHERE id = \
+                 (SELECT id FROM order_files WHERE order_id = $1 AND kind = $2 ORDER BY position DESC LIMIT 1)",
+                &crate::args![id, kind],
+            )
+            .await?;
+        }
         let file_rows: Vec<Vec<Arg>> = files
             .iter()
             .map(|f| {
@@ -225,14 +236,6 @@ impl Projection for OrderListProjection {
             &file_rows,
         )
         .await?;
-        for (id, kind) in approvals {
-            tx.execute(
-                "UPDATE order_files SET approved = true WHERE id = \
-                 (SELECT id FROM order_files WHERE order_id = $1 AND kind = $2 ORDER BY position DESC LIMIT 1)",
-                &crate::args![id, kind],
-            )
-            .await?;
-        }
         write_counts(tx, count_deltas(rows.values())).await?;
         let new = rows.values().filter(|f| f.new).count();
         tracing::trace!(
