@@ -27,19 +27,37 @@ impl FileStore {
     }
 
     /// Stores the bytes (once per content) and returns their SHA-256. The write goes to a
-    /// temporary file first, so a crash never leaves a truncated blob under its hash.
+    /// temporary file first, so a crash never leaves a truncated blob under its hash, and
+    /// is on disk (file and directory entry synced) before this returns: the event that
+    /// names the file is committed only after, and must never outlive its content.
     pub async fn put(&self, bytes: &[u8]) -> std::io::Result<String> {
         let sha = sha256_hex(bytes);
         let path = self.path_of(&sha);
         if tokio::fs::try_exists(&path).await? {
             return Ok(sha);
         }
-        if let Some(dir) = path.parent() {
-            tokio::fs::create_dir_all(dir).await?;
-        }
+        let dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| self.root.clone());
+        tokio::fs::create_dir_all(&dir).await?;
         let tmp = path.with_extension(format!("tmp-{}", uuid::Uuid::new_v4()));
-        tokio::fs::write(&tmp, bytes).await?;
-        tokio::fs::rename(&tmp, &path).await?;
+        let bytes = bytes.to_vec();
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            use std::io::Write;
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &path)?;
+            // The rename itself, and a new fan-out directory's own entry.
+            std::fs::File::open(&dir)?.sync_all()?;
+            if let Some(parent) = dir.parent() {
+                std::fs::File::open(parent)?.sync_all()?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(std::io::Error::other)??;
         Ok(sha)
     }
 
