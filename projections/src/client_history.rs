@@ -82,11 +82,17 @@ pub(crate) fn batch_rows(
     rows
 }
 
-/// Writes a batch's history rows (an event already recorded is left as it is).
+/// Writes a batch's history rows (an event already recorded is left as it is; a fresh
+/// load, which sees each event once, inserts them as they are: the table is insert-only).
 pub(crate) async fn write(tx: &mut Tx, rows: &[Vec<Arg>]) -> Result<(), ProjectionError> {
+    let on_conflict = if tx.fresh() {
+        ""
+    } else {
+        "ON CONFLICT (order_id, position) DO NOTHING"
+    };
     tx.insert_rows(
         "INSERT INTO client_order_history (order_id, position, client_id, number, at, event, status, note)",
-        "ON CONFLICT (order_id, position) DO NOTHING",
+        on_conflict,
         rows,
     )
     .await?;

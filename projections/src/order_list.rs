@@ -49,6 +49,11 @@ impl Projection for OrderListProjection {
         ]
     }
 
+    /// The history: one row per event, keyed by the event.
+    fn insert_only_tables(&self) -> &'static [&'static str] {
+        &["client_order_history"]
+    }
+
     /// Folds a whole batch in memory: one read of the rows it touches, one multi-row
     /// upsert per table, whatever the number of events (the counters: one upsert of the
     /// batch's net changes, and a delete only when one of them reaches zero).

@@ -43,6 +43,15 @@ pub trait Projection: Send + Sync {
     /// Folds a batch of events (in feed order) into the read model, inside the runner's
     /// transaction.
     async fn apply(&self, tx: &mut Tx, events: &[StoredEvent]) -> Result<(), ProjectionError>;
+
+    /// Tables of [`Projection::tables`] that get at most one new row per event, are never
+    /// read, updated or deleted by the projection, and whose unique keys only guard
+    /// against an event applied twice. A fresh load ([`Tx::set_fresh`]) writes them
+    /// without `ON CONFLICT`, so a rebuild loads them without any index (built once the
+    /// rows are in).
+    fn insert_only_tables(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// Events read per transaction.

@@ -196,9 +196,20 @@ impl Row {
 
 /// A write transaction on either backend. On SQLite it is `BEGIN IMMEDIATE` on the
 /// single writer connection, so it never fails half-way with a busy snapshot.
-pub enum Tx {
+pub struct Tx {
+    conn: Conn,
+    fresh: bool,
+}
+
+enum Conn {
     Postgres(Transaction<'static, Postgres>),
     Sqlite(Transaction<'static, Sqlite>),
+}
+
+impl From<Conn> for Tx {
+    fn from(conn: Conn) -> Tx {
+        Tx { conn, fresh: false }
+    }
 }
 
 impl Db {
@@ -208,8 +219,10 @@ impl Db {
 
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Postgres(p, _) => Tx::Postgres(p.begin().await?),
-            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p, _) => Conn::Postgres(p.begin().await?).into(),
+            Db::Sqlite { writer, .. } => {
+                Conn::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?).into()
+            }
         })
     }
 
@@ -222,7 +235,7 @@ impl Db {
     /// every batch cost as much as running them. One round trip, settings included.
     pub async fn begin_batch(&self, catching_up: bool) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Postgres(p, _) => Tx::Postgres(
+            Db::Postgres(p, _) => Conn::Postgres(
                 p.begin_with(if catching_up {
                     "BEGIN; SET LOCAL synchronous_commit = off; \
                      SET LOCAL plan_cache_mode = force_custom_plan"
@@ -230,7 +243,8 @@ impl Db {
                     "BEGIN; SET LOCAL synchronous_commit = off"
                 })
                 .await?,
-            ),
+            )
+            .into(),
             Db::Sqlite { .. } => self.begin().await?,
         })
     }
@@ -303,16 +317,29 @@ impl Db {
 
 impl Tx {
     pub fn is_postgres(&self) -> bool {
-        matches!(self, Tx::Postgres(_))
+        matches!(self.conn, Conn::Postgres(_))
+    }
+
+    /// Marks a transaction of a rebuild into tables that started empty and that see each
+    /// event exactly once (`scriptorium replay`'s shadow: its checkpoint moves in the same
+    /// transaction). Projections may then write their insert-only tables
+    /// ([`crate::Projection::insert_only_tables`]) without guarding against a repeat.
+    pub fn set_fresh(&mut self) {
+        self.fresh = true;
+    }
+
+    /// Whether this is a fresh load (see [`Tx::set_fresh`]).
+    pub fn fresh(&self) -> bool {
+        self.fresh
     }
 
     pub async fn execute(&mut self, sql: &str, args: &[Arg]) -> Result<u64, sqlx::Error> {
-        Ok(match self {
-            Tx::Postgres(t) => bind_all!(sqlx::query(sql), args)
+        Ok(match &mut self.conn {
+            Conn::Postgres(t) => bind_all!(sqlx::query(sql), args)
                 .execute(&mut **t)
                 .await?
                 .rows_affected(),
-            Tx::Sqlite(t) => bind_all!(sqlx::query(sql), args)
+            Conn::Sqlite(t) => bind_all!(sqlx::query(sql), args)
                 .execute(&mut **t)
                 .await?
                 .rows_affected(),
@@ -320,14 +347,14 @@ impl Tx {
     }
 
     pub async fn fetch_all(&mut self, sql: &str, args: &[Arg]) -> Result<Vec<Row>, sqlx::Error> {
-        Ok(match self {
-            Tx::Postgres(t) => bind_all!(sqlx::query(sql), args)
+        Ok(match &mut self.conn {
+            Conn::Postgres(t) => bind_all!(sqlx::query(sql), args)
                 .fetch_all(&mut **t)
                 .await?
                 .into_iter()
                 .map(Row::Postgres)
                 .collect(),
-            Tx::Sqlite(t) => bind_all!(sqlx::query(sql), args)
+            Conn::Sqlite(t) => bind_all!(sqlx::query(sql), args)
                 .fetch_all(&mut **t)
                 .await?
                 .into_iter()
@@ -345,9 +372,9 @@ impl Tx {
     }
 
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        match self {
-            Tx::Postgres(t) => t.commit().await,
-            Tx::Sqlite(t) => t.commit().await,
+        match self.conn {
+            Conn::Postgres(t) => t.commit().await,
+            Conn::Sqlite(t) => t.commit().await,
         }
     }
 }
@@ -367,7 +394,7 @@ impl Tx {
         let Some(width) = rows.first().map(Vec::len) else {
             return Ok(0);
         };
-        if let Tx::Postgres(t) = self {
+        if let Conn::Postgres(t) = &mut self.conn {
             return insert_unnest(t, head, tail, width, rows).await;
         }
         let mut affected = 0;
@@ -464,9 +491,9 @@ impl Tx {
     /// looks a named or numbered parameter up by walking a list, so binding n of them
     /// costs n²; plain `?` costs nothing, and keeps a batch of thousands of rows linear.
     pub fn placeholder(&self, n: usize) -> String {
-        match self {
-            Tx::Postgres(_) => format!("${n}"),
-            Tx::Sqlite(_) => "?".to_string(),
+        match self.conn {
+            Conn::Postgres(_) => format!("${n}"),
+            Conn::Sqlite(_) => "?".to_string(),
         }
     }
 
