@@ -57,12 +57,59 @@ pub struct StoredEvent {
     pub payload: Value,
     pub metadata: Value,
     pub meta: EventMeta,
+    /// The payload as decoded by the first [`StoredEvent::decode`], for the next ones.
+    decoded: Decoded,
+}
+
+/// A payload decoded once, shared by every projection that decodes the event as the same
+/// type (a batch goes through several). Not carried over by `clone`, ignored by `==`.
+#[derive(Default)]
+struct Decoded(std::sync::OnceLock<Box<dyn std::any::Any + Send + Sync>>);
+
+impl Clone for Decoded {
+    fn clone(&self) -> Self {
+        Decoded::default()
+    }
+}
+
+impl PartialEq for Decoded {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for Decoded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() { "decoded" } else { "-" })
+    }
 }
 
 impl StoredEvent {
-    /// The payload as the aggregate's event type.
-    pub fn decode<E: serde::de::DeserializeOwned>(&self) -> Result<E, serde_json::Error> {
-        E::deserialize(&self.payload)
+    /// The payload as the aggregate's event type. Decoded once (the first type asked for
+    /// is kept); later calls get a copy of it, so `payload` must not change after one.
+    pub fn decode<E>(&self) -> Result<E, serde_json::Error>
+    where
+        E: serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        if let Some(e) = self.decoded.0.get().and_then(|d| d.downcast_ref::<E>()) {
+            return Ok(e.clone());
+        }
+        let e = E::deserialize(&self.payload)?;
+        let _ = self.decoded.0.set(Box::new(e.clone()));
+        Ok(e)
+    }
+
+    /// Decodes the payload now, for a later [`StoredEvent::decode`] as `E` (a decoding
+    /// error is left for that call to report).
+    pub fn decode_ahead<E>(&self)
+    where
+        E: serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        if self.decoded.0.get().is_none() {
+            if let Ok(e) = E::deserialize(&self.payload) {
+                let _ = self.decoded.0.set(Box::new(e));
+            }
+        }
     }
 
     fn from_row(row: &Row) -> Result<StoredEvent, sqlx::Error> {
@@ -86,6 +133,7 @@ impl StoredEvent {
             payload: json("payload")?,
             meta: EventMeta::from_json(&metadata),
             metadata,
+            decoded: Decoded::default(),
         })
     }
 }
