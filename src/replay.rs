@@ -514,7 +514,8 @@ async fn finish(
                 return Ok(None);
             }
             let mut diffs = Vec::new();
-            for t in tables {
+            // A swap replaces the tables whatever they held: only `--verify` compares.
+            for t in tables.iter().filter(|_| verify) {
                 let t0 = Instant::now();
                 let (only_live, only_rebuilt) =
                     compare_pg(&mut tx, live, schema, t).await.map_err(e)?;
@@ -590,19 +591,20 @@ async fn finish(
                 }
                 let mut diffs = Vec::new();
                 for t in tables {
-                    let cols: Vec<String> = sqlx::query_scalar(&format!("SELECT name FROM pragma_table_info('{t}')"))
-                        .fetch_all(&mut *tx)
-                        .await?;
-                    let json = cols.iter().map(|c| format!("'{c}', {c}")).collect::<Vec<_>>().join(", ");
-                    let rows = |a: &str, b: &str| {
-                        format!("SELECT json_object({json}) FROM (SELECT * FROM {a}.{t} EXCEPT SELECT * FROM {b}.{t}) ORDER BY 1")
-                    };
-                    let only_live: Vec<String> = sqlx::query_scalar(&rows("main", "shadow")).fetch_all(&mut *tx).await?;
-                    let only_rebuilt: Vec<String> = sqlx::query_scalar(&rows("shadow", "main")).fetch_all(&mut *tx).await?;
-                    if !only_live.is_empty() || !only_rebuilt.is_empty() {
-                        diffs.push((t.to_string(), only_live, only_rebuilt));
-                    }
-                    if !verify {
+                    if verify {
+                        let cols: Vec<String> = sqlx::query_scalar(&format!("SELECT name FROM pragma_table_info('{t}')"))
+                            .fetch_all(&mut *tx)
+                            .await?;
+                        let json = cols.iter().map(|c| format!("'{c}', {c}")).collect::<Vec<_>>().join(", ");
+                        let rows = |a: &str, b: &str| {
+                            format!("SELECT json_object({json}) FROM (SELECT * FROM {a}.{t} EXCEPT SELECT * FROM {b}.{t}) ORDER BY 1")
+                        };
+                        let only_live: Vec<String> = sqlx::query_scalar(&rows("main", "shadow")).fetch_all(&mut *tx).await?;
+                        let only_rebuilt: Vec<String> = sqlx::query_scalar(&rows("shadow", "main")).fetch_all(&mut *tx).await?;
+                        if !only_live.is_empty() || !only_rebuilt.is_empty() {
+                            diffs.push((t.to_string(), only_live, only_rebuilt));
+                        }
+                    } else {
                         sqlx::query(&format!("DELETE FROM main.{t}")).execute(&mut *tx).await?;
                         sqlx::query(&format!("INSERT INTO main.{t} SELECT * FROM shadow.{t}"))
                             .execute(&mut *tx)

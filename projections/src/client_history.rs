@@ -83,19 +83,29 @@ pub(crate) fn batch_rows(
 }
 
 /// Writes a batch's history rows (an event already recorded is left as it is; a fresh
-/// load, which sees each event once, inserts them as they are: the table is insert-only).
+/// load, which sees each event once, copies them in as they are: the table is
+/// insert-only).
 pub(crate) async fn write(tx: &mut Tx, rows: &[Vec<Arg>]) -> Result<(), ProjectionError> {
-    let on_conflict = if tx.fresh() {
-        ""
+    const COLUMNS: &[&str] = &[
+        "order_id",
+        "position",
+        "client_id",
+        "number",
+        "at",
+        "event",
+        "status",
+        "note",
+    ];
+    if tx.fresh() {
+        tx.copy_rows("client_order_history", COLUMNS, rows).await?;
     } else {
-        "ON CONFLICT (order_id, position) DO NOTHING"
-    };
-    tx.insert_rows(
-        "INSERT INTO client_order_history (order_id, position, client_id, number, at, event, status, note)",
-        on_conflict,
-        rows,
-    )
-    .await?;
+        tx.insert_rows(
+            &format!("INSERT INTO client_order_history ({})", COLUMNS.join(", ")),
+            "ON CONFLICT (order_id, position) DO NOTHING",
+            rows,
+        )
+        .await?;
+    }
     Ok(())
 }
 

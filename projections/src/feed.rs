@@ -80,7 +80,11 @@ impl PartialEq for Decoded {
 
 impl std::fmt::Debug for Decoded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.get().is_some() { "decoded" } else { "-" })
+        f.write_str(if self.0.get().is_some() {
+            "decoded"
+        } else {
+            "-"
+        })
     }
 }
 
