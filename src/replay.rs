@@ -305,16 +305,8 @@ async fn rebuild(
                 return Ok(total);
             };
             let t = Instant::now();
-            let mut tx = shadow_db.begin().await.map_err(|e| err(&e))?;
-            if tx.is_postgres() {
-                tx.fetch_all(
-                    "SELECT set_config('synchronous_commit', 'off', true), \
-                            set_config('plan_cache_mode', 'force_custom_plan', true)",
-                    &[],
-                )
-                .await
-                .map_err(|e| err(&e))?;
-            }
+            // As the live runner's batches: no waiting for the disk, custom plans; one round trip.
+            let mut tx = shadow_db.begin_batch(true).await.map_err(|e| err(&e))?;
             timings.add(T_BEGIN, t);
             // The shadow started empty and sees each event once (its checkpoint moves in
             // this transaction).
@@ -391,6 +383,8 @@ async fn create_shadow(
             let path = format!("SET search_path TO {schema}, {live}");
             let shadow_pool = PgPoolOptions::new()
                 .max_connections(2)
+                // No ping before each transaction (a round trip per batch).
+                .test_before_acquire(false)
                 .after_connect(move |conn, _| {
                     let path = path.clone();
                     Box::pin(async move { conn.execute(path.as_str()).await.map(|_| ()) })
@@ -747,16 +741,29 @@ async fn prepare_swap(db: &Db, shadow: &Shadow, tables: &[&'static str]) -> Resu
         .iter()
         .filter(|t| ANALYZE_BEFORE_SWAP.contains(t))
         .map(|t| format!("ANALYZE {schema}.{t}"));
-    for sql in later.iter().cloned().chain(analyze) {
+    // Each statement on its own (a transaction holds the feed back while it runs: decision
+    // 002), on one connection whose sorts get the memory to stay off the disk.
+    let mut conn = pool.acquire().await.map_err(|e| e.to_string())?;
+    let statements = std::iter::once(format!(
+        "SET maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'"
+    ))
+    .chain(later.iter().cloned())
+    .chain(analyze)
+    .chain(std::iter::once("RESET maintenance_work_mem".to_string()));
+    for sql in statements {
         let t0 = Instant::now();
         sqlx::query(&sql)
-            .execute(pool)
+            .execute(&mut *conn)
             .await
             .map_err(|e| format!("{sql}: {e}"))?;
         tracing::debug!(secs = t0.elapsed().as_secs_f64(), "replay: {sql}");
     }
     Ok(())
 }
+
+/// Sort memory of the index builds before a swap (the server's default, 64 MB, sorts a
+/// million history keys on disk).
+const MAINTENANCE_WORK_MEM: &str = "256MB";
 
 /// Locks the live runner's checkpoint row (PostgreSQL) and reads it.
 async fn lock_pg(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> Result<Cursor, sqlx::Error> {
