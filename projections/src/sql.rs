@@ -574,3 +574,34 @@ impl Tx {
             .join(", ")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_fields_are_escaped_and_nulls_marked() {
+        let mut out = Vec::new();
+        for (i, arg) in [
+            Arg::Text("a\tb\nc\rd\\e".into()),
+            Arg::OptText(None),
+            Arg::OptInt(None),
+            Arg::Int(-7),
+            Arg::OptInt(Some(3)),
+            Arg::Bool(true),
+            Arg::OptText(Some("\\N".into())),
+        ]
+        .iter()
+        .enumerate()
+        {
+            if i > 0 {
+                out.push(b'|');
+            }
+            copy_field(&mut out, arg);
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "a\\tb\\nc\\rd\\\\e|\\N|\\N|-7|3|t|\\\\N"
+        );
+    }
+}
