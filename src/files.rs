@@ -12,12 +12,15 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 #[derive(Clone, Debug)]
 pub struct FileStore {
     root: PathBuf,
+    /// Fan-out directories whose entry this process has synced to disk.
+    synced_dirs: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<PathBuf>>>,
 }
 
 impl FileStore {
     pub fn new(data_dir: &Path) -> FileStore {
         FileStore {
             root: data_dir.join("files"),
+            synced_dirs: Default::default(),
         }
     }
 
@@ -40,9 +43,14 @@ impl FileStore {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| self.root.clone());
-        tokio::fs::create_dir_all(&dir).await?;
+        // A fan-out directory's own entry is synced once per process (it may be new).
+        let new_dir = !self.synced_dirs.lock().is_ok_and(|d| d.contains(&dir));
+        if new_dir {
+            tokio::fs::create_dir_all(&dir).await?;
+        }
         let tmp = path.with_extension(format!("tmp-{}", uuid::Uuid::new_v4()));
         let bytes = bytes.to_vec();
+        let synced = dir.clone();
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             use std::io::Write;
             let mut f = std::fs::File::create(&tmp)?;
@@ -50,14 +58,19 @@ impl FileStore {
             f.sync_all()?;
             std::fs::rename(&tmp, &path)?;
             // The rename itself, and a new fan-out directory's own entry.
-            std::fs::File::open(&dir)?.sync_all()?;
-            if let Some(parent) = dir.parent() {
+            std::fs::File::open(&synced)?.sync_all()?;
+            if let Some(parent) = synced.parent().filter(|_| new_dir) {
                 std::fs::File::open(parent)?.sync_all()?;
             }
             Ok(())
         })
         .await
         .map_err(std::io::Error::other)??;
+        if new_dir {
+            if let Ok(mut d) = self.synced_dirs.lock() {
+                d.insert(dir);
+            }
+        }
         Ok(sha)
     }
 
