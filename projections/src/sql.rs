@@ -479,6 +479,11 @@ fn copy_field(out: &mut Vec<u8>, arg: &Arg) {
         }
         Arg::Text(v) | Arg::OptText(Some(v)) => v,
     };
+    copy_text(out, text);
+}
+
+/// A text in `COPY`'s text format: backslash, tab, newline and carriage return escaped.
+pub fn copy_text(out: &mut Vec<u8>, text: &str) {
     for &b in text.as_bytes() {
         match b {
             b'\\' => out.extend_from_slice(b"\\\\"),

@@ -156,15 +156,7 @@ pub async fn fill(pool: &Pool, target: u64, staff: &Staff) -> Result<FillReport,
 
 /// COPY text format: backslash, tab, newline and carriage return escaped.
 fn copy_field(out: &mut Vec<u8>, s: &str) {
-    for &b in s.as_bytes() {
-        match b {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            _ => out.push(b),
-        }
-    }
+    projections::sql::copy_text(out, s);
 }
 
 async fn copy_batch(pool: &sqlx::PgPool, batch: &[EventRow]) -> Result<(), String> {
