@@ -61,8 +61,9 @@ pub struct StoredEvent {
     decoded: Decoded,
 }
 
-/// A payload decoded once, shared by every projection that decodes the event as the same
-/// type (a batch goes through several). Not carried over by `clone`, ignored by `==`.
+/// A payload decoded ahead of the projections ([`StoredEvent::decode_ahead`], e.g. by a
+/// replay's reader task while the previous batch is applied). Not carried over by
+/// `clone`, ignored by `==`.
 #[derive(Default)]
 struct Decoded(std::sync::OnceLock<Box<dyn std::any::Any + Send + Sync>>);
 
@@ -89,18 +90,18 @@ impl std::fmt::Debug for Decoded {
 }
 
 impl StoredEvent {
-    /// The payload as the aggregate's event type. Decoded once (the first type asked for
-    /// is kept); later calls get a copy of it, so `payload` must not change after one.
+    /// The payload as the aggregate's event type: a copy of what
+    /// [`StoredEvent::decode_ahead`] decoded as `E`, else decoded now (and not kept: each
+    /// event is decoded by one projection, so keeping it would only add a copy to the live
+    /// runner's path). `payload` must not change after a `decode_ahead`.
     pub fn decode<E>(&self) -> Result<E, serde_json::Error>
     where
         E: serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
     {
-        if let Some(e) = self.decoded.0.get().and_then(|d| d.downcast_ref::<E>()) {
-            return Ok(e.clone());
+        match self.decoded.0.get().and_then(|d| d.downcast_ref::<E>()) {
+            Some(e) => Ok(e.clone()),
+            None => E::deserialize(&self.payload),
         }
-        let e = E::deserialize(&self.payload)?;
-        let _ = self.decoded.0.set(Box::new(e.clone()));
-        Ok(e)
     }
 
     /// Decodes the payload now, for a later [`StoredEvent::decode`] as `E` (a decoding
