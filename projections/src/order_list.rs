@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use aggregates::order::{FileKind, FileRef, OrderEvent, OrderStatus};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -109,64 +110,23 @@ impl Projection for OrderListProjection {
                 tracing::warn!(order = id, event = %ev.event_type, "event for an order the table does not have");
                 continue;
             };
-            let o = &mut f.row;
-            let current = OrderStatus::parse(&o.status).unwrap_or_default();
-            o.status = current.after(event).as_str().to_string();
-            o.updated_at = at.clone();
+            fold_row(&mut f.row, event, &at, &names);
             match event {
-                OrderEvent::OrderPlaced { .. } => {}
-                OrderEvent::RoutedToManager { manager_id } => o.manager_id = Some(*manager_id),
-                OrderEvent::PriceSet {
-                    price,
-                    author_fee,
-                    first_half,
-                    second_half,
-                } => {
-                    o.price = Some(*price);
-                    o.author_fee = Some(*author_fee);
-                    o.first_half = Some(*first_half);
-                    o.second_half = Some(*second_half);
-                }
-                OrderEvent::AuthorOffered {
-                    author_id,
-                    expires_at,
-                } => {
-                    o.offered_to = Some(*author_id);
-                    o.offer_expires_at = Some(expires_at.to_rfc3339());
+                OrderEvent::AuthorOffered { author_id, .. } => {
                     offers.push(crate::args![id, *author_id, at.as_str()].to_vec());
                 }
-                OrderEvent::OfferAccepted { author_id } => {
-                    o.author_id = Some(*author_id);
-                    o.author_name = names.get(author_id).cloned();
-                    o.offered_to = None;
-                    o.offer_expires_at = None;
-                }
-                OrderEvent::OfferDeclined { .. } | OrderEvent::OfferExpired { .. } => {
-                    o.offered_to = None;
-                    o.offer_expires_at = None;
-                }
-                OrderEvent::PaymentReceived { amount, .. } => o.paid += amount,
                 OrderEvent::DraftSubmitted { file } | OrderEvent::FinalSubmitted { file } => {
-                    let kind = kind_str(if matches!(event, OrderEvent::DraftSubmitted { .. }) {
-                        FileKind::Draft
-                    } else {
-                        FileKind::Final
-                    });
                     files.push(NewFile {
                         order_id: id.to_string(),
                         position: ev.cursor.position,
-                        kind,
+                        kind: file_kind(event).unwrap_or("draft"),
                         file: file.clone(),
                         uploaded_at: at.clone(),
                         approved: false,
                     });
                 }
                 OrderEvent::DraftApproved | OrderEvent::FinalApproved => {
-                    let kind = kind_str(if matches!(event, OrderEvent::DraftApproved) {
-                        FileKind::Draft
-                    } else {
-                        FileKind::Final
-                    });
+                    let kind = file_kind(event).unwrap_or("draft");
                     // The approved file is the latest of its kind: the one under review.
                     match files
                         .iter_mut()
@@ -177,13 +137,7 @@ impl Projection for OrderListProjection {
                         None => approvals.push((id.to_string(), kind)),
                     }
                 }
-                OrderEvent::DraftRejected { .. } => o.draft_rejections += 1,
-                OrderEvent::OrderDelivered { guarantee_until } => {
-                    o.guarantee_until = Some(guarantee_until.to_rfc3339());
-                }
-                OrderEvent::OrderCompleted { rating, .. } => o.rating = rating.map(i64::from),
-                OrderEvent::OrderFailed { reason, .. } => o.failure_reason = Some(reason.clone()),
-                OrderEvent::FinalRejected { .. } | OrderEvent::RevisionRequested { .. } => {}
+                _ => {}
             }
         }
 
@@ -251,6 +205,126 @@ impl Projection for OrderListProjection {
         );
         Ok(())
     }
+}
+
+/// How one event after the placement changes its order's row: the one fold of the table's
+/// row, shared by the projection and by [`view`] (a command's answer).
+fn fold_row(o: &mut OrderRow, event: &OrderEvent, at: &str, names: &HashMap<Uuid, String>) {
+    let current = OrderStatus::parse(&o.status).unwrap_or_default();
+    o.status = current.after(event).as_str().to_string();
+    o.updated_at = at.to_string();
+    match event {
+        OrderEvent::OrderPlaced { .. } => {}
+        OrderEvent::RoutedToManager { manager_id } => o.manager_id = Some(*manager_id),
+        OrderEvent::PriceSet {
+            price,
+            author_fee,
+            first_half,
+            second_half,
+        } => {
+            o.price = Some(*price);
+            o.author_fee = Some(*author_fee);
+            o.first_half = Some(*first_half);
+            o.second_half = Some(*second_half);
+        }
+        OrderEvent::AuthorOffered {
+            author_id,
+            expires_at,
+        } => {
+            o.offered_to = Some(*author_id);
+            o.offer_expires_at = Some(expires_at.to_rfc3339());
+        }
+        OrderEvent::OfferAccepted { author_id } => {
+            o.author_id = Some(*author_id);
+            o.author_name = names.get(author_id).cloned();
+            o.offered_to = None;
+            o.offer_expires_at = None;
+        }
+        OrderEvent::OfferDeclined { .. } | OrderEvent::OfferExpired { .. } => {
+            o.offered_to = None;
+            o.offer_expires_at = None;
+        }
+        OrderEvent::PaymentReceived { amount, .. } => o.paid += amount,
+        OrderEvent::DraftRejected { .. } => o.draft_rejections += 1,
+        OrderEvent::OrderDelivered { guarantee_until } => {
+            o.guarantee_until = Some(guarantee_until.to_rfc3339());
+        }
+        OrderEvent::OrderCompleted { rating, .. } => o.rating = rating.map(i64::from),
+        OrderEvent::OrderFailed { reason, .. } => o.failure_reason = Some(reason.clone()),
+        OrderEvent::DraftSubmitted { .. }
+        | OrderEvent::FinalSubmitted { .. }
+        | OrderEvent::DraftApproved
+        | OrderEvent::FinalApproved
+        | OrderEvent::FinalRejected { .. }
+        | OrderEvent::RevisionRequested { .. } => {}
+    }
+}
+
+/// The kind of file an upload or an approval is about.
+fn file_kind(event: &OrderEvent) -> Option<&'static str> {
+    match event {
+        OrderEvent::DraftSubmitted { .. } | OrderEvent::DraftApproved => {
+            Some(kind_str(FileKind::Draft))
+        }
+        OrderEvent::FinalSubmitted { .. } | OrderEvent::FinalApproved => {
+            Some(kind_str(FileKind::Final))
+        }
+        _ => None,
+    }
+}
+
+/// The order's row and files as this projection writes them, folded from the order's own
+/// stream (`(event, time)`, oldest first) by the same code: what a command answers with,
+/// without waiting for the table. `names`: the full name of every author who accepted it.
+/// `None` before the placement.
+pub fn view(
+    id: Uuid,
+    stream: &[(OrderEvent, DateTime<Utc>)],
+    names: &HashMap<Uuid, String>,
+) -> Option<(OrderRow, Vec<FileRow>)> {
+    let ((first, placed_at), rest) = stream.split_first()?;
+    let mut row = placed_row(&id.to_string(), first, &placed_at.to_rfc3339())?;
+    let mut files: Vec<FileRow> = Vec::new();
+    for (event, at) in rest {
+        if let OrderEvent::OrderPlaced { .. } = event {
+            continue;
+        }
+        let at = at.to_rfc3339();
+        fold_row(&mut row, event, &at, names);
+        match event {
+            OrderEvent::DraftSubmitted { file } | OrderEvent::FinalSubmitted { file } => {
+                files.push(FileRow {
+                    id: file.id,
+                    kind: file_kind(event).unwrap_or("draft").to_string(),
+                    name: file.name.clone(),
+                    size: file.size,
+                    content_type: file.content_type.clone(),
+                    sha256: file.sha256.clone(),
+                    uploaded_at: at,
+                    approved: false,
+                });
+            }
+            OrderEvent::DraftApproved | OrderEvent::FinalApproved => {
+                let kind = file_kind(event).unwrap_or("draft");
+                if let Some(f) = files.iter_mut().rev().find(|f| f.kind == kind) {
+                    f.approved = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    Some((row, files))
+}
+
+/// The authors an order stream names as having accepted it.
+pub fn accepted_authors(stream: &[(OrderEvent, DateTime<Utc>)]) -> Vec<Uuid> {
+    stream
+        .iter()
+        .filter_map(|(e, _)| match e {
+            OrderEvent::OfferAccepted { author_id } => Some(*author_id),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The columns the projection writes, in the order of [`row_args`].
