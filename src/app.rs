@@ -4,10 +4,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aggregates::order::{Order, OrderCommand};
+use aggregates::order::{Order, OrderCommand, OrderEvent};
 use aggregates::user::{User, UserCommand};
 use aggregates::{Actor, Role};
 use cqrs_es::{Aggregate, AggregateError};
+use projections::feed::EventMeta;
+use projections::order_list::{self, FileRow, OrderRow};
 use projections::{Cursor, Db, Runner, RunnerHandle};
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -21,6 +23,12 @@ use crate::store::{cqrs, CommandTrace, Cqrs, Repo, COMMAND};
 
 /// How long a command's answer waits for the read models to include it.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How far (in log positions) the read models may fall behind this instance's commands
+/// before an order command waits for them again: keeps the lag, and what a read may
+/// have to wait for, bounded under an overload.
+const MAX_UNAPPLIED: i64 = 2_000;
+/// Authors' names remembered for answers (a name never changes).
+const NAMES: usize = 10_000;
 /// How often a command is retried after losing an optimistic-lock race.
 const CONFLICT_RETRIES: usize = 3;
 
@@ -53,6 +61,8 @@ pub struct AppInner {
     /// Who each bearer token belongs to, remembered.
     pub sessions: Arc<SessionCache>,
     pub projector: RunnerHandle,
+    /// Full names of authors, remembered for answers.
+    pub names: std::sync::Mutex<HashMap<Uuid, String>>,
 }
 
 /// Shared state of the service (cheap to clone).
@@ -169,11 +179,100 @@ impl App {
         Ok(context.aggregate().clone())
     }
 
-    /// Runs an order command and waits for the read models to show its effect.
+    /// Runs an order command. Its answer comes from the order's own stream
+    /// ([`App::order_view`]), so it does not wait for the read models; a read that
+    /// follows waits for them instead ([`App::fence`], docs/decisions/010). Only when they fall more than
+    /// [`MAX_UNAPPLIED`] positions behind does the command wait (backpressure).
     pub async fn order(&self, id: Uuid, cmd: OrderCommand, ctx: &Ctx) -> Result<(), ApiError> {
         let id = id.to_string();
         let at = self.execute(&self.orders, &id, cmd, ctx).await?;
-        self.settle_at(at, Order::TYPE, &id).await
+        let Some(at) = at else {
+            // Accepted with nothing to append (a repeat): the answer must not come from a
+            // remembered stream another instance may have moved on since.
+            self.order_repo.forget_stream::<Order>(&id);
+            return Ok(());
+        };
+        if at.position - self.projector.checkpoint().position > MAX_UNAPPLIED {
+            self.settle_at(Some(at), Order::TYPE, &id).await
+        } else {
+            self.projector.wake();
+            Ok(())
+        }
+    }
+
+    /// Waits until the read models include every event committed before this call, by
+    /// whichever instance: a read that starts after a command's answer sees its effect.
+    /// One indexed query for the log's head; no wait when the projections are there.
+    pub async fn fence(&self) {
+        let head = match projections::feed::committed_head(&self.db).await {
+            Ok(Some(head)) => head,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the log's head: reading without waiting");
+                return;
+            }
+        };
+        if head > self.projector.checkpoint()
+            && !self.projector.wait_for(head, SETTLE_TIMEOUT).await
+        {
+            tracing::warn!("read models lag behind the log: reading anyway");
+        }
+    }
+
+    /// The order as its own stream says, folded by the order table's code: its state, its
+    /// row and its files exactly as the projection will write them (`None` when it was
+    /// never placed). From the stream the store remembers after a command: no query but
+    /// an author's name the first time it is needed.
+    pub async fn order_view(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<(Order, OrderRow, Vec<FileRow>)>, ApiError> {
+        use serde::Deserialize;
+        let stored = self
+            .order_repo
+            .stream::<Order>(&id.to_string())
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let mut state = Order::default();
+        let mut stream = Vec::with_capacity(stored.len());
+        for e in stored.iter() {
+            let event = OrderEvent::deserialize(&e.payload)
+                .map_err(|e| ApiError::Internal(format!("an order event does not decode: {e}")))?;
+            state.apply(event.clone());
+            stream.push((event, EventMeta::from_json(&e.metadata).at));
+        }
+        let names = self
+            .author_names(&order_list::accepted_authors(&stream))
+            .await?;
+        Ok(order_list::view(id, &stream, &names).map(|(row, files)| (state, row, files)))
+    }
+
+    /// The full names of these users, remembered (a name never changes).
+    async fn author_names(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, String>, ApiError> {
+        let mut out = HashMap::new();
+        for id in ids {
+            let known = self
+                .names
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(id)
+                .cloned();
+            let name = match known {
+                Some(n) => Some(n),
+                None => projections::users::by_id(&self.db, *id)
+                    .await?
+                    .map(|u| u.full_name),
+            };
+            if let Some(name) = name {
+                let mut names = self.names.lock().unwrap_or_else(|p| p.into_inner());
+                if names.len() >= NAMES {
+                    names.clear();
+                }
+                names.insert(*id, name.clone());
+                out.insert(*id, name);
+            }
+        }
+        Ok(out)
     }
 
     /// Runs a user command and waits for the read models to show its effect.
@@ -321,6 +420,7 @@ impl Application {
             sessions: Arc::new(SessionCache::new()),
             files: FileStore::new(&config.data_dir),
             projector: runner.handle(),
+            names: std::sync::Mutex::new(HashMap::new()),
             db,
             clock,
             config,

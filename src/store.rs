@@ -114,6 +114,23 @@ impl Repo {
         );
     }
 
+    /// A whole stream: the remembered one (no copy), else read from the store.
+    pub async fn stream<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<Arc<Vec<SerializedEvent>>, PersistenceError> {
+        let key = (A::TYPE.to_string(), aggregate_id.to_string());
+        match self.remembered(&key) {
+            Some(s) => Ok(s),
+            None => Ok(Arc::new(self.get_events::<A>(aggregate_id).await?)),
+        }
+    }
+
+    /// Forgets a stream: the next load reads it from the store.
+    pub fn forget_stream<A: Aggregate>(&self, aggregate_id: &str) {
+        self.forget(&(A::TYPE.to_string(), aggregate_id.to_string()));
+    }
+
     fn forget(&self, key: &StreamKey) {
         self.streams().remove(key);
     }

@@ -249,6 +249,25 @@ pub async fn stream(
 }
 
 /// Where the last event of an aggregate sits in the feed (to wait for projections to pass it).
+/// The latest committed event in the feed's order, whether or not the feed may read it yet
+/// (`None` on an empty log): once the projections have reached it, they include everything
+/// committed before this call.
+pub async fn committed_head(db: &Db) -> Result<Option<Cursor>, sqlx::Error> {
+    let sql = if db.is_postgres() {
+        "SELECT tx_id::text::bigint AS tx, position FROM events ORDER BY tx_id DESC, position DESC LIMIT 1"
+    } else {
+        "SELECT 0 AS tx, position FROM events ORDER BY position DESC LIMIT 1"
+    };
+    let row = db.fetch_optional(sql, &[]).await?;
+    row.map(|r| {
+        Ok(Cursor {
+            tx: r.int("tx")?,
+            position: r.int("position")?,
+        })
+    })
+    .transpose()
+}
+
 pub async fn last_cursor_of(
     db: &Db,
     aggregate_type: &str,

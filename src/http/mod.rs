@@ -39,12 +39,28 @@ async fn request_id(mut req: Request, next: Next) -> Response {
     res
 }
 
+/// A read waits until the read models include every command this instance has answered
+/// before it ([`App::fence`]): commands answer without waiting for the projections, and
+/// reads still see what was answered (health checks excepted: they must not wait).
+async fn fence_reads(
+    axum::extract::State(app): axum::extract::State<App>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let read = req.method() == axum::http::Method::GET || req.method() == axum::http::Method::HEAD;
+    if read && !matches!(req.uri().path(), "/healthz" | "/readyz") {
+        app.fence().await;
+    }
+    next.run(req).await
+}
+
 /// The largest request body read: the largest upload plus room for the multipart framing.
 pub fn body_limit(config: &Config) -> usize {
     config.max_upload_bytes + 64 * 1024
 }
 
-/// The service's routes with their middleware (request id, idempotency keys, body limit).
+/// The service's routes with their middleware (request id, idempotency keys, read
+/// fence, body limit).
 pub fn router(app: App) -> Router {
     let limit = body_limit(&app.config);
     Router::new()
@@ -57,6 +73,7 @@ pub fn router(app: App) -> Router {
         .fallback(|| async { error::ApiError::NoSuchEndpoint })
         .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(app.clone(), fence_reads))
         .layer(middleware::from_fn_with_state(
             app.clone(),
             idempotency::idempotency,

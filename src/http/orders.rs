@@ -65,6 +65,8 @@ pub fn scope(caller: &Caller) -> Scope {
 
 /// The order, if the caller may see it; 404 for unknown and for not theirs alike.
 async fn find(app: &App, caller: &Caller, id: Uuid) -> Result<OrderRow, ApiError> {
+    // Also on a command's path: the table must include what this instance answered.
+    app.fence().await;
     let order = order_list::by_id(&app.db, id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -134,13 +136,17 @@ fn summary_json(caller: &Caller, o: &OrderRow) -> Value {
     v
 }
 
-/// Answers with the order as it now stands.
+/// Answers a command with the order as it now stands: folded from its own stream by the
+/// order table's code (what the table will show), without waiting for the table.
 async fn respond(app: &App, caller: &Caller, id: Uuid) -> Result<Json<Value>, ApiError> {
-    let (order, files) = order_list::with_files(&app.db, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if !order_list::visible(&app.db, scope(caller), &order).await? {
-        return Err(ApiError::NotFound);
+    let (state, order, files) = app.order_view(id).await?.ok_or(ApiError::NotFound)?;
+    // The order's own state says whom it concerns; else the table (which also knows the
+    // offers withdrawn since) decides, as for a read.
+    if !state.concerns(&caller.actor()) {
+        app.fence().await;
+        if !order_list::visible(&app.db, scope(caller), &order).await? {
+            return Err(ApiError::NotFound);
+        }
     }
     Ok(Json(order_json(caller, &order, &files)))
 }
@@ -263,8 +269,20 @@ async fn show(
 ) -> Result<Json<Value>, ApiError> {
     match params.get("as_of") {
         Some(as_of) => super::audit::order_as_of(&app, &caller, id, as_of).await,
-        None => respond(&app, &caller, id).await,
+        None => read(&app, &caller, id).await,
     }
+}
+
+/// The order as the table shows it (after the read fence): what a read answers with. Not
+/// from a stream this instance remembers, which another instance may have moved on.
+async fn read(app: &App, caller: &Caller, id: Uuid) -> Result<Json<Value>, ApiError> {
+    let (order, files) = order_list::with_files(&app.db, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if !order_list::visible(&app.db, scope(caller), &order).await? {
+        return Err(ApiError::NotFound);
+    }
+    Ok(Json(order_json(caller, &order, &files)))
 }
 
 /// The order's whole history from the log, oldest first.

@@ -15,6 +15,8 @@ const ROUND: i64 = 100;
 /// is refused by the aggregate and skipped.
 pub async fn expire_offers(app: &App) -> Result<usize, ApiError> {
     let now = app.clock.now();
+    // The table must include the offers (and their answers) this instance has made.
+    app.fence().await;
     let due = app
         .db
         .fetch_all(

@@ -1,0 +1,271 @@
+//! A command answers with the order folded from its own stream, without waiting for the
+//! read models (docs/decisions/010); a read waits for them instead. The answer must be
+//! exactly what a read then shows, and a read must show every answered command.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{accepted_order, order_body, Backend, Resp, TestApp};
+use serde_json::{json, Value};
+use sqlx::{Connection, Executor};
+
+on_both!(
+    every_answer_is_what_a_read_then_shows,
+    a_read_right_after_an_answer_shows_it,
+);
+
+/// Checks that a command's answer is what `GET /api/orders/{id}` then shows the same
+/// caller, and returns it.
+async fn same_as_read(t: &TestApp, id: &str, token: &str, answer: Resp) -> Value {
+    let answer = answer.ok(200);
+    let read = t.get(&format!("/api/orders/{id}"), token).await.ok(200);
+    assert_eq!(answer, read, "the answer differs from what a read shows");
+    answer
+}
+
+async fn every_answer_is_what_a_read_then_shows(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let s = accepted_order(&t).await;
+    let id = s.order.as_str();
+    let path = |p: &str| format!("/api/orders/{id}/{p}");
+    let pay = |half: &str, amount: i64| json!({"half": half, "amount": amount, "payment_id": half});
+
+    let o = same_as_read(
+        &t,
+        id,
+        &s.manager,
+        t.post(&path("payments"), &s.manager, pay("first", 125000))
+            .await,
+    )
+    .await;
+    assert_eq!(o["author_name"], "Ivan Petrov");
+    assert_eq!(o["paid"], 125000);
+    let up = |name: &'static str, body: &'static [u8], kind: &'static str| {
+        let t = &t;
+        let author = s.author.clone();
+        let p = path(kind);
+        async move { t.upload(&p, &author, name, body).await }
+    };
+    // Rework, twice: the approved file is the latest of its kind.
+    same_as_read(
+        &t,
+        id,
+        &s.author,
+        up("d1.pdf", b"weak draft", "draft").await,
+    )
+    .await;
+    let o = same_as_read(
+        &t,
+        id,
+        &s.manager,
+        t.post(
+            &path("draft/reject"),
+            &s.manager,
+            json!({"comment": "Too short"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(o["draft_rejections"], 1);
+    same_as_read(
+        &t,
+        id,
+        &s.author,
+        up("d2.pdf", b"better draft", "draft").await,
+    )
+    .await;
+    let o = same_as_read(
+        &t,
+        id,
+        &s.manager,
+        t.post(&path("draft/approve"), &s.manager, json!({})).await,
+    )
+    .await;
+    let names: Vec<&Value> = o["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["name"])
+        .collect();
+    assert_eq!(names, vec!["d1.pdf", "d2.pdf"]);
+    // The client sees only the approved draft, and no fee, in the answer as in a read.
+    let o = same_as_read(
+        &t,
+        id,
+        &s.client,
+        t.post(
+            &path("revision"),
+            &s.client,
+            json!({"comment": "More sources"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(o["files"].as_array().unwrap().len(), 1, "{o}");
+    assert_eq!(o["files"][0]["name"], "d2.pdf", "only the approved draft");
+    assert!(o.get("author_fee").is_none(), "a client never sees the fee");
+    same_as_read(&t, id, &s.author, up("f1.pdf", b"final v1", "final").await).await;
+    same_as_read(
+        &t,
+        id,
+        &s.manager,
+        t.post(
+            &path("final/reject"),
+            &s.manager,
+            json!({"comment": "Formatting"}),
+        )
+        .await,
+    )
+    .await;
+    same_as_read(&t, id, &s.author, up("f2.pdf", b"final v2", "final").await).await;
+    same_as_read(
+        &t,
+        id,
+        &s.manager,
+        t.post(&path("final/approve"), &s.manager, json!({})).await,
+    )
+    .await;
+    let o = same_as_read(
+        &t,
+        id,
+        &s.manager,
+        t.post(&path("payments"), &s.manager, pay("second", 125001))
+            .await,
+    )
+    .await;
+    assert_eq!(o["status"], "delivered");
+    assert!(o["guarantee_until"].is_string());
+    // A repeat that appends nothing answers with the order as it stands.
+    same_as_read(
+        &t,
+        id,
+        &s.manager,
+        t.post(&path("payments"), &s.manager, pay("second", 125001))
+            .await,
+    )
+    .await;
+    let o = same_as_read(
+        &t,
+        id,
+        &s.client,
+        t.post(&path("complete"), &s.client, json!({"rating": 5}))
+            .await,
+    )
+    .await;
+    assert_eq!(o["status"], "completed");
+    assert_eq!(o["rating"], 5);
+
+    // A cancelled order's answer carries the reason, as the table does.
+    let order = t.post("/api/orders", &s.client, order_body()).await;
+    let placed = order.ok(201);
+    let other = placed["id"].as_str().unwrap();
+    assert_eq!(
+        placed,
+        t.get(&format!("/api/orders/{other}"), &s.client)
+            .await
+            .ok(200)
+    );
+    let o = same_as_read(
+        &t,
+        other,
+        &s.client,
+        t.post(
+            &format!("/api/orders/{other}/cancel"),
+            &s.client,
+            json!({"reason": "changed my mind"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(o["status"], "failed");
+}
+
+async fn a_read_right_after_an_answer_shows_it(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let s = accepted_order(&t).await;
+    for _ in 0..25 {
+        let placed = t.post("/api/orders", &s.client, order_body()).await.ok(201);
+        let number = placed["number"].as_i64().unwrap();
+        let id = placed["id"].as_str().unwrap().to_string();
+        let page = t
+            .get(&format!("/api/orders?q={number}"), &s.manager)
+            .await
+            .ok(200);
+        assert_eq!(page["total"], 1, "a placed order is in the table at once");
+        assert_eq!(page["items"][0]["status"], "new");
+        t.put(
+            &format!("/api/orders/{id}/price"),
+            &s.manager,
+            json!({"price": 100000, "author_fee": 40000}),
+        )
+        .await
+        .ok(200);
+        let page = t
+            .get(&format!("/api/orders?q={number}"), &s.manager)
+            .await
+            .ok(200);
+        assert_eq!(page["items"][0]["price"], 100000, "{page}");
+        let history = t
+            .get(&format!("/api/orders?q={number}"), &s.client)
+            .await
+            .ok(200);
+        assert!(
+            history["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|o| o["id"] == id.as_str() && o["price"] == 100000),
+            "{history}"
+        );
+    }
+}
+
+/// While the projections cannot move (their checkpoint row is locked), a command still
+/// answers at once; a read waits for them and then shows it. PostgreSQL only: on SQLite a
+/// held write lock stops the commands' appends too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_answer_while_the_projections_are_held_back_and_reads_wait_for_them() {
+    let t = TestApp::spawn(Backend::Postgres).await;
+    let s = accepted_order(&t).await;
+    let id = s.order.clone();
+    let url = t.application.app.config.database_url.clone();
+    let mut held = sqlx::PgConnection::connect(&url).await.unwrap();
+    held.execute("BEGIN").await.unwrap();
+    held.execute("SELECT * FROM projection_checkpoints FOR UPDATE")
+        .await
+        .unwrap();
+
+    let answered = tokio::time::timeout(
+        Duration::from_secs(3),
+        t.post(
+            &format!("/api/orders/{id}/payments"),
+            &s.manager,
+            json!({"half": "first", "amount": 125000, "payment_id": "p1"}),
+        ),
+    )
+    .await
+    .expect("the command answers without the projections")
+    .ok(200);
+    assert_eq!(answered["status"], "in_progress");
+    assert_eq!(answered["paid"], 125000);
+
+    let read = {
+        let t = &t;
+        let (id, manager) = (id.clone(), s.manager.clone());
+        async move { t.get(&format!("/api/orders/{id}"), &manager).await }
+    };
+    tokio::pin!(read);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), &mut read)
+            .await
+            .is_err(),
+        "a read does not answer before the projections include the answered command"
+    );
+    held.execute("ROLLBACK").await.unwrap();
+    let seen = tokio::time::timeout(Duration::from_secs(5), read)
+        .await
+        .expect("the read answers once the projections move")
+        .ok(200);
+    assert_eq!(seen, answered);
+}
