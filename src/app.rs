@@ -26,7 +26,7 @@ const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How far (in log positions) the read models may fall behind this instance's commands
 /// before an order command waits for them again: keeps the lag, and what a read may
 /// have to wait for, bounded under an overload.
-const MAX_UNAPPLIED: i64 = 2_000;
+const MAX_UNAPPLIED: i64 = 500;
 /// Authors' names remembered for answers (a name never changes).
 const NAMES: usize = 10_000;
 /// How often a command is retried after losing an optimistic-lock race.
