@@ -23,10 +23,6 @@ use crate::store::{cqrs, CommandTrace, Cqrs, Repo, COMMAND};
 
 /// How long a command's answer waits for the read models to include it.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);
-/// How far (in log positions) the read models may fall behind this instance's commands
-/// before an order command waits for them again: keeps the lag, and what a read may
-/// have to wait for, bounded under an overload.
-const MAX_UNAPPLIED: i64 = 500;
 /// Authors' names remembered for answers (a name never changes).
 const NAMES: usize = 10_000;
 /// How often a command is retried after losing an optimistic-lock race.
@@ -180,9 +176,9 @@ impl App {
     }
 
     /// Runs an order command. Its answer comes from the order's own stream
-    /// ([`App::order_view`]), so it does not wait for the read models; a read that
-    /// follows waits for them instead ([`App::fence`], docs/decisions/010). Only when they fall more than
-    /// [`MAX_UNAPPLIED`] positions behind does the command wait (backpressure).
+    /// ([`App::order_view`]), so it does not wait for the read models; a read that follows
+    /// waits for them instead ([`App::fence`], docs/decisions/010). Only when they are more
+    /// than `max_unapplied` positions behind does the command wait (backpressure).
     pub async fn order(&self, id: Uuid, cmd: OrderCommand, ctx: &Ctx) -> Result<(), ApiError> {
         let id = id.to_string();
         let at = self.execute(&self.orders, &id, cmd, ctx).await?;
@@ -192,7 +188,8 @@ impl App {
             self.order_repo.forget_stream::<Order>(&id);
             return Ok(());
         };
-        if at.position - self.projector.checkpoint().position > MAX_UNAPPLIED {
+        // Backpressure: keeps the lag, and what a read may have to wait for, bounded.
+        if at.position - self.projector.checkpoint().position > self.config.max_unapplied {
             self.settle_at(Some(at), Order::TYPE, &id).await
         } else {
             self.projector.wake();

@@ -21,6 +21,9 @@ pub struct Config {
     pub token_ttl: Duration,
     /// The largest upload accepted, in bytes.
     pub max_upload_bytes: usize,
+    /// How many log positions the read models may be behind an order command before it
+    /// waits for them (backpressure; decision 010).
+    pub max_unapplied: i64,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -51,6 +54,7 @@ impl Config {
             author_fee_percent: env_num("SCRIPTORIUM_AUTHOR_FEE_PERCENT", 50u32)?.min(100),
             token_ttl: Duration::hours(env_num("SCRIPTORIUM_TOKEN_TTL_HOURS", 24 * 7)?),
             max_upload_bytes: env_num("SCRIPTORIUM_MAX_UPLOAD_MB", 50usize)? * 1024 * 1024,
+            max_unapplied: env_num("SCRIPTORIUM_MAX_UNAPPLIED", 500i64)?.max(0),
         })
     }
 
@@ -67,6 +71,7 @@ impl Config {
             author_fee_percent: 50,
             token_ttl: Duration::days(365),
             max_upload_bytes: 5 * 1024 * 1024,
+            max_unapplied: 500,
         }
     }
 }

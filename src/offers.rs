@@ -10,7 +10,7 @@ use crate::http::error::ApiError;
 /// Picks an eligible author at random: an active (unblocked) author this order was never
 /// offered to before. Every author weighs the same until author ratings exist.
 pub async fn choose_author(app: &App, order_id: Uuid) -> Result<Option<Uuid>, ApiError> {
-    // The offers this instance has made must be in the table it excludes them by.
+    // The offers made so far must be in the table it excludes them by.
     app.fence().await;
     let rows = app
         .db

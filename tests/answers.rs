@@ -269,3 +269,57 @@ async fn commands_answer_while_the_projections_are_held_back_and_reads_wait_for_
         .ok(200);
     assert_eq!(seen, answered);
 }
+
+/// With the projections held back, commands answer at once only while the backlog is
+/// within `max_unapplied` positions; beyond it a command waits for the projections
+/// (backpressure), and answers once they move. PostgreSQL only, as above.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn beyond_the_backlog_limit_a_command_waits_for_the_projections() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = common::fresh_database(Backend::Postgres, dir.path()).await;
+    let mut config = scriptorium::config::Config::for_tests(&url, dir.path().join("data"));
+    config.max_unapplied = 10;
+    let clock = scriptorium::clock::Clock::manual(
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, 2, 9, 0, 0).unwrap(),
+    );
+    let application = scriptorium::app::Application::build(config, clock.clone())
+        .await
+        .expect("build the application");
+    let t = TestApp {
+        application,
+        clock,
+        dir,
+        backend: Backend::Postgres,
+    };
+    let s = accepted_order(&t).await;
+    let mut held = sqlx::PgConnection::connect(&url).await.unwrap();
+    held.execute("BEGIN").await.unwrap();
+    held.execute("SELECT * FROM projection_checkpoints FOR UPDATE")
+        .await
+        .unwrap();
+
+    let mut answered = 0;
+    let waiting = loop {
+        assert!(answered <= 10, "no command waited with {answered} answered");
+        let place = t.post("/api/orders", &s.client, order_body());
+        let mut place = Box::pin(place);
+        match tokio::time::timeout(Duration::from_secs(1), &mut place).await {
+            Ok(r) => {
+                r.ok(201);
+                answered += 1;
+            }
+            Err(_) => break place,
+        }
+    };
+    assert!(answered >= 3, "only {answered} commands answered at once");
+    held.execute("ROLLBACK").await.unwrap();
+    let placed = tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .expect("the waiting command answers once the projections move")
+        .ok(201);
+    let page = t
+        .get(&format!("/api/orders?q={}", placed["number"]), &s.manager)
+        .await
+        .ok(200);
+    assert_eq!(page["total"], 1);
+}

@@ -39,9 +39,9 @@ async fn request_id(mut req: Request, next: Next) -> Response {
     res
 }
 
-/// A read waits until the read models include every command this instance has answered
-/// before it ([`App::fence`]): commands answer without waiting for the projections, and
-/// reads still see what was answered (health checks excepted: they must not wait).
+/// A read waits until the read models include every event committed before it, by any
+/// instance ([`App::fence`]): commands answer without waiting for the projections, and
+/// reads still see every answered command (health checks excepted: they must not wait).
 async fn fence_reads(
     axum::extract::State(app): axum::extract::State<App>,
     req: Request,

@@ -65,7 +65,7 @@ pub fn scope(caller: &Caller) -> Scope {
 
 /// The order, if the caller may see it; 404 for unknown and for not theirs alike.
 async fn find(app: &App, caller: &Caller, id: Uuid) -> Result<OrderRow, ApiError> {
-    // Also on a command's path: the table must include what this instance answered.
+    // Also on a command's path: the table must include every answered command.
     app.fence().await;
     let order = order_list::by_id(&app.db, id)
         .await?

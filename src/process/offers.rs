@@ -15,7 +15,7 @@ const ROUND: i64 = 100;
 /// is refused by the aggregate and skipped.
 pub async fn expire_offers(app: &App) -> Result<usize, ApiError> {
     let now = app.clock.now();
-    // The table must include the offers (and their answers) this instance has made.
+    // The table must include every offer made (and answered) so far.
     app.fence().await;
     let due = app
         .db
