@@ -24,64 +24,49 @@ async fn same_as_read(t: &TestApp, id: &str, token: &str, answer: Resp) -> Value
     answer
 }
 
+/// `POST /api/orders/{id}/{action}` by `token`, checked by [`same_as_read`].
+async fn post(t: &TestApp, id: &str, token: &str, action: &str, body: Value) -> Value {
+    let answer = t
+        .post(&format!("/api/orders/{id}/{action}"), token, body)
+        .await;
+    same_as_read(t, id, token, answer).await
+}
+
+/// An upload of `kind` (draft, final) by `author`, checked by [`same_as_read`].
+async fn upload(t: &TestApp, id: &str, author: &str, kind: &str, name: &str) -> Value {
+    let answer = t
+        .upload(
+            &format!("/api/orders/{id}/{kind}"),
+            author,
+            name,
+            name.as_bytes(),
+        )
+        .await;
+    same_as_read(t, id, author, answer).await
+}
+
 async fn every_answer_is_what_a_read_then_shows(backend: Backend) {
     let t = TestApp::spawn(backend).await;
     let s = accepted_order(&t).await;
-    let id = s.order.as_str();
-    let path = |p: &str| format!("/api/orders/{id}/{p}");
+    let (id, manager, client, author) = (s.order.as_str(), &s.manager, &s.client, &s.author);
     let pay = |half: &str, amount: i64| json!({"half": half, "amount": amount, "payment_id": half});
 
-    let o = same_as_read(
-        &t,
-        id,
-        &s.manager,
-        t.post(&path("payments"), &s.manager, pay("first", 125000))
-            .await,
-    )
-    .await;
+    let o = post(&t, id, manager, "payments", pay("first", 125000)).await;
     assert_eq!(o["author_name"], "Ivan Petrov");
     assert_eq!(o["paid"], 125000);
-    let up = |name: &'static str, body: &'static [u8], kind: &'static str| {
-        let t = &t;
-        let author = s.author.clone();
-        let p = path(kind);
-        async move { t.upload(&p, &author, name, body).await }
-    };
     // Rework, twice: the approved file is the latest of its kind.
-    same_as_read(
+    upload(&t, id, author, "draft", "d1.pdf").await;
+    let o = post(
         &t,
         id,
-        &s.author,
-        up("d1.pdf", b"weak draft", "draft").await,
-    )
-    .await;
-    let o = same_as_read(
-        &t,
-        id,
-        &s.manager,
-        t.post(
-            &path("draft/reject"),
-            &s.manager,
-            json!({"comment": "Too short"}),
-        )
-        .await,
+        manager,
+        "draft/reject",
+        json!({"comment": "Too short"}),
     )
     .await;
     assert_eq!(o["draft_rejections"], 1);
-    same_as_read(
-        &t,
-        id,
-        &s.author,
-        up("d2.pdf", b"better draft", "draft").await,
-    )
-    .await;
-    let o = same_as_read(
-        &t,
-        id,
-        &s.manager,
-        t.post(&path("draft/approve"), &s.manager, json!({})).await,
-    )
-    .await;
+    upload(&t, id, author, "draft", "d2.pdf").await;
+    let o = post(&t, id, manager, "draft/approve", json!({})).await;
     let names: Vec<&Value> = o["files"]
         .as_array()
         .unwrap()
@@ -90,95 +75,54 @@ async fn every_answer_is_what_a_read_then_shows(backend: Backend) {
         .collect();
     assert_eq!(names, vec!["d1.pdf", "d2.pdf"]);
     // The client sees only the approved draft, and no fee, in the answer as in a read.
-    let o = same_as_read(
+    let o = post(
         &t,
         id,
-        &s.client,
-        t.post(
-            &path("revision"),
-            &s.client,
-            json!({"comment": "More sources"}),
-        )
-        .await,
+        client,
+        "revision",
+        json!({"comment": "More sources"}),
     )
     .await;
     assert_eq!(o["files"].as_array().unwrap().len(), 1, "{o}");
     assert_eq!(o["files"][0]["name"], "d2.pdf", "only the approved draft");
     assert!(o.get("author_fee").is_none(), "a client never sees the fee");
-    same_as_read(&t, id, &s.author, up("f1.pdf", b"final v1", "final").await).await;
-    same_as_read(
+    upload(&t, id, author, "final", "f1.pdf").await;
+    post(
         &t,
         id,
-        &s.manager,
-        t.post(
-            &path("final/reject"),
-            &s.manager,
-            json!({"comment": "Formatting"}),
-        )
-        .await,
+        manager,
+        "final/reject",
+        json!({"comment": "Formatting"}),
     )
     .await;
-    same_as_read(&t, id, &s.author, up("f2.pdf", b"final v2", "final").await).await;
-    same_as_read(
-        &t,
-        id,
-        &s.manager,
-        t.post(&path("final/approve"), &s.manager, json!({})).await,
-    )
-    .await;
-    let o = same_as_read(
-        &t,
-        id,
-        &s.manager,
-        t.post(&path("payments"), &s.manager, pay("second", 125001))
-            .await,
-    )
-    .await;
+    upload(&t, id, author, "final", "f2.pdf").await;
+    post(&t, id, manager, "final/approve", json!({})).await;
+    let o = post(&t, id, manager, "payments", pay("second", 125001)).await;
     assert_eq!(o["status"], "delivered");
     assert!(o["guarantee_until"].is_string());
     // A repeat that appends nothing answers with the order as it stands.
-    same_as_read(
-        &t,
-        id,
-        &s.manager,
-        t.post(&path("payments"), &s.manager, pay("second", 125001))
-            .await,
-    )
-    .await;
-    let o = same_as_read(
-        &t,
-        id,
-        &s.client,
-        t.post(&path("complete"), &s.client, json!({"rating": 5}))
-            .await,
-    )
-    .await;
+    post(&t, id, manager, "payments", pay("second", 125001)).await;
+    let o = post(&t, id, client, "complete", json!({"rating": 5})).await;
     assert_eq!(o["status"], "completed");
     assert_eq!(o["rating"], 5);
 
     // A cancelled order's answer carries the reason, as the table does.
-    let order = t.post("/api/orders", &s.client, order_body()).await;
-    let placed = order.ok(201);
+    let placed = t.post("/api/orders", client, order_body()).await.ok(201);
     let other = placed["id"].as_str().unwrap();
     assert_eq!(
         placed,
-        t.get(&format!("/api/orders/{other}"), &s.client)
-            .await
-            .ok(200)
+        t.get(&format!("/api/orders/{other}"), client).await.ok(200)
     );
-    let o = same_as_read(
+    let o = post(
         &t,
         other,
-        &s.client,
-        t.post(
-            &format!("/api/orders/{other}/cancel"),
-            &s.client,
-            json!({"reason": "changed my mind"}),
-        )
-        .await,
+        client,
+        "cancel",
+        json!({"reason": "changed my mind"}),
     )
     .await;
     assert_eq!(o["status"], "failed");
+    assert_eq!(o["failure_reason"], "changed my mind");
 }
 
 async fn a_read_right_after_an_answer_shows_it(backend: Backend) {
