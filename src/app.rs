@@ -21,7 +21,8 @@ use crate::http::error::ApiError;
 use crate::sessions::SessionCache;
 use crate::store::{cqrs, CommandTrace, Cqrs, Repo, COMMAND};
 
-/// How long a command's answer waits for the read models to include it.
+/// How long a read (or a user command, or an order command held back by the backlog
+/// limit) waits for the read models before it goes on without them, with a warning.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Authors' names remembered for answers (a name never changes).
 const NAMES: usize = 10_000;
@@ -199,7 +200,9 @@ impl App {
 
     /// Waits until the read models include every event committed before this call, by
     /// whichever instance: a read that starts after a command's answer sees its effect.
-    /// One indexed query for the log's head; no wait when the projections are there.
+    /// One indexed query for the log's head; no wait when the projections are there. Gives
+    /// up after [`SETTLE_TIMEOUT`] (a transaction elsewhere holding the feed back): the
+    /// read then goes on with the tables as they are, and a warning is logged.
     pub async fn fence(&self) {
         let head = match projections::feed::committed_head(&self.db).await {
             Ok(Some(head)) => head,

@@ -54,8 +54,19 @@ impl Streams {
         })
     }
 
+    /// Remembers `stream`, unless a longer one is remembered already: events never change
+    /// once stored, so the longer is the newer (a slow read of the store must not replace
+    /// what a command appended meanwhile — its answer is folded from this stream).
     fn insert(&mut self, key: StreamKey, stream: Arc<Vec<SerializedEvent>>) {
-        if self.map.len() >= STREAMS && !self.map.contains_key(&key) {
+        self.clock += 1;
+        if let Some((known, used)) = self.map.get_mut(&key) {
+            *used = self.clock;
+            if known.len() <= stream.len() {
+                *known = stream;
+            }
+            return;
+        }
+        if self.map.len() >= STREAMS {
             let oldest = self
                 .map
                 .iter()
@@ -65,7 +76,6 @@ impl Streams {
                 self.map.remove(&old);
             }
         }
-        self.clock += 1;
         self.map.insert(key, (stream, self.clock));
     }
 
@@ -481,5 +491,28 @@ mod streams_tests {
         assert!(streams.get(&key(STREAMS * 4 + 1)).is_some());
         assert!(streams.get(&key(STREAMS * 4)).is_none());
         assert!(streams.get(&key(0)).is_none());
+    }
+
+    #[test]
+    fn a_shorter_copy_of_a_stream_never_replaces_a_longer_one() {
+        let event = |sequence: usize| {
+            SerializedEvent::new(
+                "o-1".into(),
+                sequence,
+                "Order".into(),
+                "OrderPlaced".into(),
+                "1".into(),
+                serde_json::json!({}),
+                serde_json::json!({}),
+            )
+        };
+        let mut streams = Streams::default();
+        let key = key(1);
+        // A command appended event 2 while a slower read of the store still saw only 1.
+        streams.insert(key.clone(), Arc::new(vec![event(1), event(2)]));
+        streams.insert(key.clone(), Arc::new(vec![event(1)]));
+        assert_eq!(streams.get(&key).unwrap().len(), 2);
+        streams.insert(key.clone(), Arc::new(vec![event(1), event(2), event(3)]));
+        assert_eq!(streams.get(&key).unwrap().len(), 3);
     }
 }

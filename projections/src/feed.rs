@@ -248,7 +248,6 @@ pub async fn stream(
     rows.iter().map(StoredEvent::from_row).collect()
 }
 
-/// Where the last event of an aggregate sits in the feed (to wait for projections to pass it).
 /// The latest committed event in the feed's order, whether or not the feed may read it yet
 /// (`None` on an empty log): once the projections have reached it, they include everything
 /// committed before this call.
@@ -268,6 +267,7 @@ pub async fn committed_head(db: &Db) -> Result<Option<Cursor>, sqlx::Error> {
     .transpose()
 }
 
+/// Where the last event of an aggregate sits in the feed (to wait for projections to pass it).
 pub async fn last_cursor_of(
     db: &Db,
     aggregate_type: &str,

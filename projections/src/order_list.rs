@@ -933,7 +933,7 @@ pub async fn files(db: &Db, order_id: Uuid) -> Result<Vec<FileRow>, sqlx::Error>
         .collect()
 }
 
-/// An order and its files, in one round trip (what a command's answer shows).
+/// An order and its files, in one round trip (what a read of the order shows).
 pub async fn with_files(
     db: &Db,
     id: Uuid,
