@@ -7,6 +7,7 @@ use std::time::Duration;
 use aggregates::order::{Order, OrderCommand, OrderEvent};
 use aggregates::user::{User, UserCommand};
 use aggregates::{Actor, Role};
+use chrono::{DateTime, Utc};
 use cqrs_es::{Aggregate, AggregateError};
 use projections::feed::EventMeta;
 use projections::order_list::{self, FileRow, OrderRow};
@@ -169,11 +170,30 @@ impl App {
     /// The order's current state as its events say (the default state when it has
     /// none), from the stream the store remembers when it does.
     pub async fn order_state(&self, id: Uuid) -> Result<Order, ApiError> {
-        use cqrs_es::persist::PersistedEventStore;
-        use cqrs_es::{AggregateContext, EventStore};
-        let store = PersistedEventStore::<Repo, Order>::new_event_store(self.order_repo.clone());
-        let mut context = store.load_aggregate(&id.to_string()).await?;
-        Ok(context.aggregate().clone())
+        Ok(self.order_stream(id).await?.0)
+    }
+
+    /// The order's stream decoded, with each event's time, and the state it folds into:
+    /// the remembered stream (not copied) or the stored one.
+    async fn order_stream(
+        &self,
+        id: Uuid,
+    ) -> Result<(Order, Vec<(OrderEvent, DateTime<Utc>)>), ApiError> {
+        use serde::Deserialize;
+        let stored = self
+            .order_repo
+            .stream::<Order>(&id.to_string())
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let mut state = Order::default();
+        let mut stream = Vec::with_capacity(stored.len());
+        for e in stored.iter() {
+            let event = OrderEvent::deserialize(&e.payload)
+                .map_err(|e| ApiError::Internal(format!("an order event does not decode: {e}")))?;
+            state.apply(event.clone());
+            stream.push((event, EventMeta::from_json(&e.metadata).at));
+        }
+        Ok((state, stream))
     }
 
     /// Runs an order command. Its answer comes from the order's own stream
@@ -227,50 +247,37 @@ impl App {
         &self,
         id: Uuid,
     ) -> Result<Option<(Order, OrderRow, Vec<FileRow>)>, ApiError> {
-        use serde::Deserialize;
-        let stored = self
-            .order_repo
-            .stream::<Order>(&id.to_string())
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        let mut state = Order::default();
-        let mut stream = Vec::with_capacity(stored.len());
-        for e in stored.iter() {
-            let event = OrderEvent::deserialize(&e.payload)
-                .map_err(|e| ApiError::Internal(format!("an order event does not decode: {e}")))?;
-            state.apply(event.clone());
-            stream.push((event, EventMeta::from_json(&e.metadata).at));
-        }
+        let (state, stream) = self.order_stream(id).await?;
         let names = self
             .author_names(&order_list::accepted_authors(&stream))
             .await?;
         Ok(order_list::view(id, &stream, &names).map(|(row, files)| (state, row, files)))
     }
 
+    fn names(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, String>> {
+        self.names.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// The full names of these users, remembered (a name never changes).
     async fn author_names(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, String>, ApiError> {
         let mut out = HashMap::new();
         for id in ids {
-            let known = self
-                .names
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get(id)
-                .cloned();
+            let known = self.names().get(id).cloned();
             let name = match known {
-                Some(n) => Some(n),
-                None => projections::users::by_id(&self.db, *id)
-                    .await?
-                    .map(|u| u.full_name),
+                Some(n) => n,
+                None => match projections::users::by_id(&self.db, *id).await? {
+                    Some(u) => {
+                        let mut names = self.names();
+                        if names.len() >= NAMES {
+                            names.clear();
+                        }
+                        names.insert(*id, u.full_name.clone());
+                        u.full_name
+                    }
+                    None => continue,
+                },
             };
-            if let Some(name) = name {
-                let mut names = self.names.lock().unwrap_or_else(|p| p.into_inner());
-                if names.len() >= NAMES {
-                    names.clear();
-                }
-                names.insert(*id, name.clone());
-                out.insert(*id, name);
-            }
+            out.insert(*id, name);
         }
         Ok(out)
     }
