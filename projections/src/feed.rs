@@ -208,23 +208,6 @@ pub async fn read_after_in(
     rows.iter().map(StoredEvent::from_row).collect()
 }
 
-/// The last event of the feed as far as it can be read now (the start when empty).
-pub async fn head(db: &Db) -> Result<Cursor, sqlx::Error> {
-    let sql = if db.is_postgres() {
-        "SELECT tx_id::text::bigint AS tx, position FROM events \
-         WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY tx_id DESC, position DESC LIMIT 1"
-    } else {
-        "SELECT 0 AS tx, position FROM events ORDER BY position DESC LIMIT 1"
-    };
-    Ok(match db.fetch_optional(sql, &[]).await? {
-        Some(r) => Cursor {
-            tx: r.int("tx")?,
-            position: r.int("position")?,
-        },
-        None => Cursor::default(),
-    })
-}
-
 /// How many events the log holds.
 pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
     db.fetch_one("SELECT COUNT(*) AS n FROM events", &[])
