@@ -5,7 +5,23 @@ use aggregates::user::UserError;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use cqrs_es::AggregateError;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// An error, as `application/problem+json` (RFC 9457).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Problem {
+    /// What kind of error: a URI naming it.
+    #[serde(rename = "type")]
+    #[schema(format = "uri")]
+    pub kind: String,
+    /// The status's reason phrase.
+    pub title: String,
+    /// The HTTP status, repeated.
+    pub status: u16,
+    /// What went wrong, for a person.
+    pub detail: String,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -67,13 +83,14 @@ impl IntoResponse for ApiError {
         };
         let title = status.canonical_reason().unwrap_or("Error");
         let slug = title.to_lowercase().replace(' ', "-");
-        let body = json!({
-            "type": format!("https://scriptorium.example/problems/{slug}"),
-            "title": title,
-            "status": status.as_u16(),
-            "detail": detail,
-        });
-        let mut res = (status, body.to_string()).into_response();
+        let body = Problem {
+            kind: format!("https://scriptorium.example/problems/{slug}"),
+            title: title.to_string(),
+            status: status.as_u16(),
+            detail,
+        };
+        let body = serde_json::to_string(&body).unwrap_or_default();
+        let mut res = (status, body).into_response();
         res.headers_mut().insert(
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/problem+json"),
