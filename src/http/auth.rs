@@ -4,38 +4,59 @@ use aggregates::Role;
 use axum::extract::State;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
 
 use super::error::ApiError;
 use super::extract::{Body, Caller};
+use super::openapi::{RoleSchema, ANYONE, PUBLIC};
 use crate::app::{App, Ctx};
 
-pub fn router() -> Router<App> {
-    Router::new()
-        .route("/api/auth/register", post(register))
-        .route("/api/auth/login", post(login))
-        .route("/api/me", get(me))
+pub fn router() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(me))
 }
 
 /// The public view of a user.
-pub fn user_json(u: &projections::users::UserRow) -> Value {
-    json!({
-        "id": u.id,
-        "email": u.email,
-        "full_name": u.full_name,
-        "role": u.role,
-        "blocked": u.blocked,
-    })
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct User {
+    pub id: Uuid,
+    #[schema(format = Email)]
+    pub email: String,
+    pub full_name: String,
+    #[schema(value_type = RoleSchema)]
+    pub role: Role,
+    /// A blocked user can neither log in nor use a token issued before.
+    pub blocked: bool,
 }
 
-#[derive(Deserialize)]
-struct RegisterBody {
-    email: String,
-    password: String,
-    full_name: String,
+impl From<&projections::users::UserRow> for User {
+    fn from(u: &projections::users::UserRow) -> User {
+        User {
+            id: u.id,
+            email: u.email.clone(),
+            full_name: u.full_name.clone(),
+            role: u.role,
+            blocked: u.blocked,
+        }
+    }
+}
+
+/// A sign-up.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Registration {
+    #[schema(format = Email)]
+    pub email: String,
+    #[schema(min_length = 8, max_length = 256)]
+    pub password: String,
+    #[schema(min_length = 1)]
+    pub full_name: String,
 }
 
 /// Extracts the request id without requiring a caller.
@@ -48,11 +69,25 @@ impl axum::extract::FromRequestParts<App> for ReqId {
     }
 }
 
+/// Sign up as a client
+#[utoipa::path(
+    post,
+    path = "/api/auth/register",
+    tag = "auth",
+    operation_id = "register",
+    extensions(("x-roles" = json!(PUBLIC))),
+    request_body = Registration,
+    responses(
+        (status = 201, description = "the new client", body = User),
+        (status = 409, description = "a user with this email already exists"),
+        (status = 422, description = "not an email address, an empty name, or a password of fewer than 8 or more than 256 characters"),
+    ),
+)]
 async fn register(
     State(app): State<App>,
     ReqId(request_id): ReqId,
-    Body(b): Body<RegisterBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+    Body(b): Body<Registration>,
+) -> Result<(StatusCode, Json<User>), ApiError> {
     let mut ctx = Ctx::system(&request_id);
     // Self-registration is attributed to the new client once their id exists.
     ctx.actor.role = Role::Client;
@@ -62,16 +97,45 @@ async fn register(
     let user = projections::users::by_id(&app.db, id)
         .await?
         .ok_or_else(|| ApiError::internal("registered user missing from the directory"))?;
-    Ok((StatusCode::CREATED, Json(user_json(&user))))
+    Ok((StatusCode::CREATED, Json(User::from(&user))))
 }
 
-#[derive(Deserialize)]
-struct LoginBody {
-    email: String,
-    password: String,
+/// A log-in.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Credentials {
+    pub email: String,
+    pub password: String,
 }
 
-async fn login(State(app): State<App>, Body(b): Body<LoginBody>) -> Result<Json<Value>, ApiError> {
+/// A new session: its bearer token and whose it is.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Session {
+    /// For `Authorization: Bearer <token>`.
+    pub token: String,
+    pub user: User,
+}
+
+/// Log in
+///
+/// Returns a bearer token for `Authorization: Bearer <token>`. An Idempotency-Key is
+/// accepted but the answer (a live token) is never stored.
+#[utoipa::path(
+    post,
+    path = "/api/auth/login",
+    tag = "auth",
+    operation_id = "login",
+    extensions(("x-roles" = json!(PUBLIC))),
+    request_body = Credentials,
+    responses(
+        (status = 200, description = "a new session", body = Session),
+        (status = 401, description = "unknown email or wrong password"),
+        (status = 403, description = "the account is blocked"),
+    ),
+)]
+async fn login(
+    State(app): State<App>,
+    Body(b): Body<Credentials>,
+) -> Result<Json<Session>, ApiError> {
     let bad = || ApiError::Unauthorized;
     let email = b.email.trim().to_lowercase();
     let row = app
@@ -104,9 +168,21 @@ async fn login(State(app): State<App>, Body(b): Body<LoginBody>) -> Result<Json<
             ],
         )
         .await?;
-    Ok(Json(json!({"token": token, "user": user_json(&user)})))
+    Ok(Json(Session {
+        token,
+        user: User::from(&user),
+    }))
 }
 
-async fn me(caller: Caller) -> Json<Value> {
-    Json(user_json(&caller.user))
+/// Who am I
+#[utoipa::path(
+    get,
+    path = "/api/me",
+    tag = "auth",
+    operation_id = "me",
+    extensions(("x-roles" = json!(ANYONE))),
+    responses((status = 200, description = "the caller", body = User)),
+)]
+async fn me(caller: Caller) -> Json<User> {
+    Json(User::from(&caller.user))
 }

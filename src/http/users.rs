@@ -4,38 +4,62 @@ use aggregates::user::UserCommand;
 use aggregates::Role;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::Value;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::auth::user_json;
+use super::auth::User;
 use super::error::ApiError;
 use super::extract::{Body, Caller, OptBody, Path};
+use super::openapi::RoleSchema;
 use crate::app::App;
 
-pub fn router() -> Router<App> {
-    Router::new()
-        .route("/api/users", post(create).get(list))
-        .route("/api/users/{id}/block", post(block))
-        .route("/api/users/{id}/unblock", post(unblock))
+/// Who may manage users.
+const ADMIN: &[Role] = &[Role::Admin];
+
+pub fn router() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(block))
+        .routes(routes!(unblock))
 }
 
-#[derive(Deserialize)]
-struct CreateBody {
-    email: String,
-    full_name: String,
-    role: String,
-    password: String,
+/// A new user of any role.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct NewUser {
+    #[schema(format = Email)]
+    pub email: String,
+    #[schema(min_length = 1)]
+    pub full_name: String,
+    #[schema(value_type = RoleSchema)]
+    pub role: String,
+    #[schema(min_length = 8, max_length = 256)]
+    pub password: String,
 }
 
+/// Create a user of any role
+#[utoipa::path(
+    post,
+    path = "/api/users",
+    tag = "users",
+    operation_id = "createUser",
+    extensions(("x-roles" = json!(ADMIN))),
+    request_body = NewUser,
+    responses(
+        (status = 201, description = "the new user", body = User),
+        (status = 409, description = "a user with this email already exists"),
+        (status = 422, description = "an unknown role, not an email address, an empty name or a bad password"),
+    ),
+)]
 async fn create(
     State(app): State<App>,
     caller: Caller,
-    Body(b): Body<CreateBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    caller.require(&[Role::Admin])?;
+    Body(b): Body<NewUser>,
+) -> Result<(StatusCode, Json<User>), ApiError> {
+    caller.require(ADMIN)?;
     let role = Role::parse(&b.role)
         .ok_or_else(|| ApiError::Unprocessable(format!("unknown role {:?}", b.role)))?;
     let id = app
@@ -44,28 +68,56 @@ async fn create(
     let user = projections::users::by_id(&app.db, id)
         .await?
         .ok_or_else(|| ApiError::internal("created user missing from the directory"))?;
-    Ok((StatusCode::CREATED, Json(user_json(&user))))
+    Ok((StatusCode::CREATED, Json(User::from(&user))))
 }
 
-async fn list(State(app): State<App>, caller: Caller) -> Result<Json<Vec<Value>>, ApiError> {
-    caller.require(&[Role::Admin])?;
+/// Every user
+#[utoipa::path(
+    get,
+    path = "/api/users",
+    tag = "users",
+    operation_id = "listUsers",
+    extensions(("x-roles" = json!(ADMIN))),
+    responses((status = 200, description = "the user directory", body = Vec<User>)),
+)]
+async fn list(State(app): State<App>, caller: Caller) -> Result<Json<Vec<User>>, ApiError> {
+    caller.require(ADMIN)?;
     let users = projections::users::list(&app.db, None).await?;
-    Ok(Json(users.iter().map(user_json).collect()))
+    Ok(Json(users.iter().map(User::from).collect()))
 }
 
-#[derive(Deserialize, Default)]
-struct BlockBody {
+/// Why a user is blocked; the body may be left out.
+#[derive(Debug, Serialize, Deserialize, Default, ToSchema)]
+pub struct BlockReason {
+    /// Why; kept in the log.
     #[serde(default)]
-    reason: String,
+    pub reason: String,
 }
 
+/// Block a user
+///
+/// The user's existing tokens stop working at once.
+#[utoipa::path(
+    post,
+    path = "/api/users/{id}/block",
+    tag = "users",
+    operation_id = "blockUser",
+    extensions(("x-roles" = json!(ADMIN))),
+    params(("id" = Uuid, Path, description = "the user")),
+    request_body = Option<BlockReason>,
+    responses(
+        (status = 200, description = "the user, now blocked", body = User),
+        (status = 404, description = "no such user"),
+        (status = 409, description = "already blocked, or an admin blocking themselves"),
+    ),
+)]
 async fn block(
     State(app): State<App>,
     caller: Caller,
     Path(id): Path<Uuid>,
-    OptBody(body): OptBody<BlockBody>,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Admin])?;
+    OptBody(body): OptBody<BlockReason>,
+) -> Result<Json<User>, ApiError> {
+    caller.require(ADMIN)?;
     if id == caller.user.id {
         return Err(ApiError::Conflict(
             "an admin cannot block themselves".into(),
@@ -79,12 +131,26 @@ async fn block(
     respond(&app, id).await
 }
 
+/// Unblock a user
+#[utoipa::path(
+    post,
+    path = "/api/users/{id}/unblock",
+    tag = "users",
+    operation_id = "unblockUser",
+    extensions(("x-roles" = json!(ADMIN))),
+    params(("id" = Uuid, Path, description = "the user")),
+    responses(
+        (status = 200, description = "the user, no longer blocked", body = User),
+        (status = 404, description = "no such user"),
+        (status = 409, description = "the user is not blocked"),
+    ),
+)]
 async fn unblock(
     State(app): State<App>,
     caller: Caller,
     Path(id): Path<Uuid>,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Admin])?;
+) -> Result<Json<User>, ApiError> {
+    caller.require(ADMIN)?;
     app.user(
         id,
         UserCommand::Unblock { by: caller.user.id },
@@ -94,9 +160,9 @@ async fn unblock(
     respond(&app, id).await
 }
 
-async fn respond(app: &App, id: Uuid) -> Result<Json<Value>, ApiError> {
+async fn respond(app: &App, id: Uuid) -> Result<Json<User>, ApiError> {
     let user = projections::users::by_id(&app.db, id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(Json(user_json(&user)))
+    Ok(Json(User::from(&user)))
 }
