@@ -2,6 +2,8 @@
 //! or a new PostgreSQL database on `TEST_POSTGRES_URL`), driven through the real router.
 #![allow(dead_code)]
 
+pub mod schema;
+
 use std::path::PathBuf;
 
 use aggregates::Role;

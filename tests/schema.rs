@@ -1,0 +1,785 @@
+//! Every real answer of a whole lifecycle, through every documented operation, follows the
+//! OpenAPI document the service serves: each is validated (strictly: no property the
+//! schema does not declare, every required one present) against the schema the document
+//! gives for its path, method, status and content type, and every documented operation
+//! must have answered at least once with a 2xx. Error answers are checked as well.
+
+mod common;
+
+use aggregates::Role;
+use common::schema::{check_answer, fits, validate, Checked};
+use common::{order_body, Backend};
+use serde_json::{json, Value};
+
+on_both!(every_answer_of_a_lifecycle_follows_the_document);
+
+const ORDER: &str = "/api/orders/{id}";
+
+/// The order's own URI under `suffix` ("" for the order itself).
+fn at(id: &str, suffix: &str) -> String {
+    format!("/api/orders/{id}{suffix}")
+}
+
+fn id_of(v: &Value) -> String {
+    v["id"].as_str().expect("an id").to_string()
+}
+
+async fn every_answer_of_a_lifecycle_follows_the_document(backend: Backend) {
+    let t = &Checked::spawn(backend).await;
+    let nobody = uuid::Uuid::new_v4().to_string();
+
+    // --- operations ---
+    t.call_checked("GET", "/healthz", "/healthz", None, None)
+        .await
+        .ok(200);
+    t.call_checked("GET", "/readyz", "/readyz", None, None)
+        .await
+        .ok(200);
+    t.call_checked("GET", "/api/openapi.json", "/api/openapi.json", None, None)
+        .await
+        .ok(200);
+
+    // --- sign-up, log-in, who am I ---
+    let register = |body: Value| {
+        t.call_checked(
+            "POST",
+            "/api/auth/register",
+            "/api/auth/register",
+            None,
+            Some(body),
+        )
+    };
+    let me = register(json!({"email": "Olga@Example.com", "password": "s3cret-enough", "full_name": "Olga Smirnova"}))
+        .await
+        .ok(201);
+    assert_eq!(me["role"], "client");
+    register(
+        json!({"email": "olga@example.com", "password": "s3cret-enough", "full_name": "Olga"}),
+    )
+    .await
+    .problem(409);
+    register(json!({"email": "x@example.com", "password": "short", "full_name": "X"}))
+        .await
+        .problem(422);
+    register(json!({"email": "x@example.com"}))
+        .await
+        .problem(400);
+
+    let login = |email: &str, password: &str| {
+        t.call_checked(
+            "POST",
+            "/api/auth/login",
+            "/api/auth/login",
+            None,
+            Some(json!({"email": email, "password": password})),
+        )
+    };
+    let session = login("olga@example.com", "s3cret-enough").await.ok(200);
+    let client = session["token"].as_str().unwrap().to_string();
+    assert_eq!(session["user"]["id"], me["id"]);
+    login("olga@example.com", "wrong password")
+        .await
+        .problem(401);
+
+    t.call_checked("GET", "/api/me", "/api/me", Some(&client), None)
+        .await
+        .ok(200);
+    t.call_checked("GET", "/api/me", "/api/me", None, None)
+        .await
+        .problem(401);
+    t.call_checked("GET", "/api/me", "/api/me", Some("not-a-token"), None)
+        .await
+        .problem(401);
+
+    // --- users ---
+    let (admin_id, admin) = t.user(Role::Admin, "Ada Admin").await;
+    let create = |token: String, role: &str, name: &str| {
+        let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
+        let body = json!({"email": email, "full_name": name, "role": role, "password": "correct horse battery"});
+        async move {
+            t.call_checked("POST", "/api/users", "/api/users", Some(&token), Some(body))
+                .await
+        }
+    };
+    create(admin.clone(), "manager", "Maria Manager")
+        .await
+        .ok(201);
+    let author_id = id_of(&create(admin.clone(), "author", "Ivan Petrov").await.ok(201));
+    create(admin.clone(), "auditor", "Aud Itor").await.ok(201);
+    let extra_id = id_of(
+        &create(admin.clone(), "payout_clerk", "Pavel Clerk")
+            .await
+            .ok(201),
+    );
+    create(admin.clone(), "manager", "Maria Manager")
+        .await
+        .problem(409);
+    create(admin.clone(), "emperor", "Nero").await.problem(422);
+    create(client.clone(), "manager", "Sneaky")
+        .await
+        .problem(403);
+    let manager = login("maria.manager@example.com", "correct horse battery")
+        .await
+        .ok(200)["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let author = login("ivan.petrov@example.com", "correct horse battery")
+        .await
+        .ok(200)["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let auditor = login("aud.itor@example.com", "correct horse battery")
+        .await
+        .ok(200)["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let users = t
+        .call_checked("GET", "/api/users", "/api/users", Some(&admin), None)
+        .await
+        .ok(200);
+    assert!(users.as_array().unwrap().len() >= 5);
+    t.call_checked("GET", "/api/users", "/api/users", Some(&client), None)
+        .await
+        .problem(403);
+
+    let block = |id: &str, body: Option<Value>| {
+        let uri = format!("/api/users/{id}/block");
+        let admin = admin.clone();
+        async move {
+            t.call_checked("POST", "/api/users/{id}/block", &uri, Some(&admin), body)
+                .await
+        }
+    };
+    let unblock = |id: &str| {
+        let uri = format!("/api/users/{id}/unblock");
+        let admin = admin.clone();
+        async move {
+            t.call_checked("POST", "/api/users/{id}/unblock", &uri, Some(&admin), None)
+                .await
+        }
+    };
+    let blocked = block(&extra_id, Some(json!({"reason": "on leave"})))
+        .await
+        .ok(200);
+    assert_eq!(blocked["blocked"], true);
+    block(&extra_id, None).await.problem(409);
+    block(&admin_id, None).await.problem(409);
+    block(&nobody, None).await.problem(404);
+    block("not-a-uuid", None).await.problem(404);
+    login("pavel.clerk@example.com", "correct horse battery")
+        .await
+        .problem(403);
+    unblock(&extra_id).await.ok(200);
+    unblock(&extra_id).await.problem(409);
+
+    // --- an order from placement to its rating ---
+    let place = |body: Value, headers: &'static [(&'static str, &'static str)]| {
+        let client = client.clone();
+        async move {
+            t.call_checked_with(
+                "POST",
+                "/api/orders",
+                "/api/orders",
+                Some(&client),
+                Some(body),
+                headers,
+            )
+            .await
+        }
+    };
+    let order = place(order_body(), &[("idempotency-key", "place-1")])
+        .await
+        .ok(201);
+    let id = id_of(&order);
+    let again = place(order_body(), &[("idempotency-key", "place-1")]).await;
+    assert_eq!(again.header("idempotency-replayed"), Some("true"));
+    assert_eq!(id_of(&again.ok(201)), id);
+    let mut other = order_body();
+    other["pages"] = json!(3);
+    place(other, &[("idempotency-key", "place-1")])
+        .await
+        .problem(422);
+    place(order_body(), &[("idempotency-key", "")])
+        .await
+        .problem(400);
+    let mut bad = order_body();
+    bad["pages"] = json!(0);
+    place(bad, &[]).await.problem(422);
+
+    let list = |token: &str, query: &str| {
+        let uri = format!("/api/orders{query}");
+        let token = token.to_string();
+        async move {
+            t.call_checked("GET", "/api/orders", &uri, Some(&token), None)
+                .await
+        }
+    };
+    assert_eq!(list(&manager, "?per_page=100").await.ok(200)["total"], 1);
+    list(&client, "?status=new&sort=-deadline").await.ok(200);
+    list(&client, "?sort=sideways").await.problem(422);
+
+    let get = |template: &'static str, uri: String, token: &str| {
+        let token = token.to_string();
+        async move {
+            t.call_checked("GET", template, &uri, Some(&token), None)
+                .await
+        }
+    };
+    get(ORDER, at(&id, ""), &client).await.ok(200);
+    get(ORDER, at(&nobody, ""), &client).await.problem(404);
+    get(ORDER, at(&id, ""), &author).await.problem(404);
+
+    let post = |template: &'static str, uri: String, token: &str, body: Option<Value>| {
+        let token = token.to_string();
+        async move {
+            t.call_checked("POST", template, &uri, Some(&token), body)
+                .await
+        }
+    };
+    let priced = t
+        .call_checked(
+            "PUT",
+            "/api/orders/{id}/price",
+            &at(&id, "/price"),
+            Some(&manager),
+            Some(json!({"price": 250001, "author_fee": 100000})),
+        )
+        .await
+        .ok(200);
+    assert_eq!(priced["first_half"], 125000);
+    t.call_checked(
+        "PUT",
+        "/api/orders/{id}/price",
+        &at(&id, "/price"),
+        Some(&client),
+        Some(json!({"price": 1})),
+    )
+    .await
+    .problem(403);
+    let offer = post(
+        "/api/orders/{id}/offer",
+        at(&id, "/offer"),
+        &manager,
+        Some(json!({"author_id": author_id})),
+    )
+    .await
+    .ok(200);
+    assert_eq!(offer["author_id"], author_id.as_str());
+    post(
+        "/api/orders/{id}/offer/accept",
+        at(&id, "/offer/accept"),
+        &author,
+        None,
+    )
+    .await
+    .ok(200);
+    post(
+        "/api/orders/{id}/offer/accept",
+        at(&id, "/offer/accept"),
+        &author,
+        None,
+    )
+    .await
+    .problem(409);
+
+    let pay = |half: &str, amount: i64, pid: &str| json!({"half": half, "amount": amount, "payment_id": pid});
+    post(
+        "/api/orders/{id}/payments",
+        at(&id, "/payments"),
+        &manager,
+        Some(pay("first", 125000, "p1")),
+    )
+    .await
+    .ok(200);
+    post(
+        "/api/orders/{id}/payments",
+        at(&id, "/payments"),
+        &manager,
+        Some(pay("third", 1, "p")),
+    )
+    .await
+    .problem(422);
+
+    let upload = |kind: &'static str, name: &'static str, content: &'static [u8]| {
+        let template = if kind == "draft" {
+            "/api/orders/{id}/draft"
+        } else {
+            "/api/orders/{id}/final"
+        };
+        let uri = at(&id, &format!("/{kind}"));
+        let author = author.clone();
+        async move {
+            t.upload_checked(template, &uri, &author, name, content)
+                .await
+        }
+    };
+    upload("draft", "d1.pdf", b"weak draft").await.ok(200);
+    let o = post(
+        "/api/orders/{id}/draft/reject",
+        at(&id, "/draft/reject"),
+        &manager,
+        Some(json!({"comment": "Too short"})),
+    )
+    .await
+    .ok(200);
+    assert_eq!(o["status"], "rework");
+    upload("draft", "d2.pdf", b"").await.problem(422);
+    upload("draft", "d2.pdf", b"better draft").await.ok(200);
+    post(
+        "/api/orders/{id}/draft/approve",
+        at(&id, "/draft/approve"),
+        &manager,
+        None,
+    )
+    .await
+    .ok(200);
+    post(
+        "/api/orders/{id}/draft/approve",
+        at(&id, "/draft/approve"),
+        &manager,
+        None,
+    )
+    .await
+    .problem(409);
+    post(
+        "/api/orders/{id}/payments",
+        at(&id, "/payments"),
+        &manager,
+        Some(pay("second", 125001, "p2")),
+    )
+    .await
+    .ok(200);
+    upload("final", "f1.pdf", b"final v1").await.ok(200);
+    post(
+        "/api/orders/{id}/final/reject",
+        at(&id, "/final/reject"),
+        &manager,
+        None,
+    )
+    .await
+    .ok(200);
+    upload("final", "f2.pdf", b"final v2").await.ok(200);
+    let o = post(
+        "/api/orders/{id}/final/approve",
+        at(&id, "/final/approve"),
+        &manager,
+        None,
+    )
+    .await
+    .ok(200);
+    assert_eq!(o["status"], "delivered");
+    post(
+        "/api/orders/{id}/final/approve",
+        at(&id, "/final/approve"),
+        &manager,
+        None,
+    )
+    .await
+    .problem(409);
+    let o = post(
+        "/api/orders/{id}/revision",
+        at(&id, "/revision"),
+        &client,
+        Some(json!({"comment": "Chapter 2 needs a table"})),
+    )
+    .await
+    .ok(200);
+    assert_eq!(o["status"], "rework");
+    upload("final", "f3.pdf", b"final v3").await.ok(200);
+    post(
+        "/api/orders/{id}/final/approve",
+        at(&id, "/final/approve"),
+        &manager,
+        None,
+    )
+    .await
+    .ok(200);
+
+    // The client sees the approved files and downloads one.
+    let seen = get(ORDER, at(&id, ""), &client).await.ok(200);
+    assert!(seen.get("author_fee").is_none());
+    let files = seen["files"].as_array().unwrap().clone();
+    let last = files.iter().find(|f| f["name"] == "f3.pdf");
+    let file_id = id_of(last.expect("the last final reaches the client"));
+    let download = "/api/orders/{id}/files/{file_id}";
+    let res = t
+        .call_checked(
+            "GET",
+            download,
+            &at(&id, &format!("/files/{file_id}")),
+            Some(&client),
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.bytes, b"final v3");
+    t.call_checked(
+        "GET",
+        download,
+        &at(&id, &format!("/files/{nobody}")),
+        Some(&client),
+        None,
+    )
+    .await
+    .problem(404);
+
+    post(
+        "/api/orders/{id}/complete",
+        at(&id, "/complete"),
+        &client,
+        Some(json!({"rating": 9})),
+    )
+    .await
+    .problem(422);
+    let o = post(
+        "/api/orders/{id}/complete",
+        at(&id, "/complete"),
+        &client,
+        Some(json!({"rating": 5, "review": "Excellent"})),
+    )
+    .await
+    .ok(200);
+    assert_eq!(o["status"], "completed");
+    post(
+        "/api/orders/{id}/complete",
+        at(&id, "/complete"),
+        &client,
+        Some(json!({"rating": 5})),
+    )
+    .await
+    .problem(409);
+
+    // Its history, three ways.
+    for token in [&manager, &client] {
+        let events = get("/api/orders/{id}/events", at(&id, "/events"), token)
+            .await
+            .ok(200);
+        assert_eq!(events[0]["type"], "OrderPlaced");
+    }
+    get("/api/orders/{id}/events", at(&nobody, "/events"), &manager)
+        .await
+        .problem(404);
+    let history = get("/api/orders/{id}/history", at(&id, "/history"), &client)
+        .await
+        .ok(200);
+    assert_eq!(
+        history.as_array().unwrap().last().unwrap()["status"],
+        "completed"
+    );
+    let as_of = at(&id, "?as_of=2026-03-02T09:00:00Z");
+    let past = get(ORDER, as_of.clone(), &auditor).await.ok(200);
+    assert!(past["as_of"].is_string());
+    get(ORDER, as_of, &client).await.problem(403);
+    get(ORDER, at(&id, "?as_of=yesterday"), &auditor)
+        .await
+        .problem(422);
+
+    // --- a second order, declined by the author and cancelled by its client ---
+    let second = id_of(&place(order_body(), &[]).await.ok(201));
+    t.call_checked(
+        "PUT",
+        "/api/orders/{id}/price",
+        &at(&second, "/price"),
+        Some(&manager),
+        Some(json!({"price": 1000})),
+    )
+    .await
+    .ok(200);
+    post(
+        "/api/orders/{id}/offer",
+        at(&second, "/offer"),
+        &manager,
+        None,
+    )
+    .await
+    .ok(200);
+    post(
+        "/api/orders/{id}/offer/decline",
+        at(&second, "/offer/decline"),
+        &author,
+        Some(json!({"reason": "busy"})),
+    )
+    .await
+    .ok(200);
+    // Declined: no longer offered to them (and maybe no longer theirs to see).
+    let again = post(
+        "/api/orders/{id}/offer/decline",
+        at(&second, "/offer/decline"),
+        &author,
+        None,
+    )
+    .await;
+    assert!(matches!(again.status.as_u16(), 404 | 409), "{}", again.body);
+    post(
+        "/api/orders/{id}/cancel",
+        at(&second, "/cancel"),
+        &client,
+        Some(json!({"reason": ""})),
+    )
+    .await
+    .problem(422);
+    let o = post(
+        "/api/orders/{id}/cancel",
+        at(&second, "/cancel"),
+        &client,
+        Some(json!({"reason": "changed my mind"})),
+    )
+    .await
+    .ok(200);
+    assert_eq!(o["status"], "failed");
+    post(
+        "/api/orders/{id}/cancel",
+        at(&second, "/cancel"),
+        &client,
+        Some(json!({"reason": "again"})),
+    )
+    .await
+    .problem(409);
+    post(
+        "/api/orders/{id}/revision",
+        at(&second, "/revision"),
+        &client,
+        None,
+    )
+    .await
+    .problem(409);
+
+    // --- the audit log ---
+    let events = |token: Option<&str>, query: &str| {
+        let uri = format!("/api/audit/events{query}");
+        let token = token.map(str::to_string);
+        async move {
+            t.call_checked("GET", "/api/audit/events", &uri, token.as_deref(), None)
+                .await
+        }
+    };
+    let page = events(Some(&auditor), "?limit=5").await.ok(200);
+    assert_eq!(page["events"].as_array().unwrap().len(), 5);
+    let rest = events(
+        Some(&auditor),
+        &format!("?after={}&limit=1000", page["next_after"]),
+    )
+    .await
+    .ok(200);
+    assert!(!rest["events"].as_array().unwrap().is_empty());
+    events(Some(&auditor), "?limit=0").await.problem(422);
+    events(Some(&client), "").await.problem(403);
+    events(None, "").await.problem(401);
+
+    let never = t.never_succeeded();
+    assert!(
+        never.is_empty(),
+        "documented, but never answered with a 2xx here: {never:?}"
+    );
+}
+
+// --- the validator itself ---
+
+fn doc() -> Value {
+    json!({"components": {"schemas": {
+        "Thing": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "string", "format": "uuid"},
+                "at": {"type": "string", "format": "date-time"},
+                "day": {"type": "string", "format": "date"},
+                "count": {"type": "integer", "format": "int64", "minimum": 0},
+                "note": {"type": ["string", "null"]},
+                "kind": {"type": "string", "enum": ["a", "b"]},
+                "tags": {"type": "array", "items": {"type": "string"}},
+                "sha": {"type": "string", "pattern": "^[0-9a-f]{4}$"},
+            },
+            "required": ["id", "count"],
+        },
+        "Wrapped": {"allOf": [
+            {"$ref": "#/components/schemas/Thing"},
+            {"type": "object", "properties": {"extra": {"type": "boolean"}}, "required": ["extra"]},
+        ]},
+        "Maybe": {"type": "object", "properties": {
+            "thing": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Thing"}]},
+        }},
+        "Free": {"type": "object"},
+    }}})
+}
+
+fn errors(schema: &str, value: Value) -> Vec<String> {
+    let doc = doc();
+    validate(
+        &doc,
+        &json!({"$ref": format!("#/components/schemas/{schema}")}),
+        &value,
+    )
+}
+
+const ID: &str = "6f1c2f5e-7c1a-4a55-9d7b-0d6c3c8e2a11";
+
+#[test]
+fn the_validator_takes_what_the_schema_says() {
+    assert_eq!(
+        errors("Thing", json!({"id": ID, "count": 1})),
+        Vec::<String>::new()
+    );
+    let full = json!({
+        "id": ID, "at": "2026-03-02T09:00:00+00:00", "day": "2026-04-15", "count": 0,
+        "note": null, "kind": "b", "tags": ["x"], "sha": "0a9f",
+    });
+    assert_eq!(errors("Thing", full), Vec::<String>::new());
+    assert_eq!(
+        errors("Wrapped", json!({"id": ID, "count": 1, "extra": true})),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        errors("Maybe", json!({"thing": null})),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        errors("Maybe", json!({"thing": {"id": ID, "count": 2}})),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        errors("Free", json!({"anything": [1]})),
+        Vec::<String>::new()
+    );
+}
+
+#[track_caller]
+fn fails(schema: &str, value: Value, expected: &str) {
+    let errors = errors(schema, value);
+    assert!(
+        errors.iter().any(|e| e.contains(expected)),
+        "expected an error with {expected:?}, got {errors:?}"
+    );
+}
+
+#[test]
+fn the_validator_refuses_what_the_schema_does_not_say() {
+    // A property the schema does not declare: a renamed field, even an optional one.
+    fails(
+        "Thing",
+        json!({"id": ID, "count": 1, "notes": "x"}),
+        "\"notes\" is not in the schema",
+    );
+    fails(
+        "Thing",
+        json!({"id": ID}),
+        "required property \"count\" is missing",
+    );
+    fails(
+        "Thing",
+        json!({"id": ID, "count": "1"}),
+        "/count: \"1\" is not integer",
+    );
+    fails("Thing", json!({"id": ID, "count": 1.5}), "is not integer");
+    fails("Thing", json!({"id": ID, "count": -1}), "below the minimum");
+    fails("Thing", json!({"id": "nope", "count": 1}), "is not a uuid");
+    fails(
+        "Thing",
+        json!({"id": ID, "count": 1, "at": "2026-03-02"}),
+        "is not a date-time",
+    );
+    fails(
+        "Thing",
+        json!({"id": ID, "count": 1, "day": "15.04.2026"}),
+        "is not a date",
+    );
+    fails(
+        "Thing",
+        json!({"id": ID, "count": 1, "kind": "c"}),
+        "is none of",
+    );
+    fails(
+        "Thing",
+        json!({"id": ID, "count": 1, "tags": [1]}),
+        "/tags/0",
+    );
+    fails(
+        "Thing",
+        json!({"id": ID, "count": 1, "sha": "0A9F"}),
+        "does not match",
+    );
+    fails(
+        "Thing",
+        json!({"id": ID, "count": 1, "note": 3}),
+        "is not string or null",
+    );
+    fails("Thing", json!(null), "is not object");
+    // Across an allOf: the union of its branches' properties, and each branch's rules.
+    fails(
+        "Wrapped",
+        json!({"id": ID, "count": 1, "extra": true, "more": 1}),
+        "\"more\" is not in the schema",
+    );
+    fails(
+        "Wrapped",
+        json!({"id": ID, "count": 1}),
+        "\"extra\" is missing",
+    );
+    fails(
+        "Wrapped",
+        json!({"id": ID, "extra": true}),
+        "\"count\" is missing",
+    );
+    // Through a oneOf: the branch that fits is checked as strictly.
+    fails(
+        "Maybe",
+        json!({"thing": {"id": ID, "count": 1, "x": 1}}),
+        "matches no branch",
+    );
+    // What the validator cannot check is an error, not a pass.
+    let doc = json!({});
+    assert!(!validate(
+        &doc,
+        &json!({"type": "string", "format": "ipv4"}),
+        &json!("1.2.3.4")
+    )
+    .is_empty());
+    assert!(!validate(
+        &doc,
+        &json!({"type": "integer", "multipleOf": 2}),
+        &json!(4)
+    )
+    .is_empty());
+    assert!(!validate(&doc, &json!({"$ref": "#/nowhere"}), &json!(1)).is_empty());
+}
+
+#[test]
+fn an_answer_is_checked_by_its_path_method_status_and_content_type() {
+    let doc = json!({
+        "paths": {"/things/{id}": {"get": {"responses": {
+            "200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}},
+            "404": {"description": "no", "content": {"application/problem+json": {"schema": {"type": "object"}}}},
+        }}}, "/files": {"get": {"responses": {
+            "200": {"description": "ok", "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
+        }}}},
+        "components": doc()["components"],
+    });
+    let ok = format!(r#"{{"id": "{ID}", "count": 1}}"#);
+    let check = |path: &str, status: u16, ct: &str, body: &str| {
+        check_answer(&doc, path, "GET", status, ct, body.as_bytes(), false)
+    };
+    assert!(check("/things/{id}", 200, "application/json", &ok).is_empty());
+    assert!(check("/things/{id}", 404, "application/problem+json", "{}").is_empty());
+    assert!(check("/files", 200, "application/pdf", "%PDF").is_empty());
+    assert!(!check("/things/{id}", 500, "application/json", "{}").is_empty());
+    assert!(!check("/things/{id}", 200, "text/plain", &ok).is_empty());
+    assert!(!check("/things/{id}", 200, "application/json", "{").is_empty());
+    assert!(!check("/nowhere", 200, "application/json", "{}").is_empty());
+    assert!(!check_answer(
+        &doc,
+        "/things/{id}",
+        "GET",
+        200,
+        "application/json",
+        ok.as_bytes(),
+        true
+    )
+    .is_empty());
+
+    assert!(fits("/things/{id}", "/things/42?x=1"));
+    assert!(!fits("/things/{id}", "/things/42/more"));
+    assert!(!fits("/things/{id}", "/other/42"));
+}
