@@ -1,6 +1,6 @@
 //! The OpenAPI document at `GET /api/openapi.json` describes the router exactly: it is a
 //! well-formed OpenAPI 3.1 document, every operation it lists is routed, and every route in
-//! `src/http/*.rs` is in it, so a new route without documentation fails here. The document
+//! `src/http/**/*.rs` is in it, so a new route without documentation fails here. The document
 //! is static, so one backend is enough.
 
 mod common;
@@ -102,14 +102,19 @@ fn routes_in(file: &str, source: &str) -> Vec<(String, String)> {
 
 /// (path, method) of every route in the HTTP modules, read from their sources.
 fn routed() -> BTreeSet<(String, String)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/http");
+    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src/http"));
     let mut routes = BTreeSet::new();
-    for entry in std::fs::read_dir(dir).expect("src/http") {
-        let path = entry.expect("a directory entry").path();
-        if path.extension().is_some_and(|e| e == "rs") {
-            let source = std::fs::read_to_string(&path).expect("a source file");
-            for route in routes_in(&path.display().to_string(), &source) {
-                assert!(routes.insert(route.clone()), "{route:?} is routed twice");
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("a folder of src/http") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let source = std::fs::read_to_string(&path).expect("a source file");
+                for route in routes_in(&path.display().to_string(), &source) {
+                    assert!(routes.insert(route.clone()), "{route:?} is routed twice");
+                }
             }
         }
     }

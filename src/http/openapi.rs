@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 
 use super::audit::{DEFAULT_LIMIT, MAX_LIMIT};
 use super::idempotency::{MAX_KEY_LEN, NEVER_STORED};
-use super::orders::{DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE};
+use super::orders::list::{DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE};
 use crate::app::App;
 
 /// The document is the same for every caller and every request: built once.
