@@ -17,6 +17,9 @@ pub enum AppError {
     /// Unknown, or not the caller's to see (never told apart).
     #[error("not found")]
     NotFound,
+    /// Unknown email, or the wrong password (never told apart).
+    #[error("wrong email or password")]
+    BadCredentials,
     /// The access policy does not let this caller do this.
     #[error("{0}")]
     Forbidden(String),

@@ -1,8 +1,10 @@
 //! The application: its state, how commands are executed, and start-up.
 
+pub mod audit;
 pub mod error;
 pub mod orders;
 pub mod policy;
+pub mod users;
 pub mod values;
 pub mod views;
 
@@ -12,7 +14,7 @@ use std::time::Duration;
 
 use aggregates::order::{Order, OrderCommand, OrderEvent};
 use aggregates::user::{User, UserCommand};
-use aggregates::{Actor, Role};
+use aggregates::Actor;
 use chrono::{DateTime, Utc};
 use cqrs_es::{Aggregate, AggregateError};
 use projections::feed::EventMeta;
@@ -318,67 +320,6 @@ impl App {
             .ok_or_else(|| AppError::infrastructure("no order number"))?
             .int("n")?;
         Ok(n)
-    }
-
-    /// Creates a user with a password: the credentials row first (its unique email is the
-    /// guard against two accounts for one address), then the event; undone if the event fails.
-    pub async fn create_user(
-        &self,
-        email: &str,
-        full_name: &str,
-        role: Role,
-        password: &str,
-        ctx: &Ctx,
-    ) -> Result<Uuid, AppError> {
-        let email = aggregates::user::parse_email(email)
-            .map_err(|e| AppError::Invalid(e.to_string()))?;
-        if full_name.trim().is_empty() {
-            return Err(AppError::Invalid(
-                "the full name must not be empty".into(),
-            ));
-        }
-        crate::auth::check_password(password).map_err(|e| AppError::Invalid(e.into()))?;
-        let hash = crate::auth::hash_password(password.to_string())
-            .await
-            .map_err(AppError::infrastructure)?;
-        let id = Uuid::new_v4();
-        self.user_repo.expect_new(User::TYPE, &id.to_string());
-        let inserted = self
-            .db
-            .execute(
-                "INSERT INTO credentials (user_id, email, password_hash, created_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (email) DO NOTHING",
-                &projections::args![id, email.as_str(), hash, self.clock.now().to_rfc3339()],
-            )
-            .await?;
-        if inserted == 0 {
-            return Err(AppError::Conflict(
-                "a user with this email already exists".into(),
-            ));
-        }
-        let cmd = if role == Role::Client && ctx.actor.role != Role::Admin {
-            UserCommand::Register {
-                email: email.clone(),
-                full_name: full_name.to_string(),
-            }
-        } else {
-            UserCommand::CreateStaff {
-                email: email.clone(),
-                full_name: full_name.to_string(),
-                role,
-                created_by: ctx.actor.id,
-            }
-        };
-        if let Err(e) = self.user(id, cmd, ctx).await {
-            self.db
-                .execute(
-                    "DELETE FROM credentials WHERE user_id = $1",
-                    &projections::args![id],
-                )
-                .await?;
-            return Err(e);
-        }
-        Ok(id)
     }
 }
 

@@ -6,6 +6,7 @@ use aggregates::Actor;
 use chrono::{DateTime, NaiveDate, Utc};
 use projections::client_history::HistoryEntry;
 use projections::order_list::{FileRow, OrderRow};
+use projections::users::UserRow;
 use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
@@ -228,6 +229,28 @@ impl From<&HistoryEntry> for HistoryView {
             event: h.event.clone(),
             status: h.status,
             note: h.note.clone(),
+        }
+    }
+}
+
+/// A user as others see them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UserView {
+    pub id: Uuid,
+    pub email: String,
+    pub full_name: String,
+    pub role: aggregates::Role,
+    pub blocked: bool,
+}
+
+impl From<&UserRow> for UserView {
+    fn from(u: &UserRow) -> UserView {
+        UserView {
+            id: u.id,
+            email: u.email.clone(),
+            full_name: u.full_name.clone(),
+            role: u.role,
+            blocked: u.blocked,
         }
     }
 }

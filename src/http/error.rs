@@ -99,6 +99,7 @@ impl From<AppError> for ApiError {
             AppError::User(e) if e.is_invalid_value() => ApiError::Unprocessable(e.to_string()),
             AppError::User(e) => ApiError::Conflict(e.to_string()),
             AppError::NotFound => ApiError::NotFound,
+            AppError::BadCredentials => ApiError::Unauthorized,
             AppError::Forbidden(why) => ApiError::Forbidden(why),
             AppError::Invalid(why) => ApiError::Unprocessable(why),
             AppError::Conflict(why) => ApiError::Conflict(why),
