@@ -5,11 +5,11 @@ use rand::Rng;
 use uuid::Uuid;
 
 use crate::app::App;
-use crate::http::error::ApiError;
+use crate::app::AppError;
 
 /// Picks an eligible author at random: an active (unblocked) author this order was never
 /// offered to before. Every author weighs the same until author ratings exist.
-pub async fn choose_author(app: &App, order_id: Uuid) -> Result<Option<Uuid>, ApiError> {
+pub async fn choose_author(app: &App, order_id: Uuid) -> Result<Option<Uuid>, AppError> {
     // The offers made so far must be in the table it excludes them by.
     app.fence().await;
     let rows = app

@@ -74,3 +74,11 @@ impl Actor {
         }
     }
 }
+
+/// A stored or sent code (a status, a kind) that names nothing this version knows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} {code:?}")]
+pub struct UnknownCode {
+    pub what: &'static str,
+    pub code: String,
+}

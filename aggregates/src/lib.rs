@@ -7,4 +7,4 @@ pub mod common;
 pub mod order;
 pub mod user;
 
-pub use common::{Actor, Kopecks, Role, CURRENCY};
+pub use common::{Actor, Kopecks, Role, UnknownCode, CURRENCY};

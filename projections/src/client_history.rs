@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use aggregates::order::{OrderEvent, OrderStatus};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -112,9 +113,9 @@ pub(crate) async fn write(tx: &mut Tx, rows: &[Vec<Arg>]) -> Result<(), Projecti
 /// One entry of a client's order history.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HistoryEntry {
-    pub at: String,
+    pub at: DateTime<Utc>,
     pub event: String,
-    pub status: String,
+    pub status: OrderStatus,
     pub note: Option<String>,
 }
 
@@ -129,9 +130,9 @@ pub async fn for_order(db: &Db, order_id: Uuid) -> Result<Vec<HistoryEntry>, sql
     rows.iter()
         .map(|r| {
             Ok(HistoryEntry {
-                at: r.text("at")?,
+                at: r.parsed("at")?,
                 event: r.text("event")?,
-                status: r.text("status")?,
+                status: r.parsed("status")?,
                 note: r.opt_text("note")?,
             })
         })

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use aggregates::order::{FileKind, FileRef, OrderEvent, OrderStatus};
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -25,16 +25,16 @@ struct Folding {
     new: bool,
     /// Where the row counted in `order_counts` before this batch: (manager, status);
     /// `None` for a new row.
-    was: Option<(Option<Uuid>, String)>,
+    was: Option<(Option<Uuid>, OrderStatus)>,
 }
 
 /// A file uploaded in this batch.
 struct NewFile {
     order_id: String,
     position: i64,
-    kind: &'static str,
+    kind: FileKind,
     file: FileRef,
-    uploaded_at: String,
+    uploaded_at: DateTime<Utc>,
     approved: bool,
 }
 
@@ -76,7 +76,7 @@ impl Projection for OrderListProjection {
                     let known = client_history::Known {
                         client_id: f.row.client_id.to_string(),
                         number: f.row.number,
-                        status: OrderStatus::parse(&f.row.status).unwrap_or_default(),
+                        status: f.row.status,
                     };
                     (id.clone(), known)
                 })
@@ -86,14 +86,14 @@ impl Projection for OrderListProjection {
         let names = author_names(tx, &decoded).await?;
         let mut offers: Vec<Vec<Arg>> = Vec::new();
         let mut files: Vec<NewFile> = Vec::new();
-        let mut approvals: Vec<(String, &'static str)> = Vec::new();
+        let mut approvals: Vec<(String, FileKind)> = Vec::new();
 
         for (ev, event) in &decoded {
             let id = ev.aggregate_id.as_str();
-            let at = ev.meta.at.to_rfc3339();
+            let at = ev.meta.at;
             if let OrderEvent::OrderPlaced { .. } = event {
                 if !rows.contains_key(id) {
-                    if let Some(row) = placed_row(id, event, &at) {
+                    if let Some(row) = placed_row(id, event, at) {
                         rows.insert(
                             id.to_string(),
                             Folding {
@@ -110,23 +110,23 @@ impl Projection for OrderListProjection {
                 tracing::warn!(order = id, event = %ev.event_type, "event for an order the table does not have");
                 continue;
             };
-            fold_row(&mut f.row, event, &at, &names);
+            fold_row(&mut f.row, event, at, &names);
             match event {
                 OrderEvent::AuthorOffered { author_id, .. } => {
-                    offers.push(crate::args![id, *author_id, at.as_str()].to_vec());
+                    offers.push(crate::args![id, *author_id, at.to_rfc3339()].to_vec());
                 }
                 OrderEvent::DraftSubmitted { file } | OrderEvent::FinalSubmitted { file } => {
                     files.push(NewFile {
                         order_id: id.to_string(),
                         position: ev.cursor.position,
-                        kind: file_kind(event).unwrap_or("draft"),
+                        kind: file_kind(event).unwrap_or(FileKind::Draft),
                         file: file.clone(),
-                        uploaded_at: at.clone(),
+                        uploaded_at: at,
                         approved: false,
                     });
                 }
                 OrderEvent::DraftApproved | OrderEvent::FinalApproved => {
-                    let kind = file_kind(event).unwrap_or("draft");
+                    let kind = file_kind(event).unwrap_or(FileKind::Draft);
                     // The approved file is the latest of its kind: the one under review.
                     match files
                         .iter_mut()
@@ -167,7 +167,7 @@ impl Projection for OrderListProjection {
             tx.execute(
                 "UPDATE order_files SET approved = true WHERE id = \
                  (SELECT id FROM order_files WHERE order_id = $1 AND kind = $2 ORDER BY position DESC LIMIT 1)",
-                &crate::args![id, kind],
+                &crate::args![id, kind.as_str()],
             )
             .await?;
         }
@@ -178,12 +178,12 @@ impl Projection for OrderListProjection {
                     f.file.id,
                     f.order_id.as_str(),
                     f.position,
-                    f.kind,
+                    f.kind.as_str(),
                     f.file.name.as_str(),
                     f.file.size,
                     f.file.content_type.as_str(),
                     f.file.sha256.as_str(),
-                    f.uploaded_at.as_str(),
+                    f.uploaded_at.to_rfc3339(),
                     f.approved
                 ]
                 .to_vec()
@@ -209,10 +209,14 @@ impl Projection for OrderListProjection {
 
 /// How one event after the placement changes its order's row: the one fold of the table's
 /// row, shared by the projection and by [`view`] (a command's answer).
-fn fold_row(o: &mut OrderRow, event: &OrderEvent, at: &str, names: &HashMap<Uuid, String>) {
-    let current = OrderStatus::parse(&o.status).unwrap_or_default();
-    o.status = current.after(event).as_str().to_string();
-    o.updated_at = at.to_string();
+fn fold_row(
+    o: &mut OrderRow,
+    event: &OrderEvent,
+    at: DateTime<Utc>,
+    names: &HashMap<Uuid, String>,
+) {
+    o.status = o.status.after(event);
+    o.updated_at = at;
     match event {
         OrderEvent::OrderPlaced { .. } => {}
         OrderEvent::RoutedToManager { manager_id } => o.manager_id = Some(*manager_id),
@@ -232,7 +236,7 @@ fn fold_row(o: &mut OrderRow, event: &OrderEvent, at: &str, names: &HashMap<Uuid
             expires_at,
         } => {
             o.offered_to = Some(*author_id);
-            o.offer_expires_at = Some(expires_at.to_rfc3339());
+            o.offer_expires_at = Some(*expires_at);
         }
         OrderEvent::OfferAccepted { author_id } => {
             o.author_id = Some(*author_id);
@@ -247,7 +251,7 @@ fn fold_row(o: &mut OrderRow, event: &OrderEvent, at: &str, names: &HashMap<Uuid
         OrderEvent::PaymentReceived { amount, .. } => o.paid += amount,
         OrderEvent::DraftRejected { .. } => o.draft_rejections += 1,
         OrderEvent::OrderDelivered { guarantee_until } => {
-            o.guarantee_until = Some(guarantee_until.to_rfc3339());
+            o.guarantee_until = Some(*guarantee_until);
         }
         OrderEvent::OrderCompleted { rating, .. } => o.rating = rating.map(i64::from),
         OrderEvent::OrderFailed { reason, .. } => o.failure_reason = Some(reason.clone()),
@@ -261,14 +265,10 @@ fn fold_row(o: &mut OrderRow, event: &OrderEvent, at: &str, names: &HashMap<Uuid
 }
 
 /// The kind of file an upload or an approval is about.
-fn file_kind(event: &OrderEvent) -> Option<&'static str> {
+fn file_kind(event: &OrderEvent) -> Option<FileKind> {
     match event {
-        OrderEvent::DraftSubmitted { .. } | OrderEvent::DraftApproved => {
-            Some(kind_str(FileKind::Draft))
-        }
-        OrderEvent::FinalSubmitted { .. } | OrderEvent::FinalApproved => {
-            Some(kind_str(FileKind::Final))
-        }
+        OrderEvent::DraftSubmitted { .. } | OrderEvent::DraftApproved => Some(FileKind::Draft),
+        OrderEvent::FinalSubmitted { .. } | OrderEvent::FinalApproved => Some(FileKind::Final),
         _ => None,
     }
 }
@@ -283,19 +283,19 @@ pub fn view(
     names: &HashMap<Uuid, String>,
 ) -> Option<(OrderRow, Vec<FileRow>)> {
     let ((first, placed_at), rest) = stream.split_first()?;
-    let mut row = placed_row(&id.to_string(), first, &placed_at.to_rfc3339())?;
+    let mut row = placed_row(&id.to_string(), first, *placed_at)?;
     let mut files: Vec<FileRow> = Vec::new();
     for (event, at) in rest {
         if let OrderEvent::OrderPlaced { .. } = event {
             continue;
         }
-        let at = at.to_rfc3339();
-        fold_row(&mut row, event, &at, names);
+        let at = *at;
+        fold_row(&mut row, event, at, names);
         match event {
             OrderEvent::DraftSubmitted { file } | OrderEvent::FinalSubmitted { file } => {
                 files.push(FileRow {
                     id: file.id,
-                    kind: file_kind(event).unwrap_or("draft").to_string(),
+                    kind: file_kind(event).unwrap_or(FileKind::Draft),
                     name: file.name.clone(),
                     size: file.size,
                     content_type: file.content_type.clone(),
@@ -305,7 +305,7 @@ pub fn view(
                 });
             }
             OrderEvent::DraftApproved | OrderEvent::FinalApproved => {
-                let kind = file_kind(event).unwrap_or("draft");
+                let kind = file_kind(event).unwrap_or(FileKind::Draft);
                 if let Some(f) = files.iter_mut().rev().find(|f| f.kind == kind) {
                     f.approved = true;
                 }
@@ -370,7 +370,7 @@ fn row_args(o: &OrderRow) -> Vec<Arg> {
         o.topic.as_str(),
         o.topic.to_lowercase(),
         o.pages,
-        o.deadline.as_str(),
+        o.deadline.to_string(),
         o.requirements.as_str(),
         o.currency.as_str(),
         o.price,
@@ -381,22 +381,22 @@ fn row_args(o: &OrderRow) -> Vec<Arg> {
         o.client_id,
         o.manager_id,
         o.offered_to,
-        o.offer_expires_at.clone(),
+        o.offer_expires_at.map(|t| t.to_rfc3339()),
         o.author_id,
         o.author_name.clone(),
         o.problem,
         o.draft_rejections,
-        o.guarantee_until.clone(),
+        o.guarantee_until.map(|t| t.to_rfc3339()),
         o.rating,
         o.failure_reason.clone(),
-        o.placed_at.as_str(),
-        o.updated_at.as_str()
+        o.placed_at.to_rfc3339(),
+        o.updated_at.to_rfc3339()
     ]
     .to_vec()
 }
 
 /// The new row of a placed order.
-fn placed_row(id: &str, event: &OrderEvent, at: &str) -> Option<OrderRow> {
+fn placed_row(id: &str, event: &OrderEvent, at: DateTime<Utc>) -> Option<OrderRow> {
     let OrderEvent::OrderPlaced {
         number,
         client_id,
@@ -414,12 +414,12 @@ fn placed_row(id: &str, event: &OrderEvent, at: &str) -> Option<OrderRow> {
     Some(OrderRow {
         id: Uuid::parse_str(id).ok()?,
         number: *number,
-        status: OrderStatus::New.as_str().to_string(),
+        status: OrderStatus::New,
         work_type: work_type.clone(),
         subject: subject.clone(),
         topic: topic.clone(),
         pages: i64::from(*pages),
-        deadline: deadline.to_string(),
+        deadline: *deadline,
         requirements: requirements.clone(),
         currency: currency.clone(),
         price: None,
@@ -438,8 +438,8 @@ fn placed_row(id: &str, event: &OrderEvent, at: &str) -> Option<OrderRow> {
         guarantee_until: None,
         rating: None,
         failure_reason: None,
-        placed_at: at.to_string(),
-        updated_at: at.to_string(),
+        placed_at: at,
+        updated_at: at,
     })
 }
 
@@ -458,7 +458,7 @@ async fn load_rows<'a>(
         );
         for r in tx.fetch_all(&sql, &args).await? {
             let row = OrderRow::from_row(&r)?;
-            let was = Some((row.manager_id, row.status.clone()));
+            let was = Some((row.manager_id, row.status));
             out.insert(
                 row.id.to_string(),
                 Folding {
@@ -494,17 +494,21 @@ fn count_scopes(manager_id: Option<Uuid>) -> [String; 2] {
 fn count_deltas<'a>(rows: impl Iterator<Item = &'a Folding>) -> BTreeMap<(String, String), i64> {
     let mut deltas: BTreeMap<(String, String), i64> = BTreeMap::new();
     for f in rows {
-        let now = (f.row.manager_id, &f.row.status);
-        if let Some((manager, status)) = &f.was {
-            if (*manager, status) == now {
+        let now = (f.row.manager_id, f.row.status);
+        if let Some((manager, status)) = f.was {
+            if (manager, status) == now {
                 continue;
             }
-            for scope in count_scopes(*manager) {
-                *deltas.entry((scope, status.clone())).or_default() -= 1;
+            for scope in count_scopes(manager) {
+                *deltas
+                    .entry((scope, status.as_str().to_string()))
+                    .or_default() -= 1;
             }
         }
         for scope in count_scopes(now.0) {
-            *deltas.entry((scope, now.1.clone())).or_default() += 1;
+            *deltas
+                .entry((scope, now.1.as_str().to_string()))
+                .or_default() += 1;
         }
     }
     deltas.retain(|_, n| *n != 0);
@@ -591,24 +595,17 @@ async fn author_names(
     Ok(names)
 }
 
-fn kind_str(kind: FileKind) -> &'static str {
-    match kind {
-        FileKind::Draft => "draft",
-        FileKind::Final => "final",
-    }
-}
-
 /// One row of the order table.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OrderRow {
     pub id: Uuid,
     pub number: i64,
-    pub status: String,
+    pub status: OrderStatus,
     pub work_type: String,
     pub subject: String,
     pub topic: String,
     pub pages: i64,
-    pub deadline: String,
+    pub deadline: NaiveDate,
     pub requirements: String,
     pub currency: String,
     pub price: Option<i64>,
@@ -619,16 +616,16 @@ pub struct OrderRow {
     pub client_id: Uuid,
     pub manager_id: Option<Uuid>,
     pub offered_to: Option<Uuid>,
-    pub offer_expires_at: Option<String>,
+    pub offer_expires_at: Option<DateTime<Utc>>,
     pub author_id: Option<Uuid>,
     pub author_name: Option<String>,
     pub problem: bool,
     pub draft_rejections: i64,
-    pub guarantee_until: Option<String>,
+    pub guarantee_until: Option<DateTime<Utc>>,
     pub rating: Option<i64>,
     pub failure_reason: Option<String>,
-    pub placed_at: String,
-    pub updated_at: String,
+    pub placed_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 const COLUMNS: &str = "id, number, status, work_type, subject, topic, pages, deadline, requirements, \
@@ -641,12 +638,12 @@ impl OrderRow {
         Ok(OrderRow {
             id: r.uuid("id")?,
             number: r.int("number")?,
-            status: r.text("status")?,
+            status: r.parsed("status")?,
             work_type: r.text("work_type")?,
             subject: r.text("subject")?,
             topic: r.text("topic")?,
             pages: r.int("pages")?,
-            deadline: r.text("deadline")?,
+            deadline: r.parsed("deadline")?,
             requirements: r.text("requirements")?,
             currency: r.text("currency")?,
             price: r.opt_int("price")?,
@@ -657,16 +654,16 @@ impl OrderRow {
             client_id: r.uuid("client_id")?,
             manager_id: r.opt_uuid("manager_id")?,
             offered_to: r.opt_uuid("offered_to")?,
-            offer_expires_at: r.opt_text("offer_expires_at")?,
+            offer_expires_at: r.opt_parsed("offer_expires_at")?,
             author_id: r.opt_uuid("author_id")?,
             author_name: r.opt_text("author_name")?,
             problem: r.bool("problem")?,
             draft_rejections: r.int("draft_rejections")?,
-            guarantee_until: r.opt_text("guarantee_until")?,
+            guarantee_until: r.opt_parsed("guarantee_until")?,
             rating: r.opt_int("rating")?,
             failure_reason: r.opt_text("failure_reason")?,
-            placed_at: r.text("placed_at")?,
-            updated_at: r.text("updated_at")?,
+            placed_at: r.parsed("placed_at")?,
+            updated_at: r.parsed("updated_at")?,
         })
     }
 }
@@ -876,36 +873,28 @@ pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<OrderRow>, sqlx::Error> {
     .transpose()
 }
 
-/// Whether a caller in `scope` may see this order at all (else they get 404).
-pub async fn visible(db: &Db, scope: Scope, order: &OrderRow) -> Result<bool, sqlx::Error> {
-    Ok(match scope {
-        Scope::All => true,
-        Scope::Client(id) => order.client_id == id,
-        Scope::Manager(id) => order.manager_id.is_none_or(|m| m == id),
-        Scope::Author(id) => {
-            order.author_id == Some(id)
-                || order.offered_to == Some(id)
-                || db
-                    .fetch_optional(
-                        "SELECT 1 AS one FROM order_offers WHERE order_id = $1 AND author_id = $2",
-                        &crate::args![order.id, id],
-                    )
-                    .await?
-                    .is_some()
-        }
-    })
+/// Whether the order was ever offered to this author (declined, expired or withdrawn
+/// since included): a fact the access policy asks for.
+pub async fn was_offered(db: &Db, order_id: Uuid, author_id: Uuid) -> Result<bool, sqlx::Error> {
+    Ok(db
+        .fetch_optional(
+            "SELECT 1 AS one FROM order_offers WHERE order_id = $1 AND author_id = $2",
+            &crate::args![order_id, author_id],
+        )
+        .await?
+        .is_some())
 }
 
 /// A file uploaded to an order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FileRow {
     pub id: Uuid,
-    pub kind: String,
+    pub kind: FileKind,
     pub name: String,
     pub size: i64,
     pub content_type: String,
     pub sha256: String,
-    pub uploaded_at: String,
+    pub uploaded_at: DateTime<Utc>,
     pub approved: bool,
 }
 
@@ -921,12 +910,12 @@ pub async fn files(db: &Db, order_id: Uuid) -> Result<Vec<FileRow>, sqlx::Error>
         .map(|r| {
             Ok(FileRow {
                 id: r.uuid("id")?,
-                kind: r.text("kind")?,
+                kind: r.parsed("kind")?,
                 name: r.text("name")?,
                 size: r.int("size")?,
                 content_type: r.text("content_type")?,
                 sha256: r.text("sha256")?,
-                uploaded_at: r.text("uploaded_at")?,
+                uploaded_at: r.parsed("uploaded_at")?,
                 approved: r.bool("approved")?,
             })
         })
@@ -964,12 +953,12 @@ pub async fn with_files(
         if let Some(id) = r.opt_uuid("f_id")? {
             files.push(FileRow {
                 id,
-                kind: r.text("f_kind")?,
+                kind: r.parsed("f_kind")?,
                 name: r.text("f_name")?,
                 size: r.int("f_size")?,
                 content_type: r.text("f_content_type")?,
                 sha256: r.text("f_sha256")?,
-                uploaded_at: r.text("f_uploaded_at")?,
+                uploaded_at: r.parsed("f_uploaded_at")?,
                 approved: r.bool("f_approved")?,
             });
         }

@@ -192,6 +192,36 @@ impl Row {
                 }),
         }
     }
+    /// A text column read as a typed value (a status, a date, a time); a value that does
+    /// not parse is a decode error, never a default.
+    pub fn parsed<T>(&self, col: &str) -> Result<T, sqlx::Error>
+    where
+        T: std::str::FromStr,
+        T::Err: std::error::Error + Send + Sync + 'static,
+    {
+        let s = self.text(col)?;
+        s.parse().map_err(|e| sqlx::Error::ColumnDecode {
+            index: col.to_string(),
+            source: Box::new(e),
+        })
+    }
+    /// [`Row::parsed`] of a nullable column.
+    pub fn opt_parsed<T>(&self, col: &str) -> Result<Option<T>, sqlx::Error>
+    where
+        T: std::str::FromStr,
+        T::Err: std::error::Error + Send + Sync + 'static,
+    {
+        match self.opt_text(col)? {
+            None => Ok(None),
+            Some(s) => s
+                .parse()
+                .map(Some)
+                .map_err(|e| sqlx::Error::ColumnDecode {
+                    index: col.to_string(),
+                    source: Box::new(e),
+                }),
+        }
+    }
 }
 
 /// A write transaction on either backend. On SQLite it is `BEGIN IMMEDIATE` on the

@@ -1,10 +1,8 @@
 //! One error type for every handler, answered as `application/problem+json`.
 
-use aggregates::order::OrderError;
 use aggregates::user::UserError;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use cqrs_es::AggregateError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -22,6 +20,8 @@ pub struct Problem {
     /// What went wrong, for a person.
     pub detail: String,
 }
+
+use crate::app::AppError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -105,40 +105,23 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
-/// Maps the framework's errors; `domain` maps the aggregate's own.
-fn from_aggregate<E: std::error::Error>(
-    e: AggregateError<E>,
-    domain: impl FnOnce(E) -> ApiError,
-) -> ApiError {
-    match e {
-        AggregateError::UserError(e) => domain(e),
-        AggregateError::AggregateConflict => ApiError::Conflict(
-            "the order was changed by another request at the same time; try again".into(),
-        ),
-        other => ApiError::Internal(other.to_string()),
-    }
-}
-
-impl From<AggregateError<OrderError>> for ApiError {
-    fn from(e: AggregateError<OrderError>) -> Self {
-        from_aggregate(e, |e| {
-            if e.is_not_found() {
-                ApiError::NotFound
-            } else if e.is_invalid_value() {
-                ApiError::Unprocessable(e.to_string())
-            } else {
-                ApiError::Conflict(e.to_string())
-            }
-        })
-    }
-}
-
-impl From<AggregateError<UserError>> for ApiError {
-    fn from(e: AggregateError<UserError>) -> Self {
-        from_aggregate(e, |e| match e {
-            UserError::NotFound => ApiError::NotFound,
-            e if e.is_invalid_value() => ApiError::Unprocessable(e.to_string()),
-            e => ApiError::Conflict(e.to_string()),
-        })
+/// The one mapping of the application's errors to answers.
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Order(e) if e.is_not_found() => ApiError::NotFound,
+            AppError::Order(e) if e.is_invalid_value() => ApiError::Unprocessable(e.to_string()),
+            AppError::Order(e) => ApiError::Conflict(e.to_string()),
+            AppError::User(UserError::NotFound) => ApiError::NotFound,
+            AppError::User(e) if e.is_invalid_value() => ApiError::Unprocessable(e.to_string()),
+            AppError::User(e) => ApiError::Conflict(e.to_string()),
+            AppError::NotFound => ApiError::NotFound,
+            AppError::BadCredentials => ApiError::Unauthorized,
+            AppError::Forbidden(why) => ApiError::Forbidden(why),
+            AppError::Invalid(why) => ApiError::Unprocessable(why),
+            AppError::Conflict(why) => ApiError::Conflict(why),
+            e @ AppError::LostRace(_) => ApiError::Conflict(e.to_string()),
+            AppError::Infrastructure(e) => ApiError::Internal(e),
+        }
     }
 }

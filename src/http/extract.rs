@@ -35,6 +35,11 @@ impl Caller {
         self.user.role
     }
 
+    /// 403 unless the access policy lets the caller do `action`.
+    pub fn may(&self, action: crate::app::policy::Action) -> Result<(), ApiError> {
+        Ok(crate::app::policy::authorize(&self.actor(), action)?)
+    }
+
     /// 403 unless the caller has one of `roles`.
     pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
         if roles.contains(&self.user.role) {

@@ -4,7 +4,7 @@ use aggregates::order::{NextOffer, OrderCommand};
 use uuid::Uuid;
 
 use crate::app::{App, Ctx};
-use crate::http::error::ApiError;
+use crate::app::AppError;
 
 /// Orders looked at per round.
 const ROUND: i64 = 100;
@@ -13,7 +13,7 @@ const ROUND: i64 = 100;
 /// the same command (or returning it to `new` when nobody is left). Returns how many
 /// offers it expired. An order whose state moved on meanwhile (accepted, already expired)
 /// is refused by the aggregate and skipped.
-pub async fn expire_offers(app: &App) -> Result<usize, ApiError> {
+pub async fn expire_offers(app: &App) -> Result<usize, AppError> {
     let now = app.clock.now();
     // The table must include every offer made (and answered) so far.
     app.fence().await;
@@ -42,7 +42,7 @@ pub async fn expire_offers(app: &App) -> Result<usize, ApiError> {
                 tracing::info!(order = %id, next = ?next.map(|n| n.author_id), "offer expired");
             }
             // Accepted, declined or expired in the meantime: nothing to do.
-            Err(ApiError::Conflict(reason)) => {
+            Err(AppError::Conflict(reason)) => {
                 tracing::debug!(order = %id, %reason, "offer no longer due");
             }
             Err(e) => return Err(e),

@@ -101,6 +101,16 @@ impl OrderStatus {
     }
 }
 
+impl std::str::FromStr for OrderStatus {
+    type Err = crate::common::UnknownCode;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        OrderStatus::parse(s).ok_or_else(|| crate::common::UnknownCode {
+            what: "order status",
+            code: s.to_string(),
+        })
+    }
+}
+
 impl std::fmt::Display for OrderStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -175,27 +185,6 @@ pub struct Order {
 }
 
 impl Order {
-    /// Whether the order concerns `actor`, as its own events tell: staff who oversee every
-    /// order, its client, its manager (or any manager while it has none), and every author
-    /// it was offered to (now, accepted, declined or expired). An order never placed
-    /// concerns nobody.
-    pub fn concerns(&self, actor: &Actor) -> bool {
-        if !self.placed {
-            return false;
-        }
-        let me = actor.id;
-        match actor.role {
-            Role::Admin | Role::Auditor | Role::PayoutClerk => true,
-            Role::Client => self.client_id == me,
-            Role::Manager => self.manager_id.is_none_or(|m| m == me),
-            Role::Author => {
-                self.author_id == Some(me)
-                    || self.offered_to == Some(me)
-                    || self.declined_by.contains(&me)
-            }
-        }
-    }
-
     /// The amount paid so far: the sum of the paid halves.
     pub fn paid(&self) -> Kopecks {
         let first = match self.first_payment {

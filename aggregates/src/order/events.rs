@@ -20,6 +20,30 @@ pub enum FileKind {
     Final,
 }
 
+impl FileKind {
+    /// The kind's wire name (`draft`, `final`), as stored and answered.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Draft => "draft",
+            FileKind::Final => "final",
+        }
+    }
+}
+
+impl std::str::FromStr for FileKind {
+    type Err = crate::common::UnknownCode;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "draft" => Ok(FileKind::Draft),
+            "final" => Ok(FileKind::Final),
+            _ => Err(crate::common::UnknownCode {
+                what: "file kind",
+                code: s.to_string(),
+            }),
+        }
+    }
+}
+
 /// An uploaded file, stored by content hash; the event records what it was.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileRef {

@@ -7,7 +7,7 @@ use aggregates::order::OrderStatus;
 use aggregates::Role;
 use serde_json::{json, Value};
 
-use super::super::orders::{DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE};
+use super::super::orders::list::{DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE};
 
 /// Merges the hand-written order operations and the schemas only they use into `doc`.
 pub(super) fn merge(doc: &mut Value) {

@@ -1,12 +1,20 @@
 //! The application: its state, how commands are executed, and start-up.
 
+pub mod audit;
+pub mod error;
+pub mod orders;
+pub mod policy;
+pub mod users;
+pub mod values;
+pub mod views;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use aggregates::order::{Order, OrderCommand, OrderEvent};
 use aggregates::user::{User, UserCommand};
-use aggregates::{Actor, Role};
+use aggregates::Actor;
 use chrono::{DateTime, Utc};
 use cqrs_es::{Aggregate, AggregateError};
 use projections::feed::EventMeta;
@@ -18,9 +26,10 @@ use uuid::Uuid;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::files::FileStore;
-use crate::http::error::ApiError;
 use crate::sessions::SessionCache;
 use crate::store::{cqrs, CommandTrace, Cqrs, Repo, COMMAND};
+
+pub use error::AppError;
 
 /// How long a read (or a user command, or an order command held back by the backlog
 /// limit) waits for the read models before it goes on without them, with a warning.
@@ -130,7 +139,7 @@ impl App {
         cursor: Option<Cursor>,
         aggregate_type: &str,
         id: &str,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AppError> {
         let cursor = match cursor {
             Some(c) => Some(c),
             None => projections::feed::last_cursor_of(&self.db, aggregate_type, id).await?,
@@ -150,7 +159,7 @@ impl App {
     /// Whether the order would accept `cmd` now (a pure decision on its current state):
     /// lets a handler refuse before doing work that is not undone by a refused command,
     /// such as storing an upload.
-    pub async fn check_order(&self, id: Uuid, cmd: &OrderCommand) -> Result<(), ApiError> {
+    pub async fn check_order(&self, id: Uuid, cmd: &OrderCommand) -> Result<(), AppError> {
         use cqrs_es::persist::PersistedEventStore;
         use cqrs_es::{AggregateContext, EventStore};
         let store = PersistedEventStore::<Repo, Order>::new_event_store(self.order_repo.clone());
@@ -162,14 +171,14 @@ impl App {
                 Ok(_) => return Ok(()),
                 // Decided on a remembered stream: decide again on the stored one.
                 Err(_) if remembered && !reread => reread = true,
-                Err(e) => return Err(ApiError::from(AggregateError::UserError(e))),
+                Err(e) => return Err(AppError::Order(e)),
             }
         }
     }
 
     /// The order's current state as its events say (the default state when it has
     /// none), from the stream the store remembers when it does.
-    pub async fn order_state(&self, id: Uuid) -> Result<Order, ApiError> {
+    pub async fn order_state(&self, id: Uuid) -> Result<Order, AppError> {
         Ok(self.order_stream(id).await?.0)
     }
 
@@ -178,18 +187,18 @@ impl App {
     async fn order_stream(
         &self,
         id: Uuid,
-    ) -> Result<(Order, Vec<(OrderEvent, DateTime<Utc>)>), ApiError> {
+    ) -> Result<(Order, Vec<(OrderEvent, DateTime<Utc>)>), AppError> {
         use serde::Deserialize;
         let stored = self
             .order_repo
             .stream::<Order>(&id.to_string())
             .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+            .map_err(|e| AppError::Infrastructure(e.to_string()))?;
         let mut state = Order::default();
         let mut stream = Vec::with_capacity(stored.len());
         for e in stored.iter() {
             let event = OrderEvent::deserialize(&e.payload)
-                .map_err(|e| ApiError::Internal(format!("an order event does not decode: {e}")))?;
+                .map_err(|e| AppError::Infrastructure(format!("an order event does not decode: {e}")))?;
             state.apply(event.clone());
             stream.push((event, EventMeta::from_json(&e.metadata).at));
         }
@@ -200,7 +209,7 @@ impl App {
     /// ([`App::order_view`]), so it does not wait for the read models; a read that follows
     /// waits for them instead ([`App::fence`], docs/decisions/010). Only when they are more
     /// than `max_unapplied` positions behind does the command wait (backpressure).
-    pub async fn order(&self, id: Uuid, cmd: OrderCommand, ctx: &Ctx) -> Result<(), ApiError> {
+    pub async fn order(&self, id: Uuid, cmd: OrderCommand, ctx: &Ctx) -> Result<(), AppError> {
         let id = id.to_string();
         let at = self.execute(&self.orders, &id, cmd, ctx).await?;
         let Some(at) = at else {
@@ -246,7 +255,7 @@ impl App {
     pub async fn order_view(
         &self,
         id: Uuid,
-    ) -> Result<Option<(Order, OrderRow, Vec<FileRow>)>, ApiError> {
+    ) -> Result<Option<(Order, OrderRow, Vec<FileRow>)>, AppError> {
         let (state, stream) = self.order_stream(id).await?;
         let names = self
             .author_names(&order_list::accepted_authors(&stream))
@@ -259,7 +268,7 @@ impl App {
     }
 
     /// The full names of these users, remembered (a name never changes).
-    async fn author_names(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, String>, ApiError> {
+    async fn author_names(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, String>, AppError> {
         let mut out = HashMap::new();
         for id in ids {
             let known = self.names().get(id).cloned();
@@ -283,7 +292,7 @@ impl App {
     }
 
     /// Runs a user command and waits for the read models to show its effect.
-    pub async fn user(&self, id: Uuid, cmd: UserCommand, ctx: &Ctx) -> Result<(), ApiError> {
+    pub async fn user(&self, id: Uuid, cmd: UserCommand, ctx: &Ctx) -> Result<(), AppError> {
         let uid = id;
         let id = id.to_string();
         let at = self.execute(&self.users, &id, cmd, ctx).await;
@@ -296,7 +305,7 @@ impl App {
     }
 
     /// The next human order number (1, 2, 3, … in placement order).
-    pub async fn next_order_number(&self) -> Result<i64, ApiError> {
+    pub async fn next_order_number(&self) -> Result<i64, AppError> {
         let sql = if self.db.is_postgres() {
             "SELECT nextval('order_numbers') AS n"
         } else {
@@ -308,70 +317,9 @@ impl App {
             .write_returning(sql, &[])
             .await?
             .first()
-            .ok_or_else(|| ApiError::internal("no order number"))?
+            .ok_or_else(|| AppError::infrastructure("no order number"))?
             .int("n")?;
         Ok(n)
-    }
-
-    /// Creates a user with a password: the credentials row first (its unique email is the
-    /// guard against two accounts for one address), then the event; undone if the event fails.
-    pub async fn create_user(
-        &self,
-        email: &str,
-        full_name: &str,
-        role: Role,
-        password: &str,
-        ctx: &Ctx,
-    ) -> Result<Uuid, ApiError> {
-        let email = aggregates::user::parse_email(email)
-            .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
-        if full_name.trim().is_empty() {
-            return Err(ApiError::Unprocessable(
-                "the full name must not be empty".into(),
-            ));
-        }
-        crate::auth::check_password(password).map_err(|e| ApiError::Unprocessable(e.into()))?;
-        let hash = crate::auth::hash_password(password.to_string())
-            .await
-            .map_err(ApiError::internal)?;
-        let id = Uuid::new_v4();
-        self.user_repo.expect_new(User::TYPE, &id.to_string());
-        let inserted = self
-            .db
-            .execute(
-                "INSERT INTO credentials (user_id, email, password_hash, created_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (email) DO NOTHING",
-                &projections::args![id, email.as_str(), hash, self.clock.now().to_rfc3339()],
-            )
-            .await?;
-        if inserted == 0 {
-            return Err(ApiError::Conflict(
-                "a user with this email already exists".into(),
-            ));
-        }
-        let cmd = if role == Role::Client && ctx.actor.role != Role::Admin {
-            UserCommand::Register {
-                email: email.clone(),
-                full_name: full_name.to_string(),
-            }
-        } else {
-            UserCommand::CreateStaff {
-                email: email.clone(),
-                full_name: full_name.to_string(),
-                role,
-                created_by: ctx.actor.id,
-            }
-        };
-        if let Err(e) = self.user(id, cmd, ctx).await {
-            self.db
-                .execute(
-                    "DELETE FROM credentials WHERE user_id = $1",
-                    &projections::args![id],
-                )
-                .await?;
-            return Err(e);
-        }
-        Ok(id)
     }
 }
 

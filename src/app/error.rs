@@ -1,0 +1,103 @@
+//! The application's own error: what went wrong in a service's terms. Mapped to HTTP
+//! answers only at the edge (`http::error`), so workers and pages can tell a lost race
+//! from a refusal without knowing about status codes.
+
+use aggregates::order::OrderError;
+use aggregates::user::UserError;
+use cqrs_es::AggregateError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The order refused the command (its precise domain reason).
+    #[error(transparent)]
+    Order(OrderError),
+    /// The user refused the command.
+    #[error(transparent)]
+    User(UserError),
+    /// Unknown, or not the caller's to see (never told apart).
+    #[error("not found")]
+    NotFound,
+    /// Unknown email, or the wrong password (never told apart).
+    #[error("wrong email or password")]
+    BadCredentials,
+    /// The access policy does not let this caller do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A value out of range, found while parsing a request into the service's types.
+    #[error("{0}")]
+    Invalid(String),
+    /// Not possible now for a reason outside any one aggregate (an email already taken,
+    /// no eligible author).
+    #[error("{0}")]
+    Conflict(String),
+    /// Lost the optimistic-lock race every time it was retried.
+    #[error("the {0} was changed by another request at the same time; try again")]
+    LostRace(&'static str),
+    /// The database, the disk, a decode: logged in full, never shown.
+    #[error("{0}")]
+    Infrastructure(String),
+}
+
+impl AppError {
+    pub fn infrastructure(e: impl std::fmt::Display) -> AppError {
+        AppError::Infrastructure(e.to_string())
+    }
+
+    /// Whether this is the aggregate's (or the policy's) "not in this state": for a
+    /// process manager, an effect that is no longer due. A lost race is not one of them.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            AppError::Order(_) | AppError::User(_) | AppError::Conflict(_)
+        )
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        AppError::Infrastructure(e.to_string())
+    }
+}
+
+impl From<std::io::Error> for AppError {
+    fn from(e: std::io::Error) -> Self {
+        AppError::Infrastructure(e.to_string())
+    }
+}
+
+/// The framework's errors; the aggregate's own are kept precise.
+fn from_aggregate<E: std::error::Error>(
+    e: AggregateError<E>,
+    what: &'static str,
+    domain: impl FnOnce(E) -> AppError,
+) -> AppError {
+    match e {
+        AggregateError::UserError(e) => domain(e),
+        AggregateError::AggregateConflict => AppError::LostRace(what),
+        other => AppError::Infrastructure(other.to_string()),
+    }
+}
+
+impl From<AggregateError<OrderError>> for AppError {
+    fn from(e: AggregateError<OrderError>) -> Self {
+        from_aggregate(e, "order", AppError::Order)
+    }
+}
+
+impl From<AggregateError<UserError>> for AppError {
+    fn from(e: AggregateError<UserError>) -> Self {
+        from_aggregate(e, "user", AppError::User)
+    }
+}
+
+impl From<OrderError> for AppError {
+    fn from(e: OrderError) -> Self {
+        AppError::Order(e)
+    }
+}
+
+impl From<UserError> for AppError {
+    fn from(e: UserError) -> Self {
+        AppError::User(e)
+    }
+}

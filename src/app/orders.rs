@@ -1,0 +1,550 @@
+//! The order services: each turns one request of a caller into one command, with the
+//! facts it needs (the clock's time, the order number, the default fee, the chosen
+//! author, settings), after the access policy has said yes; and answers with the order
+//! as the caller may see it.
+
+use aggregates::order::{FileKind, FileRef, Half, Order, OrderCommand, OrderEvent};
+use aggregates::Actor;
+use chrono::{DateTime, NaiveDate, Utc};
+use cqrs_es::Aggregate;
+use projections::feed::{self, StoredEvent};
+use projections::order_list::{self, FileRow, ListQuery, OrderRow};
+use uuid::Uuid;
+
+use super::policy::{self, Action, Sight};
+use super::values::{Kopecks, Pages, PaymentId, Rating};
+use super::views::{
+    ActorView, EventView, HistoryView, OfferMade, OrderAsOf, OrderPage, OrderSummary, OrderView,
+};
+use super::{App, AppError, Ctx};
+
+/// A new order, as the client asks for it.
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub work_type: String,
+    pub subject: String,
+    pub topic: String,
+    pub pages: i64,
+    pub deadline: NaiveDate,
+    pub requirements: String,
+}
+
+/// A payment taken by hand, as the caller states it.
+#[derive(Debug, Clone)]
+pub struct NewPayment {
+    pub half: String,
+    pub amount: i64,
+    pub payment_id: String,
+}
+
+/// `first` or `second`.
+pub fn parse_half(s: &str) -> Result<Half, AppError> {
+    match s {
+        "first" => Ok(Half::First),
+        "second" => Ok(Half::Second),
+        other => Err(AppError::Invalid(format!(
+            "half must be \"first\" or \"second\", not {other:?}"
+        ))),
+    }
+}
+
+/// The access policy's yes to an upload on one order, for one caller.
+pub struct MaySubmit<'c> {
+    ctx: &'c Ctx,
+    id: Uuid,
+}
+
+/// An uploaded file's bytes and what the caller said of it.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub bytes: axum::body::Bytes,
+    pub name: String,
+    pub content_type: String,
+}
+
+/// A manager's verdict on the draft or the final work under review.
+#[derive(Debug, Clone)]
+pub enum Verdict {
+    ApproveDraft,
+    RejectDraft { comment: String },
+    ApproveFinal,
+    RejectFinal { comment: String },
+}
+
+/// The payload of an externally tagged event: `{"Type": {...}}` → `{...}`, `"Type"` → `{}`.
+pub fn event_data(payload: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match payload {
+        Value::Object(m) if m.len() == 1 => m.values().next().cloned().unwrap_or(Value::Null),
+        _ => serde_json::json!({}),
+    }
+}
+
+/// An event's own hash from its metadata (null for one written before the chain).
+pub fn event_hash(e: &StoredEvent) -> serde_json::Value {
+    e.metadata
+        .get(crate::chain::HASH)
+        .cloned()
+        .unwrap_or(serde_json::Value::Null)
+}
+
+impl App {
+    /// Whether the caller sees this order row: the policy's rule, with the offers made
+    /// before looked up in the table when the rule needs them.
+    async fn sees_row(&self, actor: &Actor, order: &OrderRow) -> Result<bool, AppError> {
+        Ok(match policy::sight(actor, policy::Parties::from(order)) {
+            Sight::Yes => true,
+            Sight::No => false,
+            Sight::IfOfferedBefore => order_list::was_offered(&self.db, order.id, actor.id).await?,
+        })
+    }
+
+    /// The order's row, if the caller may see it; not found for unknown and for not
+    /// theirs alike.
+    async fn visible_row(&self, actor: &Actor, id: Uuid) -> Result<OrderRow, AppError> {
+        let order = order_list::by_id(&self.db, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if self.sees_row(actor, &order).await? {
+            Ok(order)
+        } else {
+            Err(AppError::NotFound)
+        }
+    }
+
+    /// Not found unless the caller may see the order: yes when the order's own state
+    /// says so (the store usually remembers it: no query), else as the read model says
+    /// (which also knows offers withdrawn since).
+    async fn ensure_visible(&self, actor: &Actor, id: Uuid) -> Result<(), AppError> {
+        if policy::sees_order_state(actor, &self.order_state(id).await?) {
+            return Ok(());
+        }
+        // On a command's path (reads are fenced by the router): the table must include
+        // every answered command.
+        self.fence().await;
+        self.visible_row(actor, id).await.map(|_| ())
+    }
+
+    /// The policy's yes to `action` on this order (forbidden, else not found unless the
+    /// caller sees it), before its command is built.
+    async fn authorize_on(&self, ctx: &Ctx, action: Action, id: Uuid) -> Result<(), AppError> {
+        policy::authorize(&ctx.actor, action)?;
+        self.ensure_visible(&ctx.actor, id).await
+    }
+
+    /// [`App::authorize_on`] for a request that has more to read after the yes (an
+    /// upload's body): the proof of it, which [`App::submit_work`] takes.
+    pub async fn may_submit_work<'c>(
+        &self,
+        ctx: &'c Ctx,
+        id: Uuid,
+    ) -> Result<MaySubmit<'c>, AppError> {
+        self.authorize_on(ctx, Action::SubmitWork, id).await?;
+        Ok(MaySubmit { ctx, id })
+    }
+
+    /// The order as it now stands, for the caller who just changed it: folded from its
+    /// own stream by the order table's code (what the table will show), without waiting
+    /// for the table.
+    async fn answer(&self, actor: &Actor, id: Uuid) -> Result<OrderView, AppError> {
+        let (state, order, files) = self.order_view(id).await?.ok_or(AppError::NotFound)?;
+        // The order's own state says whom it concerns; else the table (which also knows
+        // the offers withdrawn since) decides, as for a read.
+        if !policy::sees_order_state(actor, &state) {
+            self.fence().await;
+            if !self.sees_row(actor, &order).await? {
+                return Err(AppError::NotFound);
+            }
+        }
+        Ok(OrderView::of(actor, &order, &files))
+    }
+
+    /// Runs `cmd` on an order the caller may act on, and answers with the order.
+    async fn act(&self, ctx: &Ctx, id: Uuid, cmd: OrderCommand) -> Result<OrderView, AppError> {
+        self.order(id, cmd, ctx).await?;
+        self.answer(&ctx.actor, id).await
+    }
+
+    /// A client places an order; it gets the next number.
+    pub async fn place_order(&self, ctx: &Ctx, new: NewOrder) -> Result<OrderView, AppError> {
+        policy::authorize(&ctx.actor, Action::PlaceOrder)?;
+        let pages = Pages::try_from(new.pages)?;
+        let id = Uuid::new_v4();
+        self.order_repo.expect_new(Order::TYPE, &id.to_string());
+        let place = |number| OrderCommand::PlaceOrder {
+            number,
+            client_id: ctx.actor.id,
+            work_type: new.work_type.clone(),
+            subject: new.subject.clone(),
+            topic: new.topic.clone(),
+            pages: pages.get(),
+            deadline: new.deadline,
+            requirements: new.requirements.clone(),
+            at: self.clock.now(),
+        };
+        // Numbers are 1, 2, 3, … in placement order: a placement the order would refuse
+        // must not take one, so the (pure) decision is made before the number is drawn.
+        Order::default().decide(place(0))?;
+        let cmd = place(self.next_order_number().await?);
+        self.act(ctx, id, cmd).await
+    }
+
+    /// One page of the orders the caller may see.
+    pub async fn list_orders(
+        &self,
+        actor: &Actor,
+        query: &ListQuery,
+    ) -> Result<OrderPage, AppError> {
+        policy::authorize(actor, Action::ReadOrders)?;
+        let page = order_list::list(&self.db, policy::scope(actor), query).await?;
+        Ok(OrderPage {
+            items: page
+                .items
+                .iter()
+                .map(|o| OrderSummary::of(actor, o))
+                .collect(),
+            total: page.total,
+            page: query.page,
+            per_page: query.per_page,
+        })
+    }
+
+    /// The order as the table shows it (after the read fence): what a read answers with.
+    /// Not from a stream this instance remembers, which another instance may have moved on.
+    pub async fn show_order(&self, actor: &Actor, id: Uuid) -> Result<OrderView, AppError> {
+        policy::authorize(actor, Action::ReadOrders)?;
+        let (order, files) = order_list::with_files(&self.db, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if !self.sees_row(actor, &order).await? {
+            return Err(AppError::NotFound);
+        }
+        Ok(OrderView::of(actor, &order, &files))
+    }
+
+    /// The order as it stood at `as_of`, folded from its events up to then by the order
+    /// table's own fold; not found if it had not been placed by then.
+    pub async fn order_as_of(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        as_of: DateTime<Utc>,
+    ) -> Result<OrderAsOf, AppError> {
+        policy::authorize(actor, Action::ReadPastState)?;
+        let events = feed::stream(&self.db, Order::TYPE, &id.to_string()).await?;
+        // Times never go backwards within a stream, so this is the prefix up to `as_of`.
+        let mut past: Vec<(OrderEvent, DateTime<Utc>)> = Vec::new();
+        for e in events.iter().take_while(|e| e.meta.at <= as_of) {
+            let event: OrderEvent = e.decode().map_err(|err| {
+                AppError::infrastructure(format!(
+                    "order {id} event {} cannot be decoded: {err}",
+                    e.sequence
+                ))
+            })?;
+            past.push((event, e.meta.at));
+        }
+        let names = self
+            .author_names(&order_list::accepted_authors(&past))
+            .await?;
+        let (row, files) = order_list::view(id, &past, &names).ok_or(AppError::NotFound)?;
+        Ok(OrderAsOf {
+            order: OrderView::of(actor, &row, &files),
+            as_of,
+        })
+    }
+
+    /// The order's whole history from the log, oldest first, less what the caller may
+    /// not see of each event.
+    pub async fn order_events(&self, actor: &Actor, id: Uuid) -> Result<Vec<EventView>, AppError> {
+        policy::authorize(actor, Action::ReadOrders)?;
+        self.visible_row(actor, id).await?;
+        let events = feed::stream(&self.db, Order::TYPE, &id.to_string()).await?;
+        let fee = policy::sees_author_fee(actor);
+        Ok(events
+            .iter()
+            .map(|e| {
+                let mut data = event_data(&e.payload);
+                if !fee {
+                    if let Some(m) = data.as_object_mut() {
+                        m.remove("author_fee");
+                    }
+                }
+                EventView {
+                    sequence: e.sequence,
+                    position: e.cursor.position,
+                    event_type: e.event_type.clone(),
+                    version: e.event_version.clone(),
+                    at: e.meta.at,
+                    actor: ActorView {
+                        id: e.meta.actor_id,
+                        role: e.meta.actor_role.clone(),
+                    },
+                    request_id: e.meta.request_id.clone(),
+                    hash: event_hash(e),
+                    data,
+                }
+            })
+            .collect())
+    }
+
+    /// The client-facing history of the order (status changes with notes).
+    pub async fn order_history(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+    ) -> Result<Vec<HistoryView>, AppError> {
+        policy::authorize(actor, Action::ReadOrders)?;
+        self.visible_row(actor, id).await?;
+        let entries = projections::client_history::for_order(&self.db, id).await?;
+        Ok(entries.iter().map(HistoryView::from).collect())
+    }
+
+    /// A manager prices the order; without a fee the author gets the configured share.
+    pub async fn set_price(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        price: i64,
+        author_fee: Option<i64>,
+    ) -> Result<OrderView, AppError> {
+        self.authorize_on(ctx, Action::SetPrice, id).await?;
+        let author_fee = author_fee.unwrap_or_else(|| self.default_author_fee(price));
+        let cmd = OrderCommand::SetPrice {
+            actor: ctx.actor,
+            price,
+            author_fee,
+            at: self.clock.now(),
+        };
+        self.act(ctx, id, cmd).await
+    }
+
+    /// The author's fee when the manager sets none: the configured share of the price.
+    pub fn default_author_fee(&self, price: i64) -> i64 {
+        price.max(0) * i64::from(self.config.author_fee_percent) / 100
+    }
+
+    /// A manager offers the order to an author of their choice, or to the one the
+    /// system picks; the offer runs out after the configured time.
+    pub async fn offer_order(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        author_id: Option<Uuid>,
+    ) -> Result<OfferMade, AppError> {
+        self.authorize_on(ctx, Action::OfferOrder, id).await?;
+        let author_id = match author_id {
+            Some(a) => self.offerable_author(a).await?,
+            None => crate::offers::choose_author(self, id)
+                .await?
+                .ok_or_else(|| AppError::Conflict("no author is eligible for this order".into()))?,
+        };
+        let now = self.clock.now();
+        let expires_at = now + self.config.offer_ttl;
+        let cmd = OrderCommand::OfferToAuthor {
+            actor: ctx.actor,
+            author_id,
+            expires_at,
+            at: now,
+        };
+        self.order(id, cmd, ctx).await?;
+        Ok(OfferMade {
+            author_id,
+            expires_at,
+        })
+    }
+
+    /// The author a manager named, if an offer can go to them.
+    async fn offerable_author(&self, a: Uuid) -> Result<Uuid, AppError> {
+        match projections::users::by_id(&self.db, a).await? {
+            Some(u) if u.role == aggregates::Role::Author && !u.blocked => Ok(a),
+            Some(u) if u.role == aggregates::Role::Author => {
+                Err(AppError::Conflict("this author is blocked".into()))
+            }
+            _ => Err(AppError::Invalid(format!("{a} is not an author"))),
+        }
+    }
+
+    /// The offered author takes the order.
+    pub async fn accept_offer(&self, ctx: &Ctx, id: Uuid) -> Result<OrderView, AppError> {
+        self.authorize_on(ctx, Action::AnswerOffer, id).await?;
+        let cmd = OrderCommand::AcceptOffer {
+            author_id: ctx.actor.id,
+            at: self.clock.now(),
+        };
+        self.act(ctx, id, cmd).await
+    }
+
+    /// The offered author declines the order.
+    pub async fn decline_offer(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        reason: String,
+    ) -> Result<OrderView, AppError> {
+        self.authorize_on(ctx, Action::AnswerOffer, id).await?;
+        let cmd = OrderCommand::DeclineOffer {
+            author_id: ctx.actor.id,
+            reason,
+            at: self.clock.now(),
+        };
+        self.act(ctx, id, cmd).await
+    }
+
+    /// A payment of one half taken by hand.
+    pub async fn record_payment(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        payment: NewPayment,
+    ) -> Result<OrderView, AppError> {
+        self.authorize_on(ctx, Action::RecordPayment, id).await?;
+        let half = parse_half(&payment.half)?;
+        let payment_id = PaymentId::parse(&payment.payment_id)?;
+        let amount = Kopecks::positive(payment.amount)?;
+        let cmd = OrderCommand::RecordPayment {
+            half,
+            amount: amount.get(),
+            payment_id: payment_id.into_string(),
+            guarantee_days: self.config.guarantee_days,
+            at: self.clock.now(),
+        };
+        self.act(ctx, id, cmd).await
+    }
+
+    /// The assigned author uploads the draft or the final work. The order is asked first,
+    /// so nothing is stored for a refused upload; the file is on disk (synced) before the
+    /// event names it.
+    pub async fn submit_work(
+        &self,
+        may: MaySubmit<'_>,
+        kind: FileKind,
+        upload: Upload,
+    ) -> Result<OrderView, AppError> {
+        let MaySubmit { ctx, id } = may;
+        let file = FileRef {
+            id: Uuid::new_v4(),
+            name: upload.name,
+            size: upload.bytes.len() as i64,
+            content_type: upload.content_type,
+            sha256: crate::files::sha256_hex(&upload.bytes),
+        };
+        let (author_id, at) = (ctx.actor.id, self.clock.now());
+        let cmd = match kind {
+            FileKind::Draft => OrderCommand::SubmitDraft {
+                author_id,
+                file,
+                at,
+            },
+            FileKind::Final => OrderCommand::SubmitFinal {
+                author_id,
+                file,
+                at,
+            },
+        };
+        self.check_order(id, &cmd).await?;
+        self.files.put(&upload.bytes).await?;
+        self.act(ctx, id, cmd).await
+    }
+
+    /// A manager's verdict on the work under review.
+    pub async fn review(&self, ctx: &Ctx, id: Uuid, verdict: Verdict) -> Result<OrderView, AppError> {
+        self.authorize_on(ctx, Action::Review, id).await?;
+        let (actor, at) = (ctx.actor, self.clock.now());
+        let cmd = match verdict {
+            Verdict::ApproveDraft => OrderCommand::ApproveDraft { actor, at },
+            Verdict::RejectDraft { comment } => OrderCommand::RejectDraft { actor, comment, at },
+            Verdict::ApproveFinal => OrderCommand::ApproveFinal {
+                actor,
+                guarantee_days: self.config.guarantee_days,
+                at,
+            },
+            Verdict::RejectFinal { comment } => OrderCommand::RejectFinal { actor, comment, at },
+        };
+        self.act(ctx, id, cmd).await
+    }
+
+    /// The client asks for changes.
+    pub async fn request_revision(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        comment: String,
+    ) -> Result<OrderView, AppError> {
+        self.authorize_on(ctx, Action::RequestRevision, id).await?;
+        let cmd = OrderCommand::RequestRevision {
+            client_id: ctx.actor.id,
+            comment,
+            at: self.clock.now(),
+        };
+        self.act(ctx, id, cmd).await
+    }
+
+    /// The client accepts the work and rates it.
+    pub async fn complete_order(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        rating: i64,
+        review: String,
+    ) -> Result<OrderView, AppError> {
+        self.authorize_on(ctx, Action::CompleteOrder, id).await?;
+        let rating = Rating::try_from(rating)?;
+        let cmd = OrderCommand::Complete {
+            client_id: ctx.actor.id,
+            rating: rating.get(),
+            review,
+            at: self.clock.now(),
+        };
+        self.act(ctx, id, cmd).await
+    }
+
+    /// The client (before work starts) or a manager (before delivery) cancels the order.
+    pub async fn cancel_order(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        reason: String,
+    ) -> Result<OrderView, AppError> {
+        self.authorize_on(ctx, Action::CancelOrder, id).await?;
+        let cmd = OrderCommand::Cancel {
+            actor: ctx.actor,
+            reason,
+            at: self.clock.now(),
+        };
+        self.act(ctx, id, cmd).await
+    }
+
+    /// A file of the order, if it reaches the caller, with its bytes.
+    pub async fn download(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        file_id: Uuid,
+    ) -> Result<(FileRow, Vec<u8>), AppError> {
+        policy::authorize(actor, Action::ReadOrders)?;
+        let order = self.visible_row(actor, id).await?;
+        let files = order_list::files(&self.db, id).await?;
+        let file = files
+            .into_iter()
+            .find(|f| f.id == file_id)
+            .filter(|f| policy::sees_file_of(actor, &order, f))
+            .ok_or(AppError::NotFound)?;
+        let bytes = self.files.get(&file.sha256).await?;
+        Ok((file, bytes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_data_unwraps_the_tag() {
+        use serde_json::json;
+        assert_eq!(
+            event_data(&json!({"PriceSet": {"price": 1}})),
+            json!({"price": 1})
+        );
+        assert_eq!(event_data(&json!("DraftApproved")), json!({}));
+    }
+}

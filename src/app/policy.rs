@@ -1,0 +1,346 @@
+//! The access policy: the one place that says who may do what, which orders a caller
+//! sees, which of an order's files reach them and which fields are hidden from them.
+//! JSON handlers, pages and workers ask it; nothing else decides.
+//!
+//! What is *allowed in the current state* is not here: that is the aggregates' business.
+
+use aggregates::order::{FileKind, Order};
+use aggregates::{Actor, Role};
+use projections::order_list::{FileRow, OrderRow, Scope};
+use uuid::Uuid;
+
+use super::AppError;
+
+/// Something a caller may ask of the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    PlaceOrder,
+    /// List and read the orders the caller's scope holds, their events, history and files.
+    ReadOrders,
+    SetPrice,
+    OfferOrder,
+    /// Take or decline an offer.
+    AnswerOffer,
+    /// Record a payment taken by hand.
+    RecordPayment,
+    /// Upload the draft or the final work.
+    SubmitWork,
+    /// Approve or reject a draft or a final work.
+    Review,
+    RequestRevision,
+    CompleteOrder,
+    CancelOrder,
+    /// Read an order as it stood at a past moment.
+    ReadPastState,
+    /// Read the whole event log.
+    ReadAuditLog,
+    /// Create, list, block and unblock users.
+    ManageUsers,
+}
+
+/// Every role (the actions any logged-in user may attempt; what they reach is scoped).
+const ANYONE: &[Role] = &Role::ALL;
+const STAFF: &[Role] = &[Role::Manager, Role::Admin];
+const AUDITORS: &[Role] = &[Role::Auditor, Role::Admin];
+
+impl Action {
+    pub const ALL: [Action; 14] = [
+        Action::PlaceOrder,
+        Action::ReadOrders,
+        Action::SetPrice,
+        Action::OfferOrder,
+        Action::AnswerOffer,
+        Action::RecordPayment,
+        Action::SubmitWork,
+        Action::Review,
+        Action::RequestRevision,
+        Action::CompleteOrder,
+        Action::CancelOrder,
+        Action::ReadPastState,
+        Action::ReadAuditLog,
+        Action::ManageUsers,
+    ];
+
+    /// The roles that may do this (on the records their scope holds).
+    pub fn roles(self) -> &'static [Role] {
+        match self {
+            Action::PlaceOrder | Action::RequestRevision | Action::CompleteOrder => {
+                &[Role::Client]
+            }
+            Action::ReadOrders => ANYONE,
+            Action::SetPrice | Action::OfferOrder | Action::Review => STAFF,
+            Action::AnswerOffer | Action::SubmitWork => &[Role::Author],
+            Action::RecordPayment => &[Role::Manager, Role::PayoutClerk, Role::Admin],
+            Action::CancelOrder => &[Role::Client, Role::Manager, Role::Admin],
+            Action::ReadPastState | Action::ReadAuditLog => AUDITORS,
+            Action::ManageUsers => &[Role::Admin],
+        }
+    }
+}
+
+/// Forbidden unless the actor's role may do `action`.
+pub fn authorize(actor: &Actor, action: Action) -> Result<(), AppError> {
+    if action.roles().contains(&actor.role) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!(
+            "a {} may not do this",
+            actor.role.as_str().replace('_', " ")
+        )))
+    }
+}
+
+/// Whose orders a caller's lists hold.
+pub fn scope(actor: &Actor) -> Scope {
+    let id = actor.id;
+    match actor.role {
+        Role::Client => Scope::Client(id),
+        Role::Author => Scope::Author(id),
+        Role::Manager => Scope::Manager(id),
+        Role::Admin | Role::Auditor | Role::PayoutClerk => Scope::All,
+    }
+}
+
+/// The facts about an order that decide who sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Parties {
+    pub client_id: Uuid,
+    pub manager_id: Option<Uuid>,
+    pub author_id: Option<Uuid>,
+    pub offered_to: Option<Uuid>,
+}
+
+impl From<&OrderRow> for Parties {
+    fn from(o: &OrderRow) -> Parties {
+        Parties {
+            client_id: o.client_id,
+            manager_id: o.manager_id,
+            author_id: o.author_id,
+            offered_to: o.offered_to,
+        }
+    }
+}
+
+impl From<&Order> for Parties {
+    fn from(o: &Order) -> Parties {
+        Parties {
+            client_id: o.client_id,
+            manager_id: o.manager_id,
+            author_id: o.author_id,
+            offered_to: o.offered_to,
+        }
+    }
+}
+
+/// Whether a caller sees an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sight {
+    Yes,
+    No,
+    /// An author sees an order that was ever offered to them (declined, expired or
+    /// withdrawn since): a fact of the order's offers, which the caller looks up.
+    IfOfferedBefore,
+}
+
+/// Who sees an order: staff who oversee every order, its client, its manager (any
+/// manager while it has none), the author working on it or offered it now, and (see
+/// [`Sight::IfOfferedBefore`]) every author it was ever offered to.
+pub fn sight(actor: &Actor, o: Parties) -> Sight {
+    let me = actor.id;
+    let yes = |b: bool| if b { Sight::Yes } else { Sight::No };
+    match actor.role {
+        Role::Admin | Role::Auditor | Role::PayoutClerk => Sight::Yes,
+        Role::Client => yes(o.client_id == me),
+        Role::Manager => yes(o.manager_id.is_none_or(|m| m == me)),
+        Role::Author if o.author_id == Some(me) || o.offered_to == Some(me) => Sight::Yes,
+        Role::Author => Sight::IfOfferedBefore,
+    }
+}
+
+/// Whether an order, as its own events tell, shows to the caller (`false` for one never
+/// placed): [`sight`], with the authors it was offered to before read from the state.
+pub fn sees_order_state(actor: &Actor, order: &Order) -> bool {
+    order.placed
+        && match sight(actor, Parties::from(order)) {
+            Sight::Yes => true,
+            Sight::No => false,
+            Sight::IfOfferedBefore => order.declined_by.contains(&actor.id),
+        }
+}
+
+/// Whether a file of an order reaches the caller: a client gets only approved files, and
+/// the final work only once both halves are paid; everyone else who sees the order, all.
+pub fn sees_file(actor: &Actor, file_kind: FileKind, approved: bool, fully_paid: bool) -> bool {
+    actor.role != Role::Client || (approved && (file_kind != FileKind::Final || fully_paid))
+}
+
+/// [`sees_file`] for a file of the order table.
+pub fn sees_file_of(actor: &Actor, order: &OrderRow, f: &FileRow) -> bool {
+    let fully_paid = order.price.is_some_and(|p| order.paid >= p);
+    sees_file(actor, f.kind, f.approved, fully_paid)
+}
+
+/// Whether the caller sees what the author is paid: between the company and the author,
+/// never the client's to know.
+pub fn sees_author_fee(actor: &Actor) -> bool {
+    actor.role != Role::Client
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: Role) -> Actor {
+        Actor::new(Uuid::from_u128(role as u128 + 1), role)
+    }
+
+    #[test]
+    fn each_action_is_allowed_to_exactly_its_roles() {
+        use Role::*;
+        #[rustfmt::skip]
+        let table: &[(Action, [bool; 6])] = &[
+            //                        client author manager clerk  auditor admin
+            (Action::PlaceOrder,      [true,  false, false,  false, false,  false]),
+            (Action::ReadOrders,      [true,  true,  true,   true,  true,   true ]),
+            (Action::SetPrice,        [false, false, true,   false, false,  true ]),
+            (Action::OfferOrder,      [false, false, true,   false, false,  true ]),
+            (Action::AnswerOffer,     [false, true,  false,  false, false,  false]),
+            (Action::RecordPayment,   [false, false, true,   true,  false,  true ]),
+            (Action::SubmitWork,      [false, true,  false,  false, false,  false]),
+            (Action::Review,          [false, false, true,   false, false,  true ]),
+            (Action::RequestRevision, [true,  false, false,  false, false,  false]),
+            (Action::CompleteOrder,   [true,  false, false,  false, false,  false]),
+            (Action::CancelOrder,     [true,  false, true,   false, false,  true ]),
+            (Action::ReadPastState,   [false, false, false,  false, true,   true ]),
+            (Action::ReadAuditLog,    [false, false, false,  false, true,   true ]),
+            (Action::ManageUsers,     [false, false, false,  false, false,  true ]),
+        ];
+        assert_eq!(table.len(), Action::ALL.len(), "every action has a row");
+        let roles = [Client, Author, Manager, PayoutClerk, Auditor, Admin];
+        for (action, allowed) in table {
+            for (role, want) in roles.iter().zip(allowed) {
+                let got = authorize(&actor(*role), *action);
+                assert_eq!(got.is_ok(), *want, "{role} {action:?}");
+                if let Err(e) = got {
+                    assert!(matches!(e, AppError::Forbidden(_)));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn who_sees_an_order() {
+        let client = actor(Role::Client);
+        let author = actor(Role::Author);
+        let manager = actor(Role::Manager);
+        let other = Uuid::from_u128(99);
+        let base = Parties {
+            client_id: client.id,
+            manager_id: None,
+            author_id: None,
+            offered_to: None,
+        };
+        let routed_elsewhere = Parties {
+            manager_id: Some(other),
+            ..base
+        };
+        let mine = Parties {
+            manager_id: Some(manager.id),
+            ..base
+        };
+        let assigned = Parties {
+            author_id: Some(author.id),
+            ..base
+        };
+        let offered = Parties {
+            offered_to: Some(author.id),
+            ..base
+        };
+        let not_client = Parties {
+            client_id: other,
+            ..base
+        };
+        #[rustfmt::skip]
+        let table: &[(&Actor, Parties, Sight)] = &[
+            (&client, base, Sight::Yes),
+            (&client, not_client, Sight::No),
+            (&manager, base, Sight::Yes),
+            (&manager, mine, Sight::Yes),
+            (&manager, routed_elsewhere, Sight::No),
+            (&author, assigned, Sight::Yes),
+            (&author, offered, Sight::Yes),
+            (&author, base, Sight::IfOfferedBefore),
+        ];
+        for (who, parties, want) in table {
+            assert_eq!(sight(who, *parties), *want, "{:?} {parties:?}", who.role);
+        }
+        for role in [Role::Admin, Role::Auditor, Role::PayoutClerk] {
+            assert_eq!(sight(&actor(role), not_client), Sight::Yes, "{role}");
+        }
+    }
+
+    #[test]
+    fn an_author_sees_an_order_they_declined_as_its_state_tells() {
+        let author = actor(Role::Author);
+        let mut order = Order {
+            placed: true,
+            ..Order::default()
+        };
+        assert!(!sees_order_state(&author, &order));
+        order.declined_by.push(author.id);
+        assert!(sees_order_state(&author, &order));
+        let unplaced = Order::default();
+        assert!(!sees_order_state(&actor(Role::Admin), &unplaced));
+    }
+
+    #[test]
+    fn which_files_reach_a_client() {
+        let client = actor(Role::Client);
+        #[rustfmt::skip]
+        let table = [
+            // kind, approved, fully paid → a client gets it
+            (FileKind::Draft, false, false, false),
+            (FileKind::Draft, true,  false, true ),
+            (FileKind::Final, true,  false, false),
+            (FileKind::Final, false, true,  false),
+            (FileKind::Final, true,  true,  true ),
+        ];
+        for (kind, approved, paid, want) in table {
+            assert_eq!(
+                sees_file(&client, kind, approved, paid),
+                want,
+                "{kind:?} {approved} {paid}"
+            );
+            for role in [Role::Author, Role::Manager, Role::Auditor, Role::Admin] {
+                assert!(sees_file(&actor(role), kind, approved, paid), "{role}");
+            }
+        }
+    }
+
+    #[test]
+    fn only_a_client_is_kept_from_the_author_fee() {
+        for role in Role::ALL {
+            assert_eq!(sees_author_fee(&actor(role)), role != Role::Client, "{role}");
+        }
+    }
+
+    #[test]
+    fn each_role_lists_its_own_scope() {
+        let id = |r: Role| actor(r).id;
+        assert_eq!(
+            scope(&actor(Role::Client)),
+            Scope::Client(id(Role::Client))
+        );
+        assert_eq!(
+            scope(&actor(Role::Author)),
+            Scope::Author(id(Role::Author))
+        );
+        assert_eq!(
+            scope(&actor(Role::Manager)),
+            Scope::Manager(id(Role::Manager))
+        );
+        for role in [Role::Admin, Role::Auditor, Role::PayoutClerk] {
+            assert_eq!(scope(&actor(role)), Scope::All);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! `POST /api/orders/{id}/draft` and `/final`: the assigned author uploads the work
+//! (`multipart/form-data` with one `file` part).
+
+use aggregates::order::FileKind;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, State};
+use axum::Json;
+use uuid::Uuid;
+
+use crate::app::orders::Upload;
+use crate::app::views::OrderView;
+use crate::app::App;
+use crate::http::error::ApiError;
+use crate::http::extract::{Caller, Path};
+
+/// Reads the one `file` part of a multipart upload.
+async fn read_upload(multipart: Result<Multipart, MultipartRejection>) -> Result<Upload, ApiError> {
+    let mut multipart = multipart.map_err(|e| {
+        ApiError::BadRequest(format!(
+            "expected multipart/form-data with a `file` part: {}",
+            e.body_text()
+        ))
+    })?;
+    while let Some(field) = multipart.next_field().await.map_err(|e| {
+        ApiError::BadRequest(format!("unreadable multipart body: {}", e.body_text()))
+    })? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field
+            .file_name()
+            .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).trim().to_string())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "upload".to_string());
+        let content_type = field
+            .content_type()
+            .unwrap_or("application/octet-stream")
+            .to_string();
+        let bytes = field.bytes().await.map_err(|e| {
+            ApiError::BadRequest(format!("unreadable file part: {}", e.body_text()))
+        })?;
+        if bytes.is_empty() {
+            return Err(ApiError::Unprocessable("the file is empty".into()));
+        }
+        return Ok(Upload {
+            bytes,
+            name,
+            content_type,
+        });
+    }
+    Err(ApiError::BadRequest(
+        "the multipart body has no `file` part".into(),
+    ))
+}
+
+async fn upload(
+    app: App,
+    caller: Caller,
+    id: Uuid,
+    multipart: Result<Multipart, MultipartRejection>,
+    kind: FileKind,
+) -> Result<Json<OrderView>, ApiError> {
+    let ctx = caller.ctx();
+    // Asked before the body is read: a refused caller's upload is never looked at.
+    let may = app.may_submit_work(&ctx, id).await?;
+    let upload = read_upload(multipart).await?;
+    Ok(Json(app.submit_work(may, kind, upload).await?))
+}
+
+pub(super) async fn upload_draft(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Json<OrderView>, ApiError> {
+    upload(app, caller, id, multipart, FileKind::Draft).await
+}
+
+pub(super) async fn upload_final(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Json<OrderView>, ApiError> {
+    upload(app, caller, id, multipart, FileKind::Final).await
+}
