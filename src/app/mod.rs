@@ -4,6 +4,7 @@ pub mod audit;
 pub mod error;
 pub mod orders;
 pub mod policy;
+pub mod schemas;
 pub mod users;
 pub mod values;
 pub mod views;
@@ -197,8 +198,9 @@ impl App {
         let mut state = Order::default();
         let mut stream = Vec::with_capacity(stored.len());
         for e in stored.iter() {
-            let event = OrderEvent::deserialize(&e.payload)
-                .map_err(|e| AppError::Infrastructure(format!("an order event does not decode: {e}")))?;
+            let event = OrderEvent::deserialize(&e.payload).map_err(|e| {
+                AppError::Infrastructure(format!("an order event does not decode: {e}"))
+            })?;
             state.apply(event.clone());
             stream.push((event, EventMeta::from_json(&e.metadata).at));
         }

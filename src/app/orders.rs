@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::policy::{self, Action, Sight};
 use super::values::{Kopecks, Pages, PaymentId, Rating};
 use super::views::{
-    ActorView, EventView, HistoryView, OfferMade, OrderAsOf, OrderPage, OrderSummary, OrderView,
+    EventView, HistoryView, OfferMade, OrderAsOf, OrderPage, OrderSummary, OrderView,
 };
 use super::{App, AppError, Ctx};
 
@@ -269,20 +269,7 @@ impl App {
                         m.remove("author_fee");
                     }
                 }
-                EventView {
-                    sequence: e.sequence,
-                    position: e.cursor.position,
-                    event_type: e.event_type.clone(),
-                    version: e.event_version.clone(),
-                    at: e.meta.at,
-                    actor: ActorView {
-                        id: e.meta.actor_id,
-                        role: e.meta.actor_role.clone(),
-                    },
-                    request_id: e.meta.request_id.clone(),
-                    hash: event_hash(e),
-                    data,
-                }
+                EventView::of(e, data)
             })
             .collect())
     }
@@ -447,7 +434,12 @@ impl App {
     }
 
     /// A manager's verdict on the work under review.
-    pub async fn review(&self, ctx: &Ctx, id: Uuid, verdict: Verdict) -> Result<OrderView, AppError> {
+    pub async fn review(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        verdict: Verdict,
+    ) -> Result<OrderView, AppError> {
         self.authorize_on(ctx, Action::Review, id).await?;
         let (actor, at) = (ctx.actor, self.clock.now());
         let cmd = match verdict {

@@ -1,17 +1,25 @@
 //! What the service answers with: typed views of the read models, built for one caller by
 //! the access policy (what they may see of an order, its files, its history).
+//!
+//! They are also the schemas of the OpenAPI document (`ToSchema`, under the names API.md
+//! uses): what is answered and what is documented are one type, so they cannot differ.
+//! Every field is required unless the view may leave it out; a field that may be null
+//! says `required = true` (utoipa takes an `Option` as "may be absent" otherwise).
 
 use aggregates::order::{FileKind, OrderStatus};
 use aggregates::Actor;
 use chrono::{DateTime, NaiveDate, Utc};
 use projections::client_history::HistoryEntry;
+use projections::feed::StoredEvent;
 use projections::order_list::{FileRow, OrderRow};
 use projections::users::UserRow;
 use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::policy;
+use super::schemas::{FileKindSchema, OrderStatusSchema, RoleSchema};
 
 /// Times are answered as RFC 3339 with a numeric offset (`…+00:00`), as they are stored.
 pub mod rfc3339 {
@@ -38,38 +46,64 @@ pub mod rfc3339 {
     }
 }
 
-/// One order as a list shows it to one caller (the manager's table's fields).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// An order as the list shows it. Money is in kopecks.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct OrderSummary {
     pub id: Uuid,
+    /// 1, 2, 3, … in placement order.
+    #[schema(minimum = 1)]
     pub number: i64,
+    #[schema(value_type = OrderStatusSchema)]
     pub status: OrderStatus,
+    #[schema(examples("term_paper"))]
     pub work_type: String,
     pub subject: String,
     pub topic: String,
+    #[schema(minimum = 1, maximum = 1000)]
     pub pages: i64,
     pub deadline: NaiveDate,
     pub requirements: String,
+    #[schema(schema_with = super::schemas::currency)]
     pub currency: String,
+    /// Kopecks; null until the order is priced.
+    #[schema(required = true)]
     pub price: Option<i64>,
+    /// Kopecks paid so far.
     pub paid: i64,
+    /// Kopecks due before the work starts; null until the order is priced.
+    #[schema(required = true)]
     pub first_half: Option<i64>,
+    /// Kopecks due before the final work is released; null until the order is priced.
+    #[schema(required = true)]
     pub second_half: Option<i64>,
-    /// What the author is paid; absent for a caller kept from it (a client).
+    /// What the author is paid, in kopecks (null until the order is priced); never
+    /// shown to a client, whose answers leave the field out.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>)]
     pub author_fee: Option<Option<i64>>,
     pub client_id: Uuid,
+    #[schema(required = true)]
     pub author_id: Option<Uuid>,
+    /// Null until an author accepts.
+    #[schema(required = true)]
     pub author_name: Option<String>,
+    #[schema(required = true)]
     pub manager_id: Option<Uuid>,
+    /// The author the order is offered to now.
+    #[schema(required = true)]
     pub offered_to: Option<Uuid>,
     #[serde(with = "rfc3339::option")]
+    #[schema(required = true)]
     pub offer_expires_at: Option<DateTime<Utc>>,
     pub problem: bool,
+    #[schema(minimum = 0)]
     pub draft_rejections: i64,
     #[serde(with = "rfc3339::option")]
+    #[schema(required = true)]
     pub guarantee_until: Option<DateTime<Utc>>,
+    #[schema(required = true, minimum = 1, maximum = 5)]
     pub rating: Option<i64>,
+    #[schema(required = true)]
     pub failure_reason: Option<String>,
     #[serde(with = "rfc3339")]
     pub placed_at: DateTime<Utc>,
@@ -114,13 +148,20 @@ impl OrderSummary {
 }
 
 /// A file of an order.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = File)]
 pub struct FileView {
     pub id: Uuid,
+    #[schema(value_type = FileKindSchema)]
     pub kind: FileKind,
+    /// The name it was uploaded with.
     pub name: String,
+    /// Bytes.
+    #[schema(minimum = 1)]
     pub size: i64,
     pub content_type: String,
+    /// Hex SHA-256 of its bytes.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
     pub sha256: String,
     #[serde(with = "rfc3339")]
     pub uploaded_at: DateTime<Utc>,
@@ -140,8 +181,9 @@ impl From<&FileRow> for FileView {
     }
 }
 
-/// One order as one caller may see it: the list's fields and the files that reach them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// An order with the files that reach the caller.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = Order)]
 pub struct OrderView {
     #[serde(flatten)]
     pub order: OrderSummary,
@@ -161,64 +203,110 @@ impl OrderView {
     }
 }
 
-/// An order as it stood at a past moment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// An order as it stood at a past moment, rebuilt from the log (`problem` is false).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct OrderAsOf {
     #[serde(flatten)]
     pub order: OrderView,
+    /// The moment asked for.
     #[serde(with = "rfc3339")]
     pub as_of: DateTime<Utc>,
 }
 
 /// One page of the order list.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct OrderPage {
+    /// The page's orders (without their files).
     pub items: Vec<OrderSummary>,
+    /// Orders matching, on every page.
+    #[schema(minimum = 0)]
     pub total: i64,
+    #[schema(minimum = 1)]
     pub page: i64,
+    #[schema(minimum = 1)]
     pub per_page: i64,
 }
 
 /// The offer just made.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct OfferMade {
+    /// The author it went to.
     pub author_id: Uuid,
+    /// When it passes to the next author unless answered.
     #[serde(with = "rfc3339")]
     pub expires_at: DateTime<Utc>,
 }
 
-/// Who did something, as the log records it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Who caused an event: both null for the system.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ActorView {
+    #[schema(required = true)]
     pub id: Option<Uuid>,
+    #[schema(required = true)]
     pub role: Option<String>,
 }
 
-/// One event of an order's history as the log has it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One event of an order's stream as the log has it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = Event)]
 pub struct EventView {
+    /// 1, 2, 3, … within its stream.
+    #[schema(minimum = 1)]
     pub sequence: i64,
+    /// Its place in the global log.
     pub position: i64,
     #[serde(rename = "type")]
+    #[schema(examples("OrderPlaced"))]
     pub event_type: String,
     pub version: String,
+    /// When it happened.
     #[serde(with = "rfc3339")]
     pub at: DateTime<Utc>,
+    #[schema(inline)]
     pub actor: ActorView,
+    /// The request that caused it.
+    #[schema(required = true)]
     pub request_id: Option<String>,
-    /// The event's link in its stream's hash chain (null before the chain existed).
+    /// Hex SHA-256 of the event, its link in its stream's hash chain; null for one
+    /// written before the chain.
+    #[schema(value_type = Option<String>, required = true, pattern = "^[0-9a-f]{64}$")]
     pub hash: Value,
     /// The event's own fields, less what the caller may not see.
+    #[schema(value_type = Object)]
     pub data: Value,
 }
 
-/// One entry of the client-facing history of an order.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+impl EventView {
+    /// The stored event with `data` as its fields.
+    pub fn of(e: &StoredEvent, data: Value) -> EventView {
+        EventView {
+            sequence: e.sequence,
+            position: e.cursor.position,
+            event_type: e.event_type.clone(),
+            version: e.event_version.clone(),
+            at: e.meta.at,
+            actor: ActorView {
+                id: e.meta.actor_id,
+                role: e.meta.actor_role.clone(),
+            },
+            request_id: e.meta.request_id.clone(),
+            hash: super::orders::event_hash(e),
+            data,
+        }
+    }
+}
+
+/// One entry of an order's history as its client sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = HistoryEntry)]
 pub struct HistoryView {
     #[serde(with = "rfc3339")]
     pub at: DateTime<Utc>,
     pub event: String,
+    /// The status the order had after it.
+    #[schema(value_type = OrderStatusSchema)]
     pub status: OrderStatus,
+    #[schema(required = true)]
     pub note: Option<String>,
 }
 
@@ -234,12 +322,16 @@ impl From<&HistoryEntry> for HistoryView {
 }
 
 /// A user as others see them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = User)]
 pub struct UserView {
     pub id: Uuid,
+    #[schema(format = Email)]
     pub email: String,
     pub full_name: String,
+    #[schema(value_type = RoleSchema)]
     pub role: aggregates::Role,
+    /// A blocked user can neither log in nor use a token issued before.
     pub blocked: bool,
 }
 
