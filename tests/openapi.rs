@@ -8,6 +8,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use aggregates::Role;
 use common::{Backend, TestApp};
 use serde_json::{json, Value};
 
@@ -390,6 +391,123 @@ async fn every_route_is_documented() {
         unrouted.is_empty(),
         "in the OpenAPI document but not routed: {unrouted:?}"
     );
+}
+
+/// A value `schema` takes: each property it declares, the first of an `enum`, the least of
+/// a range; enough for a request to get past its body's parsing to the access policy.
+fn example(doc: &Value, schema: &Value) -> Value {
+    if let Some(r) = schema["$ref"].as_str() {
+        let target = doc
+            .pointer(r.strip_prefix('#').expect("a local $ref"))
+            .unwrap_or_else(|| panic!("{r} leads nowhere"));
+        return example(doc, target);
+    }
+    if let Some(first) = schema["enum"].as_array().and_then(|e| e.first()) {
+        return first.clone();
+    }
+    let ty = match &schema["type"] {
+        Value::String(t) => t.clone(),
+        Value::Array(ts) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null")
+            .unwrap_or("null")
+            .to_string(),
+        _ => "object".to_string(),
+    };
+    match ty.as_str() {
+        "object" => {
+            let mut object = serde_json::Map::new();
+            for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+                object.insert(name.clone(), example(doc, property));
+            }
+            Value::Object(object)
+        }
+        "integer" => json!(schema["minimum"].as_i64().unwrap_or(1)),
+        "boolean" => json!(false),
+        "string" => match schema["format"].as_str() {
+            Some("uuid") => json!(uuid::Uuid::new_v4()),
+            Some("date") => json!("2099-01-01"),
+            Some("date-time") => json!("2099-01-01T00:00:00Z"),
+            Some("email") => json!(format!("{}@example.com", uuid::Uuid::new_v4().simple())),
+            _ => json!("x".repeat(schema["minLength"].as_u64().unwrap_or(1) as usize)),
+        },
+        other => panic!("no example of a {other}"),
+    }
+}
+
+/// The roles an extension of an operation names.
+fn roles_in(op: &Value, extension: &str) -> BTreeSet<String> {
+    op[extension]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {extension}"))
+        .iter()
+        .map(|r| r.as_str().expect("a role").to_string())
+        .collect()
+}
+
+/// The document's `x-roles` are the access policy's: each role it lists gets past the
+/// policy (any answer but 403), each other role is refused with 403, for every protected
+/// operation, asked with a body the document describes; and so for `as_of`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_lets_in_exactly_the_roles_it_lists() {
+    let t = TestApp::spawn(Backend::Sqlite).await;
+    let doc = document(&t).await;
+    let mut tokens = Vec::new();
+    for role in Role::ALL {
+        let (_, token) = t.user(role, &format!("Test {role}")).await;
+        tokens.push((role.as_str().to_string(), token));
+    }
+    let mut checked = 0;
+    for ((path, method), op) in operations(&doc) {
+        if op["security"] == json!([]) {
+            continue;
+        }
+        let allowed = roles_in(&op, "x-roles");
+        let uri = path
+            .split('/')
+            .map(|s| {
+                if s.starts_with('{') {
+                    uuid::Uuid::new_v4().to_string()
+                } else {
+                    s.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        let body = op["requestBody"]["content"]["application/json"]
+            .get("schema")
+            .map(|schema| example(&doc, schema));
+        let method = method.to_uppercase();
+        for (role, token) in &tokens {
+            let res = t.call(&method, &uri, Some(token), body.clone()).await;
+            let status = res.status.as_u16();
+            let name = format!("{method} {path} as {role}");
+            if allowed.contains(role) {
+                assert_ne!(status, 403, "{name} is documented as allowed: {}", res.body);
+            } else {
+                assert_eq!(status, 403, "{name} is documented as refused: {}", res.body);
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 6 * 26, "only {checked} calls");
+
+    let show = &operations(&doc)[&("/api/orders/{id}".to_string(), "get".to_string())];
+    let allowed = roles_in(show, "x-roles-as-of");
+    assert!(!allowed.is_empty() && allowed.len() < Role::ALL.len());
+    let uri = format!(
+        "/api/orders/{}?as_of=2026-03-02T09:00:00Z",
+        uuid::Uuid::new_v4()
+    );
+    for (role, token) in &tokens {
+        let status = t.call("GET", &uri, Some(token), None).await.status;
+        assert_eq!(
+            status == 403,
+            !allowed.contains(role),
+            "as_of as {role}: {status}"
+        );
+    }
 }
 
 #[test]

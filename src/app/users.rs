@@ -4,6 +4,8 @@ use aggregates::user::{User, UserCommand};
 use aggregates::{Actor, Role};
 use cqrs_es::Aggregate;
 use projections::users::UserRow;
+use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::policy::{self, Action};
@@ -11,9 +13,10 @@ use super::values::Email;
 use super::views::UserView;
 use super::{App, AppError, Ctx};
 
-/// A session just opened: its bearer token and whose it is.
-#[derive(Debug, Clone)]
+/// A new session: its bearer token and whose it is.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Session {
+    /// For `Authorization: Bearer <token>`.
     pub token: String,
     pub user: UserView,
 }
@@ -31,9 +34,7 @@ impl App {
     ) -> Result<Uuid, AppError> {
         let email = Email::parse(email)?.as_str().to_string();
         if full_name.trim().is_empty() {
-            return Err(AppError::Invalid(
-                "the full name must not be empty".into(),
-            ));
+            return Err(AppError::Invalid("the full name must not be empty".into()));
         }
         crate::auth::check_password(password).map_err(|e| AppError::Invalid(e.into()))?;
         let hash = crate::auth::hash_password(password.to_string())
@@ -96,16 +97,19 @@ impl App {
         self.user_view(id).await
     }
 
-    /// An admin creates an account with any role.
+    /// An admin creates an account with any role, named by its wire name (read after
+    /// the policy's yes, like every value of the request).
     pub async fn create_account(
         &self,
         ctx: &Ctx,
         email: &str,
         full_name: &str,
-        role: Role,
+        role: &str,
         password: &str,
     ) -> Result<UserView, AppError> {
         policy::authorize(&ctx.actor, Action::ManageUsers)?;
+        let role =
+            Role::parse(role).ok_or_else(|| AppError::Invalid(format!("unknown role {role:?}")))?;
         let id = self
             .create_user(email, full_name, role, password, ctx)
             .await?;
@@ -123,8 +127,7 @@ impl App {
             )
             .await?
             .ok_or(AppError::BadCredentials)?;
-        if !crate::auth::verify_password(password.to_string(), row.text("password_hash")?).await
-        {
+        if !crate::auth::verify_password(password.to_string(), row.text("password_hash")?).await {
             return Err(AppError::BadCredentials);
         }
         let user = projections::users::by_id(&self.db, row.uuid("user_id")?)
@@ -160,7 +163,12 @@ impl App {
     }
 
     /// An admin blocks a user (never themselves): their tokens stop working at once.
-    pub async fn block_user(&self, ctx: &Ctx, id: Uuid, reason: String) -> Result<UserView, AppError> {
+    pub async fn block_user(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        reason: String,
+    ) -> Result<UserView, AppError> {
         policy::authorize(&ctx.actor, Action::ManageUsers)?;
         if id == ctx.actor.id {
             return Err(AppError::Conflict(
@@ -191,4 +199,3 @@ impl App {
         Ok(UserView::from(&user))
     }
 }
-

@@ -5,20 +5,21 @@ use std::collections::HashMap;
 
 use axum::extract::{Query, State};
 use axum::Json;
-use projections::feed::{self, StoredEvent};
-use projections::{Cursor, Db};
+use projections::feed::StoredEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
 use super::error::ApiError;
 use super::extract::Caller;
-use crate::app::orders::{event_data, event_hash};
+use super::openapi::roles;
+use crate::app::orders::event_data;
 use crate::app::policy::Action;
+use crate::app::views::EventView;
 use crate::app::App;
+
 /// Events per page of the audit log unless `limit` says otherwise.
 pub(super) const DEFAULT_LIMIT: i64 = 100;
 /// The largest page of the audit log.
@@ -29,68 +30,11 @@ pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new().routes(routes!(events))
 }
 
-/// One event of an order's stream.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Event {
-    /// 1, 2, 3, … within its stream.
-    #[schema(minimum = 1)]
-    pub sequence: i64,
-    /// Its place in the global log.
-    pub position: i64,
-    #[serde(rename = "type")]
-    #[schema(examples("OrderPlaced"))]
-    pub event_type: String,
-    pub version: String,
-    /// When it happened (RFC 3339).
-    #[schema(format = DateTime)]
-    pub at: String,
-    #[schema(inline)]
-    pub actor: EventActor,
-    /// The request that caused it.
-    #[schema(required = true)]
-    pub request_id: Option<String>,
-    /// Hex SHA-256 of the event; null for one written before the hash chain.
-    #[schema(required = true, pattern = "^[0-9a-f]{64}$")]
-    pub hash: Option<String>,
-    /// The event's own fields.
-    #[schema(value_type = Object)]
-    pub data: Value,
-}
-
-/// Who caused an event: null for the system.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct EventActor {
-    #[schema(required = true)]
-    pub id: Option<Uuid>,
-    #[schema(required = true)]
-    pub role: Option<String>,
-}
-
-impl Event {
-    /// The event as the log stores it, with `data` as given.
-    pub fn new(e: &StoredEvent, data: Value) -> Event {
-        Event {
-            sequence: e.sequence,
-            position: e.cursor.position,
-            event_type: e.event_type.clone(),
-            version: e.event_version.clone(),
-            at: e.meta.at.to_rfc3339(),
-            actor: EventActor {
-                id: e.meta.actor_id,
-                role: e.meta.actor_role.clone(),
-            },
-            request_id: e.meta.request_id.clone(),
-            hash: event_hash(e).as_str().map(str::to_string),
-            data,
-        }
-    }
-}
-
 /// One event of the global log.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AuditEvent {
     #[serde(flatten)]
-    pub event: Event,
+    pub event: EventView,
     #[schema(examples("Order", "User"))]
     pub aggregate_type: String,
     pub aggregate_id: String,
@@ -100,8 +44,23 @@ pub struct AuditEvent {
     pub prev_hash: Option<String>,
 }
 
+impl From<&StoredEvent> for AuditEvent {
+    fn from(e: &StoredEvent) -> AuditEvent {
+        AuditEvent {
+            event: EventView::of(e, event_data(&e.payload)),
+            aggregate_type: e.aggregate_type.clone(),
+            aggregate_id: e.aggregate_id.clone(),
+            prev_hash: e
+                .metadata
+                .get(crate::chain::PREV_HASH)
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        }
+    }
+}
+
 /// One page of the global log.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AuditPage {
     pub events: Vec<AuditEvent>,
     /// `after` for the next page; the same as this one's when nothing was left.
@@ -122,28 +81,6 @@ pub struct AuditQuery {
     pub limit: Option<i64>,
 }
 
-/// The feed cursor of the event at `position`; the start of the log for 0.
-async fn cursor_at(db: &Db, position: i64) -> Result<Option<Cursor>, ApiError> {
-    if position == 0 {
-        return Ok(Some(Cursor::default()));
-    }
-    let sql = if db.is_postgres() {
-        "SELECT tx_id::text::bigint AS tx, position FROM events WHERE position = $1"
-    } else {
-        "SELECT 0 AS tx, position FROM events WHERE position = $1"
-    };
-    let row = db
-        .fetch_optional(sql, &projections::args![position])
-        .await?;
-    Ok(match row {
-        Some(r) => Some(Cursor {
-            tx: r.int("tx")?,
-            position: r.int("position")?,
-        }),
-        None => None,
-    })
-}
-
 /// The global event log, in order
 ///
 /// Pass the previous page's `next_after` as `after` to read on.
@@ -152,7 +89,7 @@ async fn cursor_at(db: &Db, position: i64) -> Result<Option<Cursor>, ApiError> {
     path = "/api/audit/events",
     tag = "audit",
     operation_id = "auditEvents",
-    extensions(("x-roles" = json!(Action::ReadAuditLog.roles()))),
+    extensions(("x-roles" = json!(roles(Action::ReadAuditLog)))),
     params(AuditQuery),
     responses(
         (status = 200, description = "one page of the log", body = AuditPage),
@@ -164,6 +101,7 @@ async fn events(
     caller: Caller,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<AuditPage>, ApiError> {
+    // Who may read the log is asked before the query is read (and again by the service).
     caller.may(Action::ReadAuditLog)?;
     let after = match params.get("after").map(|s| s.trim()) {
         None | Some("") => 0,
@@ -186,23 +124,9 @@ async fn events(
                 ))
             })?,
     };
-    let cursor = cursor_at(&app.db, after)
-        .await?
-        .ok_or_else(|| ApiError::Unprocessable(format!("there is no event at position {after}")))?;
-    let page = feed::read_after(&app.db, cursor, limit, None).await?;
-    let next_after = page.last().map_or(after, |e| e.cursor.position);
-    let events = page
-        .iter()
-        .map(|e| AuditEvent {
-            event: Event::new(e, event_data(&e.payload)),
-            aggregate_type: e.aggregate_type.clone(),
-            aggregate_id: e.aggregate_id.clone(),
-            prev_hash: e
-                .metadata
-                .get(crate::chain::PREV_HASH)
-                .and_then(Value::as_str)
-                .map(str::to_string),
-        })
-        .collect();
-    Ok(Json(AuditPage { events, next_after }))
+    let page = app.audit_log(&caller.actor(), after, limit).await?;
+    Ok(Json(AuditPage {
+        events: page.events.iter().map(AuditEvent::from).collect(),
+        next_after: page.next_after,
+    }))
 }

@@ -39,18 +39,6 @@ impl Caller {
     pub fn may(&self, action: crate::app::policy::Action) -> Result<(), ApiError> {
         Ok(crate::app::policy::authorize(&self.actor(), action)?)
     }
-
-    /// 403 unless the caller has one of `roles`.
-    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if roles.contains(&self.user.role) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(format!(
-                "a {} may not do this",
-                self.user.role.as_str().replace('_', " ")
-            )))
-        }
-    }
 }
 
 pub fn request_id(parts: &Parts) -> String {

@@ -67,8 +67,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .merge(health::router())
         .merge(auth::router())
         .merge(users::router())
-        // Not annotated yet: documented by hand in `openapi::legacy` meanwhile.
-        .merge(OpenApiRouter::from(orders::router()))
+        .merge(orders::router())
         .merge(audit::router())
         .merge(openapi::router())
 }

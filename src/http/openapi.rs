@@ -2,9 +2,11 @@
 //!
 //! The document is generated from the code: each handler carries a `#[utoipa::path]` with
 //! what is particular to it (summary and description from its doc comment, its body, its
-//! answers, who may call it in an `x-roles` extension), its request and response types
-//! derive `ToSchema`, and the routers are `utoipa_axum` [`OpenApiRouter`]s, so a route is in
-//! the document because it is routed through `routes!(…)`. What every operation of a kind
+//! answers, who may call it in an `x-roles` extension: [`roles`] of the access policy's
+//! action it performs), its request types and the application's views (`app::views`, the
+//! very types answered) derive `ToSchema`, and the routers are `utoipa_axum`
+//! [`OpenApiRouter`]s, so a route is in the document because it is routed through
+//! `routes!(…)`. What every operation of a kind
 //! answers besides (401 and 403 when protected, the `Idempotency-Key` parameter and answers
 //! of a POST, a 400 for an unreadable JSON body, the problem body of every error, the
 //! "Roles:" line) is added in one place, [`finish`], from those declarations.
@@ -14,29 +16,34 @@
 //! documented without being routed;
 //! `tests/schema.rs` validates every real answer of a lifecycle against the document.
 
-use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use aggregates::Role;
 use axum::http::header;
 use axum::response::IntoResponse;
 use serde_json::{json, Value};
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
-use utoipa::openapi::RefOr;
-use utoipa::{OpenApi, PartialSchema, ToSchema};
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::Problem;
 use super::idempotency::{MAX_KEY_LEN, NEVER_STORED};
+use crate::app::policy::Action;
+use crate::app::schemas::{FileKindSchema, OrderStatusSchema, RoleSchema};
 use crate::app::App;
-
-mod legacy;
 
 /// `x-roles` of an operation anyone may call without a token.
 pub const PUBLIC: &[Role] = &[];
-/// `x-roles` of an operation any logged-in user may call (each sees what their role may).
+/// `x-roles` of an operation any logged-in user may call, outside the access policy's
+/// actions (`/api/me`); each sees what their role may.
 pub const ANYONE: &[Role] = &Role::ALL;
+
+/// `x-roles` of an operation that does `action`: the roles the access policy lets do it,
+/// so that the document says what [`crate::app::policy::authorize`] decides.
+/// In a `#[utoipa::path]`: `extensions(("x-roles" = json!(roles(Action::…))))`.
+pub fn roles(action: Action) -> Value {
+    json!(action.roles())
+}
 
 /// The skeleton the routers add their operations to.
 #[derive(OpenApi)]
@@ -55,7 +62,7 @@ pub const ANYONE: &[Role] = &Role::ALL;
         (name = "orders", description = "the order lifecycle"),
         (name = "audit", description = "the global event log"),
     ),
-    components(schemas(Problem, RoleSchema)),
+    components(schemas(Problem, RoleSchema, OrderStatusSchema, FileKindSchema)),
 )]
 pub struct ApiDoc;
 
@@ -92,29 +99,10 @@ async fn openapi() -> impl IntoResponse {
     )
 }
 
-/// The schema of a role (`Role` is the domain's; its wire names are [`Role::as_str`]).
-pub struct RoleSchema;
-
-impl PartialSchema for RoleSchema {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .enum_values(Some(Role::ALL.map(Role::as_str)))
-            .into()
-    }
-}
-
-impl ToSchema for RoleSchema {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("Role")
-    }
-}
-
 /// The whole document: what the routers generate, finished.
 pub fn document() -> Value {
     let api = super::routes().into_openapi();
     let mut doc = serde_json::to_value(&api).expect("the generated document serializes");
-    legacy::merge(&mut doc);
     finish(&mut doc);
     doc
 }
@@ -354,6 +342,78 @@ mod tests {
         assert_eq!(param("limit")["maximum"], json!(MAX_LIMIT));
         assert_eq!(param("limit")["default"], json!(DEFAULT_LIMIT));
         assert_eq!(param("after")["minimum"], json!(0));
+    }
+
+    #[test]
+    fn the_list_parameters_are_the_handlers_limits() {
+        use super::super::orders::list::{DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, SORTS};
+        let doc = document();
+        let params = op(&doc, "get", "/api/orders")["parameters"]
+            .as_array()
+            .expect("parameters")
+            .clone();
+        let param = |name: &str| {
+            params
+                .iter()
+                .find(|p| p["name"] == name)
+                .map(|p| p["schema"].clone())
+                .unwrap_or_else(|| panic!("no {name}"))
+        };
+        assert_eq!(param("page")["maximum"], json!(MAX_PAGE));
+        assert_eq!(param("per_page")["maximum"], json!(MAX_PER_PAGE));
+        assert_eq!(param("per_page")["default"], json!(DEFAULT_PER_PAGE));
+        assert_eq!(param("sort")["enum"], json!(SORTS));
+        let pages = &doc["components"]["schemas"]["NewOrder"]["properties"]["pages"];
+        assert_eq!(pages["maximum"], json!(crate::app::values::Pages::MAX));
+        let pages = &doc["components"]["schemas"]["OrderSummary"]["properties"]["pages"];
+        assert_eq!(pages["maximum"], json!(crate::app::values::Pages::MAX));
+    }
+
+    #[test]
+    fn x_roles_are_the_policys() {
+        let doc = document();
+        let roles_of = |method: &str, path: &str| op(&doc, method, path)["x-roles"].clone();
+        for (method, path, action) in [
+            ("post", "/api/orders", Action::PlaceOrder),
+            ("get", "/api/orders", Action::ReadOrders),
+            ("put", "/api/orders/{id}/price", Action::SetPrice),
+            ("post", "/api/orders/{id}/payments", Action::RecordPayment),
+            ("post", "/api/orders/{id}/cancel", Action::CancelOrder),
+            ("get", "/api/audit/events", Action::ReadAuditLog),
+            ("post", "/api/users", Action::ManageUsers),
+        ] {
+            assert_eq!(roles_of(method, path), roles(action), "{method} {path}");
+        }
+        assert_eq!(
+            op(&doc, "get", "/api/orders/{id}")["x-roles-as-of"],
+            roles(Action::ReadPastState)
+        );
+    }
+
+    #[test]
+    fn an_order_is_answered_now_or_as_it_stood() {
+        let doc = document();
+        let schema = &op(&doc, "get", "/api/orders/{id}")["responses"]["200"]["content"]
+            ["application/json"]["schema"];
+        assert_eq!(
+            schema["oneOf"],
+            json!([
+                {"$ref": "#/components/schemas/Order"},
+                {"$ref": "#/components/schemas/OrderAsOf"},
+            ])
+        );
+        let summary = &doc["components"]["schemas"]["OrderSummary"];
+        let required = summary["required"].as_array().unwrap();
+        assert!(!required.contains(&json!("author_fee")));
+        assert_eq!(
+            summary["properties"]["author_fee"]["type"],
+            json!(["integer", "null"])
+        );
+        assert!(required.contains(&json!("price")));
+        assert_eq!(
+            summary["properties"]["placed_at"]["format"],
+            json!("date-time")
+        );
     }
 
     #[test]

@@ -1,7 +1,5 @@
 //! User management by the admin.
 
-use aggregates::user::UserCommand;
-use aggregates::Role;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -11,14 +9,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::auth::User;
 use super::error::ApiError;
 use super::extract::{Body, Caller, OptBody, Path};
-use super::openapi::RoleSchema;
+use super::openapi::roles;
+use crate::app::policy::Action;
+use crate::app::schemas::RoleSchema;
+use crate::app::views::UserView;
 use crate::app::App;
-
-/// Who may manage users.
-const ADMIN: &[Role] = &[Role::Admin];
 
 pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
@@ -46,10 +43,10 @@ pub struct NewUser {
     path = "/api/users",
     tag = "users",
     operation_id = "createUser",
-    extensions(("x-roles" = json!(ADMIN))),
+    extensions(("x-roles" = json!(roles(Action::ManageUsers)))),
     request_body = NewUser,
     responses(
-        (status = 201, description = "the new user", body = User),
+        (status = 201, description = "the new user", body = UserView),
         (status = 409, description = "a user with this email already exists"),
         (status = 422, description = "an unknown role, not an email address, an empty name or a bad password"),
     ),
@@ -58,17 +55,11 @@ async fn create(
     State(app): State<App>,
     caller: Caller,
     Body(b): Body<NewUser>,
-) -> Result<(StatusCode, Json<User>), ApiError> {
-    caller.require(ADMIN)?;
-    let role = Role::parse(&b.role)
-        .ok_or_else(|| ApiError::Unprocessable(format!("unknown role {:?}", b.role)))?;
-    let id = app
-        .create_user(&b.email, &b.full_name, role, &b.password, &caller.ctx())
+) -> Result<(StatusCode, Json<UserView>), ApiError> {
+    let user = app
+        .create_account(&caller.ctx(), &b.email, &b.full_name, &b.role, &b.password)
         .await?;
-    let user = projections::users::by_id(&app.db, id)
-        .await?
-        .ok_or_else(|| ApiError::internal("created user missing from the directory"))?;
-    Ok((StatusCode::CREATED, Json(User::from(&user))))
+    Ok((StatusCode::CREATED, Json(user)))
 }
 
 /// Every user
@@ -77,13 +68,11 @@ async fn create(
     path = "/api/users",
     tag = "users",
     operation_id = "listUsers",
-    extensions(("x-roles" = json!(ADMIN))),
-    responses((status = 200, description = "the user directory", body = Vec<User>)),
+    extensions(("x-roles" = json!(roles(Action::ManageUsers)))),
+    responses((status = 200, description = "the user directory", body = Vec<UserView>)),
 )]
-async fn list(State(app): State<App>, caller: Caller) -> Result<Json<Vec<User>>, ApiError> {
-    caller.require(ADMIN)?;
-    let users = projections::users::list(&app.db, None).await?;
-    Ok(Json(users.iter().map(User::from).collect()))
+async fn list(State(app): State<App>, caller: Caller) -> Result<Json<Vec<UserView>>, ApiError> {
+    Ok(Json(app.list_users(&caller.actor()).await?))
 }
 
 /// Why a user is blocked; the body may be left out.
@@ -102,11 +91,11 @@ pub struct BlockReason {
     path = "/api/users/{id}/block",
     tag = "users",
     operation_id = "blockUser",
-    extensions(("x-roles" = json!(ADMIN))),
+    extensions(("x-roles" = json!(roles(Action::ManageUsers)))),
     params(("id" = Uuid, Path, description = "the user")),
     request_body = Option<BlockReason>,
     responses(
-        (status = 200, description = "the user, now blocked", body = User),
+        (status = 200, description = "the user, now blocked", body = UserView),
         (status = 404, description = "no such user"),
         (status = 409, description = "already blocked, or an admin blocking themselves"),
     ),
@@ -116,19 +105,8 @@ async fn block(
     caller: Caller,
     Path(id): Path<Uuid>,
     OptBody(body): OptBody<BlockReason>,
-) -> Result<Json<User>, ApiError> {
-    caller.require(ADMIN)?;
-    if id == caller.user.id {
-        return Err(ApiError::Conflict(
-            "an admin cannot block themselves".into(),
-        ));
-    }
-    let cmd = UserCommand::Block {
-        by: caller.user.id,
-        reason: body.reason,
-    };
-    app.user(id, cmd, &caller.ctx()).await?;
-    respond(&app, id).await
+) -> Result<Json<UserView>, ApiError> {
+    Ok(Json(app.block_user(&caller.ctx(), id, body.reason).await?))
 }
 
 /// Unblock a user
@@ -137,10 +115,10 @@ async fn block(
     path = "/api/users/{id}/unblock",
     tag = "users",
     operation_id = "unblockUser",
-    extensions(("x-roles" = json!(ADMIN))),
+    extensions(("x-roles" = json!(roles(Action::ManageUsers)))),
     params(("id" = Uuid, Path, description = "the user")),
     responses(
-        (status = 200, description = "the user, no longer blocked", body = User),
+        (status = 200, description = "the user, no longer blocked", body = UserView),
         (status = 404, description = "no such user"),
         (status = 409, description = "the user is not blocked"),
     ),
@@ -149,20 +127,6 @@ async fn unblock(
     State(app): State<App>,
     caller: Caller,
     Path(id): Path<Uuid>,
-) -> Result<Json<User>, ApiError> {
-    caller.require(ADMIN)?;
-    app.user(
-        id,
-        UserCommand::Unblock { by: caller.user.id },
-        &caller.ctx(),
-    )
-    .await?;
-    respond(&app, id).await
-}
-
-async fn respond(app: &App, id: Uuid) -> Result<Json<User>, ApiError> {
-    let user = projections::users::by_id(&app.db, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(Json(User::from(&user)))
+) -> Result<Json<UserView>, ApiError> {
+    Ok(Json(app.unblock_user(&caller.ctx(), id).await?))
 }

@@ -4,11 +4,29 @@ use axum::extract::State;
 use axum::Json;
 use uuid::Uuid;
 
+use super::NOT_YOURS;
+use crate::app::policy::Action;
 use crate::app::views::EventView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Caller, Path};
+use crate::http::openapi::roles;
 
+/// The order's whole history from the log
+///
+/// Oldest first. A client is not shown `author_fee` in the data.
+#[utoipa::path(
+    get,
+    path = "/api/orders/{id}/events",
+    tag = "orders",
+    operation_id = "orderEvents",
+    extensions(("x-roles" = json!(roles(Action::ReadOrders)))),
+    params(("id" = Uuid, Path, description = "the order")),
+    responses(
+        (status = 200, description = "the order's events", body = Vec<EventView>),
+        (status = 404, description = NOT_YOURS),
+    ),
+)]
 pub(super) async fn events(
     State(app): State<App>,
     caller: Caller,

@@ -6,12 +6,17 @@ use aggregates::order::OrderStatus;
 use axum::extract::{Query, State};
 use axum::Json;
 use projections::order_list::{ListQuery, Sort};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
+use crate::app::policy::Action;
+use crate::app::schemas::OrderStatusSchema;
 use crate::app::views::OrderPage;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::Caller;
+use crate::http::openapi::roles;
 
 /// The last page the order list serves.
 pub(crate) const MAX_PAGE: i64 = 1000;
@@ -19,6 +24,42 @@ pub(crate) const MAX_PAGE: i64 = 1000;
 pub(crate) const DEFAULT_PER_PAGE: i64 = 20;
 /// The largest page of the order list.
 pub(crate) const MAX_PER_PAGE: i64 = 100;
+/// The values of `sort`: by number or by deadline, `-` for descending.
+pub(crate) const SORTS: [&str; 4] = ["number", "-number", "deadline", "-deadline"];
+
+/// The query of `GET /api/orders`, for the document: [`list_query`] reads it by hand to
+/// answer each bad value with a precise 422. (utoipa takes only literals for the limits;
+/// a test checks they are the constants above.)
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(crate) struct ListParams {
+    /// Only orders in this status.
+    #[param(value_type = Option<OrderStatusSchema>)]
+    status: Option<String>,
+    /// Only orders of this author.
+    author_id: Option<Uuid>,
+    /// Only orders flagged (true) or not (false) as a problem.
+    problem: Option<bool>,
+    /// An order number, or text in the topic.
+    q: Option<String>,
+    /// The order of the items; `-` for descending.
+    #[param(schema_with = sort_schema)]
+    sort: Option<String>,
+    /// The page, from 1.
+    #[param(minimum = 1, maximum = 1000, default = 1)]
+    page: Option<i64>,
+    /// Items per page.
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    per_page: Option<i64>,
+}
+
+fn sort_schema() -> utoipa::openapi::schema::ObjectBuilder {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(SORTS))
+        .default(Some(SORTS[0].into()))
+}
 
 /// Parses the list query by hand so that every bad value gets a precise 422.
 fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, ApiError> {
@@ -55,9 +96,8 @@ fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, ApiError> {
         sort: params
             .get("sort")
             .map(|s| {
-                Sort::parse(s).ok_or_else(|| {
-                    bad("sort must be one of number, -number, deadline, -deadline".into())
-                })
+                Sort::parse(s)
+                    .ok_or_else(|| bad(format!("sort must be one of {}", SORTS.join(", "))))
             })
             .transpose()?
             .unwrap_or_default(),
@@ -66,6 +106,23 @@ fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, ApiError> {
     })
 }
 
+/// The orders the caller may see
+///
+/// A client sees their own orders; an author those assigned or offered to them; a manager
+/// those routed to them and those waiting for a manager; admin, auditor and payout clerk
+/// every order. Items carry no `files`.
+#[utoipa::path(
+    get,
+    path = "/api/orders",
+    tag = "orders",
+    operation_id = "listOrders",
+    extensions(("x-roles" = json!(roles(Action::ReadOrders)))),
+    params(ListParams),
+    responses(
+        (status = 200, description = "one page of the list", body = OrderPage),
+        (status = 422, description = "a parameter out of range: an unknown status or sort, a page outside its range, an author_id that is not a UUID"),
+    ),
+)]
 pub(super) async fn list(
     State(app): State<App>,
     caller: Caller,
@@ -73,4 +130,18 @@ pub(super) async fn list(
 ) -> Result<Json<OrderPage>, ApiError> {
     let query = list_query(&params)?;
     Ok(Json(app.list_orders(&caller.actor(), &query).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_documented_sort_is_read_and_the_default_is_the_first() {
+        for s in SORTS {
+            assert!(Sort::parse(s).is_some(), "{s}");
+        }
+        assert_eq!(Sort::parse(SORTS[0]), Some(Sort::default()));
+        assert!(Sort::parse("sideways").is_none());
+    }
 }

@@ -19,45 +19,54 @@ mod revision;
 pub(crate) mod show;
 mod upload;
 
-use axum::routing::{get, post, put};
-use axum::Router;
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::App;
 
-pub fn router() -> Router<App> {
-    Router::new()
-        .route("/api/orders", post(place::place).get(list::list))
-        .route("/api/orders/{id}", get(show::show))
-        .route("/api/orders/{id}/events", get(events::events))
-        .route("/api/orders/{id}/history", get(history::history))
-        .route("/api/orders/{id}/price", put(price::set_price))
-        .route("/api/orders/{id}/offer", post(offer::offer))
-        .route("/api/orders/{id}/offer/accept", post(accept::accept))
-        .route("/api/orders/{id}/offer/decline", post(decline::decline))
-        .route("/api/orders/{id}/payments", post(payment::payment))
-        .route("/api/orders/{id}/draft", post(upload::upload_draft))
-        .route("/api/orders/{id}/final", post(upload::upload_final))
-        .route("/api/orders/{id}/draft/approve", post(review::approve_draft))
-        .route("/api/orders/{id}/draft/reject", post(review::reject_draft))
-        .route("/api/orders/{id}/final/approve", post(review::approve_final))
-        .route("/api/orders/{id}/final/reject", post(review::reject_final))
-        .route("/api/orders/{id}/revision", post(revision::revision))
-        .route("/api/orders/{id}/complete", post(complete::complete))
-        .route("/api/orders/{id}/cancel", post(cancel::cancel))
-        .route("/api/orders/{id}/files/{file_id}", get(download::download))
+/// The order routes, each documented by its handler's `#[utoipa::path]`.
+pub fn router() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(place::place, list::list))
+        .routes(routes!(show::show))
+        .routes(routes!(events::events))
+        .routes(routes!(history::history))
+        .routes(routes!(price::set_price))
+        .routes(routes!(offer::offer))
+        .routes(routes!(accept::accept))
+        .routes(routes!(decline::decline))
+        .routes(routes!(payment::payment))
+        .routes(routes!(upload::upload_draft))
+        .routes(routes!(upload::upload_final))
+        .routes(routes!(review::approve_draft))
+        .routes(routes!(review::reject_draft))
+        .routes(routes!(review::approve_final))
+        .routes(routes!(review::reject_final))
+        .routes(routes!(revision::revision))
+        .routes(routes!(complete::complete))
+        .routes(routes!(cancel::cancel))
+        .routes(routes!(download::download))
 }
 
-/// A body with a free-text reason (may be left out).
-#[derive(Deserialize, Default)]
+/// The 404 of an operation on one order.
+const NOT_YOURS: &str = "unknown order, or not one the caller may see (never told apart)";
+
+/// Why the offered author declines; the body may be left out.
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = DeclineReason)]
 pub(crate) struct ReasonBody {
+    /// Why; kept in the log.
     #[serde(default)]
     pub reason: String,
 }
 
-/// A body with a free-text comment (may be left out).
-#[derive(Deserialize, Default)]
+/// What must change; the body may be left out.
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = Comment)]
 pub(crate) struct CommentBody {
+    /// What must change; shown to the author.
     #[serde(default)]
     pub comment: String,
 }

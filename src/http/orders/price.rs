@@ -3,19 +3,43 @@
 use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::NOT_YOURS;
+use crate::app::policy::Action;
 use crate::app::views::OrderView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Body, Caller, Path};
+use crate::http::openapi::roles;
 
-#[derive(Deserialize)]
+/// The price of an order and the author's fee.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = Pricing)]
 pub(crate) struct PriceBody {
+    /// Kopecks, positive.
     price: i64,
+    /// Kopecks, 0..price; when left out, the configured percentage of the price.
     author_fee: Option<i64>,
 }
 
+/// Price the order
+#[utoipa::path(
+    put,
+    path = "/api/orders/{id}/price",
+    tag = "orders",
+    operation_id = "setPrice",
+    extensions(("x-roles" = json!(roles(Action::SetPrice)))),
+    params(("id" = Uuid, Path, description = "the order")),
+    request_body = PriceBody,
+    responses(
+        (status = 200, description = "the order as it now stands", body = OrderView),
+        (status = 404, description = NOT_YOURS),
+        (status = 409, description = "not allowed in the order's status, or routed to another manager"),
+        (status = 422, description = "a price that is not positive, or a fee outside 0..price"),
+    ),
+)]
 pub(super) async fn set_price(
     State(app): State<App>,
     caller: Caller,

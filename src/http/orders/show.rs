@@ -3,31 +3,74 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::app::policy::Action;
+use crate::app::views::{OrderAsOf, OrderView};
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Caller, Path};
+use crate::http::openapi::roles;
 
+/// The order now, or as it stood at `as_of`.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub(crate) enum Shown {
+    Now(OrderView),
+    Then(OrderAsOf),
+}
+
+/// The query of `GET /api/orders/{id}`, for the document: [`parse_as_of`] reads it.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(crate) struct ShowParams {
+    /// A past moment (RFC 3339): the order as it stood then. Only for the roles in the
+    /// operation's `x-roles-as-of`.
+    as_of: Option<DateTime<Utc>>,
+}
+
+/// One order
+///
+/// With `as_of` the order as it stood at that moment, rebuilt from the log; the answer
+/// then carries `as_of` and `problem` is false.
+#[utoipa::path(
+    get,
+    path = "/api/orders/{id}",
+    tag = "orders",
+    operation_id = "getOrder",
+    extensions(
+        ("x-roles" = json!(roles(Action::ReadOrders))),
+        ("x-roles-as-of" = json!(roles(Action::ReadPastState))),
+    ),
+    params(("id" = Uuid, Path, description = "the order"), ShowParams),
+    responses(
+        (status = 200, description = "the order, or with `as_of` the order as it stood then", body = inline(Shown)),
+        (status = 403, description = "`as_of` from a role not in `x-roles-as-of`"),
+        (status = 404, description = "unknown order, not one the caller may see, or not yet placed at `as_of`"),
+        (status = 422, description = "`as_of` is not an RFC 3339 time"),
+    ),
+)]
 pub(super) async fn show(
     State(app): State<App>,
     caller: Caller,
     Path(id): Path<Uuid>,
     Query(params): Query<HashMap<String, String>>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<Shown>, ApiError> {
     let actor = caller.actor();
-    Ok(match params.get("as_of") {
+    Ok(Json(match params.get("as_of") {
         Some(raw) => {
             // Who may look into the past is asked before the time is read.
-            crate::app::policy::authorize(&actor, crate::app::policy::Action::ReadPastState)?;
+            caller.may(Action::ReadPastState)?;
             let as_of = parse_as_of(raw)?;
-            Json(app.order_as_of(&actor, id, as_of).await?).into_response()
+            Shown::Then(app.order_as_of(&actor, id, as_of).await?)
         }
-        None => Json(app.show_order(&actor, id).await?).into_response(),
-    })
+        None => Shown::Now(app.show_order(&actor, id).await?),
+    }))
 }
 
 /// Reads `as_of`: RFC 3339; a `+` that a query string turned into a space is put back.

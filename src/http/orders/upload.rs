@@ -5,13 +5,27 @@ use aggregates::order::FileKind;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::Json;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::NOT_YOURS;
 use crate::app::orders::Upload;
+use crate::app::policy::Action;
 use crate::app::views::OrderView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Caller, Path};
+use crate::http::openapi::roles;
+
+// The upload as the document describes it; `read_upload` reads it.
+/// An upload: one `file` part (others are ignored).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct UploadForm {
+    /// The work; its file name and content type are kept.
+    #[schema(value_type = String, format = Binary, content_media_type = "application/octet-stream")]
+    file: Vec<u8>,
+}
 
 /// Reads the one `file` part of a multipart upload.
 async fn read_upload(multipart: Result<Multipart, MultipartRejection>) -> Result<Upload, ApiError> {
@@ -67,6 +81,25 @@ async fn upload(
     Ok(Json(app.submit_work(may, kind, upload).await?))
 }
 
+/// Upload the 50% draft
+///
+/// Only the assigned author.
+#[utoipa::path(
+    post,
+    path = "/api/orders/{id}/draft",
+    tag = "orders",
+    operation_id = "uploadDraft",
+    extensions(("x-roles" = json!(roles(Action::SubmitWork)))),
+    params(("id" = Uuid, Path, description = "the order")),
+    request_body(content = inline(UploadForm), content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "the order as it now stands", body = OrderView),
+        (status = 400, description = "not multipart/form-data, or no `file` part"),
+        (status = 404, description = NOT_YOURS),
+        (status = 409, description = "not the caller's work, or not allowed in the order's status"),
+        (status = 422, description = "the file is empty"),
+    ),
+)]
 pub(super) async fn upload_draft(
     State(app): State<App>,
     caller: Caller,
@@ -76,6 +109,25 @@ pub(super) async fn upload_draft(
     upload(app, caller, id, multipart, FileKind::Draft).await
 }
 
+/// Upload the final work
+///
+/// Only the assigned author.
+#[utoipa::path(
+    post,
+    path = "/api/orders/{id}/final",
+    tag = "orders",
+    operation_id = "uploadFinal",
+    extensions(("x-roles" = json!(roles(Action::SubmitWork)))),
+    params(("id" = Uuid, Path, description = "the order")),
+    request_body(content = inline(UploadForm), content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "the order as it now stands", body = OrderView),
+        (status = 400, description = "not multipart/form-data, or no `file` part"),
+        (status = 404, description = NOT_YOURS),
+        (status = 409, description = "not the caller's work, or not allowed in the order's status"),
+        (status = 422, description = "the file is empty"),
+    ),
+)]
 pub(super) async fn upload_final(
     State(app): State<App>,
     caller: Caller,
