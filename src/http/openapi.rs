@@ -157,7 +157,7 @@ impl Who {
             .as_array()
             .unwrap_or_else(|| {
                 panic!(
-                    "{name}: say who may call it: extensions((\"x-roles\" = json!(ROLES))) in its #[utoipa::path]"
+                    "{name}: say who may call it: extensions((\"x-roles\" = json!(roles(Action::…)))) in its #[utoipa::path]"
                 )
             })
             .iter()
