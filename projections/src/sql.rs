@@ -213,13 +213,10 @@ impl Row {
     {
         match self.opt_text(col)? {
             None => Ok(None),
-            Some(s) => s
-                .parse()
-                .map(Some)
-                .map_err(|e| sqlx::Error::ColumnDecode {
-                    index: col.to_string(),
-                    source: Box::new(e),
-                }),
+            Some(s) => s.parse().map(Some).map_err(|e| sqlx::Error::ColumnDecode {
+                index: col.to_string(),
+                source: Box::new(e),
+            }),
         }
     }
 }

@@ -197,8 +197,9 @@ impl App {
         let mut state = Order::default();
         let mut stream = Vec::with_capacity(stored.len());
         for e in stored.iter() {
-            let event = OrderEvent::deserialize(&e.payload)
-                .map_err(|e| AppError::Infrastructure(format!("an order event does not decode: {e}")))?;
+            let event = OrderEvent::deserialize(&e.payload).map_err(|e| {
+                AppError::Infrastructure(format!("an order event does not decode: {e}"))
+            })?;
             state.apply(event.clone());
             stream.push((event, EventMeta::from_json(&e.metadata).at));
         }

@@ -447,7 +447,12 @@ impl App {
     }
 
     /// A manager's verdict on the work under review.
-    pub async fn review(&self, ctx: &Ctx, id: Uuid, verdict: Verdict) -> Result<OrderView, AppError> {
+    pub async fn review(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        verdict: Verdict,
+    ) -> Result<OrderView, AppError> {
         self.authorize_on(ctx, Action::Review, id).await?;
         let (actor, at) = (ctx.actor, self.clock.now());
         let cmd = match verdict {

@@ -64,9 +64,7 @@ impl Action {
     /// The roles that may do this (on the records their scope holds).
     pub fn roles(self) -> &'static [Role] {
         match self {
-            Action::PlaceOrder | Action::RequestRevision | Action::CompleteOrder => {
-                &[Role::Client]
-            }
+            Action::PlaceOrder | Action::RequestRevision | Action::CompleteOrder => &[Role::Client],
             Action::ReadOrders => ANYONE,
             Action::SetPrice | Action::OfferOrder | Action::Review => STAFF,
             Action::AnswerOffer | Action::SubmitWork => &[Role::Author],
@@ -320,21 +318,19 @@ mod tests {
     #[test]
     fn only_a_client_is_kept_from_the_author_fee() {
         for role in Role::ALL {
-            assert_eq!(sees_author_fee(&actor(role)), role != Role::Client, "{role}");
+            assert_eq!(
+                sees_author_fee(&actor(role)),
+                role != Role::Client,
+                "{role}"
+            );
         }
     }
 
     #[test]
     fn each_role_lists_its_own_scope() {
         let id = |r: Role| actor(r).id;
-        assert_eq!(
-            scope(&actor(Role::Client)),
-            Scope::Client(id(Role::Client))
-        );
-        assert_eq!(
-            scope(&actor(Role::Author)),
-            Scope::Author(id(Role::Author))
-        );
+        assert_eq!(scope(&actor(Role::Client)), Scope::Client(id(Role::Client)));
+        assert_eq!(scope(&actor(Role::Author)), Scope::Author(id(Role::Author)));
         assert_eq!(
             scope(&actor(Role::Manager)),
             Scope::Manager(id(Role::Manager))

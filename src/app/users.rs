@@ -31,9 +31,7 @@ impl App {
     ) -> Result<Uuid, AppError> {
         let email = Email::parse(email)?.as_str().to_string();
         if full_name.trim().is_empty() {
-            return Err(AppError::Invalid(
-                "the full name must not be empty".into(),
-            ));
+            return Err(AppError::Invalid("the full name must not be empty".into()));
         }
         crate::auth::check_password(password).map_err(|e| AppError::Invalid(e.into()))?;
         let hash = crate::auth::hash_password(password.to_string())
@@ -123,8 +121,7 @@ impl App {
             )
             .await?
             .ok_or(AppError::BadCredentials)?;
-        if !crate::auth::verify_password(password.to_string(), row.text("password_hash")?).await
-        {
+        if !crate::auth::verify_password(password.to_string(), row.text("password_hash")?).await {
             return Err(AppError::BadCredentials);
         }
         let user = projections::users::by_id(&self.db, row.uuid("user_id")?)
@@ -160,7 +157,12 @@ impl App {
     }
 
     /// An admin blocks a user (never themselves): their tokens stop working at once.
-    pub async fn block_user(&self, ctx: &Ctx, id: Uuid, reason: String) -> Result<UserView, AppError> {
+    pub async fn block_user(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        reason: String,
+    ) -> Result<UserView, AppError> {
         policy::authorize(&ctx.actor, Action::ManageUsers)?;
         if id == ctx.actor.id {
             return Err(AppError::Conflict(
@@ -191,4 +193,3 @@ impl App {
         Ok(UserView::from(&user))
     }
 }
-

@@ -3,8 +3,8 @@
 use aggregates::order::{NextOffer, OrderCommand};
 use uuid::Uuid;
 
-use crate::app::{App, Ctx};
 use crate::app::AppError;
+use crate::app::{App, Ctx};
 
 /// Orders looked at per round.
 const ROUND: i64 = 100;

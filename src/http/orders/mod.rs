@@ -38,9 +38,15 @@ pub fn router() -> Router<App> {
         .route("/api/orders/{id}/payments", post(payment::payment))
         .route("/api/orders/{id}/draft", post(upload::upload_draft))
         .route("/api/orders/{id}/final", post(upload::upload_final))
-        .route("/api/orders/{id}/draft/approve", post(review::approve_draft))
+        .route(
+            "/api/orders/{id}/draft/approve",
+            post(review::approve_draft),
+        )
         .route("/api/orders/{id}/draft/reject", post(review::reject_draft))
-        .route("/api/orders/{id}/final/approve", post(review::approve_final))
+        .route(
+            "/api/orders/{id}/final/approve",
+            post(review::approve_final),
+        )
         .route("/api/orders/{id}/final/reject", post(review::reject_final))
         .route("/api/orders/{id}/revision", post(revision::revision))
         .route("/api/orders/{id}/complete", post(complete::complete))

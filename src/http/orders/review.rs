@@ -12,7 +12,12 @@ use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Caller, OptBody, Path};
 
-async fn review(app: App, caller: Caller, id: Uuid, verdict: Verdict) -> Result<Json<OrderView>, ApiError> {
+async fn review(
+    app: App,
+    caller: Caller,
+    id: Uuid,
+    verdict: Verdict,
+) -> Result<Json<OrderView>, ApiError> {
     Ok(Json(app.review(&caller.ctx(), id, verdict).await?))
 }
 
