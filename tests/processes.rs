@@ -391,14 +391,24 @@ async fn a_sigkill_during_a_load_loses_no_acknowledged_command(backend: Backend)
     drop(server);
 }
 
-/// Which of the servers' logs say they took the runner:main lock.
-fn leaders(servers: &[&Server]) -> Vec<usize> {
+/// Which of the servers' logs say `text`.
+fn logged(servers: &[&Server], text: &str) -> Vec<usize> {
     servers
         .iter()
         .enumerate()
-        .filter(|(_, s)| s.log_text().contains("took the runner:main lock"))
+        .filter(|(_, s)| s.log_text().contains(text))
         .map(|(i, _)| i)
         .collect()
+}
+
+/// Which of the servers' logs say they took the runner:main lock.
+fn leaders(servers: &[&Server]) -> Vec<usize> {
+    logged(servers, "took the runner:main lock")
+}
+
+/// Which of the servers' logs say they found the runner:main lock taken.
+fn followers(servers: &[&Server]) -> Vec<usize> {
+    logged(servers, "another instance runs runner:main")
 }
 
 async fn checkpoint(url: &str) -> (i64, i64) {
@@ -419,18 +429,30 @@ async fn two_instances_on_one_postgres_have_one_projection_leader_and_take_over(
     add_users(&url, &data);
     let a = Server::start(&url, &data, "a").await;
     let b = Server::start(&url, &data, "b").await;
-    let mut one = Vec::new();
-    for _ in 0..100 {
-        one = leaders(&[&a, &b]);
-        if !one.is_empty() {
-            break;
-        }
+    // One takes the lock; the other tries, finds it taken, and says so.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut one = leaders(&[&a, &b]);
+    while one.len() != 1 || !followers(&[&a, &b]).contains(&(1 - one[0])) {
+        assert!(
+            one.len() <= 1,
+            "exactly one leader: {one:?}\n{}\n{}",
+            a.log_text(),
+            b.log_text()
+        );
+        assert!(
+            Instant::now() < deadline,
+            "no leader with a follower: {one:?}\n{}\n{}",
+            a.log_text(),
+            b.log_text()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
+        one = leaders(&[&a, &b]);
     }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let one_after = leaders(&[&a, &b]);
-    assert_eq!(one.len(), 1, "exactly one leader: {one:?}");
-    assert_eq!(one_after, one, "still exactly one leader after a while");
+    assert_eq!(
+        leaders(&[&a, &b]),
+        one,
+        "still exactly one leader once the other found the lock taken"
+    );
 
     // Both instances serve commands and each caller reads their own writes, wherever the
     // projections run.
@@ -454,6 +476,11 @@ async fn two_instances_on_one_postgres_have_one_projection_leader_and_take_over(
             .await
             .unwrap();
             assert_eq!(status, 200, "{seen}");
+            let seen: Value = serde_json::from_str(&seen).unwrap();
+            assert_eq!(
+                seen, o,
+                "the read shows the order as the command answered it"
+            );
             ids.push(id);
         }
     }
