@@ -70,6 +70,9 @@ pub struct AppInner {
     pub projector: RunnerHandle,
     /// Full names of authors, remembered for answers.
     pub names: std::sync::Mutex<HashMap<Uuid, String>>,
+    /// How many order commands have waited for the read models because the backlog was
+    /// beyond `max_unapplied` (backpressure); read by tests.
+    pub held_back: std::sync::atomic::AtomicU64,
 }
 
 /// Shared state of the service (cheap to clone).
@@ -221,6 +224,8 @@ impl App {
         };
         // Backpressure: keeps the lag, and what a read may have to wait for, bounded.
         if at.position - self.projector.checkpoint().position > self.config.max_unapplied {
+            self.held_back
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             self.settle_at(Some(at), Order::TYPE, &id).await
         } else {
             self.projector.wake();
@@ -377,6 +382,7 @@ impl Application {
             files: FileStore::new(&config.data_dir),
             projector: runner.handle(),
             names: std::sync::Mutex::new(HashMap::new()),
+            held_back: Default::default(),
             db,
             clock,
             config,
