@@ -117,6 +117,23 @@ impl StoredEvent {
         }
     }
 
+    /// An event of `aggregate_type` with this payload, at the start of the log.
+    #[cfg(test)]
+    pub(crate) fn for_tests(aggregate_type: &str, payload: Value) -> StoredEvent {
+        StoredEvent {
+            cursor: Cursor::default(),
+            aggregate_type: aggregate_type.to_string(),
+            aggregate_id: "test".to_string(),
+            sequence: 1,
+            event_type: "Test".to_string(),
+            event_version: "1".to_string(),
+            payload,
+            metadata: Value::Null,
+            meta: EventMeta::from_json(&Value::Null),
+            decoded: Decoded::default(),
+        }
+    }
+
     fn from_row(row: &Row) -> Result<StoredEvent, sqlx::Error> {
         let json = |col: &str| -> Result<Value, sqlx::Error> {
             serde_json::from_str(&row.text(col)?).map_err(|e| sqlx::Error::ColumnDecode {

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use cqrs_es::{Aggregate, AggregateError};
 use projections::feed::EventMeta;
 use projections::order_list::{self, FileRow, OrderRow};
-use projections::{Cursor, Db, Runner, RunnerHandle};
+use projections::{Cursor, Db, RunnerHandle};
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -27,7 +27,7 @@ use crate::files::FileStore;
 use crate::sessions::SessionCache;
 use crate::store::{cqrs, CommandTrace, Cqrs, Repo, COMMAND};
 
-pub use error::AppError;
+pub use error::{AppError, StartupError};
 
 /// How long a read (or a user command, or an order command held back by the backlog
 /// limit) waits for the read models before it goes on without them, with a warning.
@@ -409,21 +409,19 @@ pub struct Application {
 
 impl Application {
     /// Connects, migrates, starts the projection runner and builds the router.
-    pub async fn build(config: Config, clock: Clock) -> Result<Application, String> {
+    pub async fn build(config: Config, clock: Clock) -> Result<Application, StartupError> {
         let db = crate::db::connect(&config.database_url)
             .await
-            .map_err(|e| {
-                format!(
-                    "cannot open the database {}: {e}",
-                    redact(&config.database_url)
-                )
+            .map_err(|source| StartupError::Database {
+                url: redact(&config.database_url),
+                source,
             })?;
-        crate::db::migrate(&db)
-            .await
-            .map_err(|e| format!("cannot migrate the database: {e}"))?;
-        std::fs::create_dir_all(&config.data_dir)
-            .map_err(|e| format!("cannot create {}: {e}", config.data_dir.display()))?;
-        let runner = Runner::new(db.clone(), "main", projections::all());
+        crate::db::migrate(&db).await?;
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| StartupError::DataDir {
+            path: config.data_dir.clone(),
+            source,
+        })?;
+        let runner = projections::main_runner(db.clone());
         let order_repo = Repo::new(&db);
         let user_repo = Repo::new(&db);
         let inner = AppInner {
