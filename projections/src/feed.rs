@@ -26,6 +26,9 @@ pub struct EventMeta {
     pub actor_id: Option<Uuid>,
     pub actor_role: Option<String>,
     pub request_id: Option<String>,
+    /// What caused the command that wrote it (`request:<id>`, `event:<position>`);
+    /// `None` for events written before it was recorded.
+    pub causation_id: Option<String>,
     pub at: DateTime<Utc>,
 }
 
@@ -37,6 +40,7 @@ impl EventMeta {
             actor_id: s("actor_id").and_then(|x| Uuid::parse_str(&x).ok()),
             actor_role: s("actor_role"),
             request_id: s("request_id"),
+            causation_id: s("causation_id"),
             at: s("at")
                 .and_then(|x| DateTime::parse_from_rfc3339(&x).ok())
                 .map(|d| d.with_timezone(&Utc))

@@ -37,18 +37,41 @@ const NAMES: usize = 10_000;
 /// How often a command is retried after losing an optimistic-lock race.
 const CONFLICT_RETRIES: usize = 3;
 
-/// Who asks, and in which request: becomes every event's metadata.
+/// Who asks, in which request, and because of what: becomes every event's metadata.
 #[derive(Debug, Clone)]
 pub struct Ctx {
     pub actor: Actor,
     pub request_id: String,
+    /// What caused the command: `request:<request id>` for a request (HTTP or the command
+    /// line), `event:<position>` for a worker reacting to an event of the log.
+    pub causation_id: String,
 }
 
 impl Ctx {
-    pub fn system(request_id: &str) -> Ctx {
+    /// A command of `actor`'s, in (and caused by) the request `request_id`.
+    pub fn request(actor: Actor, request_id: &str) -> Ctx {
         Ctx {
-            actor: Actor::system(),
+            actor,
             request_id: request_id.to_string(),
+            causation_id: format!("request:{request_id}"),
+        }
+    }
+
+    /// A command of the system's, in (and caused by) the request `request_id`.
+    pub fn system(request_id: &str) -> Ctx {
+        Ctx::request(Actor::system(), request_id)
+    }
+
+    /// The same, caused by the event at `position` of the log instead.
+    pub fn caused_by_event(self, position: i64) -> Ctx {
+        self.caused_by(format!("event:{position}"))
+    }
+
+    /// The same, caused by `causation_id` instead.
+    pub fn caused_by(self, causation_id: String) -> Ctx {
+        Ctx {
+            causation_id,
+            ..self
         }
     }
 }
@@ -90,6 +113,7 @@ impl App {
                 ctx.actor.role.as_str().to_string(),
             ),
             ("request_id".to_string(), ctx.request_id.clone()),
+            ("causation_id".to_string(), ctx.causation_id.clone()),
             ("at".to_string(), self.clock.now().to_rfc3339()),
         ])
     }
