@@ -463,15 +463,16 @@ impl Application {
         };
         let app = App(Arc::new(inner));
         let (shutdown, rx) = watch::channel(false);
-        let tasks = vec![
+        let mut tasks = vec![
             tokio::spawn(runner.run(Duration::from_millis(250), rx.clone())),
             tokio::spawn(crate::sessions::listen(
                 app.sessions.clone(),
                 app.db.clone(),
                 rx.clone(),
             )),
-            tokio::spawn(crate::process::run(app.clone(), Duration::from_secs(1), rx)),
         ];
+        // Every worker of the registry, each under its own lock.
+        tasks.extend(crate::process::start(&app, rx));
         let router = crate::http::router(app.clone());
         Ok(Application {
             app,
