@@ -205,7 +205,10 @@ fn raw_event(row: &Row) -> Result<RawEvent, sqlx::Error> {
             let text = row.text(column).map_err(|e| unreadable(e.to_string()))?;
             serde_json::from_str(&text).map_err(|e| unreadable(e.to_string()))
         };
-        let text = |column: &str| row.text(column).map_err(|e| Unreadable::Text(e.to_string()));
+        let text = |column: &str| {
+            row.text(column)
+                .map_err(|e| Unreadable::Text(e.to_string()))
+        };
         Ok(SerializedEvent::new(
             aggregate_id.clone(),
             usize::try_from(sequence).map_err(Unreadable::Sequence)?,
@@ -290,9 +293,7 @@ pub async fn verify_command(database_url: &str) -> Result<(), AuditError> {
             last_shown = Some(Instant::now());
         }
     };
-    let report = verify(&db, &mut progress)
-        .await
-        .map_err(AuditError::Read)?;
+    let report = verify(&db, &mut progress).await.map_err(AuditError::Read)?;
     eprintln!(
         "audit verify: {} events checked ({:.0} events/s) in {:.1} s",
         report.events,

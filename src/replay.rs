@@ -441,9 +441,7 @@ async fn create_shadow(db: &Db, catalog: &Catalog) -> Result<(Shadow, Db), Repla
                 .await?;
             }
             let mut later = Vec::new();
-            for index in live_indexes(&mut tx, &live, &all)
-                .await?
-            {
+            for index in live_indexes(&mut tx, &live, &all).await? {
                 let sql = index.create_in(&schema);
                 if index.needed_while_loading(catalog) {
                     tx.execute(sql.as_str())
@@ -579,8 +577,7 @@ async fn finish(
             // A swap replaces the tables whatever they held: only `--verify` compares.
             for t in tables.iter().filter(|_| verify) {
                 let t0 = Instant::now();
-                let (only_live, only_rebuilt) =
-                    compare_pg(&mut tx, live, schema, t).await?;
+                let (only_live, only_rebuilt) = compare_pg(&mut tx, live, schema, t).await?;
                 tracing::debug!(
                     table = t,
                     secs = t0.elapsed().as_secs_f64(),

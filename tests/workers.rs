@@ -101,7 +101,10 @@ async fn an_expiry_that_keeps_losing_the_race_is_retried_next_round_and_caused_b
             e["type"]
         );
     }
-    let offered = before.iter().find(|e| e["type"] == "AuthorOffered").unwrap();
+    let offered = before
+        .iter()
+        .find(|e| e["type"] == "AuthorOffered")
+        .unwrap();
 
     // Due, but every attempt loses the race: nothing is appended, nothing counted, and the
     // order is left for the next round (the service's own worker meets the same).
@@ -110,7 +113,10 @@ async fn an_expiry_that_keeps_losing_the_race_is_retried_next_round_and_caused_b
     let round = expire_due(app).await.unwrap();
     assert_eq!(round.looked_at, 1, "{round:?}");
     assert_eq!(round.expired, 0, "{round:?}");
-    assert_eq!(round.no_longer_due, 0, "a lost race is not a refusal: {round:?}");
+    assert_eq!(
+        round.no_longer_due, 0,
+        "a lost race is not a refusal: {round:?}"
+    );
     assert_eq!(round.lost_races, [id.parse::<uuid::Uuid>().unwrap()]);
     let round = OfferExpiry.run_once(app).await.unwrap();
     assert_eq!(round.handled, 0, "a lost race is never counted as handled");
@@ -249,7 +255,11 @@ async fn a_reactor_follows_the_log_from_its_own_checkpoint(backend: Backend) {
     *worker.reactor.lose_once.lock().unwrap() = Some(new[1]);
     let handled = rounds_until(&worker, app, |seen| seen.len() >= all.len() - 1).await;
     assert_eq!(handled, new.len() - 1);
-    assert_eq!(*worker.reactor.lose_once.lock().unwrap(), None, "it lost once");
+    assert_eq!(
+        *worker.reactor.lose_once.lock().unwrap(),
+        None,
+        "it lost once"
+    );
     let mut expected = first.clone();
     expected.extend(&new[1..]);
     assert_eq!(*worker.reactor.positions.lock().unwrap(), expected);
@@ -259,11 +269,7 @@ async fn a_reactor_follows_the_log_from_its_own_checkpoint(backend: Backend) {
 /// Runs rounds until what the reactor has seen satisfies `done` (for at most a few
 /// seconds); returns how many events the rounds handled. A round that lost a race says
 /// there is no more to do at once.
-async fn rounds_until(
-    worker: &FromLog<Seen>,
-    app: &App,
-    done: impl Fn(&[i64]) -> bool,
-) -> usize {
+async fn rounds_until(worker: &FromLog<Seen>, app: &App, done: impl Fn(&[i64]) -> bool) -> usize {
     let mut handled = 0;
     for _ in 0..100 {
         let losing = worker.reactor.lose_once.lock().unwrap().is_some();

@@ -219,8 +219,9 @@ impl App {
         let mut state = Order::default();
         let mut stream = Vec::with_capacity(stored.len());
         for e in stored.iter() {
-            let event = OrderEvent::deserialize(&e.payload)
-                .map_err(|e| AppError::Infrastructure(format!("an order event does not decode: {e}")))?;
+            let event = OrderEvent::deserialize(&e.payload).map_err(|e| {
+                AppError::Infrastructure(format!("an order event does not decode: {e}"))
+            })?;
             state.apply(event.clone());
             stream.push((event, EventMeta::from_json(&e.metadata).at));
         }
@@ -354,12 +355,10 @@ impl App {
         password: &str,
         ctx: &Ctx,
     ) -> Result<Uuid, AppError> {
-        let email = aggregates::user::parse_email(email)
-            .map_err(|e| AppError::Invalid(e.to_string()))?;
+        let email =
+            aggregates::user::parse_email(email).map_err(|e| AppError::Invalid(e.to_string()))?;
         if full_name.trim().is_empty() {
-            return Err(AppError::Invalid(
-                "the full name must not be empty".into(),
-            ));
+            return Err(AppError::Invalid("the full name must not be empty".into()));
         }
         crate::auth::check_password(password).map_err(|e| AppError::Invalid(e.into()))?;
         let hash = crate::auth::hash_password(password.to_string())

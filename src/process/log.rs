@@ -76,7 +76,12 @@ impl<R: Reactor> Worker for FromLog<R> {
                         tracing::debug!(worker = self.name(), position = ev.cursor.position, reason = %e, "no longer due");
                     }
                     Err(AppError::LostRace(what)) => {
-                        tracing::info!(worker = self.name(), position = ev.cursor.position, what, "lost a race; again next round");
+                        tracing::info!(
+                            worker = self.name(),
+                            position = ev.cursor.position,
+                            what,
+                            "lost a race; again next round"
+                        );
                         stopped = Some(AppError::LostRace(what));
                         break;
                     }
