@@ -326,6 +326,8 @@ async fn a_complete_order_runs_from_registration_to_a_rating(backend: Backend) {
     assert_eq!(events[0]["actor"]["id"], me["id"]);
     assert_eq!(events[4]["actor"]["id"], author_id.as_str());
     assert!(events[0]["request_id"].is_string());
+    let request = events[0]["request_id"].as_str().unwrap();
+    assert_eq!(events[0]["causation_id"], format!("request:{request}"));
     assert_eq!(events[0]["at"], "2026-03-02T09:00:00+00:00");
 
     // The client's history shows each step with its status.

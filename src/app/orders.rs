@@ -280,6 +280,7 @@ impl App {
                         role: e.meta.actor_role.clone(),
                     },
                     request_id: e.meta.request_id.clone(),
+                    causation_id: e.meta.causation_id.clone(),
                     hash: event_hash(e),
                     data,
                 }

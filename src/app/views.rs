@@ -206,6 +206,7 @@ pub struct EventView {
     pub at: DateTime<Utc>,
     pub actor: ActorView,
     pub request_id: Option<String>,
+    pub causation_id: Option<String>,
     /// The event's link in its stream's hash chain (null before the chain existed).
     pub hash: Value,
     /// The event's own fields, less what the caller may not see.

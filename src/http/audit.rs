@@ -93,6 +93,7 @@ async fn events(
                 "at": e.meta.at.to_rfc3339(),
                 "actor": {"id": e.meta.actor_id, "role": e.meta.actor_role},
                 "request_id": e.meta.request_id,
+                "causation_id": e.meta.causation_id,
                 "hash": event_hash(e),
                 "prev_hash": e.metadata.get(crate::chain::PREV_HASH).cloned().unwrap_or(Value::Null),
                 "data": event_data(&e.payload),

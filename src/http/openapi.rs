@@ -689,6 +689,7 @@ fn schemas() -> Value {
             &["id", "role"],
         ),
         "request_id": {"type": ["string", "null"]},
+        "causation_id": {"type": ["string", "null"], "description": "what caused it: `request:<request id>`, or `event:<position>` for a worker's command; null before it was recorded"},
         "hash": {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$",
                  "description": "hex SHA-256 of the event; null for one written before the hash chain"},
         "data": {"type": "object", "description": "the event's own fields"},
