@@ -1,14 +1,18 @@
-//! The benchmark harness (`src/bin/bench.rs`) runs end to end: a short run on SQLite
-//! drives whole lifecycles without an error and writes its figures as JSON and Markdown.
+//! The benchmark harness (`bench/`) runs end to end: a short run on SQLite drives whole
+//! lifecycles without an error and writes its figures as JSON and Markdown.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
 
 #[test]
 fn a_short_bench_run_on_sqlite_writes_its_figures() {
+    let server = service_binary();
     let out_dir = tempfile::tempdir().expect("temp dir");
     let out = Command::new(env!("CARGO_BIN_EXE_bench"))
+        .arg("--server")
+        .arg(&server)
         .args([
             "--database-url",
             "sqlite:",
@@ -51,4 +55,11 @@ fn a_short_bench_run_on_sqlite_writes_its_figures() {
         report["server"]["peak_rss_mib"].as_f64().unwrap() > 0.0,
         "{report}"
     );
+}
+
+/// The `scriptorium` binary next to `bench`: Cargo gives a test only its own package's
+/// binaries (`CARGO_BIN_EXE_*`); `cargo test --workspace` builds the service's there.
+fn service_binary() -> PathBuf {
+    let bench = Path::new(env!("CARGO_BIN_EXE_bench"));
+    bench.with_file_name(format!("scriptorium{}", std::env::consts::EXE_SUFFIX))
 }
