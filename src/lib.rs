@@ -15,9 +15,9 @@ pub mod replay;
 pub mod sessions;
 pub mod store;
 
-/// The hash chain lives in `aggregates` (the bench links the history it writes with it too);
-/// `crate::chain` is its path in the service.
-pub use aggregates::chain;
 pub use app::{App, Application, Ctx};
 pub use clock::Clock;
 pub use config::Config;
+/// The hash chain lives with the log's format in `projections` (the bench links the
+/// history it writes with it too); `crate::chain` is its path in the service.
+pub use projections::chain;

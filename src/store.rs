@@ -1,6 +1,6 @@
 //! The event store: one repository type over postgres-es and sqlite-es, so the whole
 //! service has a single `CqrsFramework` type whatever `DATABASE_URL` says. Every event
-//! it appends is sealed into its stream's hash chain (aggregates/src/chain.rs).
+//! it appends is sealed into its stream's hash chain (projections/src/chain.rs).
 
 use std::cell::Cell;
 use std::collections::HashMap;

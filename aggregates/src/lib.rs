@@ -2,9 +2,7 @@
 //!
 //! Pure: `handle` decides from the aggregate's state and the command alone. Facts from
 //! elsewhere (the clock, the chosen author, settings) arrive inside the command.
-//! [`chain`] is the hash chain every stored event is sealed into (pure too: hashing only).
 
-pub mod chain;
 pub mod common;
 pub mod order;
 pub mod user;

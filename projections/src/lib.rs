@@ -1,5 +1,6 @@
 //! Scriptorium's read side: the global feed, the projection runner and the read models.
 
+pub mod chain;
 pub mod client_history;
 pub mod feed;
 pub mod leader;
