@@ -5,6 +5,7 @@
 
 pub mod common;
 pub mod order;
+pub mod shift;
 pub mod user;
 
 pub use common::{Actor, Kopecks, Role, UnknownCode, CURRENCY};
