@@ -22,7 +22,7 @@ pub enum Problem {
     /// A sequence out of place (such as a 0 where 1 was due).
     Unexpected { expected: i64 },
     /// The payload or metadata is not readable JSON.
-    Unreadable(String),
+    Unreadable(Unreadable),
     /// The metadata carries no `hash`.
     MissingHash,
     /// The event's content no longer matches its `hash`.
@@ -50,6 +50,23 @@ impl fmt::Display for Problem {
             }
         }
     }
+}
+
+/// Why a stored row could not be read back as an event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unreadable {
+    /// A JSON column that is not text, or not JSON (the driver's or the parser's message).
+    #[error("{column}: {message}")]
+    Column {
+        column: &'static str,
+        message: String,
+    },
+    /// A text column the driver could not read (its message names the column).
+    #[error("{0}")]
+    Text(String),
+    /// A sequence that is not a count.
+    #[error("sequence: {0}")]
+    Sequence(std::num::TryFromIntError),
 }
 
 /// The first broken link of one stream.
@@ -85,7 +102,7 @@ pub struct RawEvent {
     pub aggregate_type: String,
     pub aggregate_id: String,
     pub sequence: i64,
-    pub content: Result<SerializedEvent, String>,
+    pub content: Result<SerializedEvent, Unreadable>,
 }
 
 impl RawEvent {
@@ -182,17 +199,22 @@ fn raw_event(row: &Row) -> Result<RawEvent, sqlx::Error> {
     let aggregate_type = row.text("aggregate_type")?;
     let aggregate_id = row.text("aggregate_id")?;
     let sequence = row.int("sequence")?;
-    let content = (|| -> Result<SerializedEvent, String> {
-        let json = |col: &str| -> Result<Value, String> {
-            let text = row.text(col).map_err(|e| format!("{col}: {e}"))?;
-            serde_json::from_str(&text).map_err(|e| format!("{col}: {e}"))
+    let content = (|| -> Result<SerializedEvent, Unreadable> {
+        let json = |column: &'static str| -> Result<Value, Unreadable> {
+            let unreadable = |message: String| Unreadable::Column { column, message };
+            let text = row.text(column).map_err(|e| unreadable(e.to_string()))?;
+            serde_json::from_str(&text).map_err(|e| unreadable(e.to_string()))
+        };
+        let text = |column: &str| {
+            row.text(column)
+                .map_err(|e| Unreadable::Text(e.to_string()))
         };
         Ok(SerializedEvent::new(
             aggregate_id.clone(),
-            usize::try_from(sequence).map_err(|e| format!("sequence: {e}"))?,
+            usize::try_from(sequence).map_err(Unreadable::Sequence)?,
             aggregate_type.clone(),
-            row.text("event_type").map_err(|e| e.to_string())?,
-            row.text("event_version").map_err(|e| e.to_string())?,
+            text("event_type")?,
+            text("event_version")?,
             json("payload")?,
             json("metadata")?,
         ))
@@ -244,12 +266,24 @@ pub async fn verify(db: &Db, progress: &mut dyn FnMut(u64)) -> Result<Report, sq
     Ok(walker.finish())
 }
 
+/// Why `audit verify` fails.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error(transparent)]
+    Connect(sqlx::Error),
+    #[error("cannot read the event log: {0}")]
+    Read(sqlx::Error),
+    /// The walk found broken streams (each printed already).
+    #[error("{broken} of {streams} streams have a broken link (see above)")]
+    Broken { broken: usize, streams: u64 },
+}
+
 /// The `audit verify` command: progress on stderr, the outcome on stdout; an error
 /// (so a non-zero exit) when any stream is broken.
-pub async fn verify_command(database_url: &str) -> Result<(), String> {
+pub async fn verify_command(database_url: &str) -> Result<(), AuditError> {
     let db = crate::db::connect(database_url)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(AuditError::Connect)?;
     let started = Instant::now();
     let mut last_shown: Option<Instant> = None;
     let rate = |n: u64| n as f64 / started.elapsed().as_secs_f64().max(1e-3);
@@ -259,9 +293,7 @@ pub async fn verify_command(database_url: &str) -> Result<(), String> {
             last_shown = Some(Instant::now());
         }
     };
-    let report = verify(&db, &mut progress)
-        .await
-        .map_err(|e| format!("cannot read the event log: {e}"))?;
+    let report = verify(&db, &mut progress).await.map_err(AuditError::Read)?;
     eprintln!(
         "audit verify: {} events checked ({:.0} events/s) in {:.1} s",
         report.events,
@@ -278,11 +310,10 @@ pub async fn verify_command(database_url: &str) -> Result<(), String> {
     for broken in &report.broken {
         println!("broken: {broken}");
     }
-    Err(format!(
-        "{} of {} streams have a broken link (see above)",
-        report.broken.len(),
-        report.streams
-    ))
+    Err(AuditError::Broken {
+        broken: report.broken.len(),
+        streams: report.streams,
+    })
 }
 
 #[cfg(test)]
@@ -381,9 +412,16 @@ mod tests {
             aggregate_type: "Order".into(),
             aggregate_id: "a".into(),
             sequence: 1,
-            content: Err("payload: expected value".into()),
+            content: Err(Unreadable::Column {
+                column: "payload",
+                message: "expected value".into(),
+            }),
         });
         let r = w.finish();
         assert!(matches!(r.broken[0].problem, Problem::Unreadable(_)));
+        assert_eq!(
+            r.broken[0].problem.to_string(),
+            "unreadable: payload: expected value"
+        );
     }
 }

@@ -36,35 +36,47 @@ fn with_memory<T>(count: usize, f: impl FnOnce(&mut [Block]) -> T) -> T {
     out
 }
 
+/// Why a password could not be hashed (never the password's fault: see [`check_password`]).
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    /// argon2 refused its inputs or parameters.
+    #[error(transparent)]
+    Argon(#[from] argon2::Error),
+    /// A salt, an output or parameters that do not fit the PHC string format.
+    #[error(transparent)]
+    Phc(#[from] argon2::password_hash::Error),
+    /// The hashing limit's semaphore was closed.
+    #[error(transparent)]
+    Closed(#[from] tokio::sync::AcquireError),
+    /// The blocking task that hashed panicked or was cancelled.
+    #[error(transparent)]
+    Task(#[from] tokio::task::JoinError),
+}
+
 /// The raw argon2 output of `password` under `argon` with `salt`, `len` bytes long.
 fn compute(
     argon: &Argon2<'_>,
     password: &[u8],
     salt: Salt<'_>,
     len: usize,
-) -> Result<Output, String> {
+) -> Result<Output, HashError> {
     let mut salt_bytes = [0u8; 64];
-    let salt = salt
-        .decode_b64(&mut salt_bytes)
-        .map_err(|e| e.to_string())?;
+    let salt = salt.decode_b64(&mut salt_bytes)?;
     let mut out = vec![0u8; len];
     with_memory(argon.params().block_count(), |blocks| {
         argon.hash_password_into_with_memory(password, salt, &mut out, blocks)
-    })
-    .map_err(|e| e.to_string())?;
-    Output::new(&out).map_err(|e| e.to_string())
+    })?;
+    Ok(Output::new(&out)?)
 }
 
 /// Hashes a password into a PHC string (argon2id, default parameters); CPU-heavy, so it
 /// runs off the async threads.
-pub async fn hash_password(password: String) -> Result<String, String> {
-    let _permit = HASHING.acquire().await.map_err(|e| e.to_string())?;
-    tokio::task::spawn_blocking(move || hash_now(&password))
-        .await
-        .map_err(|e| e.to_string())?
+pub async fn hash_password(password: String) -> Result<String, HashError> {
+    let _permit = HASHING.acquire().await?;
+    tokio::task::spawn_blocking(move || hash_now(&password)).await?
 }
 
-fn hash_now(password: &str) -> Result<String, String> {
+fn hash_now(password: &str) -> Result<String, HashError> {
     let salt = SaltString::generate(&mut OsRng);
     let params = Params::default();
     let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
@@ -73,7 +85,7 @@ fn hash_now(password: &str) -> Result<String, String> {
     let phc = PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::V0x13.into()),
-        params: ParamsString::try_from(&params).map_err(|e| e.to_string())?,
+        params: ParamsString::try_from(&params)?,
         salt: Some(salt.as_salt()),
         hash: Some(hash),
     };

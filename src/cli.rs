@@ -5,9 +5,48 @@ use std::process::ExitCode;
 use aggregates::Role;
 use clap::{Parser, Subcommand};
 
-use crate::app::{redact, Application, Ctx};
+use crate::app::{redact, AppError, Application, Ctx, StartupError};
+use crate::audit::AuditError;
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
+use crate::replay::ReplayError;
+
+/// Why a command failed: printed as `error: …`, with a non-zero exit.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Serve(std::io::Error),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unknown role {0:?}; one of: {roles}", roles = Role::ALL.map(Role::as_str).join(", "))]
+    UnknownRole(String),
+    #[error(transparent)]
+    App(#[from] AppError),
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
+    /// `replay --verify` found differences (each printed already).
+    #[error("{summary}: {rows} row(s) differ in {tables} table(s)")]
+    Differences {
+        summary: String,
+        rows: usize,
+        tables: usize,
+    },
+    #[error(transparent)]
+    Projection(#[from] projections::ProjectionError),
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+}
 
 #[derive(Parser)]
 #[command(
@@ -90,7 +129,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn run(command: Command) -> Result<(), String> {
+async fn run(command: Command) -> Result<(), CliError> {
     let config = Config::from_env()?;
     match command {
         Command::Serve => {
@@ -99,15 +138,16 @@ async fn run(command: Command) -> Result<(), String> {
             let application = Application::build(config, Clock::System).await?;
             let listener = tokio::net::TcpListener::bind(&addr)
                 .await
-                .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+                .map_err(|source| CliError::Listen {
+                    addr: addr.clone(),
+                    source,
+                })?;
             tracing::info!(%addr, database = %url, "scriptorium is serving");
-            application.serve(listener).await.map_err(|e| e.to_string())
+            application.serve(listener).await.map_err(CliError::Serve)
         }
         Command::Migrate => {
-            let db = crate::db::connect(&config.database_url)
-                .await
-                .map_err(|e| e.to_string())?;
-            crate::db::migrate(&db).await.map_err(|e| e.to_string())?;
+            let db = crate::db::connect(&config.database_url).await?;
+            crate::db::migrate(&db).await?;
             println!("migrated {}", redact(&config.database_url));
             Ok(())
         }
@@ -121,12 +161,7 @@ async fn run(command: Command) -> Result<(), String> {
                     password,
                 },
         } => {
-            let role = Role::parse(&role).ok_or_else(|| {
-                format!(
-                    "unknown role {role:?}; one of: {}",
-                    Role::ALL.map(Role::as_str).join(", ")
-                )
-            })?;
+            let role = Role::parse(&role).ok_or_else(|| CliError::UnknownRole(role.clone()))?;
             let application = Application::build(config, Clock::System).await?;
             let ctx = Ctx::system(&format!("cli-{}", uuid::Uuid::new_v4()));
             let result = application
@@ -134,22 +169,20 @@ async fn run(command: Command) -> Result<(), String> {
                 .create_user(&email, &name, role, &password, &ctx)
                 .await;
             application.stop().await;
-            let id = result.map_err(|e| e.to_string())?;
+            let id = result?;
             let email = aggregates::user::parse_email(&email).unwrap_or(email);
             println!("created {role} {email} with id {id}");
             Ok(())
         }
         Command::Audit {
             command: AuditCommand::Verify,
-        } => crate::audit::verify_command(&config.database_url).await,
+        } => Ok(crate::audit::verify_command(&config.database_url).await?),
     }
 }
 
-async fn replay(config: &Config, verify: bool) -> Result<(), String> {
-    let db = crate::db::connect(&config.database_url)
-        .await
-        .map_err(|e| e.to_string())?;
-    crate::db::migrate(&db).await.map_err(|e| e.to_string())?;
+async fn replay(config: &Config, verify: bool) -> Result<(), CliError> {
+    let db = crate::db::connect(&config.database_url).await?;
+    crate::db::migrate(&db).await?;
     let report = crate::replay::run(&db, verify).await?;
     let rate = report.events as f64 / report.seconds.max(1e-6);
     for (table, only_live, only_rebuilt) in &report.differences {
@@ -174,20 +207,16 @@ async fn replay(config: &Config, verify: bool) -> Result<(), String> {
             println!("{summary}: the live projections equal the replay");
             Ok(())
         } else {
-            Err(format!(
-                "{summary}: {} row(s) differ in {} table(s)",
-                report.differing_rows(),
-                report.differences.len()
-            ))
+            Err(CliError::Differences {
+                summary,
+                rows: report.differing_rows(),
+                tables: report.differences.len(),
+            })
         }
     } else {
         // The rebuilt tables are in; bring them up to the end of the log.
-        let runner =
-            projections::Runner::new(db.clone(), crate::replay::RUNNER, projections::all());
-        let more = runner
-            .catch_up(None, |_| {})
-            .await
-            .map_err(|e| e.to_string())?;
+        let runner = projections::main_runner(db.clone());
+        let more = runner.catch_up(None, |_| {}).await?;
         println!("{summary}; swapped in the rebuilt tables, then applied {more} newer events");
         Ok(())
     }

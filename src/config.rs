@@ -30,18 +30,25 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-fn env_num<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
+/// A setting the service cannot start with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name} must be a number, got {value:?}")]
+    NotANumber { name: &'static str, value: String },
+}
+
+fn env_num<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, ConfigError> {
     match env(name) {
         None => Ok(default),
-        Some(v) => v
-            .trim()
-            .parse()
-            .map_err(|_| format!("{name} must be a number, got {v:?}")),
+        Some(v) => v.trim().parse().map_err(|_| ConfigError::NotANumber {
+            name,
+            value: v.clone(),
+        }),
     }
 }
 
 impl Config {
-    pub fn from_env() -> Result<Config, String> {
+    pub fn from_env() -> Result<Config, ConfigError> {
         Ok(Config {
             database_url: env("DATABASE_URL")
                 .unwrap_or_else(|| "sqlite://data/scriptorium.db".into()),

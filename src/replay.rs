@@ -16,7 +16,68 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::{Connection, Executor, Row};
 
 /// The live runner whose read models are rebuilt.
-pub const RUNNER: &str = "main";
+pub const RUNNER: &str = projections::MAIN_RUNNER;
+
+/// Why a replay failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+    #[error(transparent)]
+    Projection(#[from] ProjectionError),
+    /// A statement of the rebuild's own (creating an index, gathering statistics) failed.
+    #[error("{statement}: {source}")]
+    Statement {
+        statement: String,
+        source: sqlx::Error,
+    },
+    #[error(
+        "the rebuild could not reach the live projections' checkpoint (they kept moving, or a long \
+         transaction elsewhere on the database cluster holds the feed back); try again later"
+    )]
+    KeptMoving,
+    #[error("the rebuild is not on the live database's backend")]
+    OtherBackend,
+}
+
+impl ReplayError {
+    fn statement(statement: &str) -> impl FnOnce(sqlx::Error) -> ReplayError + '_ {
+        move |source| ReplayError::Statement {
+            statement: statement.to_string(),
+            source,
+        }
+    }
+}
+
+/// What the replay needs to know of the projections, gathered from the registry
+/// (`projections::all`).
+struct Catalog {
+    /// Every table of every projection.
+    tables: Vec<&'static str>,
+    /// Loaded with plain inserts and without any index (each event is applied once).
+    insert_only: Vec<&'static str>,
+    /// Analyzed before a swap.
+    analyzed: Vec<&'static str>,
+    /// Indexes (besides the unique ones) kept while loading.
+    used_while_applying: Vec<&'static str>,
+}
+
+impl Catalog {
+    fn of(projections: &[Box<dyn Projection>]) -> Catalog {
+        let gather = |f: fn(&dyn Projection) -> &'static [&'static str]| {
+            projections
+                .iter()
+                .flat_map(|p| f(p.as_ref()).iter().copied())
+                .collect()
+        };
+        Catalog {
+            tables: gather(|p| p.tables()),
+            insert_only: gather(|p| p.insert_only_tables()),
+            analyzed: gather(|p| p.analyzed_tables()),
+            used_while_applying: gather(|p| p.indexes_used_while_applying()),
+        }
+    }
+}
 
 /// Events per transaction of the rebuild.
 const REBUILD_BATCH: i64 = 5000;
@@ -88,19 +149,11 @@ enum Shadow {
 }
 
 /// Rebuilds every projection; with `verify` compares instead of swapping.
-pub async fn run(db: &Db, verify: bool) -> Result<Report, String> {
+pub async fn run(db: &Db, verify: bool) -> Result<Report, ReplayError> {
     let started = Instant::now();
-    let tables: Vec<&'static str> = projections::all()
-        .iter()
-        .flat_map(|p| p.tables().iter().copied())
-        .collect();
-    // Loaded with plain inserts and without any index (each event is applied once).
-    let insert_only: Vec<&'static str> = projections::all()
-        .iter()
-        .flat_map(|p| p.insert_only_tables().iter().copied())
-        .collect();
-    let (shadow, shadow_db) = create_shadow(db, &tables, &insert_only).await?;
-    let result = rebuild_and_finish(db, &shadow, &shadow_db, &tables, verify).await;
+    let catalog = Catalog::of(&projections::all());
+    let (shadow, shadow_db) = create_shadow(db, &catalog).await?;
+    let result = rebuild_and_finish(db, &shadow, &shadow_db, &catalog, verify).await;
     drop_shadow(db, &shadow, shadow_db).await;
     let (events, differences) = result?;
     Ok(Report {
@@ -114,20 +167,21 @@ async fn rebuild_and_finish(
     db: &Db,
     shadow: &Shadow,
     shadow_db: &Db,
-    tables: &[&'static str],
+    catalog: &Catalog,
     verify: bool,
-) -> Result<(usize, Vec<(String, Vec<String>, Vec<String>)>), String> {
-    let err = |e: &dyn std::fmt::Display| e.to_string();
-    let total = projections::feed::count(db).await.map_err(|e| err(&e))?;
+) -> Result<(usize, Vec<(String, Vec<String>, Vec<String>)>), ReplayError> {
+    let total = projections::feed::count(db).await?;
     let mut progress = Progress::new(total);
-    let timings = Timings::default();
-    let projections: Vec<Box<dyn Projection>> = projections::all()
+    let all = projections::all();
+    let decoders = projections::Decoders::of(&all);
+    let timings = Timings::new(all.iter().map(|p| p.name()).collect());
+    let projections: Vec<Box<dyn Projection>> = all
         .into_iter()
         .enumerate()
         .map(|(i, p)| {
             Box::new(Timed {
                 inner: p,
-                slot: i,
+                slot: Timings::projection(i),
                 timings: timings.clone(),
             }) as Box<dyn Projection>
         })
@@ -136,13 +190,17 @@ async fn rebuild_and_finish(
     let mut prepared = false;
     for _attempt in 0..600 {
         // Catch the rebuild up to where the live tables are now...
-        let target = Runner::load_checkpoint(db, RUNNER)
-            .await
-            .map_err(|e| err(&e))?;
+        let target = Runner::load_checkpoint(db, RUNNER).await?;
         let t0 = Instant::now();
-        done += rebuild(db, shadow_db, &projections, target, &timings, |n| {
-            progress.report(done + n, false)
-        })
+        done += rebuild(
+            db,
+            shadow_db,
+            &projections,
+            &decoders,
+            target,
+            &timings,
+            |n| progress.report(done + n, false),
+        )
         .await?;
         tracing::debug!(
             secs = t0.elapsed().as_secs_f64(),
@@ -151,16 +209,14 @@ async fn rebuild_and_finish(
         );
         // The feed stops short of the target while an older transaction of the cluster is
         // still running (docs/decisions/002): never compare or swap an incomplete rebuild.
-        let reached = Runner::load_checkpoint(shadow_db, RUNNER)
-            .await
-            .map_err(|e| err(&e))?;
+        let reached = Runner::load_checkpoint(shadow_db, RUNNER).await?;
         if reached < target {
             tokio::time::sleep(Duration::from_millis(200)).await;
             continue;
         }
         if !verify && !prepared {
             let t0 = Instant::now();
-            prepare_swap(db, shadow, tables).await?;
+            prepare_swap(db, shadow, catalog).await?;
             prepared = true;
             tracing::debug!(
                 secs = t0.elapsed().as_secs_f64(),
@@ -170,7 +226,7 @@ async fn rebuild_and_finish(
         }
         // ...then, holding the live checkpoint, compare or swap if it has not moved since.
         let t0 = Instant::now();
-        let finished = finish(db, shadow, tables, target, verify).await?;
+        let finished = finish(db, shadow, &catalog.tables, target, verify).await?;
         tracing::debug!(
             secs = t0.elapsed().as_secs_f64(),
             "replay: compared/swapped"
@@ -181,43 +237,56 @@ async fn rebuild_and_finish(
             return Ok((done, diffs));
         }
     }
-    Err("the rebuild could not reach the live projections' checkpoint (they kept moving, or a long \
-         transaction elsewhere on the database cluster holds the feed back); try again later"
-        .into())
+    Err(ReplayError::KeptMoving)
 }
 
-/// Time spent per step of the rebuild (nanoseconds), for the debug log.
-#[derive(Clone, Default)]
-struct Timings(std::sync::Arc<[std::sync::atomic::AtomicU64; 8]>);
+/// Time spent per step of the rebuild (nanoseconds), for the debug log: the steps below,
+/// then each projection's `apply`.
+#[derive(Clone)]
+struct Timings {
+    slots: std::sync::Arc<[std::sync::atomic::AtomicU64]>,
+    projections: std::sync::Arc<[&'static str]>,
+}
 
-const T_READ: usize = 3;
-const T_WAIT: usize = 4;
-const T_BEGIN: usize = 5;
-const T_CHECKPOINT: usize = 6;
-const T_COMMIT: usize = 7;
+const T_READ: usize = 0;
+const T_WAIT: usize = 1;
+const T_BEGIN: usize = 2;
+const T_CHECKPOINT: usize = 3;
+const T_COMMIT: usize = 4;
+const STEPS: [&str; 5] = ["read", "wait", "begin", "checkpoint", "commit"];
 
 impl Timings {
+    /// Slots for the steps and for each of these projections (by name).
+    fn new(projections: Vec<&'static str>) -> Timings {
+        Timings {
+            slots: (0..STEPS.len() + projections.len())
+                .map(|_| std::sync::atomic::AtomicU64::new(0))
+                .collect(),
+            projections: projections.into(),
+        }
+    }
+
+    /// The slot of the `i`th projection.
+    fn projection(i: usize) -> usize {
+        STEPS.len() + i
+    }
+
     fn add(&self, slot: usize, since: Instant) {
-        self.0[slot].fetch_add(
+        self.slots[slot].fetch_add(
             since.elapsed().as_nanos() as u64,
             std::sync::atomic::Ordering::Relaxed,
         );
     }
 
     fn summary(&self) -> String {
-        let names = [
-            "users",
-            "orders",
-            "other",
-            "read",
-            "wait",
-            "begin",
-            "checkpoint",
-            "commit",
-        ];
-        names
+        self.projections
             .iter()
-            .zip(self.0.iter())
+            .chain(STEPS.iter())
+            .zip(
+                self.slots[STEPS.len()..]
+                    .iter()
+                    .chain(&self.slots[..STEPS.len()]),
+            )
             .map(|(n, v)| {
                 format!(
                     "{n} {:.2}s",
@@ -237,6 +306,14 @@ struct Timed {
 
 #[async_trait::async_trait]
 impl Projection for Timed {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    fn reads(&self) -> &'static [projections::Reads] {
+        self.inner.reads()
+    }
+
     fn tables(&self) -> &'static [&'static str] {
         self.inner.tables()
     }
@@ -244,12 +321,20 @@ impl Projection for Timed {
     async fn apply(&self, tx: &mut Tx, events: &[StoredEvent]) -> Result<(), ProjectionError> {
         let t = Instant::now();
         let r = self.inner.apply(tx, events).await;
-        self.timings.add(self.slot.min(2), t);
+        self.timings.add(self.slot, t);
         r
     }
 
     fn insert_only_tables(&self) -> &'static [&'static str] {
         self.inner.insert_only_tables()
+    }
+
+    fn analyzed_tables(&self) -> &'static [&'static str] {
+        self.inner.analyzed_tables()
+    }
+
+    fn indexes_used_while_applying(&self) -> &'static [&'static str] {
+        self.inner.indexes_used_while_applying()
     }
 }
 
@@ -259,27 +344,25 @@ async fn rebuild(
     db: &Db,
     shadow_db: &Db,
     projections: &[Box<dyn Projection>],
+    decoders: &projections::Decoders,
     until: Cursor,
     timings: &Timings,
     mut progress: impl FnMut(usize),
-) -> Result<usize, String> {
-    let err = |e: &dyn std::fmt::Display| e.to_string();
-    let from = Runner::load_checkpoint(shadow_db, RUNNER)
-        .await
-        .map_err(|e| err(&e))?;
-    let (send, mut recv) = tokio::sync::mpsc::channel::<Result<Vec<StoredEvent>, String>>(2);
+) -> Result<usize, ReplayError> {
+    let from = Runner::load_checkpoint(shadow_db, RUNNER).await?;
+    let (send, mut recv) = tokio::sync::mpsc::channel::<Result<Vec<StoredEvent>, sqlx::Error>>(2);
     let reader_db = db.clone();
+    let decoders = decoders.clone();
     let reader_timings = timings.clone();
     let reader = tokio::spawn(async move {
         let mut after = from;
         loop {
             let t = Instant::now();
-            let read = projections::feed::read_after(&reader_db, after, REBUILD_BATCH, Some(until))
-                .await
-                .map_err(|e| e.to_string());
+            let read =
+                projections::feed::read_after(&reader_db, after, REBUILD_BATCH, Some(until)).await;
             // Decoded here, in parallel with the apply, and once for all projections.
             if let Ok(events) = &read {
-                projections::decode_ahead(events);
+                decoders.decode_ahead(events);
             }
             reader_timings.add(T_READ, t);
             let last = match &read {
@@ -306,21 +389,20 @@ async fn rebuild(
             };
             let t = Instant::now();
             // As the live runner's batches: no waiting for the disk, custom plans; one round trip.
-            let mut tx = shadow_db.begin_batch(true).await.map_err(|e| err(&e))?;
+            let mut tx = shadow_db.begin_batch(true).await?;
             timings.add(T_BEGIN, t);
             // The shadow started empty and sees each event once (its checkpoint moves in
             // this transaction).
             tx.set_fresh();
             for p in projections {
-                p.apply(&mut tx, &events).await.map_err(|e| err(&e))?;
+                p.apply(&mut tx, &events).await?;
             }
             let t = Instant::now();
             Runner::store_checkpoint(&mut tx, RUNNER, last.cursor, &last.meta.at.to_rfc3339())
-                .await
-                .map_err(|e| err(&e))?;
+                .await?;
             timings.add(T_CHECKPOINT, t);
             let t = Instant::now();
-            tx.commit().await.map_err(|e| err(&e))?;
+            tx.commit().await?;
             timings.add(T_COMMIT, t);
             total += events.len();
             progress(total);
@@ -334,25 +416,19 @@ async fn rebuild(
 }
 
 /// Creates the shadow namespace with empty copies of the live tables.
-async fn create_shadow(
-    db: &Db,
-    tables: &[&'static str],
-    insert_only: &[&'static str],
-) -> Result<(Shadow, Db), String> {
+async fn create_shadow(db: &Db, catalog: &Catalog) -> Result<(Shadow, Db), ReplayError> {
     let suffix = &uuid::Uuid::new_v4().simple().to_string()[..12];
-    let mut all: Vec<&str> = tables.to_vec();
+    let mut all: Vec<&str> = catalog.tables.clone();
     all.push("projection_checkpoints");
     match db {
         Db::Postgres(pool, _) => {
             let live: String = sqlx::query_scalar("SELECT current_schema()")
                 .fetch_one(pool)
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
             let schema = format!("replay_{suffix}");
-            let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+            let mut tx = pool.begin().await?;
             tx.execute(format!("CREATE SCHEMA {schema}").as_str())
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
             for t in &all {
                 // Without indexes (constraints backed by one included): each is created
                 // below, or after the load when the rebuild does not need it.
@@ -362,24 +438,20 @@ async fn create_shadow(
                     )
                     .as_str(),
                 )
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
             }
             let mut later = Vec::new();
-            for index in live_indexes(&mut tx, &live, &all)
-                .await
-                .map_err(|e| e.to_string())?
-            {
+            for index in live_indexes(&mut tx, &live, &all).await? {
                 let sql = index.create_in(&schema);
-                if index.needed_while_loading(insert_only) {
+                if index.needed_while_loading(catalog) {
                     tx.execute(sql.as_str())
                         .await
-                        .map_err(|e| format!("{sql}: {e}"))?;
+                        .map_err(ReplayError::statement(&sql))?;
                 } else {
                     later.push(sql);
                 }
             }
-            tx.commit().await.map_err(|e| e.to_string())?;
+            tx.commit().await?;
             let path = format!("SET search_path TO {schema}, {live}");
             let shadow_pool = PgPoolOptions::new()
                 .max_connections(2)
@@ -390,8 +462,7 @@ async fn create_shadow(
                     Box::pin(async move { conn.execute(path.as_str()).await.map(|_| ()) })
                 })
                 .connect_with((*pool.connect_options()).clone())
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
             Ok((
                 Shadow::Postgres {
                     schema,
@@ -406,8 +477,7 @@ async fn create_shadow(
             let path = live_path.with_extension(format!("replay-{suffix}.db"));
             let live_str = live_path.to_string_lossy().replace('\'', "''");
             let attach = format!("ATTACH DATABASE '{live_str}' AS live");
-            let opts = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
-                .map_err(|e| e.to_string())?
+            let opts = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
                 .create_if_missing(true)
                 .busy_timeout(Duration::from_secs(30));
             let shadow_pool = SqlitePoolOptions::new()
@@ -417,8 +487,7 @@ async fn create_shadow(
                     Box::pin(async move { conn.execute(attach.as_str()).await.map(|_| ()) })
                 })
                 .connect_with(opts)
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
             let list = all
                 .iter()
                 .map(|t| format!("'{t}'"))
@@ -429,20 +498,19 @@ async fn create_shadow(
                  AND sql IS NOT NULL ORDER BY type DESC"
             ))
             .fetch_all(&shadow_pool)
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
             // The rows are copied into the live tables, which keep their indexes: the
             // shadow needs only the unique ones (`ON CONFLICT`) and those the rebuild
             // looks rows up by.
             for (_, _, stmt) in ddl.into_iter().filter(|(ty, name, sql)| {
                 ty != "index"
                     || sql.to_ascii_uppercase().starts_with("CREATE UNIQUE")
-                    || NEEDED_WHILE_LOADING.contains(&name.as_str())
+                    || catalog.used_while_applying.contains(&name.as_str())
             }) {
                 sqlx::query(&stmt)
                     .execute(&shadow_pool)
                     .await
-                    .map_err(|e| format!("{stmt}: {e}"))?;
+                    .map_err(ReplayError::statement(&stmt))?;
             }
             Ok((
                 Shadow::Sqlite { path },
@@ -493,17 +561,15 @@ async fn finish(
     tables: &[&'static str],
     at: Cursor,
     verify: bool,
-) -> Result<Option<Diffs>, String> {
-    let e = |e: sqlx::Error| e.to_string();
+) -> Result<Option<Diffs>, ReplayError> {
     match (db, shadow) {
         (Db::Postgres(pool, _), Shadow::Postgres { schema, live, .. }) => {
-            let mut tx = pool.begin().await.map_err(e)?;
+            let mut tx = pool.begin().await?;
             // The comparison's hash joins hold a whole table: in memory, not in batches on disk.
             sqlx::query("SELECT set_config('work_mem', '256MB', true)")
                 .execute(&mut *tx)
-                .await
-                .map_err(e)?;
-            let now = lock_pg(&mut tx).await.map_err(e)?;
+                .await?;
+            let now = lock_pg(&mut tx).await?;
             if now != at {
                 return Ok(None);
             }
@@ -511,8 +577,7 @@ async fn finish(
             // A swap replaces the tables whatever they held: only `--verify` compares.
             for t in tables.iter().filter(|_| verify) {
                 let t0 = Instant::now();
-                let (only_live, only_rebuilt) =
-                    compare_pg(&mut tx, live, schema, t).await.map_err(e)?;
+                let (only_live, only_rebuilt) = compare_pg(&mut tx, live, schema, t).await?;
                 tracing::debug!(
                     table = t,
                     secs = t0.elapsed().as_secs_f64(),
@@ -524,21 +589,20 @@ async fn finish(
             }
             if !verify {
                 let t0 = Instant::now();
-                if movable_pg(&mut tx, live, schema, tables).await.map_err(e)? {
+                if movable_pg(&mut tx, live, schema, tables).await? {
                     // Move the live tables out of the way and the rebuilt ones in, indexes
                     // and constraints with them: no row is copied. The old tables are
                     // dropped with the shadow.
                     let retired = format!("{schema}_retired");
                     sqlx::query(&format!("CREATE SCHEMA {retired}"))
                         .execute(&mut *tx)
-                        .await
-                        .map_err(e)?;
+                        .await?;
                     for t in tables {
                         for sql in [
                             format!("ALTER TABLE {live}.{t} SET SCHEMA {retired}"),
                             format!("ALTER TABLE {schema}.{t} SET SCHEMA {live}"),
                         ] {
-                            sqlx::query(&sql).execute(&mut *tx).await.map_err(e)?;
+                            sqlx::query(&sql).execute(&mut *tx).await?;
                         }
                     }
                 } else {
@@ -547,27 +611,24 @@ async fn finish(
                     for t in tables {
                         sqlx::query(&format!("DELETE FROM {live}.{t}"))
                             .execute(&mut *tx)
-                            .await
-                            .map_err(e)?;
+                            .await?;
                         sqlx::query(&format!(
                             "INSERT INTO {live}.{t} SELECT * FROM {schema}.{t}"
                         ))
                         .execute(&mut *tx)
-                        .await
-                        .map_err(e)?;
+                        .await?;
                     }
                 }
                 tracing::debug!(secs = t0.elapsed().as_secs_f64(), "replay: swapped");
             }
-            tx.commit().await.map_err(e)?;
+            tx.commit().await?;
             Ok(Some(diffs))
         }
         (Db::Sqlite { writer, .. }, Shadow::Sqlite { path }) => {
-            let mut conn = writer.acquire().await.map_err(e)?;
+            let mut conn = writer.acquire().await?;
             let shadow_path = path.to_string_lossy().replace('\'', "''");
             conn.execute(format!("ATTACH DATABASE '{shadow_path}' AS shadow").as_str())
-                .await
-                .map_err(e)?;
+                .await?;
             let result = async {
                 let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
                 let row = sqlx::query("SELECT tx, position FROM main.projection_checkpoints WHERE name = $1")
@@ -610,11 +671,11 @@ async fn finish(
             }
             .await;
             let detached = conn.execute("DETACH DATABASE shadow").await;
-            let diffs = result.map_err(e)?;
-            detached.map_err(e)?;
+            let diffs = result?;
+            detached?;
             Ok(diffs)
         }
-        _ => Err("the rebuild is not on the live database's backend".into()),
+        _ => Err(ReplayError::OtherBackend),
     }
 }
 
@@ -726,24 +787,21 @@ async fn movable_pg(
     Ok(obstacles + index_differences == 0)
 }
 
-/// Tables whose queries filter and sort on more than their keys: a swap gathers their
-/// planner statistics first (the others are read by key; autovacuum analyzes every new
-/// table within a minute or so).
-const ANALYZE_BEFORE_SWAP: &[&str] = &["order_list", "users"];
-
 /// Before a swap (PostgreSQL): builds the indexes left out while loading and gathers
 /// planner statistics, so that the rebuilt tables can take the live ones' place as they are.
-async fn prepare_swap(db: &Db, shadow: &Shadow, tables: &[&'static str]) -> Result<(), String> {
+async fn prepare_swap(db: &Db, shadow: &Shadow, catalog: &Catalog) -> Result<(), ReplayError> {
     let (Db::Postgres(pool, _), Shadow::Postgres { schema, later, .. }) = (db, shadow) else {
         return Ok(());
     };
-    let analyze = tables
+    // Tables whose queries filter and sort on more than their keys
+    // (`Projection::analyzed_tables`).
+    let analyze = catalog
+        .analyzed
         .iter()
-        .filter(|t| ANALYZE_BEFORE_SWAP.contains(t))
         .map(|t| format!("ANALYZE {schema}.{t}"));
     // Each statement on its own (a transaction holds the feed back while it runs: decision
     // 002), on one connection whose sorts get the memory to stay off the disk.
-    let mut conn = pool.acquire().await.map_err(|e| e.to_string())?;
+    let mut conn = pool.acquire().await?;
     let statements = std::iter::once(format!(
         "SET maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'"
     ))
@@ -755,7 +813,7 @@ async fn prepare_swap(db: &Db, shadow: &Shadow, tables: &[&'static str]) -> Resu
         sqlx::query(&sql)
             .execute(&mut *conn)
             .await
-            .map_err(|e| format!("{sql}: {e}"))?;
+            .map_err(ReplayError::statement(&sql))?;
         tracing::debug!(secs = t0.elapsed().as_secs_f64(), "replay: {sql}");
     }
     Ok(())
@@ -785,14 +843,6 @@ async fn lock_pg(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> Result<Curso
     })
 }
 
-/// Indexes the rebuild needs while it loads besides the unique ones (which `ON CONFLICT`
-/// needs): those a projection's own queries look rows up by. Every other index is built
-/// once the rows are in, which is much cheaper than maintaining it row by row.
-const NEEDED_WHILE_LOADING: &[&str] = &[
-    // order_list: approving a file uploaded in an earlier batch finds it by order.
-    "order_files_order",
-];
-
 /// An index of a live table (PostgreSQL), and the constraint it backs if any.
 struct LiveIndex {
     table: String,
@@ -803,10 +853,14 @@ struct LiveIndex {
 }
 
 impl LiveIndex {
-    /// Insert-only tables need none (they are loaded without `ON CONFLICT`).
-    fn needed_while_loading(&self, insert_only: &[&str]) -> bool {
-        !insert_only.contains(&self.table.as_str())
-            && (self.unique || NEEDED_WHILE_LOADING.contains(&self.name.as_str()))
+    /// Whether the rebuild needs it while it loads: the unique ones (which `ON CONFLICT`
+    /// needs) and those a projection's own queries look rows up by
+    /// (`Projection::indexes_used_while_applying`). Every other index is built once the
+    /// rows are in, which is much cheaper than maintaining it row by row. Insert-only
+    /// tables need none (they are loaded without `ON CONFLICT`).
+    fn needed_while_loading(&self, catalog: &Catalog) -> bool {
+        !catalog.insert_only.contains(&self.table.as_str())
+            && (self.unique || catalog.used_while_applying.contains(&self.name.as_str()))
     }
 
     /// The statement that creates the same index (or constraint), with the same name, on

@@ -1,6 +1,6 @@
 //! The event store: one repository type over postgres-es and sqlite-es, so the whole
 //! service has a single `CqrsFramework` type whatever `DATABASE_URL` says. Every event
-//! it appends is sealed into its stream's hash chain (src/chain.rs).
+//! it appends is sealed into its stream's hash chain (projections/src/chain.rs).
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -31,7 +31,13 @@ pub struct Repo {
     /// makes the command retry on the stored state; a refusal decided on a remembered
     /// stream is checked again on the stored one (`App::execute`).
     streams: Arc<Mutex<Streams>>,
+    /// A test's hook, awaited before every append (shared with clones): [`Repo::before_append`].
+    hook: Arc<Mutex<Option<AppendHook>>>,
 }
+
+/// What a test runs before an append, given the sealed events about to be appended.
+pub type AppendHook =
+    Arc<dyn Fn(&[SerializedEvent]) -> futures::future::BoxFuture<'static, ()> + Send + Sync>;
 
 /// The remembered streams, each with when it was last used: when full, the least recently
 /// used one is forgotten. (Forgetting "any" key — the first in the map's order — forgot
@@ -89,6 +95,7 @@ impl Clone for Repo {
     fn clone(&self) -> Repo {
         Repo {
             streams: self.streams.clone(),
+            hook: self.hook.clone(),
             ..Repo::new(&self.db)
         }
     }
@@ -134,7 +141,16 @@ impl Repo {
             backend,
             db: db.clone(),
             streams: Arc::new(Mutex::new(Streams::default())),
+            hook: Arc::new(Mutex::new(None)),
         }
+    }
+
+    /// A test hook: `hook` is awaited before every append by this repository and its
+    /// clones, once the events are sealed (`None` removes it). Lets a test hold commands
+    /// between their decision and their append, e.g. to make two of them race for one
+    /// sequence.
+    pub fn before_append(&self, hook: Option<AppendHook>) {
+        *self.hook.lock().unwrap_or_else(|p| p.into_inner()) = hook;
     }
 
     fn streams(&self) -> std::sync::MutexGuard<'_, Streams> {
@@ -413,6 +429,10 @@ impl PersistedEventRepository for Repo {
         };
         let key = (first.aggregate_type.clone(), first.aggregate_id.clone());
         let sealed = self.seal(events).await?;
+        let hook = self.hook.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(hook) = hook {
+            hook(&sealed).await;
+        }
         let cursor = match self.append(&sealed).await {
             Ok(c) => c,
             Err(e) => {

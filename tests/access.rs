@@ -150,24 +150,74 @@ async fn a_client_sees_only_their_own_orders_and_gets_404_for_anyone_elses(backe
         .await
         .ok(200);
     let file = o["files"][0]["id"].as_str().unwrap().to_string();
-    t.post(
-        &format!("/api/orders/{a1}/draft/approve"),
-        &manager,
-        json!({}),
-    )
-    .await
-    .ok(200);
+    let approved = t
+        .post(
+            &format!("/api/orders/{a1}/draft/approve"),
+            &manager,
+            json!({}),
+        )
+        .await
+        .ok(200);
 
-    // Anna reaches all of it.
+    // Anna reaches all of it: her order, its events, its history and the draft itself.
     let paths = [
         format!("/api/orders/{a1}"),
         format!("/api/orders/{a1}/events"),
         format!("/api/orders/{a1}/history"),
         format!("/api/orders/{a1}/files/{file}"),
     ];
-    for path in &paths {
-        assert_eq!(t.get(path, &anna).await.status, 200, "{path}");
-    }
+    let order = t.get(&paths[0], &anna).await.ok(200);
+    assert_eq!(order["id"], a1.as_str(), "{order}");
+    assert_eq!(order["topic"], "Anna's first", "{order}");
+    assert_eq!(order["status"], approved["status"], "{order}");
+    assert_eq!(order["paid"], 125000, "{order}");
+    let files: Vec<&Value> = order["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["id"])
+        .collect();
+    assert_eq!(files, [file.as_str()], "{order}");
+    let steps = |events: &Value| -> Vec<(i64, String)> {
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["sequence"].as_i64().unwrap(),
+                    e["type"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let events = t.get(&paths[1], &anna).await.ok(200);
+    let staff_events = t.get(&paths[1], &manager).await.ok(200);
+    assert_eq!(steps(&events), steps(&staff_events), "the whole log of it");
+    let types: Vec<String> = steps(&events).into_iter().map(|(_, t)| t).collect();
+    assert_eq!(types.first().map(String::as_str), Some("OrderPlaced"));
+    assert_eq!(types.last().map(String::as_str), Some("DraftApproved"));
+    let history = t.get(&paths[2], &anna).await.ok(200);
+    let history = history.as_array().unwrap();
+    // One entry per change a client may see, in order.
+    let told: Vec<&str> = history
+        .iter()
+        .map(|h| h["event"].as_str().unwrap())
+        .collect();
+    let visible: Vec<&str> = types
+        .iter()
+        .map(String::as_str)
+        .filter(|t| !matches!(*t, "RoutedToManager" | "OfferDeclined" | "OfferExpired"))
+        .collect();
+    assert_eq!(told, visible, "{history:?}");
+    assert_eq!(
+        history.last().map(|h| &h["status"]),
+        Some(&order["status"]),
+        "{history:?}"
+    );
+    let file_bytes = t.get(&paths[3], &anna).await;
+    assert_eq!(file_bytes.status, 200);
+    assert_eq!(file_bytes.bytes, b"%PDF draft");
     // Boris gets exactly what an unknown order gets: 404, never 403.
     let unknown = uuid::Uuid::new_v4();
     let not_found = t

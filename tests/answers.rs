@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{accepted_order, order_body, Backend, Resp, TestApp};
 use serde_json::{json, Value};
@@ -214,15 +214,17 @@ async fn commands_answer_while_the_projections_are_held_back_and_reads_wait_for_
     assert_eq!(seen, answered);
 }
 
-/// With the projections held back, commands answer at once only while the backlog is
-/// within `max_unapplied` positions; beyond it a command waits for the projections
+/// With the projections held back, commands answer at once exactly while the backlog is
+/// within `max_unapplied` positions; the next one waits for the projections
 /// (backpressure), and answers once they move. PostgreSQL only, as above.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn beyond_the_backlog_limit_a_command_waits_for_the_projections() {
+    use std::sync::atomic::Ordering;
+    const LIMIT: i64 = 10;
     let dir = tempfile::tempdir().expect("temp dir");
     let url = common::fresh_database(Backend::Postgres, dir.path()).await;
     let mut config = scriptorium::config::Config::for_tests(&url, dir.path().join("data"));
-    config.max_unapplied = 10;
+    config.max_unapplied = LIMIT;
     let clock = scriptorium::clock::Clock::manual(
         chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, 2, 9, 0, 0).unwrap(),
     );
@@ -235,27 +237,58 @@ async fn beyond_the_backlog_limit_a_command_waits_for_the_projections() {
         dir,
         backend: Backend::Postgres,
     };
+    let app = t.application.app.clone();
     let s = accepted_order(&t).await;
+    // A read waits until the projections include every event so far: the backlog is 0.
+    t.get(&format!("/api/orders/{}", s.order), &s.manager)
+        .await
+        .ok(200);
+    let head = projections::feed::committed_head(&app.db)
+        .await
+        .unwrap()
+        .expect("events");
+    assert_eq!(app.projector.checkpoint(), head, "no backlog to start with");
+    assert_eq!(app.held_back.load(Ordering::Relaxed), 0);
     let mut held = sqlx::PgConnection::connect(&url).await.unwrap();
     held.execute("BEGIN").await.unwrap();
     held.execute("SELECT * FROM projection_checkpoints FOR UPDATE")
         .await
         .unwrap();
 
-    let mut answered = 0;
-    let waiting = loop {
-        assert!(answered <= 10, "no command waited with {answered} answered");
-        let place = t.post("/api/orders", &s.client, order_body());
-        let mut place = Box::pin(place);
-        match tokio::time::timeout(Duration::from_secs(1), &mut place).await {
-            Ok(r) => {
-                r.ok(201);
-                answered += 1;
-            }
-            Err(_) => break place,
+    // Each placement appends one event: the first LIMIT leave the backlog within the limit.
+    for n in 1..=LIMIT {
+        t.post("/api/orders", &s.client, order_body()).await.ok(201);
+        assert_eq!(
+            app.held_back.load(Ordering::Relaxed),
+            0,
+            "command {n}, {n} position(s) ahead of the projections, waited for them"
+        );
+    }
+    assert_eq!(
+        app.projector.checkpoint(),
+        head,
+        "the projections are held back"
+    );
+    // The next one is beyond it: it waits, and does not answer while the projections cannot move.
+    let waiting = t.post("/api/orders", &s.client, order_body());
+    tokio::pin!(waiting);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.held_back.load(Ordering::Relaxed) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "command {} never waited for the projections",
+            LIMIT + 1
+        );
+        tokio::select! {
+            r = &mut waiting => panic!(
+                "command {}, beyond the backlog limit, answered without waiting: {}",
+                LIMIT + 1,
+                r.body
+            ),
+            _ = tokio::time::sleep(Duration::from_millis(10)) => {}
         }
-    };
-    assert!(answered >= 3, "only {answered} commands answered at once");
+    }
+    assert_eq!(app.held_back.load(Ordering::Relaxed), 1);
     held.execute("ROLLBACK").await.unwrap();
     let placed = tokio::time::timeout(Duration::from_secs(5), waiting)
         .await
@@ -266,4 +299,9 @@ async fn beyond_the_backlog_limit_a_command_waits_for_the_projections() {
         .await
         .ok(200);
     assert_eq!(page["total"], 1);
+    assert_eq!(
+        app.held_back.load(Ordering::Relaxed),
+        1,
+        "only that one waited"
+    );
 }

@@ -501,6 +501,8 @@ async fn the_audit_feed_pages_through_every_event_exactly_once_in_order(backend:
     assert_eq!(placed["sequence"], 1);
     assert_eq!(placed["actor"]["role"], "client");
     assert!(placed["actor"]["id"].is_string() && placed["request_id"].is_string());
+    let request = placed["request_id"].as_str().unwrap();
+    assert_eq!(placed["causation_id"], format!("request:{request}"));
     assert_eq!(placed["data"]["topic"], order_body()["topic"]);
     assert!(placed["at"]
         .as_str()

@@ -4,10 +4,14 @@
 
 mod common;
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use aggregates::order::{Order, OrderStatus};
 use aggregates::Role;
 use common::*;
+use cqrs_es::persist::SerializedEvent;
+use scriptorium::store::AppendHook;
 use serde_json::json;
 
 on_both!(
@@ -22,6 +26,38 @@ async fn two_instances(backend: Backend) -> (TestApp, TestApp) {
     let a = TestApp::on(backend, &url, dir).await;
     let b = TestApp::on(backend, &url, tempfile::tempdir().expect("temp dir")).await;
     (a, b)
+}
+
+/// The order's status as `instance` knows it: from the stream it remembers, if it does.
+async fn status_in(instance: &TestApp, id: uuid::Uuid) -> OrderStatus {
+    instance
+        .application
+        .app
+        .order_state(id)
+        .await
+        .expect("order state")
+        .status
+}
+
+/// The number of events of the order's stream that `instance` holds: the remembered one,
+/// else the stored one.
+async fn remembered_len(instance: &TestApp, id: &str) -> usize {
+    instance
+        .application
+        .app
+        .order_repo
+        .stream::<Order>(id)
+        .await
+        .expect("stream")
+        .len()
+}
+
+/// The number of events the store holds for the order.
+async fn stored(instance: &TestApp, id: &str) -> usize {
+    projections::feed::stream(&instance.application.app.db, "Order", id)
+        .await
+        .expect("stored stream")
+        .len()
 }
 
 async fn a_command_on_a_stream_another_instance_moved_on_is_decided_on_the_stored_state(
@@ -57,6 +93,19 @@ async fn a_command_on_a_stream_another_instance_moved_on_is_decided_on_the_store
     )
     .await
     .ok(200);
+    // B really remembers the order as it priced it; the store has it accepted.
+    let uuid: uuid::Uuid = id.parse().unwrap();
+    assert_eq!(status_in(&b, uuid).await, OrderStatus::New);
+    assert_eq!(
+        stored(&a, &id).await,
+        5,
+        "placed, routed, priced, offered, accepted"
+    );
+    assert_eq!(
+        remembered_len(&b, &id).await,
+        3,
+        "B remembers the stream as it left it"
+    );
 
     // On what B remembers, the first half cannot be taken yet (nobody accepted); on the
     // stored state it can, and it is.
@@ -85,6 +134,14 @@ async fn a_command_on_a_stream_another_instance_moved_on_is_decided_on_the_store
 
     // A remembers the order as waiting for the first half: its cancellation is appended
     // after B's payment, not over it (the lost race is retried on the stored state).
+    assert_eq!(status_in(&a, uuid).await, OrderStatus::AwaitingPrepayment);
+    let appends: Arc<Mutex<Vec<usize>>> = Arc::default();
+    let record = appends.clone();
+    let hook: AppendHook = Arc::new(move |events: &[SerializedEvent]| {
+        record.lock().unwrap().push(events[0].sequence);
+        Box::pin(async {})
+    });
+    a.application.app.order_repo.before_append(Some(hook));
     let o = a
         .post(
             &format!("/api/orders/{id}/cancel"),
@@ -93,8 +150,14 @@ async fn a_command_on_a_stream_another_instance_moved_on_is_decided_on_the_store
         )
         .await
         .ok(200);
+    a.application.app.order_repo.before_append(None);
     assert_eq!(o["status"], "failed");
     assert_eq!(o["paid"], 125000);
+    assert_eq!(
+        *appends.lock().unwrap(),
+        [6, 7],
+        "appended over the payment on what A remembered, then after it"
+    );
 
     let events = b
         .get(&format!("/api/orders/{id}/events"), &manager)
@@ -143,6 +206,29 @@ async fn a_token_stops_working_on_every_instance_when_its_user_is_blocked(backen
     // B answers (and, on PostgreSQL, remembers whose token it is).
     b.get("/api/me", &client).await.ok(200);
     b.get("/api/me", &client).await.ok(200);
+    // The proof: a change made behind the service's back (no notification) does not show
+    // on PostgreSQL, where B answers from what it remembers, and shows at once on SQLite,
+    // where nothing is remembered.
+    let rename = |name: &str| {
+        let db = a.application.app.db.clone();
+        let (name, id) = (name.to_string(), client_id.clone());
+        async move {
+            db.execute(
+                "UPDATE users SET full_name = $1 WHERE id = $2",
+                &projections::args![name.as_str(), id.as_str()],
+            )
+            .await
+            .expect("rename by hand")
+        }
+    };
+    rename("Renamed By Hand").await;
+    let me = b.get("/api/me", &client).await.ok(200);
+    let expected = match backend {
+        Backend::Postgres => "Anna Client",
+        Backend::Sqlite => "Renamed By Hand",
+    };
+    assert_eq!(me["full_name"], expected, "{me}");
+    rename("Anna Client").await;
 
     a.post(
         &format!("/api/users/{client_id}/block"),

@@ -4,7 +4,12 @@
 
 mod common;
 
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
 use common::{Backend, TestApp};
+use cqrs_es::persist::SerializedEvent;
+use scriptorium::store::AppendHook;
 use serde_json::json;
 
 on_both!(
@@ -77,6 +82,37 @@ async fn two_payments_of_the_same_half_race_and_exactly_one_is_recorded(backend:
     assert_no_gaps(&t, &manager, &id).await;
 }
 
+/// Holds each of the first two appends to order `id` until both have come to append (so
+/// both were decided on the same state and race for one sequence), and records the first
+/// sequence of every append to it; `false` in the record when the other never came.
+fn race_the_first_two_appends(t: &TestApp, id: &str) -> Arc<Mutex<Vec<(usize, bool)>>> {
+    let appends: Arc<Mutex<Vec<(usize, bool)>>> = Arc::default();
+    let barrier = Arc::new(tokio::sync::Barrier::new(2));
+    let (id, record) = (id.to_string(), appends.clone());
+    let hook: AppendHook = Arc::new(move |events: &[SerializedEvent]| {
+        let first = &events[0];
+        let mine = first.aggregate_id == id;
+        let nth = if mine {
+            let mut record = record.lock().unwrap();
+            record.push((first.sequence, true));
+            record.len()
+        } else {
+            0
+        };
+        let (barrier, record) = (barrier.clone(), record.clone());
+        Box::pin(async move {
+            if mine && nth <= 2 {
+                let met = tokio::time::timeout(Duration::from_secs(10), barrier.wait())
+                    .await
+                    .is_ok();
+                record.lock().unwrap()[nth - 1].1 = met;
+            }
+        })
+    });
+    t.application.app.order_repo.before_append(Some(hook));
+    appends
+}
+
 async fn two_different_legal_commands_racing_both_succeed(backend: Backend) {
     let t = TestApp::spawn(backend).await;
     let (manager, author, _, id) = awaiting_prepayment(&t).await;
@@ -88,6 +124,7 @@ async fn two_different_legal_commands_racing_both_succeed(backend: Backend) {
     .await
     .ok(200);
     // The second half and the draft are independent: whichever loses the race is retried.
+    let appends = race_the_first_two_appends(&t, &id);
     let (pay_path, draft_path) = (
         format!("/api/orders/{id}/payments"),
         format!("/api/orders/{id}/draft"),
@@ -100,8 +137,26 @@ async fn two_different_legal_commands_racing_both_succeed(backend: Backend) {
         ),
         t.upload(&draft_path, &author, "d.pdf", b"draft"),
     );
+    t.application.app.order_repo.before_append(None);
     assert_eq!(pay.status, 200, "{}", pay.body);
     assert_eq!(draft.status, 200, "{}", draft.body);
+    // Both were decided on one state and appended at one sequence; the loser was retried
+    // on the winner's stream and appended after it.
+    let appends = appends.lock().unwrap().clone();
+    assert_eq!(
+        appends.len(),
+        3,
+        "two racing appends and one retry: {appends:?}"
+    );
+    assert!(
+        appends[0].1 && appends[1].1,
+        "both commands came to append together: {appends:?}"
+    );
+    assert_eq!(appends[0].0, appends[1].0, "they raced: {appends:?}");
+    assert!(
+        appends[2].0 > appends[0].0,
+        "the retry appended after the winner: {appends:?}"
+    );
     let order = t.get(&format!("/api/orders/{id}"), &manager).await.ok(200);
     assert_eq!(order["paid"], 100000);
     assert_eq!(order["status"], "draft_review");

@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{cli, fresh_database, http, Backend, Server};
 use serde_json::{json, Value};
@@ -82,12 +82,50 @@ async fn put(addr: &str, token: &str, path: &str, body: Value) -> Option<(u16, V
     Some((s, serde_json::from_str(&b).unwrap_or(Value::Null)))
 }
 
-/// Each acknowledged (2xx) command: order id → the event types it must have produced.
-type Acks = Arc<Mutex<HashMap<String, Vec<&'static str>>>>;
+/// What the load saw: each acknowledged (2xx) command, as order id → the event types it
+/// must have produced, and every answer nobody should get (a 5xx above all).
+#[derive(Default)]
+struct Load {
+    acks: HashMap<String, Vec<&'static str>>,
+    unexpected: Vec<String>,
+}
+
+impl Load {
+    fn acknowledged(&self) -> usize {
+        self.acks.values().map(Vec::len).sum()
+    }
+
+    fn server_errors(&self) -> usize {
+        self.unexpected
+            .iter()
+            .filter(|u| u.starts_with('5'))
+            .count()
+    }
+}
+
+type Shared = Arc<Mutex<Load>>;
+
+/// Whether `answer` is `expected`; anything else but no answer at all (the service is
+/// gone) is recorded as unexpected.
+fn expect(load: &Shared, what: &str, answer: &Option<(u16, Value)>, expected: u16) -> bool {
+    match answer {
+        Some((status, _)) if *status == expected => true,
+        Some((status, body)) => {
+            load.lock()
+                .unwrap()
+                .unexpected
+                .push(format!("{status} to {what}: {body}"));
+            false
+        }
+        None => false,
+    }
+}
 
 /// One virtual client: places orders and walks each through price, offer and (unless
 /// `accept` is false, leaving the offer to expire) accept, recording every command that
-/// got a 2xx, until the server stops answering.
+/// got a 2xx, until the server stops answering or gives an answer it should not (recorded
+/// too). An accept may find the offer run out (404 or 409: the order moved on to another
+/// author): the client goes on with the next order.
 async fn worker(
     addr: String,
     client: String,
@@ -95,53 +133,94 @@ async fn worker(
     author: String,
     author_id: String,
     accept: bool,
-    acks: Acks,
+    load: Shared,
 ) {
     loop {
-        let Some((201, o)) = post(&addr, &client, "/api/orders", order_body()).await else {
+        let placed = post(&addr, &client, "/api/orders", order_body()).await;
+        if !expect(&load, "placing an order", &placed, 201) {
             return;
-        };
-        let id = o["id"].as_str().unwrap().to_string();
-        acks.lock().unwrap().insert(id.clone(), vec!["OrderPlaced"]);
-        let ack = |ev: &'static str| acks.lock().unwrap().get_mut(&id).unwrap().push(ev);
-        match put(
+        }
+        let id = placed.unwrap().1["id"].as_str().unwrap().to_string();
+        load.lock()
+            .unwrap()
+            .acks
+            .insert(id.clone(), vec!["OrderPlaced"]);
+        let ack = |ev: &'static str| load.lock().unwrap().acks.get_mut(&id).unwrap().push(ev);
+        let priced = put(
             &addr,
             &manager,
             &format!("/api/orders/{id}/price"),
             json!({"price": 200000}),
         )
-        .await
-        {
-            Some((200, _)) => ack("PriceSet"),
-            _ => return,
+        .await;
+        if !expect(&load, "pricing", &priced, 200) {
+            return;
         }
-        match post(
+        ack("PriceSet");
+        let offered = post(
             &addr,
             &manager,
             &format!("/api/orders/{id}/offer"),
             json!({"author_id": author_id}),
         )
-        .await
-        {
-            Some((200, _)) => ack("AuthorOffered"),
-            _ => return,
+        .await;
+        if !expect(&load, "offering", &offered, 200) {
+            return;
         }
+        ack("AuthorOffered");
         if !accept {
             continue;
         }
-        match post(
+        let accepted = post(
             &addr,
             &author,
             &format!("/api/orders/{id}/offer/accept"),
             json!({}),
         )
-        .await
-        {
-            Some((200, _)) => ack("OfferAccepted"),
-            _ => return,
+        .await;
+        if matches!(accepted, Some((404 | 409, _))) {
+            continue;
         }
+        if !expect(&load, "accepting", &accepted, 200) {
+            return;
+        }
+        ack("OfferAccepted");
     }
 }
+
+/// The events of an order as `GET /api/orders/{id}/events` gives them.
+async fn events_of(addr: &str, token: &str, id: &str) -> Vec<Value> {
+    let (status, body) = http(
+        addr,
+        "GET",
+        &format!("/api/orders/{id}/events"),
+        Some(token),
+        None,
+    )
+    .await
+    .expect("events answer");
+    assert_eq!(status, 200, "{body}");
+    let events: Value = serde_json::from_str(&body).unwrap();
+    events.as_array().unwrap().clone()
+}
+
+/// Whether the order's last offer is still open (neither accepted, declined nor expired).
+fn offer_open(events: &[Value]) -> bool {
+    events
+        .iter()
+        .rev()
+        .map(|e| e["type"].as_str().unwrap())
+        .find(|t| {
+            matches!(
+                *t,
+                "AuthorOffered" | "OfferAccepted" | "OfferDeclined" | "OfferExpired"
+            )
+        })
+        == Some("AuthorOffered")
+}
+
+/// Acknowledged commands the load must reach before the service is killed.
+const TARGET: usize = 40;
 
 async fn a_sigkill_during_a_load_loses_no_acknowledged_command(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
@@ -157,7 +236,7 @@ async fn a_sigkill_during_a_load_loses_no_acknowledged_command(backend: Backend)
         login(&addr, "m@example.com").await,
         login(&addr, "a@example.com").await,
     );
-    let acks: Acks = Arc::default();
+    let load: Shared = Arc::default();
     let workers: Vec<_> = (0..4)
         .map(|i| {
             tokio::spawn(worker(
@@ -167,52 +246,91 @@ async fn a_sigkill_during_a_load_loses_no_acknowledged_command(backend: Backend)
                 author.clone(),
                 author_id.clone(),
                 i % 2 == 0,
-                acks.clone(),
+                load.clone(),
             ))
         })
         .collect();
-    // Let the load run, then kill the service mid-flight.
-    for _ in 0..100 {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        if acks.lock().unwrap().values().map(Vec::len).sum::<usize>() >= 40 {
+    // Let the load reach its target, every worker still running, then kill the service
+    // mid-flight.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        // Copied out: a failed assertion must not poison the lock the workers use.
+        let (acknowledged, unexpected, server_errors) = {
+            let load = load.lock().unwrap();
+            (
+                load.acknowledged(),
+                load.unexpected.clone(),
+                load.server_errors(),
+            )
+        };
+        assert!(
+            unexpected.is_empty(),
+            "{server_errors} server error(s) among the answers during the load: {unexpected:?}"
+        );
+        if acknowledged >= TARGET {
             break;
         }
+        assert!(
+            Instant::now() < deadline,
+            "the load reached {acknowledged} of {TARGET} acknowledged commands"
+        );
+        assert!(
+            workers.iter().all(|w| !w.is_finished()),
+            "a worker stopped while the service ran"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    assert!(
+        workers.iter().all(|w| !w.is_finished()),
+        "every worker runs when the service is killed"
+    );
     server.kill();
     for w in workers {
         w.await.unwrap();
     }
-    let acks = acks.lock().unwrap().clone();
+    let (acks, unexpected, server_errors) = {
+        let load = load.lock().unwrap();
+        (
+            load.acks.clone(),
+            load.unexpected.clone(),
+            load.server_errors(),
+        )
+    };
+    assert!(
+        unexpected.is_empty(),
+        "{server_errors} server error(s) among the answers: {unexpected:?}"
+    );
     let acknowledged: usize = acks.values().map(Vec::len).sum();
     assert!(
-        acknowledged >= 10,
-        "the load ran: {acknowledged} commands acknowledged"
+        acknowledged >= TARGET,
+        "{acknowledged} commands acknowledged"
     );
 
     // Restart: every acknowledged command has its events.
     let server = Server::start_with(&url, &data, "second", &ttl).await;
-    // Let the offer process manager run a few rounds after the restart.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
     let manager = login(&server.addr, "m@example.com").await;
+    // The restarted offer process manager expires every offer left open (passing each to
+    // the other author, then back to nobody).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut streams = HashMap::new();
+    for id in acks.keys() {
+        loop {
+            let events = events_of(&server.addr, &manager, id).await;
+            if !offer_open(&events) {
+                streams.insert(id.clone(), events);
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "order {id}: an offer stays open after the restart: {events:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
     let mut expiries = 0;
     for (id, expected) in &acks {
-        let (status, body) = http(
-            &server.addr,
-            "GET",
-            &format!("/api/orders/{id}/events"),
-            Some(&manager),
-            None,
-        )
-        .await
-        .expect("events answer");
-        assert_eq!(status, 200, "{body}");
-        let events: Value = serde_json::from_str(&body).unwrap();
-        let types: Vec<&str> = events
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["type"].as_str().unwrap())
-            .collect();
+        let events = &streams[id];
+        let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
         for ev in expected {
             assert!(
                 types.contains(ev),
@@ -220,8 +338,6 @@ async fn a_sigkill_during_a_load_loses_no_acknowledged_command(backend: Backend)
             );
         }
         let seqs: Vec<i64> = events
-            .as_array()
-            .unwrap()
             .iter()
             .map(|e| e["sequence"].as_i64().unwrap())
             .collect();
@@ -229,8 +345,6 @@ async fn a_sigkill_during_a_load_loses_no_acknowledged_command(backend: Backend)
         // The offer process manager's effects happened once: nobody was offered an order
         // twice, and every expiry ended exactly one offer.
         let offered: Vec<&str> = events
-            .as_array()
-            .unwrap()
             .iter()
             .filter(|e| e["type"] == "AuthorOffered")
             .map(|e| e["data"]["author_id"].as_str().unwrap())
@@ -277,14 +391,24 @@ async fn a_sigkill_during_a_load_loses_no_acknowledged_command(backend: Backend)
     drop(server);
 }
 
-/// Which of the servers' logs say they took the runner:main lock.
-fn leaders(servers: &[&Server]) -> Vec<usize> {
+/// Which of the servers' logs say `text`.
+fn logged(servers: &[&Server], text: &str) -> Vec<usize> {
     servers
         .iter()
         .enumerate()
-        .filter(|(_, s)| s.log_text().contains("took the runner:main lock"))
+        .filter(|(_, s)| s.log_text().contains(text))
         .map(|(i, _)| i)
         .collect()
+}
+
+/// Which of the servers' logs say they took the runner:main lock.
+fn leaders(servers: &[&Server]) -> Vec<usize> {
+    logged(servers, "took the runner:main lock")
+}
+
+/// Which of the servers' logs say they found the runner:main lock taken.
+fn followers(servers: &[&Server]) -> Vec<usize> {
+    logged(servers, "another instance runs runner:main")
 }
 
 async fn checkpoint(url: &str) -> (i64, i64) {
@@ -305,18 +429,30 @@ async fn two_instances_on_one_postgres_have_one_projection_leader_and_take_over(
     add_users(&url, &data);
     let a = Server::start(&url, &data, "a").await;
     let b = Server::start(&url, &data, "b").await;
-    let mut one = Vec::new();
-    for _ in 0..100 {
-        one = leaders(&[&a, &b]);
-        if !one.is_empty() {
-            break;
-        }
+    // One takes the lock; the other tries, finds it taken, and says so.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut one = leaders(&[&a, &b]);
+    while one.len() != 1 || !followers(&[&a, &b]).contains(&(1 - one[0])) {
+        assert!(
+            one.len() <= 1,
+            "exactly one leader: {one:?}\n{}\n{}",
+            a.log_text(),
+            b.log_text()
+        );
+        assert!(
+            Instant::now() < deadline,
+            "no leader with a follower: {one:?}\n{}\n{}",
+            a.log_text(),
+            b.log_text()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
+        one = leaders(&[&a, &b]);
     }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let one_after = leaders(&[&a, &b]);
-    assert_eq!(one.len(), 1, "exactly one leader: {one:?}");
-    assert_eq!(one_after, one, "still exactly one leader after a while");
+    assert_eq!(
+        leaders(&[&a, &b]),
+        one,
+        "still exactly one leader once the other found the lock taken"
+    );
 
     // Both instances serve commands and each caller reads their own writes, wherever the
     // projections run.
@@ -340,6 +476,11 @@ async fn two_instances_on_one_postgres_have_one_projection_leader_and_take_over(
             .await
             .unwrap();
             assert_eq!(status, 200, "{seen}");
+            let seen: Value = serde_json::from_str(&seen).unwrap();
+            assert_eq!(
+                seen, o,
+                "the read shows the order as the command answered it"
+            );
             ids.push(id);
         }
     }

@@ -200,11 +200,23 @@ async fn replay_swaps_in_rebuilt_tables_while_the_service_runs(backend: Backend)
     assert!(out.status.success(), "{}", text(&out.stdout));
 }
 
+/// The tables replay rebuilds and swaps: every table of every projection.
+fn read_model_tables() -> Vec<&'static str> {
+    projections::all()
+        .iter()
+        .flat_map(|p| p.tables().iter().copied())
+        .collect()
+}
+
 /// The read models' index definitions (and, on PostgreSQL, their constraints), sorted; plus
 /// what is left of replay shadows (schemas or files).
 async fn layout(t: &TestApp, backend: Backend) -> (Vec<String>, Vec<String>) {
     let db = &t.application.app.db;
-    let tables = "'users', 'order_list', 'order_offers', 'order_files', 'client_order_history'";
+    let tables = read_model_tables()
+        .iter()
+        .map(|t| format!("'{t}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let (defs, leftovers) = match backend {
         Backend::Postgres => {
             let defs = db
@@ -266,6 +278,14 @@ async fn swapped_tables_keep_every_index_and_the_shadow_is_gone(backend: Backend
         before.iter().any(|d| d.contains("order_list_status")),
         "{before:?}"
     );
+    // Every swapped table is in the layout compared (each has a key at least).
+    for table in read_model_tables() {
+        assert!(
+            before.iter().any(|d| d.contains(table)),
+            "{table} is missing from {before:?}"
+        );
+    }
+    assert!(read_model_tables().contains(&"order_counts"));
 
     let out = replay(&t, false);
     assert!(out.status.success(), "{}", text(&out.stderr));

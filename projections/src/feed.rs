@@ -26,6 +26,9 @@ pub struct EventMeta {
     pub actor_id: Option<Uuid>,
     pub actor_role: Option<String>,
     pub request_id: Option<String>,
+    /// What caused the command that wrote it (`request:<id>`, `event:<position>`);
+    /// `None` for events written before it was recorded.
+    pub causation_id: Option<String>,
     pub at: DateTime<Utc>,
 }
 
@@ -37,6 +40,7 @@ impl EventMeta {
             actor_id: s("actor_id").and_then(|x| Uuid::parse_str(&x).ok()),
             actor_role: s("actor_role"),
             request_id: s("request_id"),
+            causation_id: s("causation_id"),
             at: s("at")
                 .and_then(|x| DateTime::parse_from_rfc3339(&x).ok())
                 .map(|d| d.with_timezone(&Utc))
@@ -114,6 +118,23 @@ impl StoredEvent {
             if let Ok(e) = E::deserialize(&self.payload) {
                 let _ = self.decoded.0.set(Box::new(e));
             }
+        }
+    }
+
+    /// An event of `aggregate_type` with this payload, at the start of the log.
+    #[cfg(test)]
+    pub(crate) fn for_tests(aggregate_type: &str, payload: Value) -> StoredEvent {
+        StoredEvent {
+            cursor: Cursor::default(),
+            aggregate_type: aggregate_type.to_string(),
+            aggregate_id: "test".to_string(),
+            sequence: 1,
+            event_type: "Test".to_string(),
+            event_version: "1".to_string(),
+            payload,
+            metadata: Value::Null,
+            meta: EventMeta::from_json(&Value::Null),
+            decoded: Decoded::default(),
         }
     }
 

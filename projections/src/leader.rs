@@ -26,6 +26,8 @@ pub struct Leadership {
     url: Option<(sqlx::postgres::PgConnectOptions, i64)>,
     conn: Option<sqlx::PgConnection>,
     checked: Option<std::time::Instant>,
+    /// Whether the last try found the lock taken (said once in the log, not every retry).
+    following: bool,
 }
 
 impl Leadership {
@@ -40,6 +42,7 @@ impl Leadership {
             url,
             conn: None,
             checked: None,
+            following: false,
         }
     }
 
@@ -75,9 +78,13 @@ impl Leadership {
             tracing::info!(task = %self.name, "took the {} lock: this instance runs it", self.name);
             self.conn = Some(conn);
             self.checked = Some(std::time::Instant::now());
+            self.following = false;
             true
         } else {
             let _ = conn.close().await;
+            if !std::mem::replace(&mut self.following, true) {
+                tracing::info!(task = %self.name, "another instance runs {}: this one takes over when it goes", self.name);
+            }
             false
         }
     }

@@ -13,10 +13,13 @@ use uuid::Uuid;
 
 use crate::client_history;
 use crate::feed::StoredEvent;
-use crate::runner::{Projection, ProjectionError};
+use crate::runner::{Projection, ProjectionError, Reads};
 use crate::sql::{Arg, Db, Row, Tx};
 
 pub struct OrderListProjection;
+
+/// Order events, as the order's own event type.
+const READS: Reads = Reads::of::<OrderEvent>("Order");
 
 /// An order table row being folded in memory during one batch.
 struct Folding {
@@ -40,6 +43,14 @@ struct NewFile {
 
 #[async_trait]
 impl Projection for OrderListProjection {
+    fn name(&self) -> &'static str {
+        "orders"
+    }
+
+    fn reads(&self) -> &'static [Reads] {
+        &[READS]
+    }
+
     fn tables(&self) -> &'static [&'static str] {
         &[
             "order_list",
@@ -55,12 +66,22 @@ impl Projection for OrderListProjection {
         &["client_order_history"]
     }
 
+    /// Lists filter and sort the orders on many columns.
+    fn analyzed_tables(&self) -> &'static [&'static str] {
+        &["order_list"]
+    }
+
+    /// Approving a file uploaded in an earlier batch finds it by order.
+    fn indexes_used_while_applying(&self) -> &'static [&'static str] {
+        &["order_files_order"]
+    }
+
     /// Folds a whole batch in memory: one read of the rows it touches, one multi-row
     /// upsert per table, whatever the number of events (the counters: one upsert of the
     /// batch's net changes, and a delete only when one of them reaches zero).
     async fn apply(&self, tx: &mut Tx, events: &[StoredEvent]) -> Result<(), ProjectionError> {
         let mut decoded = Vec::new();
-        for ev in events.iter().filter(|e| e.aggregate_type == "Order") {
+        for ev in events.iter().filter(|e| READS.matches(e)) {
             let event: OrderEvent = ev.decode().map_err(|e| ProjectionError::decode(ev, e))?;
             decoded.push((ev, event));
         }

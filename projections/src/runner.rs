@@ -35,9 +35,53 @@ impl ProjectionError {
     }
 }
 
-/// A read model folded from the log.
+/// Events of one aggregate type that a projection reads, and the Rust type it decodes
+/// their payloads as: what lets a reader decode a batch ahead of the projections
+/// ([`crate::Decoders`]) without a list of its own.
+#[derive(Clone, Copy)]
+pub struct Reads {
+    pub aggregate_type: &'static str,
+    decode_ahead: fn(&StoredEvent),
+}
+
+impl Reads {
+    /// Events of `aggregate_type`, decoded as `E`.
+    pub const fn of<E>(aggregate_type: &'static str) -> Reads
+    where
+        E: serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        Reads {
+            aggregate_type,
+            decode_ahead: StoredEvent::decode_ahead::<E>,
+        }
+    }
+
+    /// Whether `ev` is one of these events.
+    pub fn matches(&self, ev: &StoredEvent) -> bool {
+        ev.aggregate_type == self.aggregate_type
+    }
+
+    /// Decodes `ev`'s payload now, for the projection's later [`StoredEvent::decode`].
+    pub fn decode_ahead(&self, ev: &StoredEvent) {
+        (self.decode_ahead)(ev)
+    }
+}
+
+impl std::fmt::Debug for Reads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Reads({})", self.aggregate_type)
+    }
+}
+
+/// A read model folded from the log. Everything the runner, the replay and the
+/// verification need to know of it is declared here, so that a new projection is its own
+/// file plus one line in [`crate::all`].
 #[async_trait]
 pub trait Projection: Send + Sync {
+    /// A short name, for logs and timings.
+    fn name(&self) -> &'static str;
+    /// The events it reads (every other event of a batch it skips).
+    fn reads(&self) -> &'static [Reads];
     /// The tables this projection owns (for replay and verification).
     fn tables(&self) -> &'static [&'static str];
     /// Folds a batch of events (in feed order) into the read model, inside the runner's
@@ -50,6 +94,20 @@ pub trait Projection: Send + Sync {
     /// without `ON CONFLICT`, so a rebuild loads them without any index (built once the
     /// rows are in).
     fn insert_only_tables(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Tables of [`Projection::tables`] whose queries filter and sort on more than their
+    /// keys: a replay's swap gathers their planner statistics first (the others are read
+    /// by key; autovacuum analyzes every new table within a minute or so).
+    fn analyzed_tables(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Indexes (besides the unique ones, which `ON CONFLICT` needs) that the projection's
+    /// own queries look rows up by while it applies events: a rebuild keeps them while it
+    /// loads and builds every other index once the rows are in.
+    fn indexes_used_while_applying(&self) -> &'static [&'static str] {
         &[]
     }
 }

@@ -7,10 +7,13 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::feed::StoredEvent;
-use crate::runner::{Projection, ProjectionError};
+use crate::runner::{Projection, ProjectionError, Reads};
 use crate::sql::{Arg, Db, Row, Tx};
 
 pub struct UsersProjection;
+
+/// User events, as the user's own event type.
+const READS: Reads = Reads::of::<UserEvent>("User");
 
 /// The PostgreSQL notification channel on which the users projection names the users it
 /// has just changed (comma-separated ids, or `*`), when its transaction commits.
@@ -18,7 +21,20 @@ pub const USERS_CHANGED: &str = "scriptorium_users_changed";
 
 #[async_trait]
 impl Projection for UsersProjection {
+    fn name(&self) -> &'static str {
+        "users"
+    }
+
+    fn reads(&self) -> &'static [Reads] {
+        &[READS]
+    }
+
     fn tables(&self) -> &'static [&'static str] {
+        &["users"]
+    }
+
+    /// The directory is listed filtered by role and sorted by name.
+    fn analyzed_tables(&self) -> &'static [&'static str] {
         &["users"]
     }
 
@@ -27,7 +43,7 @@ impl Projection for UsersProjection {
         // unblock first writes the users before it, so events still apply in order.
         let mut new: Vec<Vec<Arg>> = Vec::new();
         let mut changed: Vec<&str> = Vec::new();
-        for ev in events.iter().filter(|e| e.aggregate_type == "User") {
+        for ev in events.iter().filter(|e| READS.matches(e)) {
             let event: UserEvent = ev.decode().map_err(|e| ProjectionError::decode(ev, e))?;
             let id = ev.aggregate_id.as_str();
             let blocked = match event {

@@ -38,6 +38,21 @@ pub enum AppError {
     Infrastructure(String),
 }
 
+/// Why the service could not start ([`super::Application::build`]).
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// `url` is fit for a log line (no password).
+    #[error("cannot open the database {url}: {source}")]
+    Database { url: String, source: sqlx::Error },
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot create {}: {source}", path.display())]
+    DataDir {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+}
+
 impl AppError {
     pub fn infrastructure(e: impl std::fmt::Display) -> AppError {
         AppError::Infrastructure(e.to_string())

@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use cqrs_es::{Aggregate, AggregateError};
 use projections::feed::EventMeta;
 use projections::order_list::{self, FileRow, OrderRow};
-use projections::{Cursor, Db, Runner, RunnerHandle};
+use projections::{Cursor, Db, RunnerHandle};
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -30,7 +30,7 @@ use crate::files::FileStore;
 use crate::sessions::SessionCache;
 use crate::store::{cqrs, CommandTrace, Cqrs, Repo, COMMAND};
 
-pub use error::AppError;
+pub use error::{AppError, StartupError};
 
 /// How long a read (or a user command, or an order command held back by the backlog
 /// limit) waits for the read models before it goes on without them, with a warning.
@@ -40,18 +40,41 @@ const NAMES: usize = 10_000;
 /// How often a command is retried after losing an optimistic-lock race.
 const CONFLICT_RETRIES: usize = 3;
 
-/// Who asks, and in which request: becomes every event's metadata.
+/// Who asks, in which request, and because of what: becomes every event's metadata.
 #[derive(Debug, Clone)]
 pub struct Ctx {
     pub actor: Actor,
     pub request_id: String,
+    /// What caused the command: `request:<request id>` for a request (HTTP or the command
+    /// line), `event:<position>` for a worker reacting to an event of the log.
+    pub causation_id: String,
 }
 
 impl Ctx {
-    pub fn system(request_id: &str) -> Ctx {
+    /// A command of `actor`'s, in (and caused by) the request `request_id`.
+    pub fn request(actor: Actor, request_id: &str) -> Ctx {
         Ctx {
-            actor: Actor::system(),
+            actor,
             request_id: request_id.to_string(),
+            causation_id: format!("request:{request_id}"),
+        }
+    }
+
+    /// A command of the system's, in (and caused by) the request `request_id`.
+    pub fn system(request_id: &str) -> Ctx {
+        Ctx::request(Actor::system(), request_id)
+    }
+
+    /// The same, caused by the event at `position` of the log instead.
+    pub fn caused_by_event(self, position: i64) -> Ctx {
+        self.caused_by(format!("event:{position}"))
+    }
+
+    /// The same, caused by `causation_id` instead.
+    pub fn caused_by(self, causation_id: String) -> Ctx {
+        Ctx {
+            causation_id,
+            ..self
         }
     }
 }
@@ -71,6 +94,9 @@ pub struct AppInner {
     pub projector: RunnerHandle,
     /// Full names of authors, remembered for answers.
     pub names: std::sync::Mutex<HashMap<Uuid, String>>,
+    /// How many order commands have waited for the read models because the backlog was
+    /// beyond `max_unapplied` (backpressure); read by tests.
+    pub held_back: std::sync::atomic::AtomicU64,
 }
 
 /// Shared state of the service (cheap to clone).
@@ -93,6 +119,7 @@ impl App {
                 ctx.actor.role.as_str().to_string(),
             ),
             ("request_id".to_string(), ctx.request_id.clone()),
+            ("causation_id".to_string(), ctx.causation_id.clone()),
             ("at".to_string(), self.clock.now().to_rfc3339()),
         ])
     }
@@ -222,6 +249,8 @@ impl App {
         };
         // Backpressure: keeps the lag, and what a read may have to wait for, bounded.
         if at.position - self.projector.checkpoint().position > self.config.max_unapplied {
+            self.held_back
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             self.settle_at(Some(at), Order::TYPE, &id).await
         } else {
             self.projector.wake();
@@ -352,21 +381,19 @@ pub struct Application {
 
 impl Application {
     /// Connects, migrates, starts the projection runner and builds the router.
-    pub async fn build(config: Config, clock: Clock) -> Result<Application, String> {
+    pub async fn build(config: Config, clock: Clock) -> Result<Application, StartupError> {
         let db = crate::db::connect(&config.database_url)
             .await
-            .map_err(|e| {
-                format!(
-                    "cannot open the database {}: {e}",
-                    redact(&config.database_url)
-                )
+            .map_err(|source| StartupError::Database {
+                url: redact(&config.database_url),
+                source,
             })?;
-        crate::db::migrate(&db)
-            .await
-            .map_err(|e| format!("cannot migrate the database: {e}"))?;
-        std::fs::create_dir_all(&config.data_dir)
-            .map_err(|e| format!("cannot create {}: {e}", config.data_dir.display()))?;
-        let runner = Runner::new(db.clone(), "main", projections::all());
+        crate::db::migrate(&db).await?;
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| StartupError::DataDir {
+            path: config.data_dir.clone(),
+            source,
+        })?;
+        let runner = projections::main_runner(db.clone());
         let order_repo = Repo::new(&db);
         let user_repo = Repo::new(&db);
         let inner = AppInner {
@@ -378,21 +405,23 @@ impl Application {
             files: FileStore::new(&config.data_dir),
             projector: runner.handle(),
             names: std::sync::Mutex::new(HashMap::new()),
+            held_back: Default::default(),
             db,
             clock,
             config,
         };
         let app = App(Arc::new(inner));
         let (shutdown, rx) = watch::channel(false);
-        let tasks = vec![
+        let mut tasks = vec![
             tokio::spawn(runner.run(Duration::from_millis(250), rx.clone())),
             tokio::spawn(crate::sessions::listen(
                 app.sessions.clone(),
                 app.db.clone(),
                 rx.clone(),
             )),
-            tokio::spawn(crate::process::run(app.clone(), Duration::from_secs(1), rx)),
         ];
+        // Every worker of the registry, each under its own lock.
+        tasks.extend(crate::process::start(&app, rx));
         let router = crate::http::router(app.clone());
         Ok(Application {
             app,

@@ -267,6 +267,10 @@ pub struct EventView {
     /// The request that caused it.
     #[schema(required = true)]
     pub request_id: Option<String>,
+    /// What caused it: `request:<request id>`, or `event:<position>` for a worker's
+    /// command; null before it was recorded.
+    #[schema(required = true)]
+    pub causation_id: Option<String>,
     /// Hex SHA-256 of the event, its link in its stream's hash chain; null for one
     /// written before the chain.
     #[schema(value_type = Option<String>, required = true, pattern = "^[0-9a-f]{64}$")]
@@ -290,6 +294,7 @@ impl EventView {
                 role: e.meta.actor_role.clone(),
             },
             request_id: e.meta.request_id.clone(),
+            causation_id: e.meta.causation_id.clone(),
             hash: super::orders::event_hash(e),
             data,
         }

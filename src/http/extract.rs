@@ -25,10 +25,7 @@ impl Caller {
     }
 
     pub fn ctx(&self) -> Ctx {
-        Ctx {
-            actor: self.actor(),
-            request_id: self.request_id.clone(),
-        }
+        Ctx::request(self.actor(), &self.request_id)
     }
 
     pub fn role(&self) -> Role {

@@ -1,35 +1,106 @@
-//! Process managers: background tasks that react to the state of orders by issuing
-//! commands. Each runs on one instance at a time (see `projections::leader`), and every
-//! effect is a command the aggregate accepts only once, so a task that runs twice, or
-//! again after a crash, changes nothing the second time.
+//! Workers (process managers): background tasks that react to the state of orders, or to
+//! the events of the log, by issuing commands. Each is one [`Worker`] in one file, listed
+//! once in [`all`]; [`start`] runs each as its own task, on one instance at a time (its own
+//! `process:<name>` lock, `projections::leader`). Every effect is a command the aggregate
+//! accepts only once (or a row keyed by its cause), so a round that runs twice, or again
+//! after a crash, changes nothing the second time (docs/decisions/006).
 
+pub mod log;
 pub mod offers;
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use projections::leader::{Leadership, FOLLOWER_RETRY};
 use tokio::sync::watch;
 
-use crate::app::App;
+use crate::app::{App, AppError};
 
-/// Runs the process managers every `every` until `shutdown` fires.
-pub async fn run(app: App, every: Duration, mut shutdown: watch::Receiver<bool>) {
-    let mut leader = Leadership::new(&app.db, "process:offers");
+/// One background task of the service.
+///
+/// A worker that acts on what is due now (offer expiry, an SLA timer) queries for it in
+/// [`Worker::run_once`]; one that reacts to events (a mail outbox, a ledger credit) is a
+/// [`log::Reactor`] behind [`log::FromLog`], which keeps its own checkpoint in the log.
+#[async_trait]
+pub trait Worker: Send + Sync + 'static {
+    /// Names its leadership lock (`process:<name>`), its log lines and, for a reactor, its
+    /// checkpoint. Never renamed: another instance holds the lock by this name.
+    fn name(&self) -> &'static str;
+
+    /// The pause after a round that left nothing waiting.
+    fn every(&self) -> Duration;
+
+    /// One round: does what is due now. An error is logged and the round retried after a
+    /// growing pause; what it had done by then stays done.
+    async fn run_once(&self, app: &App) -> Result<Round, AppError>;
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Round {
+    /// Effects it had (commands accepted).
+    pub handled: usize,
+    /// More is waiting that it left for the next round (a full page): that round follows
+    /// at once, without the pause.
+    pub more: bool,
+}
+
+/// The registry: every worker of the service, each started by [`start`]. The one place a
+/// worker is added.
+pub fn all() -> Vec<Arc<dyn Worker>> {
+    vec![Arc::new(offers::OfferExpiry)]
+}
+
+/// The longest pause after failed rounds, in multiples of [`Worker::every`].
+const MAX_BACKOFF: u32 = 20;
+
+/// Starts every worker of [`all`] as its own task, until `shutdown` fires.
+pub fn start(app: &App, shutdown: watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
+    all()
+        .into_iter()
+        .map(|w| tokio::spawn(supervise(app.clone(), w, shutdown.clone())))
+        .collect()
+}
+
+/// Runs `worker` round after round while this instance holds its lock, until `shutdown`
+/// fires.
+pub async fn supervise(app: App, worker: Arc<dyn Worker>, mut shutdown: watch::Receiver<bool>) {
+    let name = worker.name();
+    let mut leader = Leadership::new(&app.db, &format!("process:{name}"));
+    let mut failures = 0u32;
     loop {
         if *shutdown.borrow() {
             return;
         }
-        let pause = if leader.hold().await {
-            if let Err(e) = offers::expire_offers(&app).await {
-                tracing::error!(error = %e, "expiring offers failed; retrying");
-            }
-            every
-        } else {
+        let pause = if !leader.hold().await {
             FOLLOWER_RETRY
+        } else {
+            match worker.run_once(&app).await {
+                Ok(round) => {
+                    failures = 0;
+                    if round.handled > 0 {
+                        tracing::debug!(worker = name, handled = round.handled, "round done");
+                    }
+                    if round.more {
+                        continue;
+                    }
+                    worker.every()
+                }
+                Err(e) => {
+                    failures += 1;
+                    tracing::error!(worker = name, error = %e, failures, "worker round failed; retrying");
+                    worker.every() * failures.min(MAX_BACKOFF)
+                }
+            }
         };
         tokio::select! {
             _ = tokio::time::sleep(pause) => {}
-            _ = shutdown.changed() => {}
+            changed = shutdown.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
         }
     }
 }

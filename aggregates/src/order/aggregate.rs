@@ -87,6 +87,24 @@ impl OrderStatus {
         matches!(self, OrderStatus::Completed | OrderStatus::Failed)
     }
 
+    /// A status in which the order occupies its author, counted against their maximum of
+    /// active orders: offered to them (not yet answered) or accepted and not yet completed or
+    /// failed, from `offered` up to `delivered` (the guarantee period may bring a revision).
+    pub fn occupies_author(self) -> bool {
+        match self {
+            OrderStatus::New | OrderStatus::Completed | OrderStatus::Failed => false,
+            OrderStatus::Offered
+            | OrderStatus::AwaitingPrepayment
+            | OrderStatus::InProgress
+            | OrderStatus::DraftReview
+            | OrderStatus::HalfReady
+            | OrderStatus::Rework
+            | OrderStatus::FinalReview
+            | OrderStatus::FullyReady
+            | OrderStatus::Delivered => true,
+        }
+    }
+
     /// A status in which the second half may be paid (from `in_progress` up to `fully_ready`).
     pub fn accepts_second_half(self) -> bool {
         matches!(

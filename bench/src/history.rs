@@ -238,9 +238,9 @@ pub fn lifecycle(
 }
 
 /// One whole stream's rows (sequence 1, 2, …) with `prev_hash` and `hash` in their
-/// metadata, linked as the service links what it appends (`crate::chain`).
+/// metadata, linked as the service links what it appends (`projections::chain`).
 fn sealed(mut rows: Vec<EventRow>) -> Vec<EventRow> {
-    let mut prev = scriptorium::chain::GENESIS.to_string();
+    let mut prev = projections::chain::GENESIS.to_string();
     for row in &mut rows {
         let mut event = cqrs_es::persist::SerializedEvent::new(
             row.aggregate_id.clone(),
@@ -251,7 +251,7 @@ fn sealed(mut rows: Vec<EventRow>) -> Vec<EventRow> {
             serde_json::from_str(&row.payload).expect("payload is JSON"),
             serde_json::from_str(&row.metadata).expect("metadata is JSON"),
         );
-        prev = scriptorium::chain::seal(&mut event, &prev).expect("metadata is an object");
+        prev = projections::chain::seal(&mut event, &prev).expect("metadata is an object");
         row.metadata = event.metadata.to_string();
     }
     rows
@@ -302,7 +302,7 @@ mod tests {
         assert_eq!(rows.last().unwrap().sequence, EVENTS_PER_LIFECYCLE as i64);
         // Each event links to the one before it (the first to the genesis), and its hash
         // is that of its content.
-        let mut prev = scriptorium::chain::GENESIS.to_string();
+        let mut prev = projections::chain::GENESIS.to_string();
         for r in &rows {
             let event = cqrs_es::persist::SerializedEvent::new(
                 r.aggregate_id.clone(),
@@ -314,11 +314,11 @@ mod tests {
                 serde_json::from_str(&r.metadata).unwrap(),
             );
             assert_eq!(
-                scriptorium::chain::stored_prev_hash(&event),
+                projections::chain::stored_prev_hash(&event),
                 Some(prev.as_str())
             );
-            let hash = scriptorium::chain::stored_hash(&event).unwrap().to_string();
-            assert_eq!(hash, scriptorium::chain::event_hash(&event));
+            let hash = projections::chain::stored_hash(&event).unwrap().to_string();
+            assert_eq!(hash, projections::chain::event_hash(&event));
             prev = hash;
         }
     }

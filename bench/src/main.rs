@@ -5,6 +5,10 @@
 //! database; the bench talks to it over loopback HTTP like any client. Phases:
 //! raw insert limit → users → unloaded probe → [fill history → catch-up → probe again]
 //! → closed-loop load → constant-rate load → replay → report (JSON + Markdown).
+//!
+//! A crate of its own, outside `scriptorium serve`'s code path and dependencies: it shares
+//! only the domain (`aggregates`, whose hash chain seals the history it writes) and
+//! `projections` (the `COPY` text format).
 
 mod client;
 mod cpu;
@@ -90,7 +94,7 @@ struct Opts {
     server: Option<PathBuf>,
 }
 
-pub fn main() -> ExitCode {
+fn main() -> ExitCode {
     let opts = Opts::parse();
     if opts.clients == 0 || opts.duration == 0 {
         eprintln!("bench: --clients and --duration must be at least 1");
