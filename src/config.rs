@@ -24,6 +24,9 @@ pub struct Config {
     /// How many log positions the read models may be behind an order command before it
     /// waits for them (backpressure; decision 010).
     pub max_unapplied: i64,
+    /// Seeds the random source of the automatic choice of an author (reproducible draws);
+    /// `None`: seeded from the operating system's entropy.
+    pub random_seed: Option<u64>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -56,12 +59,16 @@ impl Config {
             data_dir: PathBuf::from(env("SCRIPTORIUM_DATA_DIR").unwrap_or_else(|| "data".into())),
             smtp_url: env("SMTP_URL"),
             payment_webhook_secret: env("PAYMENT_WEBHOOK_SECRET"),
-            offer_ttl: Duration::seconds(env_num("SCRIPTORIUM_OFFER_TTL_SECONDS", 3600)?.max(1)),
+            offer_ttl: Duration::seconds(env_num("SCRIPTORIUM_OFFER_TTL_SECONDS", 86_400)?.max(1)),
             guarantee_days: env_num("SCRIPTORIUM_GUARANTEE_DAYS", 14)?,
             author_fee_percent: env_num("SCRIPTORIUM_AUTHOR_FEE_PERCENT", 50u32)?.min(100),
             token_ttl: Duration::hours(env_num("SCRIPTORIUM_TOKEN_TTL_HOURS", 24 * 7)?),
             max_upload_bytes: env_num("SCRIPTORIUM_MAX_UPLOAD_MB", 50usize)? * 1024 * 1024,
             max_unapplied: env_num("SCRIPTORIUM_MAX_UNAPPLIED", 500i64)?.max(0),
+            random_seed: match env("SCRIPTORIUM_RANDOM_SEED") {
+                None => None,
+                Some(_) => Some(env_num("SCRIPTORIUM_RANDOM_SEED", 0u64)?),
+            },
         })
     }
 
@@ -73,12 +80,13 @@ impl Config {
             data_dir,
             smtp_url: None,
             payment_webhook_secret: None,
-            offer_ttl: Duration::minutes(60),
+            offer_ttl: Duration::hours(24),
             guarantee_days: 14,
             author_fee_percent: 50,
             token_ttl: Duration::days(365),
             max_upload_bytes: 5 * 1024 * 1024,
             max_unapplied: 500,
+            random_seed: Some(11),
         }
     }
 }

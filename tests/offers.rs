@@ -63,7 +63,7 @@ async fn an_offer_past_its_time_passes_to_the_next_author_once_and_then_returns_
     );
 
     // An hour later the offer passes to B, in one step.
-    t.clock.advance(chrono::Duration::minutes(61));
+    t.clock.advance(chrono::Duration::hours(25));
     let o = offer_moves_from(&t, &manager, &id, &a).await;
     assert_eq!(o["status"], "offered");
     assert_eq!(o["offered_to"], b.as_str());
@@ -99,7 +99,7 @@ async fn an_offer_past_its_time_passes_to_the_next_author_once_and_then_returns_
     assert_eq!(t.event_count().await, before);
 
     // B's offer runs out too: nobody is left, the order waits for its manager.
-    t.clock.advance(chrono::Duration::minutes(61));
+    t.clock.advance(chrono::Duration::hours(25));
     let o = offer_moves_from(&t, &manager, &id, &b).await;
     assert_eq!(o["status"], "new");
     assert!(o["offered_to"].is_null());

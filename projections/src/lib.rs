@@ -1,5 +1,6 @@
 //! Scriptorium's read side: the global feed, the projection runner and the read models.
 
+pub mod authors;
 pub mod chain;
 pub mod client_history;
 pub mod feed;
@@ -23,6 +24,7 @@ pub fn all() -> Vec<Box<dyn Projection>> {
     vec![
         Box::new(users::UsersProjection),
         Box::new(order_list::OrderListProjection),
+        Box::new(authors::AuthorsProjection),
     ]
 }
 
@@ -91,7 +93,7 @@ mod tests {
             assert!(!p.reads().is_empty(), "{} reads nothing", p.name());
         }
         let types: Vec<_> = Decoders::of(&all).aggregate_types().collect();
-        assert_eq!(types, ["User", "Order"]);
+        assert_eq!(types, ["User", "Order", "Author"]);
     }
 
     #[test]

@@ -105,7 +105,8 @@ impl Projection for OrderListProjection {
         );
         client_history::write(tx, &history).await?;
         let names = author_names(tx, &decoded).await?;
-        let mut offers: Vec<Vec<Arg>> = Vec::new();
+        let mut offers: Vec<OfferRow> = Vec::new();
+        let mut answers: Vec<OfferRow> = Vec::new();
         let mut files: Vec<NewFile> = Vec::new();
         let mut approvals: Vec<(String, FileKind)> = Vec::new();
 
@@ -133,8 +134,66 @@ impl Projection for OrderListProjection {
             };
             fold_row(&mut f.row, event, at, &names);
             match event {
-                OrderEvent::AuthorOffered { author_id, .. } => {
-                    offers.push(crate::args![id, *author_id, at.to_rfc3339()].to_vec());
+                OrderEvent::AuthorOffered {
+                    author_id,
+                    expires_at,
+                } => {
+                    let offer = OfferRow {
+                        order_id: id.to_string(),
+                        author_id: *author_id,
+                        offered_at: at.to_rfc3339(),
+                        expires_at: Some(expires_at.to_rfc3339()),
+                        outcome: "pending",
+                        reason: None,
+                        answered_at: None,
+                    };
+                    // One row per (order, author) in the upsert: a repeat replaces it (and
+                    // an earlier answer in this batch of the earlier offer).
+                    answers.retain(|o| !(o.order_id == id && o.author_id == *author_id));
+                    match offers
+                        .iter_mut()
+                        .find(|o| o.order_id == id && o.author_id == *author_id)
+                    {
+                        Some(o) => *o = offer,
+                        None => offers.push(offer),
+                    }
+                }
+                OrderEvent::OfferAccepted { author_id }
+                | OrderEvent::OfferDeclined { author_id, .. }
+                | OrderEvent::OfferExpired { author_id } => {
+                    let (outcome, reason) = match event {
+                        OrderEvent::OfferAccepted { .. } => ("accepted", None),
+                        OrderEvent::OfferDeclined { reason, .. } => {
+                            ("declined", Some(reason.clone()))
+                        }
+                        _ => ("expired", None),
+                    };
+                    let answered = |o: &mut OfferRow| {
+                        o.outcome = outcome;
+                        o.reason = reason.clone();
+                        o.answered_at = Some(at.to_rfc3339());
+                    };
+                    // The offer made in this batch, or one made before it.
+                    match offers
+                        .iter_mut()
+                        .rev()
+                        .find(|o| o.order_id == id && o.author_id == *author_id)
+                    {
+                        Some(o) => answered(o),
+                        None => {
+                            let mut o = OfferRow {
+                                order_id: id.to_string(),
+                                author_id: *author_id,
+                                offered_at: String::new(),
+                                expires_at: None,
+                                outcome,
+                                reason: None,
+                                answered_at: None,
+                            };
+                            answered(&mut o);
+                            answers.push(o);
+                        }
+                    }
                 }
                 OrderEvent::DraftSubmitted { file } | OrderEvent::FinalSubmitted { file } => {
                     files.push(NewFile {
@@ -175,12 +234,44 @@ impl Projection for OrderListProjection {
             &upserts,
         )
         .await?;
+        let offer_rows: Vec<Vec<Arg>> = offers
+            .iter()
+            .map(|o| {
+                crate::args![
+                    o.order_id.as_str(),
+                    o.author_id,
+                    o.offered_at.as_str(),
+                    o.expires_at.clone(),
+                    o.outcome,
+                    o.reason.clone(),
+                    o.answered_at.clone()
+                ]
+                .to_vec()
+            })
+            .collect();
+        // An order is offered to an author once; a repeat keeps the latest offer's state.
         tx.insert_rows(
-            "INSERT INTO order_offers (order_id, author_id, offered_at)",
-            "ON CONFLICT (order_id, author_id) DO NOTHING",
-            &offers,
+            "INSERT INTO order_offers (order_id, author_id, offered_at, expires_at, outcome, reason, answered_at)",
+            "ON CONFLICT (order_id, author_id) DO UPDATE SET offered_at = excluded.offered_at, \
+             expires_at = excluded.expires_at, outcome = excluded.outcome, \
+             reason = excluded.reason, answered_at = excluded.answered_at",
+            &offer_rows,
         )
         .await?;
+        for o in &answers {
+            tx.execute(
+                "UPDATE order_offers SET outcome = $1, reason = $2, answered_at = $3 \
+                 WHERE order_id = $4 AND author_id = $5",
+                &crate::args![
+                    o.outcome,
+                    o.reason.clone(),
+                    o.answered_at.clone(),
+                    o.order_id.as_str(),
+                    o.author_id
+                ],
+            )
+            .await?;
+        }
         // Approvals of files from earlier batches go before this batch's files are in:
         // each approves the latest file of its kind as it stood before the batch (a newer
         // one submitted later in the batch is not the one that was approved).
@@ -226,6 +317,18 @@ impl Projection for OrderListProjection {
         );
         Ok(())
     }
+}
+
+/// An offer of an order to an author, as `order_offers` keeps it.
+struct OfferRow {
+    order_id: String,
+    author_id: Uuid,
+    offered_at: String,
+    expires_at: Option<String>,
+    /// `pending`, `accepted`, `declined` or `expired`.
+    outcome: &'static str,
+    reason: Option<String>,
+    answered_at: Option<String>,
 }
 
 /// How one event after the placement changes its order's row: the one fold of the table's

@@ -2,6 +2,7 @@
 //! answers only at the edge (`http::error`), so workers and pages can tell a lost race
 //! from a refusal without knowing about status codes.
 
+use aggregates::author::AuthorError;
 use aggregates::order::OrderError;
 use aggregates::user::UserError;
 use cqrs_es::AggregateError;
@@ -14,6 +15,9 @@ pub enum AppError {
     /// The user refused the command.
     #[error(transparent)]
     User(UserError),
+    /// The author's profile or rating refused the command.
+    #[error(transparent)]
+    Author(AuthorError),
     /// Unknown, or not the caller's to see (never told apart).
     #[error("not found")]
     NotFound,
@@ -63,7 +67,7 @@ impl AppError {
     pub fn is_refusal(&self) -> bool {
         matches!(
             self,
-            AppError::Order(_) | AppError::User(_) | AppError::Conflict(_)
+            AppError::Order(_) | AppError::User(_) | AppError::Author(_) | AppError::Conflict(_)
         )
     }
 }
@@ -102,6 +106,18 @@ impl From<AggregateError<OrderError>> for AppError {
 impl From<AggregateError<UserError>> for AppError {
     fn from(e: AggregateError<UserError>) -> Self {
         from_aggregate(e, "user", AppError::User)
+    }
+}
+
+impl From<AggregateError<AuthorError>> for AppError {
+    fn from(e: AggregateError<AuthorError>) -> Self {
+        from_aggregate(e, "author", AppError::Author)
+    }
+}
+
+impl From<AuthorError> for AppError {
+    fn from(e: AuthorError) -> Self {
+        AppError::Author(e)
     }
 }
 

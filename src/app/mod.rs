@@ -1,6 +1,7 @@
 //! The application: its state, how commands are executed, and start-up.
 
 pub mod audit;
+pub mod authors;
 pub mod error;
 pub mod orders;
 pub mod policy;
@@ -13,6 +14,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use aggregates::author::{Author, AuthorCommand};
 use aggregates::order::{Order, OrderCommand, OrderEvent};
 use aggregates::user::{User, UserCommand};
 use aggregates::Actor;
@@ -86,9 +88,14 @@ pub struct AppInner {
     pub files: FileStore,
     pub orders: Cqrs<Order>,
     pub users: Cqrs<User>,
-    /// The repositories behind `orders` and `users` (sharing what they remember).
+    pub authors: Cqrs<Author>,
+    /// The repositories behind `orders`, `users` and `authors` (sharing what they remember).
     pub order_repo: Repo,
     pub user_repo: Repo,
+    pub author_repo: Repo,
+    /// The random source of the automatic choice of an author ([`App::draw`]): seeded by
+    /// `SCRIPTORIUM_RANDOM_SEED` when set (reproducible draws), else from entropy.
+    pub random: std::sync::Mutex<rand::rngs::StdRng>,
     /// Who each bearer token belongs to, remembered.
     pub sessions: Arc<SessionCache>,
     pub projector: RunnerHandle,
@@ -335,6 +342,32 @@ impl App {
         Ok(())
     }
 
+    /// Runs an author command and waits for the read models to show its effect.
+    pub async fn author(&self, id: Uuid, cmd: AuthorCommand, ctx: &Ctx) -> Result<(), AppError> {
+        let id = id.to_string();
+        let at = self.execute(&self.authors, &id, cmd, ctx).await?;
+        self.settle_at(at, Author::TYPE, &id).await
+    }
+
+    /// The author's current state as its events say (the default before any).
+    pub async fn author_state(&self, id: Uuid) -> Result<Author, AppError> {
+        use cqrs_es::persist::PersistedEventStore;
+        use cqrs_es::{AggregateContext, EventStore};
+        let store = PersistedEventStore::<Repo, Author>::new_event_store(self.author_repo.clone());
+        let (context, _, _) = traced(true, store.load_aggregate(&id.to_string())).await;
+        Ok(context?.aggregate().clone())
+    }
+
+    /// One uniformly random `u64` from the service's random source (for
+    /// [`aggregates::author::pick_weighted`]).
+    pub fn draw(&self) -> u64 {
+        use rand::RngCore;
+        self.random
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .next_u64()
+    }
+
     /// The next human order number (1, 2, 3, … in placement order).
     pub async fn next_order_number(&self) -> Result<i64, AppError> {
         let sql = if self.db.is_postgres() {
@@ -396,11 +429,22 @@ impl Application {
         let runner = projections::main_runner(db.clone());
         let order_repo = Repo::new(&db);
         let user_repo = Repo::new(&db);
+        let author_repo = Repo::new(&db);
+        let random = {
+            use rand::SeedableRng;
+            match config.random_seed {
+                Some(seed) => rand::rngs::StdRng::seed_from_u64(seed),
+                None => rand::rngs::StdRng::from_entropy(),
+            }
+        };
         let inner = AppInner {
             orders: cqrs(order_repo.clone(), ()),
             users: cqrs(user_repo.clone(), ()),
+            authors: cqrs(author_repo.clone(), ()),
             order_repo,
             user_repo,
+            author_repo,
+            random: std::sync::Mutex::new(random),
             sessions: Arc::new(SessionCache::new()),
             files: FileStore::new(&config.data_dir),
             projector: runner.handle(),

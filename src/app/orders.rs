@@ -127,7 +127,12 @@ impl App {
 
     /// The policy's yes to `action` on this order (forbidden, else not found unless the
     /// caller sees it), before its command is built.
-    async fn authorize_on(&self, ctx: &Ctx, action: Action, id: Uuid) -> Result<(), AppError> {
+    pub(crate) async fn authorize_on(
+        &self,
+        ctx: &Ctx,
+        action: Action,
+        id: Uuid,
+    ) -> Result<(), AppError> {
         policy::authorize(&ctx.actor, action)?;
         self.ensure_visible(&ctx.actor, id).await
     }
@@ -260,16 +265,26 @@ impl App {
         self.visible_row(actor, id).await?;
         let events = feed::stream(&self.db, Order::TYPE, &id.to_string()).await?;
         let fee = policy::sees_author_fee(actor);
+        let client = policy::sees_client(actor);
         Ok(events
             .iter()
             .map(|e| {
                 let mut data = event_data(&e.payload);
-                if !fee {
-                    if let Some(m) = data.as_object_mut() {
+                if let Some(m) = data.as_object_mut() {
+                    if !fee {
                         m.remove("author_fee");
                     }
+                    if !client {
+                        m.remove("client_id");
+                    }
                 }
-                EventView::of(e, data)
+                let mut view = EventView::of(e, data);
+                if !client && view.actor.role.as_deref() == Some(aggregates::Role::Client.as_str())
+                {
+                    // The client's id is theirs to keep from an author.
+                    view.actor.id = None;
+                }
+                view
             })
             .collect())
     }
@@ -320,10 +335,23 @@ impl App {
     ) -> Result<OfferMade, AppError> {
         self.authorize_on(ctx, Action::OfferOrder, id).await?;
         let author_id = match author_id {
-            Some(a) => self.offerable_author(a).await?,
+            Some(a) => match crate::offers::check_chosen(self, id, a).await? {
+                Ok(()) => a,
+                Err(why) => {
+                    return Err(AppError::Conflict(format!(
+                        "this author may not be offered the order: {why}"
+                    )))
+                }
+            },
             None => crate::offers::choose_author(self, id)
                 .await?
-                .ok_or_else(|| AppError::Conflict("no author is eligible for this order".into()))?,
+                .ok_or_else(|| {
+                    AppError::Conflict(
+                        "no author is eligible for this order (none writes on its subject, is \
+                     available, under their limit and was never offered it)"
+                            .into(),
+                    )
+                })?,
         };
         let now = self.clock.now();
         let expires_at = now + self.config.offer_ttl;
@@ -338,17 +366,6 @@ impl App {
             author_id,
             expires_at,
         })
-    }
-
-    /// The author a manager named, if an offer can go to them.
-    async fn offerable_author(&self, a: Uuid) -> Result<Uuid, AppError> {
-        match projections::users::by_id(&self.db, a).await? {
-            Some(u) if u.role == aggregates::Role::Author && !u.blocked => Ok(a),
-            Some(u) if u.role == aggregates::Role::Author => {
-                Err(AppError::Conflict("this author is blocked".into()))
-            }
-            _ => Err(AppError::Invalid(format!("{a} is not an author"))),
-        }
     }
 
     /// The offered author takes the order.

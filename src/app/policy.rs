@@ -36,6 +36,17 @@ pub enum Action {
     ReadAuditLog,
     /// Create, list, block and unblock users.
     ManageUsers,
+    /// Set an author's profile and rating.
+    ManageAuthors,
+    /// List the authors with their load and rating.
+    ListAuthors,
+    /// Read one author's profile and rating history (an author: only their own,
+    /// [`sees_author`]).
+    ReadAuthors,
+    /// Read the eligible authors of an order with their chances, and its offers.
+    ReadCandidates,
+    /// Read the caller's own pending offers (the author's queue).
+    ReadOffers,
 }
 
 /// Every role (the actions any logged-in user may attempt; what they reach is scoped).
@@ -44,7 +55,7 @@ const STAFF: &[Role] = &[Role::Manager, Role::Admin];
 const AUDITORS: &[Role] = &[Role::Auditor, Role::Admin];
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 19] = [
         Action::PlaceOrder,
         Action::ReadOrders,
         Action::SetPrice,
@@ -59,6 +70,11 @@ impl Action {
         Action::ReadPastState,
         Action::ReadAuditLog,
         Action::ManageUsers,
+        Action::ManageAuthors,
+        Action::ListAuthors,
+        Action::ReadAuthors,
+        Action::ReadCandidates,
+        Action::ReadOffers,
     ];
 
     /// The roles that may do this (on the records their scope holds).
@@ -71,7 +87,10 @@ impl Action {
             Action::RecordPayment => &[Role::Manager, Role::PayoutClerk, Role::Admin],
             Action::CancelOrder => &[Role::Client, Role::Manager, Role::Admin],
             Action::ReadPastState | Action::ReadAuditLog => AUDITORS,
-            Action::ManageUsers => &[Role::Admin],
+            Action::ManageUsers | Action::ManageAuthors => &[Role::Admin],
+            Action::ListAuthors | Action::ReadCandidates => STAFF,
+            Action::ReadAuthors => &[Role::Author, Role::Manager, Role::Admin],
+            Action::ReadOffers => &[Role::Author],
         }
     }
 }
@@ -86,6 +105,19 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), AppError> {
             actor.role.as_str().replace('_', " ")
         )))
     }
+}
+
+/// Whether the caller may read the author `author_id`'s profile: staff who may, and the
+/// author themself.
+pub fn sees_author(actor: &Actor, author_id: Uuid) -> bool {
+    authorize(actor, Action::ReadAuthors).is_ok()
+        && (actor.role != Role::Author || actor.id == author_id)
+}
+
+/// Whether the caller sees who the order's client is (their id, and so their name and
+/// contact): never an author, who deals with the company only.
+pub fn sees_client(actor: &Actor) -> bool {
+    actor.role != Role::Author
 }
 
 /// Whose orders a caller's lists hold.
@@ -212,6 +244,11 @@ mod tests {
             (Action::ReadPastState,   [false, false, false,  false, true,   true ]),
             (Action::ReadAuditLog,    [false, false, false,  false, true,   true ]),
             (Action::ManageUsers,     [false, false, false,  false, false,  true ]),
+            (Action::ManageAuthors,   [false, false, false,  false, false,  true ]),
+            (Action::ListAuthors,     [false, false, true,   false, false,  true ]),
+            (Action::ReadAuthors,     [false, true,  true,   false, false,  true ]),
+            (Action::ReadCandidates,  [false, false, true,   false, false,  true ]),
+            (Action::ReadOffers,      [false, true,  false,  false, false,  false]),
         ];
         assert_eq!(table.len(), Action::ALL.len(), "every action has a row");
         let roles = [Client, Author, Manager, PayoutClerk, Auditor, Admin];
@@ -323,6 +360,23 @@ mod tests {
                 role != Role::Client,
                 "{role}"
             );
+        }
+    }
+
+    #[test]
+    fn an_author_reads_only_their_own_profile_and_never_the_client() {
+        let author = actor(Role::Author);
+        let other = Uuid::from_u128(99);
+        assert!(sees_author(&author, author.id));
+        assert!(!sees_author(&author, other));
+        for role in [Role::Manager, Role::Admin] {
+            assert!(sees_author(&actor(role), other), "{role}");
+        }
+        for role in [Role::Client, Role::PayoutClerk, Role::Auditor] {
+            assert!(!sees_author(&actor(role), other), "{role}");
+        }
+        for role in Role::ALL {
+            assert_eq!(sees_client(&actor(role)), role != Role::Author, "{role}");
         }
     }
 

@@ -81,7 +81,10 @@ pub struct OrderSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<i64>)]
     pub author_fee: Option<Option<i64>>,
-    pub client_id: Uuid,
+    /// The client; never shown to an author, whose answers leave the field out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Uuid, required = false)]
+    pub client_id: Option<Uuid>,
     #[schema(required = true)]
     pub author_id: Option<Uuid>,
     /// Null until an author accepts.
@@ -130,7 +133,7 @@ impl OrderSummary {
             first_half: o.first_half,
             second_half: o.second_half,
             author_fee: policy::sees_author_fee(actor).then_some(o.author_fee),
-            client_id: o.client_id,
+            client_id: policy::sees_client(actor).then_some(o.client_id),
             author_id: o.author_id,
             author_name: o.author_name.clone(),
             manager_id: o.manager_id,

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod authors;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -68,6 +69,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .merge(auth::router())
         .merge(users::router())
         .merge(orders::router())
+        .merge(authors::router())
         .merge(audit::router())
         .merge(openapi::router())
 }

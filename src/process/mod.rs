@@ -7,6 +7,7 @@
 
 pub mod log;
 pub mod offers;
+pub mod ratings;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,7 +50,7 @@ pub struct Round {
 /// The registry: every worker of the service, each started by [`start`]. The one place a
 /// worker is added.
 pub fn all() -> Vec<Arc<dyn Worker>> {
-    vec![Arc::new(offers::OfferExpiry)]
+    vec![Arc::new(offers::OfferExpiry), Arc::new(ratings::worker())]
 }
 
 /// The longest pause after failed rounds, in multiples of [`Worker::every`].

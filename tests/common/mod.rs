@@ -262,7 +262,17 @@ impl TestApp {
     }
 
     /// Creates a user directly (as the CLI does) and logs them in; returns (id, token).
+    /// An author gets [`default_profile`] (writes on [`order_body`]'s subject).
     pub async fn user(&self, role: Role, name: &str) -> (String, String) {
+        let (id, token) = self.bare_user(role, name).await;
+        if role == Role::Author {
+            self.set_profile(&id, default_profile()).await;
+        }
+        (id, token)
+    }
+
+    /// Creates a user (an author without a profile) and logs them in; returns (id, token).
+    pub async fn bare_user(&self, role: Role, name: &str) -> (String, String) {
         let email = format!(
             "{}-{}@example.com",
             name.to_lowercase().replace(' ', "."),
@@ -277,6 +287,30 @@ impl TestApp {
             .expect("create user");
         let token = self.login(&email, "correct horse battery").await;
         (id.to_string(), token)
+    }
+
+    /// An author with this profile; returns (id, token).
+    pub async fn author_with(&self, name: &str, profile: Profile) -> (String, String) {
+        let (id, token) = self.bare_user(Role::Author, name).await;
+        self.set_profile(&id, profile).await;
+        (id, token)
+    }
+
+    /// Sets an author's profile as an admin would (the service, not HTTP).
+    pub async fn set_profile(&self, id: &str, p: Profile) {
+        let cmd = aggregates::author::AuthorCommand::SetProfile {
+            by: aggregates::Actor::system(),
+            subjects: p.subjects.iter().map(|s| s.to_string()).collect(),
+            rating: Some(aggregates::author::Rating::from_stars(p.rating).expect("a rating")),
+            max_active_orders: p.max_active_orders,
+            available: Some(p.available),
+            at: self.clock.now(),
+        };
+        self.application
+            .app
+            .author(id.parse().expect("an id"), cmd, &Ctx::system("test-setup"))
+            .await
+            .expect("set the author's profile");
     }
 
     pub async fn login(&self, email: &str, password: &str) -> String {
@@ -302,6 +336,27 @@ impl TestApp {
             .expect("count events")
             .int("n")
             .expect("n")
+    }
+}
+
+/// An author's profile for [`TestApp::author_with`].
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub subjects: Vec<&'static str>,
+    /// 1..=5 stars.
+    pub rating: u8,
+    pub max_active_orders: u32,
+    pub available: bool,
+}
+
+/// What [`TestApp::user`] gives an author: writes on History (and Law), rated 3, up to 100
+/// active orders, available.
+pub fn default_profile() -> Profile {
+    Profile {
+        subjects: vec!["History", "Law"],
+        rating: 3,
+        max_active_orders: 100,
+        available: true,
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod accept;
 mod cancel;
+mod candidates;
 mod complete;
 mod decline;
 mod download;
@@ -11,6 +12,7 @@ mod events;
 mod history;
 pub(crate) mod list;
 mod offer;
+mod offers;
 mod payment;
 mod place;
 mod price;
@@ -35,6 +37,8 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(history::history))
         .routes(routes!(price::set_price))
         .routes(routes!(offer::offer))
+        .routes(routes!(candidates::candidates))
+        .routes(routes!(offers::offers))
         .routes(routes!(accept::accept))
         .routes(routes!(decline::decline))
         .routes(routes!(payment::payment))

@@ -1,0 +1,404 @@
+//! Authors' profiles and ratings (`authors`), their subjects as comparison keys
+//! (`author_subjects`) and every change of their rating (`author_rating_history`); plus the
+//! queries behind the author endpoints and the choice of an author: the facts the
+//! eligibility rule needs (`aggregates::author::check_eligibility`) and each author's active
+//! orders, counted from the order table.
+
+use std::collections::HashMap;
+
+use aggregates::author::{subject_key, AuthorEvent, AuthorProfile, RatingCause};
+use aggregates::order::OrderStatus;
+use aggregates::Role;
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use crate::feed::StoredEvent;
+use crate::runner::{Projection, ProjectionError, Reads};
+use crate::sql::{Db, Row, Tx};
+
+pub struct AuthorsProjection;
+
+/// Author events, as the author's own event type.
+const READS: Reads = Reads::of::<AuthorEvent>("Author");
+
+#[async_trait]
+impl Projection for AuthorsProjection {
+    fn name(&self) -> &'static str {
+        "authors"
+    }
+
+    fn reads(&self) -> &'static [Reads] {
+        &[READS]
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["authors", "author_subjects", "author_rating_history"]
+    }
+
+    /// The history: one row per event, keyed by the event.
+    fn insert_only_tables(&self) -> &'static [&'static str] {
+        &["author_rating_history"]
+    }
+
+    /// Few events (an admin's edit, a completion, a rejection): one statement each.
+    async fn apply(&self, tx: &mut Tx, events: &[StoredEvent]) -> Result<(), ProjectionError> {
+        for ev in events.iter().filter(|e| READS.matches(e)) {
+            let event: AuthorEvent = ev.decode().map_err(|e| ProjectionError::decode(ev, e))?;
+            let id = ev.aggregate_id.as_str();
+            let at = ev.meta.at.to_rfc3339();
+            match event {
+                AuthorEvent::ProfileSet {
+                    subjects,
+                    max_active_orders,
+                    available,
+                } => {
+                    let json = serde_json::to_string(&subjects).unwrap_or_else(|_| "[]".into());
+                    tx.execute(
+                        "INSERT INTO authors (id, subjects, max_active_orders, available, has_profile, updated_at) \
+                         VALUES ($1, $2, $3, $4, true, $5) ON CONFLICT (id) DO UPDATE SET \
+                         subjects = excluded.subjects, max_active_orders = excluded.max_active_orders, \
+                         available = excluded.available, has_profile = true, updated_at = excluded.updated_at",
+                        &crate::args![id, json, i64::from(max_active_orders), available, at.as_str()],
+                    )
+                    .await?;
+                    tx.execute(
+                        "DELETE FROM author_subjects WHERE author_id = $1",
+                        &crate::args![id],
+                    )
+                    .await?;
+                    let mut keys: Vec<String> = subjects.iter().map(|s| subject_key(s)).collect();
+                    keys.sort();
+                    keys.dedup();
+                    let rows: Vec<Vec<crate::sql::Arg>> = keys
+                        .into_iter()
+                        .map(|k| crate::args![id, k].to_vec())
+                        .collect();
+                    tx.insert_rows(
+                        "INSERT INTO author_subjects (author_id, subject_key)",
+                        "ON CONFLICT (author_id, subject_key) DO NOTHING",
+                        &rows,
+                    )
+                    .await?;
+                }
+                AuthorEvent::RatingChanged {
+                    rating,
+                    cause,
+                    ratings_received,
+                    draft_rejections,
+                    final_rejections,
+                    at: when,
+                } => {
+                    let rating = i64::from(rating.hundredths());
+                    tx.execute(
+                        "INSERT INTO authors (id, rating, ratings_received, draft_rejections, final_rejections, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET \
+                         rating = excluded.rating, ratings_received = excluded.ratings_received, \
+                         draft_rejections = excluded.draft_rejections, \
+                         final_rejections = excluded.final_rejections, updated_at = excluded.updated_at",
+                        &crate::args![
+                            id,
+                            rating,
+                            i64::from(ratings_received),
+                            i64::from(draft_rejections),
+                            i64::from(final_rejections),
+                            at.as_str()
+                        ],
+                    )
+                    .await?;
+                    let (order_id, stars) = match cause {
+                        RatingCause::SetByAdmin { .. } => (None, None),
+                        RatingCause::ClientRating { order_id, stars } => {
+                            (Some(order_id), Some(i64::from(stars)))
+                        }
+                        RatingCause::Rejection { order_id, .. } => (Some(order_id), None),
+                    };
+                    tx.execute(
+                        "INSERT INTO author_rating_history (author_id, position, at, rating, cause, order_id, stars) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (author_id, position) DO NOTHING",
+                        &crate::args![
+                            id,
+                            ev.cursor.position,
+                            when.to_rfc3339(),
+                            rating,
+                            cause.as_str(),
+                            order_id,
+                            stars
+                        ],
+                    )
+                    .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An author as the directory and `authors` know them (defaults before any profile).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthorRow {
+    pub id: Uuid,
+    pub full_name: String,
+    pub role: Role,
+    pub blocked: bool,
+    /// `None` until an admin sets a profile.
+    pub profile: Option<AuthorProfile>,
+    /// Hundredths (437 is 4.37).
+    pub rating: i64,
+    pub ratings_received: i64,
+    pub draft_rejections: i64,
+    pub final_rejections: i64,
+}
+
+const AUTHOR_COLUMNS: &str = "u.id, u.full_name, u.role, u.blocked, \
+    COALESCE(a.has_profile, false) AS has_profile, COALESCE(a.subjects, '[]') AS subjects, \
+    COALESCE(a.max_active_orders, 0) AS max_active_orders, COALESCE(a.available, false) AS available, \
+    COALESCE(a.rating, 300) AS rating, COALESCE(a.ratings_received, 0) AS ratings_received, \
+    COALESCE(a.draft_rejections, 0) AS draft_rejections, COALESCE(a.final_rejections, 0) AS final_rejections";
+
+impl AuthorRow {
+    fn from_row(r: &Row) -> Result<AuthorRow, sqlx::Error> {
+        let role = r.text("role")?;
+        let subjects: Vec<String> =
+            serde_json::from_str(&r.text("subjects")?).map_err(|e| sqlx::Error::ColumnDecode {
+                index: "subjects".into(),
+                source: Box::new(e),
+            })?;
+        let profile = r.bool("has_profile")?.then(|| AuthorProfile {
+            subjects,
+            max_active_orders: u32::try_from(r.int("max_active_orders").unwrap_or(0)).unwrap_or(0),
+            available: r.bool("available").unwrap_or(false),
+        });
+        Ok(AuthorRow {
+            id: r.uuid("id")?,
+            full_name: r.text("full_name")?,
+            role: Role::parse(&role).ok_or_else(|| sqlx::Error::ColumnDecode {
+                index: "role".into(),
+                source: format!("unknown role {role}").into(),
+            })?,
+            blocked: r.bool("blocked")?,
+            profile,
+            rating: r.int("rating")?,
+            ratings_received: r.int("ratings_received")?,
+            draft_rejections: r.int("draft_rejections")?,
+            final_rejections: r.int("final_rejections")?,
+        })
+    }
+}
+
+/// Every user with the author role, by name.
+pub async fn list(db: &Db) -> Result<Vec<AuthorRow>, sqlx::Error> {
+    db.fetch_all(
+        &format!(
+            "SELECT {AUTHOR_COLUMNS} FROM users u LEFT JOIN authors a ON a.id = u.id \
+             WHERE u.role = $1 ORDER BY u.full_name, u.id"
+        ),
+        &crate::args![Role::Author.as_str()],
+    )
+    .await?
+    .iter()
+    .map(AuthorRow::from_row)
+    .collect()
+}
+
+/// The user `id` with their author profile and rating (whatever their role).
+pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<AuthorRow>, sqlx::Error> {
+    db.fetch_optional(
+        &format!("SELECT {AUTHOR_COLUMNS} FROM users u LEFT JOIN authors a ON a.id = u.id WHERE u.id = $1"),
+        &crate::args![id],
+    )
+    .await?
+    .map(|r| AuthorRow::from_row(&r))
+    .transpose()
+}
+
+/// The authors who write on the subject whose key is `key` (any role, blocked or not: the
+/// eligibility rule decides), by id.
+pub async fn writing_on(db: &Db, key: &str) -> Result<Vec<AuthorRow>, sqlx::Error> {
+    db.fetch_all(
+        &format!(
+            "SELECT {AUTHOR_COLUMNS} FROM author_subjects s JOIN users u ON u.id = s.author_id \
+             LEFT JOIN authors a ON a.id = s.author_id WHERE s.subject_key = $1 ORDER BY u.id"
+        ),
+        &crate::args![key],
+    )
+    .await?
+    .iter()
+    .map(AuthorRow::from_row)
+    .collect()
+}
+
+/// The statuses of an accepted order that still occupies its author
+/// ([`OrderStatus::occupies_author`], less `offered`, counted by `offered_to`), as SQL.
+fn occupying_statuses() -> String {
+    OrderStatus::ALL
+        .iter()
+        .filter(|s| s.occupies_author() && **s != OrderStatus::Offered)
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Active orders per author (orders whose status occupies them: offered to them now, or
+/// accepted and not completed or failed), for the authors `among` selects (a subquery
+/// returning author ids, with its arguments) or every author (`None`). Two indexed scans of
+/// the order table (by `offered_to`, by `author_id`), grouped.
+async fn active_orders_where(
+    db: &Db,
+    among: Option<(&str, &[crate::sql::Arg])>,
+) -> Result<HashMap<Uuid, i64>, sqlx::Error> {
+    let statuses = occupying_statuses();
+    let (offered, assigned, args) = match among {
+        Some((sub, args)) => (
+            format!("offered_to IN ({sub})"),
+            format!("author_id IN ({sub})"),
+            args.to_vec(),
+        ),
+        None => (
+            "offered_to IS NOT NULL".to_string(),
+            "author_id IS NOT NULL".to_string(),
+            vec![],
+        ),
+    };
+    let rows = db
+        .fetch_all(
+            &format!(
+                "SELECT x.a AS author_id, COUNT(*) AS n FROM ( \
+                 SELECT offered_to AS a FROM order_list WHERE {offered} \
+                 UNION ALL SELECT author_id AS a FROM order_list WHERE {assigned} AND status IN ({statuses}) \
+                 ) x GROUP BY x.a"
+            ),
+            &args,
+        )
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.uuid("author_id")?, r.int("n")?)))
+        .collect()
+}
+
+/// Active orders of every author who has any.
+pub async fn active_orders(db: &Db) -> Result<HashMap<Uuid, i64>, sqlx::Error> {
+    active_orders_where(db, None).await
+}
+
+/// Active orders of one author.
+pub async fn active_orders_of(db: &Db, id: Uuid) -> Result<i64, sqlx::Error> {
+    let args = crate::args![id];
+    Ok(active_orders_where(db, Some(("$1", &args)))
+        .await?
+        .get(&id)
+        .copied()
+        .unwrap_or(0))
+}
+
+/// Active orders of the authors who write on the subject whose key is `key`.
+pub async fn active_orders_on(db: &Db, key: &str) -> Result<HashMap<Uuid, i64>, sqlx::Error> {
+    let args = crate::args![key];
+    active_orders_where(
+        db,
+        Some((
+            "SELECT author_id FROM author_subjects WHERE subject_key = $1",
+            &args,
+        )),
+    )
+    .await
+}
+
+/// The authors this order was ever offered to.
+pub async fn offered_before(db: &Db, order_id: Uuid) -> Result<Vec<Uuid>, sqlx::Error> {
+    db.fetch_all(
+        "SELECT author_id FROM order_offers WHERE order_id = $1",
+        &crate::args![order_id],
+    )
+    .await?
+    .iter()
+    .map(|r| r.uuid("author_id"))
+    .collect()
+}
+
+/// One change of an author's rating.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RatingEntry {
+    pub at: String,
+    pub rating: i64,
+    pub cause: String,
+    pub order_id: Option<Uuid>,
+    pub stars: Option<i64>,
+}
+
+/// The author's rating history, oldest first.
+pub async fn rating_history(db: &Db, id: Uuid) -> Result<Vec<RatingEntry>, sqlx::Error> {
+    db.fetch_all(
+        "SELECT at, rating, cause, order_id, stars FROM author_rating_history \
+         WHERE author_id = $1 ORDER BY position",
+        &crate::args![id],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(RatingEntry {
+            at: r.text("at")?,
+            rating: r.int("rating")?,
+            cause: r.text("cause")?,
+            order_id: r.opt_uuid("order_id")?,
+            stars: r.opt_int("stars")?,
+        })
+    })
+    .collect()
+}
+
+/// An offer of an order, as the manager sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OfferEntry {
+    pub author_id: Uuid,
+    pub full_name: String,
+    pub offered_at: String,
+    pub expires_at: Option<String>,
+    pub outcome: String,
+    pub reason: Option<String>,
+    pub answered_at: Option<String>,
+}
+
+/// Every offer of the order, oldest first.
+pub async fn offers_of(db: &Db, order_id: Uuid) -> Result<Vec<OfferEntry>, sqlx::Error> {
+    db.fetch_all(
+        "SELECT o.author_id, COALESCE(u.full_name, '') AS full_name, o.offered_at, o.expires_at, \
+         o.outcome, o.reason, o.answered_at FROM order_offers o LEFT JOIN users u ON u.id = o.author_id \
+         WHERE o.order_id = $1 ORDER BY o.offered_at, o.author_id",
+        &crate::args![order_id],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(OfferEntry {
+            author_id: r.uuid("author_id")?,
+            full_name: r.text("full_name")?,
+            offered_at: r.text("offered_at")?,
+            expires_at: r.opt_text("expires_at")?,
+            outcome: r.text("outcome")?,
+            reason: r.opt_text("reason")?,
+            answered_at: r.opt_text("answered_at")?,
+        })
+    })
+    .collect()
+}
+
+/// The orders offered to `author_id` now, from the order table (which says what they need
+/// to decide), oldest offer first.
+pub async fn pending_for(
+    db: &Db,
+    author_id: Uuid,
+) -> Result<Vec<crate::order_list::OrderRow>, sqlx::Error> {
+    let mut out = Vec::new();
+    let rows = db
+        .fetch_all(
+            "SELECT id FROM order_list WHERE offered_to = $1 ORDER BY offer_expires_at, number",
+            &crate::args![author_id],
+        )
+        .await?;
+    for r in rows {
+        if let Some(o) = crate::order_list::by_id(db, r.uuid("id")?).await? {
+            out.push(o);
+        }
+    }
+    Ok(out)
+}
