@@ -424,6 +424,8 @@ fn example(doc: &Value, schema: &Value) -> Value {
             Value::Object(object)
         }
         "integer" => json!(schema["minimum"].as_i64().unwrap_or(1)),
+        "number" => json!(schema["minimum"].as_f64().unwrap_or(1.0)),
+        "array" => json!([example(doc, &schema["items"])]),
         "boolean" => json!(false),
         "string" => match schema["format"].as_str() {
             Some("uuid") => json!(uuid::Uuid::new_v4()),

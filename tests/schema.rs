@@ -130,6 +130,48 @@ async fn every_answer_of_a_lifecycle_follows_the_document(backend: Backend) {
         .as_str()
         .unwrap()
         .to_string();
+    // --- authors ---
+    let author_at = format!("/api/authors/{author_id}");
+    let profile = json!({"subjects": ["History", "Law"], "rating": 4, "max_active_orders": 5});
+    let set = t
+        .call_checked(
+            "PUT",
+            "/api/authors/{id}",
+            &author_at,
+            Some(&admin),
+            Some(profile.clone()),
+        )
+        .await
+        .ok(200);
+    assert_eq!(set["rating"], 4.0);
+    t.call_checked(
+        "PUT",
+        "/api/authors/{id}",
+        &author_at,
+        Some(&admin),
+        Some(json!({"subjects": [], "rating": 4, "max_active_orders": 5})),
+    )
+    .await
+    .problem(422);
+    t.call_checked(
+        "PUT",
+        "/api/authors/{id}",
+        &author_at,
+        Some(&manager),
+        Some(profile),
+    )
+    .await
+    .problem(403);
+    t.call_checked("GET", "/api/authors", "/api/authors", Some(&manager), None)
+        .await
+        .ok(200);
+    t.call_checked("GET", "/api/authors/{id}", &author_at, Some(&author), None)
+        .await
+        .ok(200);
+    t.call_checked("GET", "/api/authors/{id}", &author_at, Some(&client), None)
+        .await
+        .problem(403);
+
     let auditor = login("aud.itor@example.com", "correct horse battery")
         .await
         .ok(200)["token"]
@@ -260,11 +302,39 @@ async fn every_answer_of_a_lifecycle_follows_the_document(backend: Backend) {
     )
     .await
     .problem(403);
+    let candidates = t
+        .call_checked(
+            "GET",
+            "/api/orders/{id}/candidates",
+            &at(&id, "/candidates"),
+            Some(&manager),
+            None,
+        )
+        .await
+        .ok(200);
+    assert_eq!(candidates[0]["probability"], 1.0);
     let offer = post(
         "/api/orders/{id}/offer",
         at(&id, "/offer"),
         &manager,
         Some(json!({"author_id": author_id})),
+    )
+    .await
+    .ok(200);
+    let queue = t
+        .call_checked("GET", "/api/offers", "/api/offers", Some(&author), None)
+        .await
+        .ok(200);
+    assert_eq!(queue[0]["order_id"], id.as_str());
+    t.call_checked("GET", "/api/orders/{id}", &at(&id, ""), Some(&author), None)
+        .await
+        .ok(200);
+    t.call_checked(
+        "GET",
+        "/api/orders/{id}/events",
+        &at(&id, "/events"),
+        Some(&author),
+        None,
     )
     .await
     .ok(200);
@@ -285,6 +355,17 @@ async fn every_answer_of_a_lifecycle_follows_the_document(backend: Backend) {
     )
     .await
     .problem(409);
+    let offers = t
+        .call_checked(
+            "GET",
+            "/api/orders/{id}/offers",
+            &at(&id, "/offers"),
+            Some(&manager),
+            None,
+        )
+        .await
+        .ok(200);
+    assert_eq!(offers[0]["outcome"], "accepted");
 
     let pay = |half: &str, amount: i64, pid: &str| json!({"half": half, "amount": amount, "payment_id": pid});
     post(

@@ -40,8 +40,10 @@ impl Projection for AuthorsProjection {
         &["author_rating_history"]
     }
 
-    /// Few events (an admin's edit, a completion, a rejection): one statement each.
+    /// Few events (an admin's edit, a completion, a rejection): one statement each for the
+    /// profile, the history in one insert at the end.
     async fn apply(&self, tx: &mut Tx, events: &[StoredEvent]) -> Result<(), ProjectionError> {
+        let mut history: Vec<Vec<crate::sql::Arg>> = Vec::new();
         for ev in events.iter().filter(|e| READS.matches(e)) {
             let event: AuthorEvent = ev.decode().map_err(|e| ProjectionError::decode(ev, e))?;
             let id = ev.aggregate_id.as_str();
@@ -112,25 +114,50 @@ impl Projection for AuthorsProjection {
                         }
                         RatingCause::Rejection { order_id, .. } => (Some(order_id), None),
                     };
-                    tx.execute(
-                        "INSERT INTO author_rating_history (author_id, position, at, rating, cause, order_id, stars) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (author_id, position) DO NOTHING",
-                        &crate::args![
-                            id,
-                            ev.cursor.position,
-                            when.to_rfc3339(),
-                            rating,
-                            cause.as_str(),
-                            order_id,
-                            stars
-                        ],
-                    )
-                    .await?;
+                    let row = crate::args![
+                        id,
+                        ev.cursor.position,
+                        when.to_rfc3339(),
+                        rating,
+                        cause.as_str(),
+                        order_id,
+                        stars
+                    ]
+                    .to_vec();
+                    history.push(row);
                 }
             }
         }
-        Ok(())
+        write_history(tx, &history).await
     }
+}
+
+/// Writes a batch's rating history (an event already recorded is left as it is; a fresh
+/// load, which sees each event once, copies them in: the table is insert-only).
+async fn write_history(tx: &mut Tx, rows: &[Vec<crate::sql::Arg>]) -> Result<(), ProjectionError> {
+    const COLUMNS: &[&str] = &[
+        "author_id",
+        "position",
+        "at",
+        "rating",
+        "cause",
+        "order_id",
+        "stars",
+    ];
+    if rows.is_empty() {
+        return Ok(());
+    }
+    if tx.fresh() {
+        tx.copy_rows("author_rating_history", COLUMNS, rows).await?;
+    } else {
+        tx.insert_rows(
+            &format!("INSERT INTO author_rating_history ({})", COLUMNS.join(", ")),
+            "ON CONFLICT (author_id, position) DO NOTHING",
+            rows,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// An author as the directory and `authors` know them (defaults before any profile).

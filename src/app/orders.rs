@@ -337,11 +337,7 @@ impl App {
         let author_id = match author_id {
             Some(a) => match crate::offers::check_chosen(self, id, a).await? {
                 Ok(()) => a,
-                Err(why) => {
-                    return Err(AppError::Conflict(format!(
-                        "this author may not be offered the order: {why}"
-                    )))
-                }
+                Err(why) => return Err(self.ineligible(id, a, why).await?),
             },
             None => crate::offers::choose_author(self, id)
                 .await?
@@ -366,6 +362,29 @@ impl App {
             author_id,
             expires_at,
         })
+    }
+
+    /// The 409 of a manager's choice the rule refuses, naming the reason (and, for an
+    /// author offered the order before, how that offer ended).
+    async fn ineligible(
+        &self,
+        id: Uuid,
+        author_id: Uuid,
+        why: aggregates::author::Ineligible,
+    ) -> Result<AppError, AppError> {
+        let mut detail = format!("this author may not be offered the order: {why}");
+        if why == aggregates::author::Ineligible::OfferedBefore {
+            let offers = projections::authors::offers_of(&self.db, id).await?;
+            if let Some(o) = offers.iter().find(|o| o.author_id == author_id) {
+                detail.push_str(match o.outcome.as_str() {
+                    "declined" => " (they declined it)",
+                    "expired" => " (they let the offer expire)",
+                    "pending" => " (it is offered to them now)",
+                    _ => " (they accepted it)",
+                });
+            }
+        }
+        Ok(AppError::Conflict(detail))
     }
 
     /// The offered author takes the order.
