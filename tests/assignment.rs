@@ -374,7 +374,7 @@ async fn expired_and_declined_offers_pass_on_until_the_order_returns_to_its_mana
     let second = o["offered_to"].as_str().unwrap().to_string();
     assert_ne!(second, first);
     let queue = t.get("/api/offers", &tokens[&second]).await.ok(200);
-    assert_eq!(ids(&queue, "order_id"), [id.clone()]);
+    assert_eq!(ids(&queue, "order_id"), vec![id.clone()]);
     assert_eq!(
         t.get("/api/offers", &tokens[&first]).await.ok(200),
         json!([])
