@@ -76,6 +76,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage authors' profiles.
+    Author {
+        #[command(subcommand)]
+        command: AuthorCommand,
+    },
     /// Check the event log.
     Audit {
         #[command(subcommand)]
@@ -101,6 +106,28 @@ enum UserCommand {
         role: String,
         #[arg(long)]
         password: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuthorCommand {
+    /// Set an author's profile and rating, as an admin (`PUT /api/authors/{id}`).
+    Profile {
+        /// The author's user id.
+        #[arg(long)]
+        id: uuid::Uuid,
+        /// What they write on, comma-separated ("History,Law").
+        #[arg(long, value_delimiter = ',', required = true)]
+        subjects: Vec<String>,
+        /// 1..5 (two decimals); required the first time.
+        #[arg(long)]
+        rating: Option<f64>,
+        /// How many active orders they may have at once, 1..100.
+        #[arg(long)]
+        max_active: i64,
+        /// Whether they take new orders (default: as before; a new profile: yes).
+        #[arg(long)]
+        available: Option<bool>,
     },
 }
 
@@ -172,6 +199,42 @@ async fn run(command: Command) -> Result<(), CliError> {
             let id = result?;
             let email = aggregates::user::parse_email(&email).unwrap_or(email);
             println!("created {role} {email} with id {id}");
+            Ok(())
+        }
+        Command::Author {
+            command:
+                AuthorCommand::Profile {
+                    id,
+                    subjects,
+                    rating,
+                    max_active,
+                    available,
+                },
+        } => {
+            let application = Application::build(config, Clock::System).await?;
+            let ctx = Ctx::system(&format!("cli-{}", uuid::Uuid::new_v4()));
+            let profile = crate::app::authors::NewProfile {
+                subjects,
+                rating,
+                max_active_orders: max_active,
+                available,
+            };
+            let result = application.app.set_author_profile(&ctx, id, profile).await;
+            application.stop().await;
+            let a = result?.author;
+            println!(
+                "author {} ({}): rating {:.2}, subjects {}, at most {} active orders, {}",
+                a.id,
+                a.full_name,
+                a.rating,
+                a.subjects.join(", "),
+                a.max_active_orders,
+                if a.available {
+                    "available"
+                } else {
+                    "unavailable"
+                }
+            );
             Ok(())
         }
         Command::Audit {

@@ -13,7 +13,60 @@ on_both!(
     an_admin_sets_a_profile_and_bad_values_append_nothing,
     who_may_read_and_set_authors,
     a_rejected_draft_and_a_client_rating_move_the_rating_with_its_history,
+    the_command_line_sets_a_profile,
 );
+
+async fn the_command_line_sets_a_profile(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let (_, admin) = t.user(Role::Admin, "Ada Admin").await;
+    let (id, _) = t.bare_user(Role::Author, "Ivan Petrov").await;
+    let out = common::scriptorium(
+        &t,
+        &[
+            "author",
+            "profile",
+            "--id",
+            &id,
+            "--subjects",
+            "History,Law",
+            "--rating",
+            "4.5",
+            "--max-active",
+            "7",
+        ],
+    );
+    let stdout = common::text(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        common::text(&out.stderr)
+    );
+    assert!(stdout.contains("rating 4.50"), "{stdout}");
+    let a = t.get(&format!("/api/authors/{id}"), &admin).await.ok(200);
+    assert_eq!(a["subjects"], json!(["History", "Law"]));
+    assert_eq!(a["rating"], 4.5);
+    assert_eq!(a["max_active_orders"], 7);
+    // A bad value is refused with the reason, and a non-zero exit.
+    let out = common::scriptorium(
+        &t,
+        &[
+            "author",
+            "profile",
+            "--id",
+            &id,
+            "--subjects",
+            "History",
+            "--max-active",
+            "0",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        common::text(&out.stderr).contains("maximum"),
+        "{}",
+        common::text(&out.stderr)
+    );
+}
 
 fn profile() -> Value {
     json!({"subjects": ["История", "  Law  and  Order "], "rating": 4.25, "max_active_orders": 3})

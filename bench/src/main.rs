@@ -246,6 +246,18 @@ async fn teams(api: &Api, admin: &str, n: usize) -> Result<Vec<Team>, String> {
             }
             if role == "author" {
                 author_id = a.json()["id"].as_str().unwrap_or_default().to_string();
+                // An author is offered only orders on a subject of their profile, and only
+                // while under their limit: the load's orders are on History.
+                let p = api
+                    .put(
+                        &format!("/api/authors/{author_id}"),
+                        Some(admin),
+                        &json!({"subjects": ["History"], "rating": 5, "max_active_orders": 100}),
+                    )
+                    .await?;
+                if p.status != 200 {
+                    return Err(format!("the profile of {email}: {}", p.describe()));
+                }
             }
             let token = login(api, &email).await?["token"]
                 .as_str()
