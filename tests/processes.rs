@@ -69,7 +69,25 @@ fn add_users(url: &str, dir: &std::path::Path) -> String {
             "long enough pw",
         ],
     );
-    out.split("with id ").nth(1).unwrap().trim().to_string()
+    let id = out.split("with id ").nth(1).unwrap().trim().to_string();
+    // Offered only with a profile on the orders' subject.
+    cli(
+        url,
+        dir,
+        &[
+            "author",
+            "profile",
+            "--id",
+            &id,
+            "--subjects",
+            "History",
+            "--rating",
+            "3",
+            "--max-active",
+            "100",
+        ],
+    );
+    id
 }
 
 async fn post(addr: &str, token: &str, path: &str, body: Value) -> Option<(u16, Value)> {

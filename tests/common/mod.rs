@@ -326,6 +326,25 @@ impl TestApp {
         body["token"].as_str().expect("token").to_string()
     }
 
+    /// Waits until the log reactors (the rating worker) have reacted to every event in the
+    /// log, so that no worker appends behind a test's count.
+    pub async fn workers_caught_up(&self) {
+        let db = &self.application.app.db;
+        for _ in 0..200 {
+            let head = projections::feed::committed_head(db)
+                .await
+                .expect("the head");
+            let done = projections::Runner::load_checkpoint(db, "process:ratings")
+                .await
+                .expect("the checkpoint");
+            if head.is_none_or(|h| done >= h) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the rating worker never caught up with the log");
+    }
+
     /// The number of events in the log.
     pub async fn event_count(&self) -> i64 {
         self.application
