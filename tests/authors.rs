@@ -307,6 +307,24 @@ async fn a_rejected_draft_and_a_client_rating_move_the_rating_with_its_history(b
         last["causation_id"].as_str().unwrap().starts_with("event:"),
         "{last}"
     );
+
+    // The worker reacting to the whole log again (a crash before its checkpoint moved)
+    // appends nothing.
+    t.workers_caught_up().await;
+    let app = &t.application.app;
+    app.db
+        .execute(
+            "DELETE FROM projection_checkpoints WHERE name = 'process:ratings'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let before = t.event_count().await;
+    use scriptorium::process::Worker;
+    let worker = scriptorium::process::ratings::worker();
+    while worker.run_once(app).await.unwrap().more {}
+    assert_eq!(t.event_count().await, before, "each cause counted once");
+
     let out = common::replay(&t, true);
     assert!(
         out.status.success(),

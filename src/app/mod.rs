@@ -349,15 +349,6 @@ impl App {
         self.settle_at(at, Author::TYPE, &id).await
     }
 
-    /// The author's current state as its events say (the default before any).
-    pub async fn author_state(&self, id: Uuid) -> Result<Author, AppError> {
-        use cqrs_es::persist::PersistedEventStore;
-        use cqrs_es::{AggregateContext, EventStore};
-        let store = PersistedEventStore::<Repo, Author>::new_event_store(self.author_repo.clone());
-        let (context, _, _) = traced(true, store.load_aggregate(&id.to_string())).await;
-        Ok(context?.aggregate().clone())
-    }
-
     /// One uniformly random `u64` from the service's random source (for
     /// [`aggregates::author::pick_weighted`]).
     pub fn draw(&self) -> u64 {
