@@ -332,6 +332,22 @@ async fn a_manager_may_offer_only_to_an_eligible_author_and_nobody_eligible_is_a
     t.post(&format!("/api/orders/{astro}/offer"), &manager, json!({}))
         .await
         .problem(409);
+    // Subjects compare by their Unicode key, on both backends (SQLite's lower() would not).
+    let (russian, _) = t
+        .author_with(
+            "Рус Ский",
+            Profile {
+                subjects: vec!["История"],
+                ..history(3)
+            },
+        )
+        .await;
+    let cyrillic = place(&t, &client, &manager, "  ИСТОРИЯ ").await;
+    let candidates = t
+        .get(&format!("/api/orders/{cyrillic}/candidates"), &manager)
+        .await
+        .ok(200);
+    assert_eq!(ids(&candidates, "author_id"), vec![russian]);
     // Candidates are the manager's and the admin's to read.
     t.get(&format!("/api/orders/{id}/candidates"), &admin)
         .await

@@ -410,22 +410,20 @@ pub async fn offers_of(db: &Db, order_id: Uuid) -> Result<Vec<OfferEntry>, sqlx:
 }
 
 /// The orders offered to `author_id` now, from the order table (which says what they need
-/// to decide), oldest offer first.
+/// to decide), soonest to expire first.
 pub async fn pending_for(
     db: &Db,
     author_id: Uuid,
 ) -> Result<Vec<crate::order_list::OrderRow>, sqlx::Error> {
-    let mut out = Vec::new();
-    let rows = db
-        .fetch_all(
-            "SELECT id FROM order_list WHERE offered_to = $1 ORDER BY offer_expires_at, number",
-            &crate::args![author_id],
-        )
-        .await?;
-    for r in rows {
-        if let Some(o) = crate::order_list::by_id(db, r.uuid("id")?).await? {
-            out.push(o);
-        }
-    }
-    Ok(out)
+    db.fetch_all(
+        &format!(
+            "SELECT {} FROM order_list WHERE offered_to = $1 ORDER BY offer_expires_at, number",
+            crate::order_list::COLUMNS
+        ),
+        &crate::args![author_id],
+    )
+    .await?
+    .iter()
+    .map(crate::order_list::OrderRow::from_row)
+    .collect()
 }

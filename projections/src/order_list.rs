@@ -752,13 +752,13 @@ pub struct OrderRow {
     pub updated_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, number, status, work_type, subject, topic, pages, deadline, requirements, \
+pub(crate) const COLUMNS: &str = "id, number, status, work_type, subject, topic, pages, deadline, requirements, \
      currency, price, author_fee, first_half, second_half, paid, client_id, manager_id, offered_to, \
      offer_expires_at, author_id, author_name, problem, draft_rejections, guarantee_until, rating, \
      failure_reason, placed_at, updated_at";
 
 impl OrderRow {
-    fn from_row(r: &Row) -> Result<OrderRow, sqlx::Error> {
+    pub(crate) fn from_row(r: &Row) -> Result<OrderRow, sqlx::Error> {
         Ok(OrderRow {
             id: r.uuid("id")?,
             number: r.int("number")?,
