@@ -24,6 +24,10 @@ pub struct Config {
     /// How many log positions the read models may be behind an order command before it
     /// waits for them (backpressure; decision 010).
     pub max_unapplied: i64,
+    /// Whether this instance runs the workers (`process::all()`: offer expiry, routing);
+    /// `SCRIPTORIUM_RUN_WORKERS=false` leaves them to other instances (or, in a test, to
+    /// a later start).
+    pub run_workers: bool,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -62,6 +66,7 @@ impl Config {
             token_ttl: Duration::hours(env_num("SCRIPTORIUM_TOKEN_TTL_HOURS", 24 * 7)?),
             max_upload_bytes: env_num("SCRIPTORIUM_MAX_UPLOAD_MB", 50usize)? * 1024 * 1024,
             max_unapplied: env_num("SCRIPTORIUM_MAX_UNAPPLIED", 500i64)?.max(0),
+            run_workers: env_num("SCRIPTORIUM_RUN_WORKERS", true)?,
         })
     }
 
@@ -79,6 +84,7 @@ impl Config {
             token_ttl: Duration::days(365),
             max_upload_bytes: 5 * 1024 * 1024,
             max_unapplied: 500,
+            run_workers: true,
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod feed;
 pub mod leader;
 pub mod order_list;
 pub mod runner;
+pub mod shifts;
 pub mod sql;
 pub mod users;
 
@@ -23,6 +24,7 @@ pub fn all() -> Vec<Box<dyn Projection>> {
     vec![
         Box::new(users::UsersProjection),
         Box::new(order_list::OrderListProjection),
+        Box::new(shifts::ShiftsProjection),
     ]
 }
 
@@ -91,7 +93,7 @@ mod tests {
             assert!(!p.reads().is_empty(), "{} reads nothing", p.name());
         }
         let types: Vec<_> = Decoders::of(&all).aggregate_types().collect();
-        assert_eq!(types, ["User", "Order"]);
+        assert_eq!(types, ["User", "Order", "Shift"]);
     }
 
     #[test]

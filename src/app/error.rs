@@ -3,6 +3,7 @@
 //! from a refusal without knowing about status codes.
 
 use aggregates::order::OrderError;
+use aggregates::shift::ShiftError;
 use aggregates::user::UserError;
 use cqrs_es::AggregateError;
 
@@ -14,6 +15,9 @@ pub enum AppError {
     /// The user refused the command.
     #[error(transparent)]
     User(UserError),
+    /// The manager's shift refused the command (already on shift, not on shift).
+    #[error(transparent)]
+    Shift(ShiftError),
     /// Unknown, or not the caller's to see (never told apart).
     #[error("not found")]
     NotFound,
@@ -63,7 +67,7 @@ impl AppError {
     pub fn is_refusal(&self) -> bool {
         matches!(
             self,
-            AppError::Order(_) | AppError::User(_) | AppError::Conflict(_)
+            AppError::Order(_) | AppError::User(_) | AppError::Shift(_) | AppError::Conflict(_)
         )
     }
 }
@@ -102,6 +106,18 @@ impl From<AggregateError<OrderError>> for AppError {
 impl From<AggregateError<UserError>> for AppError {
     fn from(e: AggregateError<UserError>) -> Self {
         from_aggregate(e, "user", AppError::User)
+    }
+}
+
+impl From<AggregateError<ShiftError>> for AppError {
+    fn from(e: AggregateError<ShiftError>) -> Self {
+        from_aggregate(e, "shift", AppError::Shift)
+    }
+}
+
+impl From<ShiftError> for AppError {
+    fn from(e: ShiftError) -> Self {
+        AppError::Shift(e)
     }
 }
 

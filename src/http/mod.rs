@@ -8,6 +8,7 @@ pub mod health;
 pub mod idempotency;
 pub mod openapi;
 pub mod orders;
+pub mod shifts;
 pub mod users;
 
 use axum::extract::{DefaultBodyLimit, Request};
@@ -68,6 +69,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .merge(auth::router())
         .merge(users::router())
         .merge(orders::router())
+        .merge(shifts::router())
         .merge(audit::router())
         .merge(openapi::router())
 }

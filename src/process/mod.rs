@@ -7,13 +7,14 @@
 
 pub mod log;
 pub mod offers;
+pub mod routing;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use projections::leader::{Leadership, FOLLOWER_RETRY};
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 
 use crate::app::{App, AppError};
 
@@ -30,6 +31,13 @@ pub trait Worker: Send + Sync + 'static {
 
     /// The pause after a round that left nothing waiting.
     fn every(&self) -> Duration;
+
+    /// What ends that pause early: a service that knows there is work for this worker
+    /// (an order placed, for the router) notifies it, so the work is done at once
+    /// rather than at the next poll. `None`: the worker only polls.
+    fn wake<'a>(&self, _app: &'a App) -> Option<&'a Notify> {
+        None
+    }
 
     /// One round: does what is due now. An error is logged and the round retried after a
     /// growing pause; what it had done by then stays done.
@@ -49,7 +57,7 @@ pub struct Round {
 /// The registry: every worker of the service, each started by [`start`]. The one place a
 /// worker is added.
 pub fn all() -> Vec<Arc<dyn Worker>> {
-    vec![Arc::new(offers::OfferExpiry)]
+    vec![Arc::new(offers::OfferExpiry), Arc::new(routing::worker())]
 }
 
 /// The longest pause after failed rounds, in multiples of [`Worker::every`].
@@ -94,8 +102,17 @@ pub async fn supervise(app: App, worker: Arc<dyn Worker>, mut shutdown: watch::R
                 }
             }
         };
+        // A failing worker keeps its growing pause whatever wakes it.
+        let wake = worker.wake(&app).filter(|_| failures == 0);
+        let woken = async {
+            match wake {
+                Some(n) => n.notified().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = tokio::time::sleep(pause) => {}
+            _ = woken => {}
             changed = shutdown.changed() => {
                 if changed.is_err() {
                     return;
