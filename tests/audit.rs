@@ -30,7 +30,7 @@ struct People {
 
 async fn people(t: &TestApp) -> People {
     let (_, client) = t.user(Role::Client, "Anna Client").await;
-    let (_, manager) = t.user(Role::Manager, "Maria Manager").await;
+    let (_, manager) = t.manager_on_shift("Maria Manager").await;
     let (author_id, author) = t.user(Role::Author, "Ivan Petrov").await;
     People {
         client,

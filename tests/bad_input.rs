@@ -118,7 +118,7 @@ async fn delivered_order(t: &TestApp) -> Accepted {
 async fn a_malformed_or_misshapen_body_is_a_400_and_changes_nothing(backend: Backend) {
     let t = TestApp::spawn(backend).await;
     let (_, client) = t.user(Role::Client, "Anna Client").await;
-    let (_, manager) = t.user(Role::Manager, "Maria Manager").await;
+    let (_, manager) = t.manager_on_shift("Maria Manager").await;
     let placed = t.post("/api/orders", &client, order_body()).await.ok(201);
     let id = placed["id"].as_str().unwrap().to_string();
     let before = state(&t, &manager, &id).await;
@@ -236,7 +236,7 @@ async fn a_refused_order_does_not_use_up_an_order_number(backend: Backend) {
 async fn bad_list_parameters_are_a_422_and_good_ones_give_a_page(backend: Backend) {
     let t = TestApp::spawn(backend).await;
     let (_, client) = t.user(Role::Client, "Anna Client").await;
-    let (_, manager) = t.user(Role::Manager, "Maria Manager").await;
+    let (_, manager) = t.manager_on_shift("Maria Manager").await;
     for _ in 0..3 {
         t.post("/api/orders", &client, order_body()).await.ok(201);
     }
@@ -322,7 +322,7 @@ async fn a_rating_outside_one_to_five_is_refused_and_the_order_stays_delivered(b
 async fn a_bad_price_is_a_422_and_the_order_stays_unpriced(backend: Backend) {
     let t = TestApp::spawn(backend).await;
     let (_, client) = t.user(Role::Client, "Anna Client").await;
-    let (_, manager) = t.user(Role::Manager, "Maria Manager").await;
+    let (_, manager) = t.manager_on_shift("Maria Manager").await;
     let placed = t.post("/api/orders", &client, order_body()).await.ok(201);
     let id = placed["id"].as_str().unwrap().to_string();
     let path = format!("/api/orders/{id}/price");
