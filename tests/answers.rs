@@ -252,7 +252,9 @@ async fn beyond_the_backlog_limit_a_command_waits_for_the_projections() {
     assert_eq!(app.projector.checkpoint(), head, "no backlog to start with");
     assert_eq!(app.held_back.load(Ordering::Relaxed), 0);
     // Nobody on shift: the orders below wait unrouted (the router appends nothing).
-    t.post("/api/shifts/end", &s.manager, json!({})).await.ok(200);
+    t.post("/api/shifts/end", &s.manager, json!({}))
+        .await
+        .ok(200);
     let head = projections::feed::committed_head(&app.db)
         .await
         .unwrap()

@@ -183,7 +183,11 @@ async fn a_malformed_or_misshapen_body_is_a_400_and_changes_nothing(backend: Bac
         "no order was placed by a bad body: {mine}"
     );
     assert!(before.1["price"].is_null());
-    assert_eq!(before.1["manager_id"], json!(manager_id), "routed, and still");
+    assert_eq!(
+        before.1["manager_id"],
+        json!(manager_id),
+        "routed, and still"
+    );
 }
 
 async fn order_values_out_of_range_are_a_422_and_place_nothing(backend: Backend) {

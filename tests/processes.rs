@@ -256,9 +256,15 @@ async fn a_sigkill_during_a_load_loses_no_acknowledged_command(backend: Backend)
         login(&addr, "m@example.com").await,
         login(&addr, "a@example.com").await,
     );
-    let (status, answer) = http(&addr, "POST", "/api/shifts/start", Some(&manager), Some("{}"))
-        .await
-        .expect("the shift starts");
+    let (status, answer) = http(
+        &addr,
+        "POST",
+        "/api/shifts/start",
+        Some(&manager),
+        Some("{}"),
+    )
+    .await
+    .expect("the shift starts");
     assert_eq!(status, 200, "{answer}");
     let load: Shared = Arc::default();
     let workers: Vec<_> = (0..4)

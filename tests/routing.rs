@@ -131,7 +131,10 @@ async fn with_nobody_on_shift_an_order_waits_until_a_shift_starts(backend: Backe
     assert!(bad.contains("unrouted"), "{bad}");
 
     // A shift starts: the backlog is routed, oldest first.
-    let shift = t.post("/api/shifts/start", &manager, json!({})).await.ok(200);
+    let shift = t
+        .post("/api/shifts/start", &manager, json!({}))
+        .await
+        .ok(200);
     assert_eq!(shift["on_shift"], true);
     assert_eq!(t.wait_routed(&first).await, m_id);
     assert_eq!(t.wait_routed(&second).await, m_id);
@@ -192,9 +195,14 @@ async fn a_manager_who_ends_a_shift_keeps_their_orders(backend: Backend) {
 async fn starting_twice_or_ending_off_shift_is_a_conflict(backend: Backend) {
     let t = TestApp::spawn(backend).await;
     let (_, manager) = t.user(Role::Manager, "Maria Manager").await;
-    let detail = t.post("/api/shifts/end", &manager, json!({})).await.problem(409);
+    let detail = t
+        .post("/api/shifts/end", &manager, json!({}))
+        .await
+        .problem(409);
     assert!(detail.contains("not on shift"), "{detail}");
-    t.post("/api/shifts/start", &manager, json!({})).await.ok(200);
+    t.post("/api/shifts/start", &manager, json!({}))
+        .await
+        .ok(200);
     let before = t.event_count().await;
     let detail = t
         .post("/api/shifts/start", &manager, json!({}))
@@ -203,7 +211,10 @@ async fn starting_twice_or_ending_off_shift_is_a_conflict(backend: Backend) {
     assert!(detail.contains("already on shift"), "{detail}");
     assert_eq!(t.event_count().await, before, "a refusal appends nothing");
     t.post("/api/shifts/end", &manager, json!({})).await.ok(200);
-    let detail = t.post("/api/shifts/end", &manager, json!({})).await.problem(409);
+    let detail = t
+        .post("/api/shifts/end", &manager, json!({}))
+        .await
+        .problem(409);
     assert!(detail.contains("not on shift"), "{detail}");
 }
 
@@ -252,7 +263,9 @@ async fn a_manager_sees_only_the_orders_routed_to_them(backend: Backend) {
         assert_eq!(list["items"][0]["id"], json!(mine));
         assert_eq!(total(&t, "/api/orders?status=new", me).await, 1);
         t.get(&format!("/api/orders/{mine}"), me).await.ok(200);
-        t.get(&format!("/api/orders/{theirs}"), me).await.problem(404);
+        t.get(&format!("/api/orders/{theirs}"), me)
+            .await
+            .problem(404);
         t.get(&format!("/api/orders/{theirs}/events"), me)
             .await
             .problem(404);
@@ -328,7 +341,10 @@ async fn orders_placed_before_the_router_ran_are_routed_once_after_a_restart(bac
         to_a += usize::from(m == a_id);
     }
     t.settle_routing().await;
-    assert_eq!(to_a, 3, "shared out fairly, the longest on shift first on ties");
+    assert_eq!(
+        to_a, 3,
+        "shared out fairly, the longest on shift first on ties"
+    );
     for id in &orders {
         assert_eq!(routes_of(&t, id).await, 1, "{id} routed once");
     }

@@ -263,7 +263,10 @@ async fn teams(api: &Api, admin: &str, n: usize) -> Result<Vec<Team>, String> {
             .post("/api/shifts/start", Some(&tokens[1]), &json!({}))
             .await?;
         if !shift.ok() {
-            return Err(format!("starting manager {i}'s shift: {}", shift.describe()));
+            return Err(format!(
+                "starting manager {i}'s shift: {}",
+                shift.describe()
+            ));
         }
         managers.insert(manager_id, tokens[1].clone());
         teams.push(Team {

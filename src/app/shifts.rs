@@ -60,15 +60,25 @@ impl App {
     /// The caller (a manager) starts their shift: from now on orders are routed to them,
     /// the waiting ones first.
     pub async fn start_shift(&self, ctx: &Ctx) -> Result<ShiftView, AppError> {
-        self.shift_command(ctx, ShiftCommand::StartShift { at: self.clock.now() })
-            .await
+        self.shift_command(
+            ctx,
+            ShiftCommand::StartShift {
+                at: self.clock.now(),
+            },
+        )
+        .await
     }
 
     /// The caller (a manager) ends their shift: no new orders reach them; they keep
     /// those they have.
     pub async fn end_shift(&self, ctx: &Ctx) -> Result<ShiftView, AppError> {
-        self.shift_command(ctx, ShiftCommand::EndShift { at: self.clock.now() })
-            .await
+        self.shift_command(
+            ctx,
+            ShiftCommand::EndShift {
+                at: self.clock.now(),
+            },
+        )
+        .await
     }
 
     async fn shift_command(&self, ctx: &Ctx, cmd: ShiftCommand) -> Result<ShiftView, AppError> {

@@ -295,7 +295,9 @@ impl TestApp {
     /// on, and those waiting, may be routed to them. Returns (id, token).
     pub async fn manager_on_shift(&self, name: &str) -> (String, String) {
         let (id, token) = self.user(Role::Manager, name).await;
-        self.post("/api/shifts/start", &token, json!({})).await.ok(200);
+        self.post("/api/shifts/start", &token, json!({}))
+            .await
+            .ok(200);
         (id, token)
     }
 
