@@ -376,7 +376,27 @@ async fn orders_placed_before_the_router_ran_are_routed_once_after_a_restart(bac
     replay_verifies(&t);
 }
 
+/// The router is woken by a placement: ten orders one after the other are routed in far
+/// less than the ten polls (one a second) they would otherwise wait for on average.
+async fn a_placed_order_is_routed_at_once_not_at_the_next_poll(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let (_, client) = t.user(Role::Client, "Anna Client").await;
+    let (m_id, _) = t.manager_on_shift("Maria Manager").await;
+    let started = std::time::Instant::now();
+    for _ in 0..10 {
+        let o = t.call("POST", "/api/orders", Some(&client), Some(order_body()));
+        let id = o.await.ok(201)["id"].as_str().unwrap().to_string();
+        assert_eq!(t.wait_routed(&id).await, m_id);
+    }
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(3),
+        "10 orders routed in {took:?}"
+    );
+}
+
 on_both!(
+    a_placed_order_is_routed_at_once_not_at_the_next_poll,
     the_least_loaded_manager_on_shift_gets_the_order,
     ties_go_to_the_manager_on_shift_longest,
     with_nobody_on_shift_an_order_waits_until_a_shift_starts,
