@@ -192,6 +192,24 @@ async fn a_manager_who_ends_a_shift_keeps_their_orders(backend: Backend) {
     replay_verifies(&t);
 }
 
+async fn a_blocked_manager_is_routed_nothing(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let (_, client) = t.user(Role::Client, "Anna Client").await;
+    let (_, admin) = t.user(Role::Admin, "Ada Admin").await;
+    let (m_id, _) = t.manager_on_shift("Maria Manager").await;
+    t.post(&format!("/api/users/{m_id}/block"), &admin, json!({}))
+        .await
+        .ok(200);
+    assert_eq!(t.get("/api/shifts", &admin).await.ok(200), json!([]));
+    let id = place(&t, &client).await;
+    assert_eq!(manager_of(&t, &admin, &id).await, Value::Null);
+    t.post(&format!("/api/users/{m_id}/unblock"), &admin, json!({}))
+        .await
+        .ok(200);
+    let id = place(&t, &client).await;
+    assert_eq!(t.wait_routed(&id).await, m_id);
+}
+
 async fn starting_twice_or_ending_off_shift_is_a_conflict(backend: Backend) {
     let t = TestApp::spawn(backend).await;
     let (_, manager) = t.user(Role::Manager, "Maria Manager").await;
@@ -402,6 +420,7 @@ on_both!(
     with_nobody_on_shift_an_order_waits_until_a_shift_starts,
     a_manager_who_ends_a_shift_keeps_their_orders,
     starting_twice_or_ending_off_shift_is_a_conflict,
+    a_blocked_manager_is_routed_nothing,
     only_managers_work_shifts,
     a_manager_sees_only_the_orders_routed_to_them,
     orders_placed_before_the_router_ran_are_routed_once_after_a_restart,

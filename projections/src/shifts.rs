@@ -118,7 +118,8 @@ pub async fn by_manager(db: &Db, manager_id: Uuid) -> Result<Option<ShiftRow>, s
 }
 
 /// The managers on shift now, longest on shift first, each with their open orders (not
-/// completed, not failed: counted in `order_counts` under `manager:<id>`).
+/// completed, not failed: counted in `order_counts` under `manager:<id>`). A blocked
+/// manager is not among them: nothing is routed to them.
 pub async fn on_shift(db: &Db) -> Result<Vec<OnShiftRow>, sqlx::Error> {
     let rows = db
         .fetch_all(
@@ -127,11 +128,13 @@ pub async fn on_shift(db: &Db) -> Result<Vec<OnShiftRow>, sqlx::Error> {
                    WHERE c.scope = 'manager:' || s.manager_id \
                    AND c.status NOT IN ($1, $2)), 0) AS bigint) AS open_orders \
              FROM manager_shifts s LEFT JOIN users u ON u.id = s.manager_id \
-             WHERE s.on_shift = $3 ORDER BY s.on_shift_since, s.manager_id",
+             WHERE s.on_shift = $3 AND COALESCE(u.blocked, $4) = $4 \
+             ORDER BY s.on_shift_since, s.manager_id",
             &crate::args![
                 OrderStatus::Completed.as_str(),
                 OrderStatus::Failed.as_str(),
-                true
+                true,
+                false
             ],
         )
         .await?;
