@@ -378,7 +378,9 @@ impl Order {
     }
 
     /// A manager may act only on orders routed to them (an admin on any). Returns the
-    /// `RoutedToManager` event that claims an unrouted order for the acting manager, if needed.
+    /// `RoutedToManager` event that claims an unrouted order for the acting manager, if needed
+    /// (the service's access policy no longer lets a manager reach an unrouted order: the
+    /// router hands orders out; the claim remains the rule of the aggregate on its own).
     fn check_manager(&self, actor: Actor) -> Result<Option<OrderEvent>, OrderError> {
         if actor.role != Role::Manager {
             return Ok(None);
