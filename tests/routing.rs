@@ -201,11 +201,13 @@ async fn a_blocked_manager_is_routed_nothing(backend: Backend) {
         .await
         .ok(200);
     assert_eq!(t.get("/api/shifts", &admin).await.ok(200), json!([]));
-    let id = place(&t, &client).await;
-    assert_eq!(manager_of(&t, &admin, &id).await, Value::Null);
+    let waiting = place(&t, &client).await;
+    assert_eq!(manager_of(&t, &admin, &waiting).await, Value::Null);
+    // Unblocked, still on shift: they take the waiting order, and the next ones.
     t.post(&format!("/api/users/{m_id}/unblock"), &admin, json!({}))
         .await
         .ok(200);
+    assert_eq!(t.wait_routed(&waiting).await, m_id);
     let id = place(&t, &client).await;
     assert_eq!(t.wait_routed(&id).await, m_id);
 }
@@ -395,7 +397,9 @@ async fn orders_placed_before_the_router_ran_are_routed_once_after_a_restart(bac
 }
 
 /// The router is woken by a placement: ten orders one after the other are routed in far
-/// less than the ten polls (one a second) they would otherwise wait for on average.
+/// less than the ten polls (one a second) they would otherwise wait for (10 s without the
+/// wake, each placement coming just after a round; ~0.3–3 s with it, however loaded the
+/// machine).
 async fn a_placed_order_is_routed_at_once_not_at_the_next_poll(backend: Backend) {
     let t = TestApp::spawn(backend).await;
     let (_, client) = t.user(Role::Client, "Anna Client").await;
@@ -408,7 +412,7 @@ async fn a_placed_order_is_routed_at_once_not_at_the_next_poll(backend: Backend)
     }
     let took = started.elapsed();
     assert!(
-        took < std::time::Duration::from_secs(3),
+        took < std::time::Duration::from_secs(6),
         "10 orders routed in {took:?}"
     );
 }

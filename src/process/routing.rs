@@ -3,7 +3,8 @@
 //! waits, and a manager who starts a shift takes the waiting orders, oldest first, shared
 //! out by the same rule (`route_backlog`).
 //!
-//! A [`Reactor`] over the Order and Shift events (checkpoint `process:routing`). Each
+//! A [`Reactor`] over the Order, Shift and User events (checkpoint `process:routing`):
+//! an unblocked user may be a manager on shift, who takes the waiting orders too. Each
 //! effect is a `RouteToManager`, which an order that already has a manager takes as a
 //! no-op: reacting again after a crash, or over the whole log after a reset, never moves
 //! an order (docs/decisions/006). Woken at once by a placement or a shift's start
@@ -43,7 +44,7 @@ impl Reactor for Routing {
     }
 
     fn reads(&self) -> &'static [&'static str] {
-        &["Order", "Shift"]
+        &["Order", "Shift", "User"]
     }
 
     fn wake<'a>(&self, app: &'a App) -> Option<&'a Notify> {
@@ -59,7 +60,7 @@ impl Reactor for Routing {
                     .map_err(|e| AppError::Infrastructure(format!("an order id: {e}")))?;
                 route_placed(app, id, &ctx).await
             }
-            ("Shift", "ShiftStarted") => route_waiting(app, &ctx).await,
+            ("Shift", "ShiftStarted") | ("User", "UserUnblocked") => route_waiting(app, &ctx).await,
             _ => Ok(()),
         }
     }
