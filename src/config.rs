@@ -39,6 +39,17 @@ fn env(name: &str) -> Option<String> {
 pub enum ConfigError {
     #[error("{name} must be a number, got {value:?}")]
     NotANumber { name: &'static str, value: String },
+    #[error("{name} must be true or false, got {value:?}")]
+    NotABool { name: &'static str, value: String },
+}
+
+fn env_bool(name: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match env(name).map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) if v == "true" || v == "1" => Ok(true),
+        Some(v) if v == "false" || v == "0" => Ok(false),
+        Some(value) => Err(ConfigError::NotABool { name, value }),
+    }
 }
 
 fn env_num<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, ConfigError> {
@@ -66,7 +77,7 @@ impl Config {
             token_ttl: Duration::hours(env_num("SCRIPTORIUM_TOKEN_TTL_HOURS", 24 * 7)?),
             max_upload_bytes: env_num("SCRIPTORIUM_MAX_UPLOAD_MB", 50usize)? * 1024 * 1024,
             max_unapplied: env_num("SCRIPTORIUM_MAX_UNAPPLIED", 500i64)?.max(0),
-            run_workers: env_num("SCRIPTORIUM_RUN_WORKERS", true)?,
+            run_workers: env_bool("SCRIPTORIUM_RUN_WORKERS", true)?,
         })
     }
 
