@@ -27,6 +27,14 @@ pub struct Config {
     /// Seeds the random source of the automatic choice of an author (reproducible draws);
     /// `None`: seeded from the operating system's entropy.
     pub random_seed: Option<u64>,
+    /// Whether this instance runs the workers (`process::all()`: offer expiry, routing);
+    /// `SCRIPTORIUM_RUN_WORKERS=false` leaves them to other instances (or, in a test, to
+    /// a later start).
+    pub run_workers: bool,
+    /// The pause of every worker after a round that left nothing waiting, instead of each
+    /// one's own (`SCRIPTORIUM_WORKER_POLL_MS`; unset: the worker's, e.g. 1 s). A worker
+    /// that is woken (the router, by a placement) does not wait for it.
+    pub worker_poll: Option<std::time::Duration>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -38,6 +46,17 @@ fn env(name: &str) -> Option<String> {
 pub enum ConfigError {
     #[error("{name} must be a number, got {value:?}")]
     NotANumber { name: &'static str, value: String },
+    #[error("{name} must be true or false, got {value:?}")]
+    NotABool { name: &'static str, value: String },
+}
+
+fn env_bool(name: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match env(name).map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) if v == "true" || v == "1" => Ok(true),
+        Some(v) if v == "false" || v == "0" => Ok(false),
+        Some(value) => Err(ConfigError::NotABool { name, value }),
+    }
 }
 
 fn env_num<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, ConfigError> {
@@ -69,6 +88,14 @@ impl Config {
                 None => None,
                 Some(_) => Some(env_num("SCRIPTORIUM_RANDOM_SEED", 0u64)?),
             },
+            run_workers: env_bool("SCRIPTORIUM_RUN_WORKERS", true)?,
+            worker_poll: match env("SCRIPTORIUM_WORKER_POLL_MS") {
+                None => None,
+                Some(_) => Some(std::time::Duration::from_millis(env_num(
+                    "SCRIPTORIUM_WORKER_POLL_MS",
+                    1000u64,
+                )?)),
+            },
         })
     }
 
@@ -87,6 +114,8 @@ impl Config {
             max_upload_bytes: 5 * 1024 * 1024,
             max_unapplied: 500,
             random_seed: Some(11),
+            run_workers: true,
+            worker_poll: None,
         }
     }
 }

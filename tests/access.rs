@@ -12,7 +12,7 @@ on_both!(
     an_author_sees_only_orders_offered_to_them,
     a_declined_author_is_not_offered_the_order_again_but_another_author_can_take_it,
     each_role_gets_403_for_actions_outside_its_role,
-    an_order_claimed_by_one_manager_is_hidden_from_another_but_not_from_the_admin,
+    an_order_routed_to_one_manager_is_hidden_from_another_but_not_from_the_admin,
     a_blocked_user_is_shut_out_at_once_until_unblocked,
     only_an_admin_creates_staff_accounts,
     a_client_reads_the_history_of_their_order_without_the_author_fee,
@@ -123,7 +123,7 @@ async fn a_client_sees_only_their_own_orders_and_gets_404_for_anyone_elses(backe
     let t = TestApp::spawn(backend).await;
     let (_, anna) = t.user(Role::Client, "Anna Client").await;
     let (_, boris) = t.user(Role::Client, "Boris Client").await;
-    let (_, manager) = t.user(Role::Manager, "Maria Manager").await;
+    let (_, manager) = t.manager_on_shift("Maria Manager").await;
     let (author_id, author) = t.user(Role::Author, "Ivan Petrov").await;
     let a1 = place(&t, &anna, "Anna's first").await;
     let a2 = place(&t, &anna, "Anna's second").await;
@@ -255,7 +255,7 @@ async fn a_client_sees_only_their_own_orders_and_gets_404_for_anyone_elses(backe
 async fn an_author_sees_only_orders_offered_to_them(backend: Backend) {
     let t = TestApp::spawn(backend).await;
     let (_, client) = t.user(Role::Client, "Anna Client").await;
-    let (_, manager) = t.user(Role::Manager, "Maria Manager").await;
+    let (_, manager) = t.manager_on_shift("Maria Manager").await;
     let (ivan_id, ivan) = t.user(Role::Author, "Ivan Petrov").await;
     let (_, pavel) = t.user(Role::Author, "Pavel Sidorov").await;
     let o1 = place(&t, &client, "Offered to Ivan").await;
@@ -320,7 +320,7 @@ async fn a_declined_author_is_not_offered_the_order_again_but_another_author_can
 ) {
     let t = TestApp::spawn(backend).await;
     let (_, client) = t.user(Role::Client, "Anna Client").await;
-    let (_, manager) = t.user(Role::Manager, "Maria Manager").await;
+    let (_, manager) = t.manager_on_shift("Maria Manager").await;
     let (ivan_id, ivan) = t.user(Role::Author, "Ivan Petrov").await;
     let (pavel_id, pavel) = t.user(Role::Author, "Pavel Sidorov").await;
     let id = place(&t, &client, "A topic").await;
@@ -357,7 +357,7 @@ async fn a_declined_author_is_not_offered_the_order_again_but_another_author_can
 async fn each_role_gets_403_for_actions_outside_its_role(backend: Backend) {
     let t = TestApp::spawn(backend).await;
     let (_, client) = t.user(Role::Client, "Anna Client").await;
-    let (_, manager) = t.user(Role::Manager, "Maria Manager").await;
+    let (_, manager) = t.manager_on_shift("Maria Manager").await;
     let (author_id, author) = t.user(Role::Author, "Ivan Petrov").await;
     let id = place(&t, &client, "A topic").await;
     price(&t, &manager, &id).await;
@@ -422,17 +422,21 @@ async fn each_role_gets_403_for_actions_outside_its_role(backend: Backend) {
     );
 }
 
-async fn an_order_claimed_by_one_manager_is_hidden_from_another_but_not_from_the_admin(
+async fn an_order_routed_to_one_manager_is_hidden_from_another_but_not_from_the_admin(
     backend: Backend,
 ) {
     let t = TestApp::spawn(backend).await;
     let (_, client) = t.user(Role::Client, "Anna Client").await;
-    let (maria_id, maria) = t.user(Role::Manager, "Maria Manager").await;
-    let (_, oleg) = t.user(Role::Manager, "Oleg Manager").await;
+    let (maria_id, maria) = t.manager_on_shift("Maria Manager").await;
+    let (oleg_id, oleg) = t.user(Role::Manager, "Oleg Manager").await;
     let (_, admin) = t.user(Role::Admin, "Alla Admin").await;
     let (author_id, _) = t.user(Role::Author, "Ivan Petrov").await;
-    let claimed = place(&t, &client, "Claimed by Maria").await;
-    let unclaimed = place(&t, &client, "Waiting for a manager").await;
+    let claimed = place(&t, &client, "Routed to Maria").await;
+    assert_eq!(t.wait_routed(&claimed).await, maria_id);
+    // Oleg goes on shift with no orders: the next one is his.
+    t.post("/api/shifts/start", &oleg, json!({})).await.ok(200);
+    let unclaimed = place(&t, &client, "Routed to Oleg").await;
+    assert_eq!(t.wait_routed(&unclaimed).await, oleg_id);
     price(&t, &maria, &claimed).await;
 
     let before = t.event_count().await;
@@ -463,8 +467,8 @@ async fn an_order_claimed_by_one_manager_is_hidden_from_another_but_not_from_the
     );
 
     assert_eq!(
-        ids(&t.get("/api/orders?sort=number", &maria).await.ok(200), 2),
-        [claimed.as_str(), unclaimed.as_str()]
+        ids(&t.get("/api/orders?sort=number", &maria).await.ok(200), 1),
+        [claimed.as_str()]
     );
     assert_eq!(
         ids(&t.get("/api/orders?sort=number", &admin).await.ok(200), 2),
@@ -481,7 +485,7 @@ async fn an_order_claimed_by_one_manager_is_hidden_from_another_but_not_from_the
 async fn a_blocked_user_is_shut_out_at_once_until_unblocked(backend: Backend) {
     let t = TestApp::spawn(backend).await;
     let (admin_id, admin) = t.user(Role::Admin, "Alla Admin").await;
-    let (_, manager) = t.user(Role::Manager, "Maria Manager").await;
+    let (_, manager) = t.manager_on_shift("Maria Manager").await;
     let (client_id, client) = t.user(Role::Client, "Anna Client").await;
     let me = t.get("/api/me", &client).await.ok(200);
     let email = me["email"].as_str().unwrap().to_string();
@@ -555,7 +559,7 @@ async fn only_an_admin_creates_staff_accounts(backend: Backend) {
     let t = TestApp::spawn(backend).await;
     let (_, admin) = t.user(Role::Admin, "Alla Admin").await;
     let (_, client) = t.user(Role::Client, "Anna Client").await;
-    let (_, manager) = t.user(Role::Manager, "Maria Manager").await;
+    let (_, manager) = t.manager_on_shift("Maria Manager").await;
     let staff = |email: &str, role: &str| json!({"email": email, "full_name": "Boris Manager", "role": role, "password": "long enough password"});
 
     let before = t.event_count().await;
@@ -602,7 +606,7 @@ async fn only_an_admin_creates_staff_accounts(backend: Backend) {
 async fn a_client_reads_the_history_of_their_order_without_the_author_fee(backend: Backend) {
     let t = TestApp::spawn(backend).await;
     let (client_id, client) = t.user(Role::Client, "Anna Client").await;
-    let (_, manager) = t.user(Role::Manager, "Maria Manager").await;
+    let (_, manager) = t.manager_on_shift("Maria Manager").await;
     let (author_id, author) = t.user(Role::Author, "Ivan Petrov").await;
     let id = place(&t, &client, "A topic").await;
     price(&t, &manager, &id).await;
@@ -653,7 +657,7 @@ async fn a_client_reads_the_history_of_their_order_without_the_author_fee(backen
 async fn the_system_chooses_an_author_when_the_manager_names_none(backend: Backend) {
     let t = TestApp::spawn(backend).await;
     let (_, client) = t.user(Role::Client, "Anna Client").await;
-    let (_, manager) = t.user(Role::Manager, "Maria Manager").await;
+    let (_, manager) = t.manager_on_shift("Maria Manager").await;
     let (ivan_id, ivan) = t.user(Role::Author, "Ivan Petrov").await;
     let (pavel_id, pavel) = t.user(Role::Author, "Pavel Sidorov").await;
     let id = place(&t, &client, "A topic").await;
@@ -693,7 +697,7 @@ async fn the_order_list_filters_searches_and_sorts_exactly(backend: Backend) {
     let t = TestApp::spawn(backend).await;
     let (_, client) = t.user(Role::Client, "Anna Client").await;
     let (_, other_client) = t.user(Role::Client, "Boris Client").await;
-    let (_, manager) = t.user(Role::Manager, "Maria Manager").await;
+    let (_, manager) = t.manager_on_shift("Maria Manager").await;
     let (_, admin) = t.user(Role::Admin, "Alla Admin").await;
     let (ivan_id, ivan) = t.user(Role::Author, "Ivan Petrov").await;
     let (pavel_id, pavel) = t.user(Role::Author, "Pavel Sidorov").await;

@@ -98,7 +98,7 @@ async fn automatic_offers_follow_the_ratings_and_never_reach_an_ineligible_autho
     let app = &t.application.app;
     let (_, admin) = t.user(Role::Admin, "Ada Admin").await;
     let (_, client) = t.user(Role::Client, "Anna Client").await;
-    let (_, manager) = t.user(Role::Manager, "Maria Manager").await;
+    let (_, manager) = t.manager_on_shift("Maria Manager").await;
     // The ineligible: each rated 5, so a slip would show.
     let (decliner, decliner_token) = t.author_with("Dec Liner", history(5)).await;
     let (expirer, _) = t.author_with("Ex Pirer", history(5)).await;
@@ -255,7 +255,7 @@ async fn a_manager_may_offer_only_to_an_eligible_author_and_nobody_eligible_is_a
     let t = TestApp::spawn(backend).await;
     let (_, admin) = t.user(Role::Admin, "Ada Admin").await;
     let (client_id, client) = t.user(Role::Client, "Anna Client").await;
-    let (_, manager) = t.user(Role::Manager, "Maria Manager").await;
+    let (_, manager) = t.manager_on_shift("Maria Manager").await;
     let (ivan, ivan_token) = t.user(Role::Author, "Ivan Petrov").await;
     let (chemist, _) = t
         .author_with(
@@ -367,7 +367,7 @@ async fn expired_and_declined_offers_pass_on_until_the_order_returns_to_its_mana
 ) {
     let t = TestApp::spawn(backend).await;
     let (_, client) = t.user(Role::Client, "Anna Client").await;
-    let (_, manager) = t.user(Role::Manager, "Maria Manager").await;
+    let (_, manager) = t.manager_on_shift("Maria Manager").await;
     let mut tokens = HashMap::new();
     for name in ["Author A", "Author B", "Author C"] {
         let (id, token) = t.user(Role::Author, name).await;
@@ -448,7 +448,7 @@ async fn expired_and_declined_offers_pass_on_until_the_order_returns_to_its_mana
 async fn a_pending_offer_expires_and_passes_on_after_a_restart(backend: Backend) {
     let t = TestApp::spawn(backend).await;
     let (_, client) = t.user(Role::Client, "Anna Client").await;
-    let (_, manager) = t.user(Role::Manager, "Maria Manager").await;
+    let (_, manager) = t.manager_on_shift("Maria Manager").await;
     let (a, _) = t.user(Role::Author, "Author A").await;
     let (b, _) = t.user(Role::Author, "Author B").await;
     let id = place(&t, &client, &manager, "History").await;
@@ -480,7 +480,7 @@ async fn a_pending_offer_expires_and_passes_on_after_a_restart(backend: Backend)
 async fn only_the_offered_author_answers_and_an_author_never_sees_the_client(backend: Backend) {
     let t = TestApp::spawn(backend).await;
     let (client_id, client) = t.user(Role::Client, "Anna Client").await;
-    let (_, manager) = t.user(Role::Manager, "Maria Manager").await;
+    let (_, manager) = t.manager_on_shift("Maria Manager").await;
     let (a, a_token) = t.user(Role::Author, "Author A").await;
     let (_, b_token) = t.user(Role::Author, "Author B").await;
     let id = place(&t, &client, &manager, "History").await;

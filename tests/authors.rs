@@ -146,7 +146,7 @@ async fn an_admin_sets_a_profile_and_bad_values_append_nothing(backend: Backend)
 async fn who_may_read_and_set_authors(backend: Backend) {
     let t = TestApp::spawn(backend).await;
     let (_, admin) = t.user(Role::Admin, "Ada Admin").await;
-    let (_, manager) = t.user(Role::Manager, "Maria Manager").await;
+    let (_, manager) = t.manager_on_shift("Maria Manager").await;
     let (_, client) = t.user(Role::Client, "Anna Client").await;
     let (_, clerk) = t.user(Role::PayoutClerk, "Pavel Clerk").await;
     let (_, auditor) = t.user(Role::Auditor, "Aud Itor").await;

@@ -65,7 +65,7 @@ async fn a_command_on_a_stream_another_instance_moved_on_is_decided_on_the_store
 ) {
     let (a, b) = two_instances(backend).await;
     let (_, client) = a.user(Role::Client, "Anna Client").await;
-    let (_, manager) = a.user(Role::Manager, "Maria Manager").await;
+    let (_, manager) = a.manager_on_shift("Maria Manager").await;
     let (author_id, author) = a.user(Role::Author, "Ivan Petrov").await;
     let order = a.post("/api/orders", &client, order_body()).await.ok(201);
     let id = order["id"].as_str().expect("id").to_string();

@@ -191,7 +191,7 @@ async fn a_rolled_back_gap_does_not_stall_the_feed() {
 async fn many_concurrent_writers_lose_no_event_in_the_projections() {
     let t = TestApp::spawn(Backend::Postgres).await;
     let (_, client) = t.user(Role::Client, "Busy Client").await;
-    let (_, manager) = t.user(Role::Manager, "Busy Manager").await;
+    let (_, manager) = t.manager_on_shift("Busy Manager").await;
     let calls = (0..24).map(|_| t.post("/api/orders", &client, order_body()));
     let placed: Vec<_> = futures::future::join_all(calls).await;
     assert!(placed.iter().all(|r| r.status == 201));

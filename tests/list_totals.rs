@@ -1,6 +1,7 @@
 //! The order list's `total` comes from counters (`order_counts`) for the manager's and the
-//! admin's list, unfiltered or by status: it must always equal a `COUNT(*)` of the order
-//! table, through status changes, claims, reassignment, cancellations and a replay.
+//! admin's list (and the admin's `?unrouted=true`), unfiltered or by status: it must always
+//! equal a `COUNT(*)` of the order table, through routing, status changes, reassignment,
+//! cancellations and a replay.
 
 mod common;
 
@@ -13,30 +14,41 @@ use serde_json::json;
 use uuid::Uuid;
 
 on_both!(
-    totals_stay_exact_through_claims_status_changes_and_reassignment,
+    totals_stay_exact_through_routing_status_changes_and_reassignment,
     totals_with_other_filters_still_count_the_table,
     a_database_migrated_with_orders_already_in_it_starts_exact,
     replay_verify_finds_the_counters_equal_to_a_rebuild,
 );
 
+/// Which orders a viewer's list holds.
+#[derive(Clone)]
+enum Seen {
+    /// Every order (admin).
+    All,
+    /// The orders routed to this manager.
+    Manager(String),
+    /// The orders no manager has yet (an admin's `?unrouted=true`).
+    Unrouted,
+}
+
 /// Whose list a check reads, and the same visibility as SQL.
 struct Viewer {
     name: &'static str,
     token: String,
-    /// `None`: every order (admin); `Some(id)`: a manager's orders and the unrouted ones.
-    manager: Option<String>,
+    seen: Seen,
 }
 
 /// The truth: a `COUNT(*)` of the order table, computed here.
-async fn counted(t: &TestApp, manager: Option<&str>, status: Option<&str>) -> i64 {
+async fn counted(t: &TestApp, seen: &Seen, status: Option<&str>) -> i64 {
     let mut conds = Vec::new();
     let mut args: Vec<Arg> = Vec::new();
-    if let Some(m) = manager {
-        args.push(Arg::from(m));
-        conds.push(format!(
-            "(manager_id = ${} OR manager_id IS NULL)",
-            args.len()
-        ));
+    match seen {
+        Seen::All => {}
+        Seen::Manager(m) => {
+            args.push(Arg::from(m.as_str()));
+            conds.push(format!("manager_id = ${}", args.len()));
+        }
+        Seen::Unrouted => conds.push("manager_id IS NULL".to_string()),
     }
     if let Some(s) = status {
         args.push(Arg::from(s));
@@ -67,12 +79,16 @@ async fn assert_exact(t: &TestApp, viewers: &[&Viewer]) -> Vec<i64> {
     for v in viewers {
         let statuses = std::iter::once(None).chain(OrderStatus::ALL.map(|s| Some(s.as_str())));
         for status in statuses {
-            let path = match status {
-                Some(s) => format!("/api/orders?status={s}"),
-                None => "/api/orders".to_string(),
-            };
+            let mut query = Vec::new();
+            if let Some(s) = status {
+                query.push(format!("status={s}"));
+            }
+            if matches!(v.seen, Seen::Unrouted) {
+                query.push("unrouted=true".to_string());
+            }
+            let path = format!("/api/orders?{}", query.join("&"));
             let page = t.get(&path, &v.token).await.ok(200);
-            let want = counted(t, v.manager.as_deref(), status).await;
+            let want = counted(t, &v.seen, status).await;
             assert_eq!(
                 page["total"], want,
                 "{} {path}: total against COUNT(*) of the table",
@@ -93,7 +109,7 @@ async fn place(t: &TestApp, client: &str) -> String {
         .to_string()
 }
 
-async fn totals_stay_exact_through_claims_status_changes_and_reassignment(backend: Backend) {
+async fn totals_stay_exact_through_routing_status_changes_and_reassignment(backend: Backend) {
     let t = TestApp::spawn(backend).await;
     let (_, client) = t.user(Role::Client, "Count Client").await;
     let (a_id, a) = t.user(Role::Manager, "Manager A").await;
@@ -103,34 +119,44 @@ async fn totals_stay_exact_through_claims_status_changes_and_reassignment(backen
     let va = Viewer {
         name: "manager A",
         token: a.clone(),
-        manager: Some(a_id.clone()),
+        seen: Seen::Manager(a_id.clone()),
     };
     let vb = Viewer {
         name: "manager B",
         token: b.clone(),
-        manager: Some(b_id.clone()),
+        seen: Seen::Manager(b_id.clone()),
     };
     let vadmin = Viewer {
         name: "admin",
         token: admin.clone(),
-        manager: None,
+        seen: Seen::All,
     };
-    let all = [&va, &vb, &vadmin];
+    let vwaiting = Viewer {
+        name: "admin, unrouted",
+        token: admin.clone(),
+        seen: Seen::Unrouted,
+    };
+    let all = [&va, &vb, &vadmin, &vwaiting];
 
     // An empty table.
-    assert_eq!(assert_exact(&t, &all).await, [0, 0, 0]);
+    assert_eq!(assert_exact(&t, &all).await, [0, 0, 0, 0]);
 
-    // Unrouted orders: every manager sees them.
+    // Nobody on shift: unrouted orders, which no manager sees.
     let o1 = place(&t, &client).await;
     let o2 = place(&t, &client).await;
     let o3 = place(&t, &client).await;
-    assert_eq!(assert_exact(&t, &all).await, [3, 3, 3]);
-    assert_eq!(
-        t.get("/api/orders?status=new", &b).await.ok(200)["total"],
-        3
-    );
+    assert_eq!(assert_exact(&t, &all).await, [0, 0, 3, 3]);
 
-    // Manager A claims o1 by pricing it: B no longer sees it.
+    // A starts a shift and takes the backlog; B, later, takes the next order.
+    t.post("/api/shifts/start", &a, json!({})).await.ok(200);
+    assert_eq!(assert_exact(&t, &all).await, [3, 0, 3, 0]);
+    t.clock.advance(chrono::Duration::minutes(1));
+    t.post("/api/shifts/start", &b, json!({})).await.ok(200);
+    let o4 = place(&t, &client).await;
+    assert_eq!(t.wait_routed(&o4).await, b_id);
+    assert_eq!(assert_exact(&t, &all).await, [3, 1, 4, 0]);
+
+    // o1 through offered to awaiting_prepayment: the status counters move.
     t.put(
         &format!("/api/orders/{o1}/price"),
         &a,
@@ -138,9 +164,6 @@ async fn totals_stay_exact_through_claims_status_changes_and_reassignment(backen
     )
     .await
     .ok(200);
-    assert_eq!(assert_exact(&t, &all).await, [3, 2, 3]);
-
-    // o1 through offered to awaiting_prepayment: the status counters move.
     t.post(
         &format!("/api/orders/{o1}/offer"),
         &a,
@@ -176,30 +199,22 @@ async fn totals_stay_exact_through_claims_status_changes_and_reassignment(backen
     );
     assert_exact(&t, &all).await;
 
-    // Manager B claims o2; then it is handed over to A.
-    t.put(
-        &format!("/api/orders/{o2}/price"),
-        &b,
-        json!({"price": 200000}),
-    )
-    .await
-    .ok(200);
-    assert_eq!(assert_exact(&t, &all).await, [2, 2, 3]);
+    // o2 is handed over from A to B.
     t.application
         .app
         .order(
             Uuid::parse_str(&o2).unwrap(),
-            OrderCommand::RouteToManager {
-                manager_id: Uuid::parse_str(&a_id).unwrap(),
+            OrderCommand::ReassignManager {
+                manager_id: Uuid::parse_str(&b_id).unwrap(),
                 at: t.clock.now(),
             },
             &Ctx::system("test-reassign"),
         )
         .await
-        .expect("reassign o2 to A");
-    assert_eq!(assert_exact(&t, &all).await, [3, 1, 3]);
+        .expect("reassign o2 to B");
+    assert_eq!(assert_exact(&t, &all).await, [2, 2, 4, 0]);
 
-    // The client cancels the unrouted o3: failed, still seen by both managers.
+    // The client cancels A's o3: failed, still A's.
     t.post(
         &format!("/api/orders/{o3}/cancel"),
         &client,
@@ -208,38 +223,47 @@ async fn totals_stay_exact_through_claims_status_changes_and_reassignment(backen
     .await
     .ok(200);
     assert_eq!(
-        t.get("/api/orders?status=failed", &b).await.ok(200)["total"],
+        t.get("/api/orders?status=failed", &a).await.ok(200)["total"],
         1
     );
     assert_eq!(
-        t.get("/api/orders?status=new", &b).await.ok(200)["total"],
+        t.get("/api/orders?status=new", &a).await.ok(200)["total"],
         0
     );
-    assert_eq!(assert_exact(&t, &all).await, [3, 1, 3]);
+    assert_eq!(assert_exact(&t, &all).await, [2, 2, 4, 0]);
+
+    // Both end their shifts: the next order waits; A, back first, takes it.
+    t.post("/api/shifts/end", &a, json!({})).await.ok(200);
+    t.post("/api/shifts/end", &b, json!({})).await.ok(200);
+    let o5 = place(&t, &client).await;
+    assert_eq!(assert_exact(&t, &all).await, [2, 2, 5, 1]);
+    t.post("/api/shifts/start", &a, json!({})).await.ok(200);
+    assert_eq!(t.wait_routed(&o5).await, a_id);
+    assert_eq!(assert_exact(&t, &all).await, [3, 2, 5, 0]);
 
     // More orders, and several commands on one order in quick succession.
     for _ in 0..3 {
         let id = place(&t, &client).await;
         t.put(
             &format!("/api/orders/{id}/price"),
-            &b,
+            &a,
             json!({"price": 100000}),
         )
         .await
         .ok(200);
         t.post(
             &format!("/api/orders/{id}/offer"),
-            &b,
+            &a,
             json!({"author_id": author_id}),
         )
         .await
         .ok(200);
     }
-    assert_eq!(assert_exact(&t, &all).await, [3, 4, 6]);
+    assert_eq!(assert_exact(&t, &all).await, [6, 2, 8, 0]);
 
     // The page agrees with its total when everything fits on it.
-    let page = t.get("/api/orders?per_page=100", &b).await.ok(200);
-    assert_eq!(page["items"].as_array().unwrap().len() as i64, 4);
+    let page = t.get("/api/orders?per_page=100", &a).await.ok(200);
+    assert_eq!(page["items"].as_array().unwrap().len() as i64, 6);
 
     // A counter that drifts is caught by the comparison above: break one by hand.
     t.application
@@ -254,7 +278,7 @@ async fn totals_stay_exact_through_claims_status_changes_and_reassignment(backen
     let page = t.get("/api/orders?status=offered", &admin).await.ok(200);
     assert_ne!(
         page["total"],
-        counted(&t, None, Some("offered")).await,
+        counted(&t, &Seen::All, Some("offered")).await,
         "the total is read from the counters"
     );
 }
@@ -262,7 +286,7 @@ async fn totals_stay_exact_through_claims_status_changes_and_reassignment(backen
 async fn totals_with_other_filters_still_count_the_table(backend: Backend) {
     let t = TestApp::spawn(backend).await;
     let (_, client) = t.user(Role::Client, "Filter Client").await;
-    let (_, manager) = t.user(Role::Manager, "Filter Manager").await;
+    let (_, manager) = t.manager_on_shift("Filter Manager").await;
     let (author_id, author) = t.user(Role::Author, "Filter Author").await;
     for i in 0..3 {
         let mut body = order_body();
@@ -325,7 +349,7 @@ async fn a_database_migrated_with_orders_already_in_it_starts_exact(backend: Bac
     let t = TestApp::spawn(backend).await;
     let url = t.application.app.config.database_url.clone();
     let (_, client) = t.user(Role::Client, "Old Client").await;
-    let (manager_id, manager) = t.user(Role::Manager, "Old Manager").await;
+    let (manager_id, manager) = t.manager_on_shift("Old Manager").await;
     let (_, admin) = t.user(Role::Admin, "Old Admin").await;
     for i in 0..4 {
         let id = place(&t, &client).await;
@@ -361,12 +385,12 @@ async fn a_database_migrated_with_orders_already_in_it_starts_exact(backend: Bac
     let vm = Viewer {
         name: "manager",
         token: manager,
-        manager: Some(manager_id),
+        seen: Seen::Manager(manager_id),
     };
     let va = Viewer {
         name: "admin",
         token: admin,
-        manager: None,
+        seen: Seen::All,
     };
     assert_eq!(assert_exact(&t, &[&vm, &va]).await, [4, 4]);
     // And goes on counting.
@@ -377,13 +401,18 @@ async fn a_database_migrated_with_orders_already_in_it_starts_exact(backend: Bac
 async fn replay_verify_finds_the_counters_equal_to_a_rebuild(backend: Backend) {
     let t = TestApp::spawn(backend).await;
     let (_, client) = t.user(Role::Client, "Replay Count Client").await;
-    let (a_id, a) = t.user(Role::Manager, "Replay Manager A").await;
-    let (b_id, b) = t.user(Role::Manager, "Replay Manager B").await;
+    let (a_id, a) = t.manager_on_shift("Replay Manager A").await;
+    t.clock.advance(chrono::Duration::minutes(1));
+    let (b_id, b) = t.manager_on_shift("Replay Manager B").await;
     let (author_id, author) = t.user(Role::Author, "Replay Count Author").await;
     let mut ids = Vec::new();
     for i in 0..6 {
         let id = place(&t, &client).await;
-        let manager = if i % 2 == 0 { &a } else { &b };
+        let manager = if t.wait_routed(&id).await == a_id {
+            &a
+        } else {
+            &b
+        };
         if i >= 1 {
             t.put(
                 &format!("/api/orders/{id}/price"),
@@ -416,7 +445,7 @@ async fn replay_verify_finds_the_counters_equal_to_a_rebuild(backend: Backend) {
         .app
         .order(
             Uuid::parse_str(&ids[1]).unwrap(),
-            OrderCommand::RouteToManager {
+            OrderCommand::ReassignManager {
                 manager_id: Uuid::parse_str(&a_id).unwrap(),
                 at: t.clock.now(),
             },
@@ -468,7 +497,7 @@ async fn replay_verify_finds_the_counters_equal_to_a_rebuild(backend: Backend) {
     let page = t.get("/api/orders?status=offered", &b).await.ok(200);
     assert_eq!(
         page["total"],
-        counted(&t, Some(&b_id), Some("offered")).await,
+        counted(&t, &Seen::Manager(b_id.clone()), Some("offered")).await,
         "the swapped-in counters are exact again"
     );
 }

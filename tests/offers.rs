@@ -32,7 +32,7 @@ async fn an_offer_past_its_time_passes_to_the_next_author_once_and_then_returns_
 ) {
     let t = TestApp::spawn(backend).await;
     let (_, client) = t.user(Role::Client, "Client").await;
-    let (_, manager) = t.user(Role::Manager, "Manager").await;
+    let (_, manager) = t.manager_on_shift("Manager").await;
     let (a, _) = t.user(Role::Author, "Author A").await;
     let (b, _) = t.user(Role::Author, "Author B").await;
     let id = t.post("/api/orders", &client, order_body()).await.ok(201)["id"]

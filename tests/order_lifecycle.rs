@@ -63,7 +63,7 @@ fn assert_row(row: &Value, status: &str, price: Option<i64>, paid: i64) {
 
 async fn a_complete_order_runs_from_registration_to_a_rating(backend: Backend) {
     let t = TestApp::spawn(backend).await;
-    let (_, manager) = t.user(Role::Manager, "Maria Manager").await;
+    let (_, manager) = t.manager_on_shift("Maria Manager").await;
     let (author_id, author) = t.user(Role::Author, "Ivan Petrov").await;
 
     // Register and log in through the API.
@@ -538,7 +538,7 @@ async fn an_order_can_fail_before_delivery_and_not_after(backend: Backend) {
     let t = TestApp::spawn(backend).await;
     // A client cancels before work starts.
     let (_, client) = t.user(Role::Client, "Petr Client").await;
-    let (_, manager) = t.user(Role::Manager, "Maria Manager").await;
+    let (_, manager) = t.manager_on_shift("Maria Manager").await;
     let o = t.post("/api/orders", &client, order_body()).await.ok(201);
     let id = o["id"].as_str().unwrap();
     let o = t

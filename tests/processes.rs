@@ -163,6 +163,10 @@ async fn worker(
             .unwrap()
             .acks
             .insert(id.clone(), vec!["OrderPlaced"]);
+        // The router hands it to the manager on shift within moments.
+        if !visible(&addr, &manager, &id).await {
+            return;
+        }
         let ack = |ev: &'static str| load.lock().unwrap().acks.get_mut(&id).unwrap().push(ev);
         let priced = put(
             &addr,
@@ -206,8 +210,24 @@ async fn worker(
     }
 }
 
-/// The events of an order as `GET /api/orders/{id}/events` gives them.
+/// Waits until the caller sees the order (a manager: once it is routed to them); false
+/// when the service is gone or 10 s pass.
+async fn visible(addr: &str, token: &str, id: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        match http(addr, "GET", &format!("/api/orders/{id}"), Some(token), None).await {
+            Some((200, _)) => return true,
+            Some((404, _)) => tokio::time::sleep(Duration::from_millis(5)).await,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// The events of an order as `GET /api/orders/{id}/events` gives them (waiting, for a
+/// manager, until the order is routed to them).
 async fn events_of(addr: &str, token: &str, id: &str) -> Vec<Value> {
+    assert!(visible(addr, token, id).await, "order {id} never showed");
     let (status, body) = http(
         addr,
         "GET",
@@ -254,6 +274,16 @@ async fn a_sigkill_during_a_load_loses_no_acknowledged_command(backend: Backend)
         login(&addr, "m@example.com").await,
         login(&addr, "a@example.com").await,
     );
+    let (status, answer) = http(
+        &addr,
+        "POST",
+        "/api/shifts/start",
+        Some(&manager),
+        Some("{}"),
+    )
+    .await
+    .expect("the shift starts");
+    assert_eq!(status, 200, "{answer}");
     let load: Shared = Arc::default();
     let workers: Vec<_> = (0..4)
         .map(|i| {

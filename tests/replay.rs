@@ -15,7 +15,7 @@ on_both!(
 /// A few orders in different states; returns (manager token, first order id).
 async fn some_orders(t: &TestApp) -> (String, String) {
     let (_, client) = t.user(Role::Client, "Replay Client").await;
-    let (_, manager) = t.user(Role::Manager, "Replay Manager").await;
+    let (_, manager) = t.manager_on_shift("Replay Manager").await;
     let (author_id, author) = t.user(Role::Author, "Replay Author").await;
     let mut first = String::new();
     for i in 0..4 {

@@ -218,6 +218,18 @@ async fn every_answer_of_a_lifecycle_follows_the_document(backend: Backend) {
     unblock(&extra_id).await.ok(200);
     unblock(&extra_id).await.problem(409);
 
+    // --- shifts: the manager goes on shift, so the order below is routed to them ---
+    let shift = |path: &'static str, token: &str| {
+        let token = token.to_string();
+        async move { t.call_checked("POST", path, path, Some(&token), None).await }
+    };
+    shift("/api/shifts/end", &manager).await.problem(409);
+    let started = shift("/api/shifts/start", &manager).await.ok(200);
+    assert_eq!(started["on_shift"], true);
+    shift("/api/shifts/start", &manager).await.problem(409);
+    shift("/api/shifts/start", &client).await.problem(403);
+    shift("/api/shifts/start", "not-a-token").await.problem(401);
+
     // --- an order from placement to its rating ---
     let place = |body: Value, headers: &'static [(&'static str, &'static str)]| {
         let client = client.clone();
@@ -261,6 +273,16 @@ async fn every_answer_of_a_lifecycle_follows_the_document(backend: Backend) {
         }
     };
     assert_eq!(list(&manager, "?per_page=100").await.ok(200)["total"], 1);
+    assert_eq!(list(&admin, "?unrouted=true").await.ok(200)["total"], 0);
+    list(&admin, "?unrouted=maybe").await.problem(422);
+    let on_shift = t
+        .call_checked("GET", "/api/shifts", "/api/shifts", Some(&manager), None)
+        .await
+        .ok(200);
+    assert_eq!(on_shift[0]["open_orders"], 1);
+    t.call_checked("GET", "/api/shifts", "/api/shifts", Some(&client), None)
+        .await
+        .problem(403);
     list(&client, "?status=new&sort=-deadline").await.ok(200);
     list(&client, "?sort=sideways").await.problem(422);
 
@@ -628,6 +650,16 @@ async fn every_answer_of_a_lifecycle_follows_the_document(backend: Backend) {
     )
     .await
     .problem(409);
+
+    // --- the manager's shift ends; the orders stay theirs ---
+    let ended = shift("/api/shifts/end", &manager).await.ok(200);
+    assert_eq!(ended["on_shift"], false);
+    assert_eq!(
+        t.call_checked("GET", "/api/shifts", "/api/shifts", Some(&admin), None)
+            .await
+            .ok(200),
+        json!([])
+    );
 
     // --- the audit log ---
     let events = |token: Option<&str>, query: &str| {

@@ -37,15 +37,20 @@ const LAG_GIVE_UP: Duration = Duration::from_secs(5);
 /// …or after this many reads.
 const LAG_MAX_READS: usize = 500;
 
-/// One virtual client's people, logged in once: a client, the manager who prices and
-/// reviews, the author who writes.
+/// One virtual client's people, logged in once: a client, a manager, the author who
+/// writes; and every manager on shift (id → token), since an order is priced and
+/// reviewed by the manager it is routed to.
 #[derive(Debug, Clone)]
 pub struct Team {
     pub client: String,
     pub manager: String,
     pub author: String,
     pub author_id: String,
+    pub managers: Arc<std::collections::HashMap<String, String>>,
 }
+
+/// How long a lifecycle waits for its order to be routed before it counts as failed.
+const ROUTE_GIVE_UP: Duration = Duration::from_secs(5);
 
 /// How commands are paced.
 #[derive(Clone)]
@@ -212,11 +217,41 @@ impl Worker {
         }
     }
 
+    /// Reads the order (as its client) until the router has given it a manager; returns
+    /// that manager's token. A give-up is an error of the `route` endpoint.
+    async fn routed_to(&mut self, api: &Api, id: &str) -> Result<String, End> {
+        let from = Instant::now();
+        let path = format!("/api/orders/{id}");
+        while from.elapsed() < ROUTE_GIVE_UP {
+            if let Ok(a) = api.get(&path, Some(&self.team.client)).await {
+                let m = a.json()["manager_id"].as_str().map(str::to_string);
+                if let Some(token) = m.and_then(|m| self.team.managers.get(&m).cloned()) {
+                    self.rec
+                        .endpoints
+                        .entry("route")
+                        .or_default()
+                        .push(from.elapsed());
+                    return Ok(token);
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        *self.rec.errors.entry("route").or_default() += 1;
+        if self.rec.examples.len() < 10 {
+            self.rec
+                .examples
+                .push(format!("route: order {id} not routed in {ROUTE_GIVE_UP:?}"));
+        }
+        self.phase.errors.fetch_add(1, Ordering::Relaxed);
+        Err(End::Failed)
+    }
+
     /// Reads the manager's table (`?q=<number>`) until it shows the order in `status`;
     /// the lag is the time from the command's answer to the end of that read.
     async fn lag(
         &mut self,
         api: &Api,
+        manager: &str,
         number: i64,
         id: &str,
         status: &str,
@@ -227,7 +262,7 @@ impl Worker {
             if answered.elapsed() > LAG_GIVE_UP {
                 break;
             }
-            if let Ok(a) = api.get(&path, Some(&self.team.manager)).await {
+            if let Ok(a) = api.get(&path, Some(manager)).await {
                 if a.ok() && shows(&a.json(), id, status) {
                     return Some(answered.elapsed());
                 }
@@ -246,11 +281,7 @@ impl Worker {
         let sample_lag = self.phase.lag_every > 0 && k.is_multiple_of(self.phase.lag_every);
         let api = self.phase.api.clone();
         let t = self.team.clone();
-        let (client, manager, author) = (
-            Some(t.client.as_str()),
-            Some(t.manager.as_str()),
-            Some(t.author.as_str()),
-        );
+        let (client, author) = (Some(t.client.as_str()), Some(t.author.as_str()));
 
         let (placed, at) = self
             .cmd("place", api.post("/api/orders", client, &order_body()))
@@ -258,8 +289,12 @@ impl Worker {
         let placed = placed.json();
         let id = placed["id"].as_str().unwrap_or_default().to_string();
         let number = placed["number"].as_i64().unwrap_or_default();
+        // The manager the router chose acts on the order (the placement's lag is to their
+        // table: routing included).
+        let routed = self.routed_to(&api, &id).await?;
+        let manager = Some(routed.as_str());
         if sample_lag {
-            if let Some(d) = self.lag(&api, number, &id, "new", at).await {
+            if let Some(d) = self.lag(&api, &routed, number, &id, "new", at).await {
                 self.rec.lag_place.push(d);
             }
         }
@@ -332,7 +367,7 @@ impl Worker {
             )
             .await?;
         if sample_lag {
-            if let Some(d) = self.lag(&api, number, &id, "completed", at).await {
+            if let Some(d) = self.lag(&api, &routed, number, &id, "completed", at).await {
                 self.rec.lag_complete.push(d);
             }
         }

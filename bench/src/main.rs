@@ -226,12 +226,15 @@ async fn login(api: &Api, email: &str) -> Result<Value, String> {
 }
 
 /// One client, manager and author per virtual client, created by the admin through the
-/// API and logged in once.
+/// API and logged in once; every manager starts a shift (orders are routed to whoever
+/// is least loaded, so each team knows every manager).
 async fn teams(api: &Api, admin: &str, n: usize) -> Result<Vec<Team>, String> {
     let mut teams = Vec::with_capacity(n);
+    let mut managers = std::collections::HashMap::new();
     for i in 0..n {
         let mut tokens = Vec::new();
         let mut author_id = String::new();
+        let mut manager_id = String::new();
         for role in ["client", "manager", "author"] {
             let email = format!("{role}-{i}@bench.example.com");
             let a = api
@@ -244,20 +247,25 @@ async fn teams(api: &Api, admin: &str, n: usize) -> Result<Vec<Team>, String> {
             if a.status != 201 {
                 return Err(format!("creating {email}: {}", a.describe()));
             }
-            if role == "author" {
-                author_id = a.json()["id"].as_str().unwrap_or_default().to_string();
-                // An author is offered only orders on a subject of their profile, and only
-                // while under their limit: the load's orders are on History.
-                let p = api
-                    .put(
-                        &format!("/api/authors/{author_id}"),
-                        Some(admin),
-                        &json!({"subjects": ["History"], "rating": 5, "max_active_orders": 100}),
-                    )
-                    .await?;
-                if p.status != 200 {
-                    return Err(format!("the profile of {email}: {}", p.describe()));
+            let id = a.json()["id"].as_str().unwrap_or_default().to_string();
+            match role {
+                "author" => {
+                    // An author is offered only orders on a subject of their profile, and
+                    // only while under their limit: the load's orders are on History.
+                    let p = api
+                        .put(
+                            &format!("/api/authors/{id}"),
+                            Some(admin),
+                            &json!({"subjects": ["History"], "rating": 5, "max_active_orders": 100}),
+                        )
+                        .await?;
+                    if p.status != 200 {
+                        return Err(format!("the profile of {email}: {}", p.describe()));
+                    }
+                    author_id = id;
                 }
+                "manager" => manager_id = id,
+                _ => {}
             }
             let token = login(api, &email).await?["token"]
                 .as_str()
@@ -265,12 +273,27 @@ async fn teams(api: &Api, admin: &str, n: usize) -> Result<Vec<Team>, String> {
                 .to_string();
             tokens.push(token);
         }
+        let shift = api
+            .post("/api/shifts/start", Some(&tokens[1]), &json!({}))
+            .await?;
+        if !shift.ok() {
+            return Err(format!(
+                "starting manager {i}'s shift: {}",
+                shift.describe()
+            ));
+        }
+        managers.insert(manager_id, tokens[1].clone());
         teams.push(Team {
             client: tokens[0].clone(),
             manager: tokens[1].clone(),
             author: tokens[2].clone(),
             author_id,
+            managers: Default::default(),
         });
+    }
+    let managers = std::sync::Arc::new(managers);
+    for t in &mut teams {
+        t.managers = managers.clone();
     }
     Ok(teams)
 }

@@ -7,6 +7,7 @@ pub mod feed;
 pub mod leader;
 pub mod order_list;
 pub mod runner;
+pub mod shifts;
 pub mod sql;
 pub mod users;
 
@@ -25,6 +26,7 @@ pub fn all() -> Vec<Box<dyn Projection>> {
         Box::new(users::UsersProjection),
         Box::new(order_list::OrderListProjection),
         Box::new(authors::AuthorsProjection),
+        Box::new(shifts::ShiftsProjection),
     ]
 }
 
@@ -93,7 +95,7 @@ mod tests {
             assert!(!p.reads().is_empty(), "{} reads nothing", p.name());
         }
         let types: Vec<_> = Decoders::of(&all).aggregate_types().collect();
-        assert_eq!(types, ["User", "Order", "Author"]);
+        assert_eq!(types, ["User", "Order", "Author", "Shift"]);
     }
 
     #[test]

@@ -598,7 +598,7 @@ async fn load_rows<'a>(
 
 /// The `order_counts` scope of everyone's orders.
 const SCOPE_ALL: &str = "all";
-/// The `order_counts` scope of the orders no manager has yet (every manager sees them).
+/// The `order_counts` scope of the orders no manager has yet (`?unrouted=true`).
 const SCOPE_UNASSIGNED: &str = "unassigned";
 
 /// The `order_counts` scope of one manager's orders.
@@ -801,7 +801,7 @@ pub enum Scope {
     Client(Uuid),
     /// An author: orders assigned to them or currently offered to them.
     Author(Uuid),
-    /// A manager: orders routed to them, and unrouted ones waiting for a manager.
+    /// A manager: orders routed to them.
     Manager(Uuid),
 }
 
@@ -842,6 +842,8 @@ pub struct ListQuery {
     pub status: Option<OrderStatus>,
     pub author_id: Option<Uuid>,
     pub problem: Option<bool>,
+    /// Only orders no manager has yet.
+    pub unrouted: bool,
     pub q: Option<String>,
     pub sort: Sort,
     pub page: i64,
@@ -878,11 +880,10 @@ pub async fn list(db: &Db, scope: Scope, query: &ListQuery) -> Result<Page, sqlx
             &crate::args![id],
             &mut args,
         ),
-        Scope::Manager(id) => push(
-            "(manager_id = $a OR manager_id IS NULL)",
-            &crate::args![id],
-            &mut args,
-        ),
+        Scope::Manager(id) => push("manager_id = $a", &crate::args![id], &mut args),
+    }
+    if query.unrouted {
+        push("manager_id IS NULL", &[], &mut args);
     }
     if let Some(s) = query.status {
         push("status = $a", &crate::args![s.as_str()], &mut args);
@@ -911,7 +912,7 @@ pub async fn list(db: &Db, scope: Scope, query: &ListQuery) -> Result<Page, sqlx
         format!("WHERE {}", conds.join(" AND "))
     };
     let counted = if query.author_id.is_none() && query.problem.is_none() && q.is_none() {
-        counted_total(db, scope, query.status).await?
+        counted_total(db, scope, query.unrouted, query.status).await?
     } else {
         None
     };
@@ -946,17 +947,21 @@ pub async fn list(db: &Db, scope: Scope, query: &ListQuery) -> Result<Page, sqlx
     Ok(Page { items, total })
 }
 
-/// The total of a list filtered at most by status, from `order_counts` (a few rows,
-/// whatever the size of the history); `None` for the scopes it does not count.
+/// The total of a list filtered at most by status (and `unrouted`), from `order_counts`
+/// (a few rows, whatever the size of the history); `None` for the scopes it does not count.
 async fn counted_total(
     db: &Db,
     scope: Scope,
+    unrouted: bool,
     status: Option<OrderStatus>,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let mut args: Vec<Arg> = match scope {
-        Scope::All => crate::args![SCOPE_ALL].to_vec(),
-        Scope::Manager(id) => crate::args![manager_scope(id), SCOPE_UNASSIGNED].to_vec(),
-        Scope::Client(_) | Scope::Author(_) => return Ok(None),
+    let mut args: Vec<Arg> = match (scope, unrouted) {
+        (Scope::All, false) => crate::args![SCOPE_ALL].to_vec(),
+        (Scope::All, true) => crate::args![SCOPE_UNASSIGNED].to_vec(),
+        (Scope::Manager(id), false) => crate::args![manager_scope(id)].to_vec(),
+        // A manager's orders are all routed.
+        (Scope::Manager(_), true) => return Ok(Some(0)),
+        (Scope::Client(_) | Scope::Author(_), _) => return Ok(None),
     };
     let scopes = (1..=args.len())
         .map(|i| format!("${i}"))

@@ -4,6 +4,7 @@
 
 use aggregates::author::AuthorError;
 use aggregates::order::OrderError;
+use aggregates::shift::ShiftError;
 use aggregates::user::UserError;
 use cqrs_es::AggregateError;
 
@@ -18,6 +19,9 @@ pub enum AppError {
     /// The author's profile or rating refused the command.
     #[error(transparent)]
     Author(AuthorError),
+    /// The manager's shift refused the command (already on shift, not on shift).
+    #[error(transparent)]
+    Shift(ShiftError),
     /// Unknown, or not the caller's to see (never told apart).
     #[error("not found")]
     NotFound,
@@ -67,7 +71,11 @@ impl AppError {
     pub fn is_refusal(&self) -> bool {
         matches!(
             self,
-            AppError::Order(_) | AppError::User(_) | AppError::Author(_) | AppError::Conflict(_)
+            AppError::Order(_)
+                | AppError::User(_)
+                | AppError::Author(_)
+                | AppError::Shift(_)
+                | AppError::Conflict(_)
         )
     }
 }
@@ -118,6 +126,18 @@ impl From<AggregateError<AuthorError>> for AppError {
 impl From<AuthorError> for AppError {
     fn from(e: AuthorError) -> Self {
         AppError::Author(e)
+    }
+}
+
+impl From<AggregateError<ShiftError>> for AppError {
+    fn from(e: AggregateError<ShiftError>) -> Self {
+        from_aggregate(e, "shift", AppError::Shift)
+    }
+}
+
+impl From<ShiftError> for AppError {
+    fn from(e: ShiftError) -> Self {
+        AppError::Shift(e)
     }
 }
 

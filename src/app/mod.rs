@@ -6,6 +6,7 @@ pub mod error;
 pub mod orders;
 pub mod policy;
 pub mod schemas;
+pub mod shifts;
 pub mod users;
 pub mod values;
 pub mod views;
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 use aggregates::author::{Author, AuthorCommand};
 use aggregates::order::{Order, OrderCommand, OrderEvent};
+use aggregates::shift::{Shift, ShiftCommand};
 use aggregates::user::{User, UserCommand};
 use aggregates::Actor;
 use chrono::{DateTime, Utc};
@@ -23,7 +25,7 @@ use cqrs_es::{Aggregate, AggregateError};
 use projections::feed::EventMeta;
 use projections::order_list::{self, FileRow, OrderRow};
 use projections::{Cursor, Db, RunnerHandle};
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 use uuid::Uuid;
 
 use crate::clock::Clock;
@@ -89,13 +91,19 @@ pub struct AppInner {
     pub orders: Cqrs<Order>,
     pub users: Cqrs<User>,
     pub authors: Cqrs<Author>,
-    /// The repositories behind `orders`, `users` and `authors` (sharing what they remember).
+    pub shifts: Cqrs<Shift>,
+    /// The repositories behind `orders`, `users`, `authors` and `shifts` (sharing what
+    /// they remember).
     pub order_repo: Repo,
     pub user_repo: Repo,
     pub author_repo: Repo,
+    pub shift_repo: Repo,
     /// The random source of the automatic choice of an author ([`App::draw`]): seeded by
     /// `SCRIPTORIUM_RANDOM_SEED` when set (reproducible draws), else from entropy.
     pub random: std::sync::Mutex<rand::rngs::StdRng>,
+    /// Wakes the routing worker at once (an order placed, a shift started) instead of
+    /// at its next poll.
+    pub routing_wake: Arc<Notify>,
     /// Who each bearer token belongs to, remembered.
     pub sessions: Arc<SessionCache>,
     pub projector: RunnerHandle,
@@ -359,6 +367,22 @@ impl App {
             .next_u64()
     }
 
+    /// Runs a shift command, wakes the router when a shift started, and waits for the
+    /// read models to show it (shifts are rare; `GET /api/shifts` reads the table).
+    pub async fn shift(&self, id: Uuid, cmd: ShiftCommand, ctx: &Ctx) -> Result<(), AppError> {
+        let id = id.to_string();
+        let starts = matches!(cmd, ShiftCommand::StartShift { .. });
+        let at = self.execute(&self.shifts, &id, cmd, ctx).await?;
+        if at.is_some() {
+            self.projector.wake();
+        }
+        self.settle_at(at, Shift::TYPE, &id).await?;
+        if starts {
+            self.routing_wake.notify_one();
+        }
+        Ok(())
+    }
+
     /// The next human order number (1, 2, 3, … in placement order).
     pub async fn next_order_number(&self) -> Result<i64, AppError> {
         let sql = if self.db.is_postgres() {
@@ -421,6 +445,7 @@ impl Application {
         let order_repo = Repo::new(&db);
         let user_repo = Repo::new(&db);
         let author_repo = Repo::new(&db);
+        let shift_repo = Repo::new(&db);
         let random = {
             use rand::SeedableRng;
             match config.random_seed {
@@ -436,6 +461,9 @@ impl Application {
             user_repo,
             author_repo,
             random: std::sync::Mutex::new(random),
+            shifts: cqrs(shift_repo.clone(), ()),
+            shift_repo,
+            routing_wake: Arc::new(Notify::new()),
             sessions: Arc::new(SessionCache::new()),
             files: FileStore::new(&config.data_dir),
             projector: runner.handle(),
@@ -455,8 +483,11 @@ impl Application {
                 rx.clone(),
             )),
         ];
-        // Every worker of the registry, each under its own lock.
-        tasks.extend(crate::process::start(&app, rx));
+        // Every worker of the registry, each under its own lock (unless switched off: a
+        // test of what a restart finds after a crash before the workers acted).
+        if app.config.run_workers {
+            tasks.extend(crate::process::start(&app, rx));
+        }
         let router = crate::http::router(app.clone());
         Ok(Application {
             app,

@@ -191,7 +191,10 @@ impl App {
         // must not take one, so the (pure) decision is made before the number is drawn.
         Order::default().decide(place(0))?;
         let cmd = place(self.next_order_number().await?);
-        self.act(ctx, id, cmd).await
+        let placed = self.act(ctx, id, cmd).await;
+        // The router routes it now, not at its next poll.
+        self.routing_wake.notify_one();
+        placed
     }
 
     /// One page of the orders the caller may see.

@@ -47,6 +47,10 @@ pub enum Action {
     ReadCandidates,
     /// Read the caller's own pending offers (the author's queue).
     ReadOffers,
+    /// Start and end one's own shift (and so be routed orders).
+    WorkShift,
+    /// See who is on shift, with their open orders.
+    ReadShifts,
 }
 
 /// Every role (the actions any logged-in user may attempt; what they reach is scoped).
@@ -55,7 +59,7 @@ const STAFF: &[Role] = &[Role::Manager, Role::Admin];
 const AUDITORS: &[Role] = &[Role::Auditor, Role::Admin];
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 21] = [
         Action::PlaceOrder,
         Action::ReadOrders,
         Action::SetPrice,
@@ -75,6 +79,8 @@ impl Action {
         Action::ReadAuthors,
         Action::ReadCandidates,
         Action::ReadOffers,
+        Action::WorkShift,
+        Action::ReadShifts,
     ];
 
     /// The roles that may do this (on the records their scope holds).
@@ -91,6 +97,8 @@ impl Action {
             Action::ListAuthors | Action::ReadCandidates => STAFF,
             Action::ReadAuthors => &[Role::Author, Role::Manager, Role::Admin],
             Action::ReadOffers => &[Role::Author],
+            Action::WorkShift => &[Role::Manager],
+            Action::ReadShifts => STAFF,
         }
     }
 }
@@ -172,16 +180,17 @@ pub enum Sight {
     IfOfferedBefore,
 }
 
-/// Who sees an order: staff who oversee every order, its client, its manager (any
-/// manager while it has none), the author working on it or offered it now, and (see
-/// [`Sight::IfOfferedBefore`]) every author it was ever offered to.
+/// Who sees an order: staff who oversee every order, its client, the manager it is routed
+/// to (an unrouted order no manager: it waits for the router), the author working on it
+/// or offered it now, and (see [`Sight::IfOfferedBefore`]) every author it was ever
+/// offered to.
 pub fn sight(actor: &Actor, o: Parties) -> Sight {
     let me = actor.id;
     let yes = |b: bool| if b { Sight::Yes } else { Sight::No };
     match actor.role {
         Role::Admin | Role::Auditor | Role::PayoutClerk => Sight::Yes,
         Role::Client => yes(o.client_id == me),
-        Role::Manager => yes(o.manager_id.is_none_or(|m| m == me)),
+        Role::Manager => yes(o.manager_id == Some(me)),
         Role::Author if o.author_id == Some(me) || o.offered_to == Some(me) => Sight::Yes,
         Role::Author => Sight::IfOfferedBefore,
     }
@@ -249,6 +258,8 @@ mod tests {
             (Action::ReadAuthors,     [false, true,  true,   false, false,  true ]),
             (Action::ReadCandidates,  [false, false, true,   false, false,  true ]),
             (Action::ReadOffers,      [false, true,  false,  false, false,  false]),
+            (Action::WorkShift,       [false, false, true,   false, false,  false]),
+            (Action::ReadShifts,      [false, false, true,   false, false,  true ]),
         ];
         assert_eq!(table.len(), Action::ALL.len(), "every action has a row");
         let roles = [Client, Author, Manager, PayoutClerk, Auditor, Admin];
@@ -299,7 +310,7 @@ mod tests {
         let table: &[(&Actor, Parties, Sight)] = &[
             (&client, base, Sight::Yes),
             (&client, not_client, Sight::No),
-            (&manager, base, Sight::Yes),
+            (&manager, base, Sight::No),
             (&manager, mine, Sight::Yes),
             (&manager, routed_elsewhere, Sight::No),
             (&author, assigned, Sight::Yes),
@@ -311,6 +322,8 @@ mod tests {
         }
         for role in [Role::Admin, Role::Auditor, Role::PayoutClerk] {
             assert_eq!(sight(&actor(role), not_client), Sight::Yes, "{role}");
+            assert_eq!(sight(&actor(role), base), Sight::Yes, "{role} unrouted");
+            assert_eq!(sight(&actor(role), routed_elsewhere), Sight::Yes, "{role}");
         }
     }
 

@@ -117,6 +117,8 @@ impl From<AppError> for ApiError {
             AppError::User(e) => ApiError::Conflict(e.to_string()),
             AppError::Author(e) if e.is_invalid_value() => ApiError::Unprocessable(e.to_string()),
             AppError::Author(e) => ApiError::Conflict(e.to_string()),
+            AppError::Shift(e) if e.is_invalid_value() => ApiError::Unprocessable(e.to_string()),
+            AppError::Shift(e) => ApiError::Conflict(e.to_string()),
             AppError::NotFound => ApiError::NotFound,
             AppError::BadCredentials => ApiError::Unauthorized,
             AppError::Forbidden(why) => ApiError::Forbidden(why),

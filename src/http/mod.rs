@@ -9,6 +9,7 @@ pub mod health;
 pub mod idempotency;
 pub mod openapi;
 pub mod orders;
+pub mod shifts;
 pub mod users;
 
 use axum::extract::{DefaultBodyLimit, Request};
@@ -70,6 +71,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .merge(users::router())
         .merge(orders::router())
         .merge(authors::router())
+        .merge(shifts::router())
         .merge(audit::router())
         .merge(openapi::router())
 }

@@ -61,6 +61,7 @@ pub fn roles(action: Action) -> Value {
         (name = "users", description = "user management"),
         (name = "orders", description = "the order lifecycle"),
         (name = "authors", description = "authors' profiles, ratings and queues"),
+        (name = "shifts", description = "managers' shifts and the routing of orders to them"),
         (name = "audit", description = "the global event log"),
     ),
     components(schemas(Problem, RoleSchema, OrderStatusSchema, FileKindSchema)),

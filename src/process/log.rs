@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use projections::{Runner, StoredEvent};
+use tokio::sync::Notify;
 
 use super::{Round, Worker};
 use crate::app::{App, AppError};
@@ -28,6 +29,11 @@ pub trait Reactor: Send + Sync + 'static {
 
     /// The aggregate types whose events it reacts to; it never sees the others.
     fn reads(&self) -> &'static [&'static str];
+
+    /// As [`Worker::wake`].
+    fn wake<'a>(&self, _app: &'a App) -> Option<&'a Notify> {
+        None
+    }
 
     /// Reacts to one event. A refusal ([`AppError::is_refusal`]: no longer due) passes
     /// the event; a lost race ends the round, and the event is reacted to again in the
@@ -58,6 +64,10 @@ impl<R: Reactor> Worker for FromLog<R> {
 
     fn every(&self) -> Duration {
         self.every
+    }
+
+    fn wake<'a>(&self, app: &'a App) -> Option<&'a Notify> {
+        self.reactor.wake(app)
     }
 
     async fn run_once(&self, app: &App) -> Result<Round, AppError> {

@@ -8,13 +8,14 @@
 pub mod log;
 pub mod offers;
 pub mod ratings;
+pub mod routing;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use projections::leader::{Leadership, FOLLOWER_RETRY};
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 
 use crate::app::{App, AppError};
 
@@ -31,6 +32,13 @@ pub trait Worker: Send + Sync + 'static {
 
     /// The pause after a round that left nothing waiting.
     fn every(&self) -> Duration;
+
+    /// What ends that pause early: a service that knows there is work for this worker
+    /// (an order placed, for the router) notifies it, so the work is done at once
+    /// rather than at the next poll. `None`: the worker only polls.
+    fn wake<'a>(&self, _app: &'a App) -> Option<&'a Notify> {
+        None
+    }
 
     /// One round: does what is due now. An error is logged and the round retried after a
     /// growing pause; what it had done by then stays done.
@@ -50,7 +58,45 @@ pub struct Round {
 /// The registry: every worker of the service, each started by [`start`]. The one place a
 /// worker is added.
 pub fn all() -> Vec<Arc<dyn Worker>> {
-    vec![Arc::new(offers::OfferExpiry), Arc::new(ratings::worker())]
+    vec![
+        Arc::new(offers::OfferExpiry),
+        Arc::new(ratings::worker()),
+        Arc::new(routing::worker()),
+    ]
+}
+
+/// After a wake, rounds follow at pauses growing from [`EAGER_FIRST`] to [`EAGER_MAX`],
+/// for [`EAGER_FOR`], before the worker falls back to its poll: what woke it may not have
+/// reached the log's visible horizon when the first round read the log (a round that
+/// reacted to something may still have missed it), and a pause of the poll's length
+/// then would delay it by as much.
+const EAGER_FIRST: Duration = Duration::from_millis(10);
+const EAGER_MAX: Duration = Duration::from_millis(500);
+const EAGER_FOR: Duration = Duration::from_secs(10);
+
+/// The rounds after a wake.
+struct Eager {
+    since: std::time::Instant,
+    pause: Duration,
+}
+
+impl Eager {
+    fn new() -> Eager {
+        Eager {
+            since: std::time::Instant::now(),
+            pause: EAGER_FIRST,
+        }
+    }
+
+    /// The pause before the next eager round; `None` once [`EAGER_FOR`] has passed.
+    fn next(&mut self) -> Option<Duration> {
+        if self.since.elapsed() >= EAGER_FOR {
+            return None;
+        }
+        let pause = self.pause;
+        self.pause = (self.pause * 2).min(EAGER_MAX);
+        Some(pause)
+    }
 }
 
 /// The longest pause after failed rounds, in multiples of [`Worker::every`].
@@ -70,6 +116,10 @@ pub async fn supervise(app: App, worker: Arc<dyn Worker>, mut shutdown: watch::R
     let name = worker.name();
     let mut leader = Leadership::new(&app.db, &format!("process:{name}"));
     let mut failures = 0u32;
+    let every = app.config.worker_poll.unwrap_or_else(|| worker.every());
+    // After a wake (on PostgreSQL a commit becomes readable only once every earlier
+    // transaction has ended), rounds at short pauses: [`Eager`].
+    let mut eager: Option<Eager> = None;
     loop {
         if *shutdown.borrow() {
             return;
@@ -86,17 +136,32 @@ pub async fn supervise(app: App, worker: Arc<dyn Worker>, mut shutdown: watch::R
                     if round.more {
                         continue;
                     }
-                    worker.every()
+                    match eager.as_mut().and_then(Eager::next) {
+                        Some(pause) => pause,
+                        None => {
+                            eager = None;
+                            every
+                        }
+                    }
                 }
                 Err(e) => {
                     failures += 1;
                     tracing::error!(worker = name, error = %e, failures, "worker round failed; retrying");
-                    worker.every() * failures.min(MAX_BACKOFF)
+                    every * failures.min(MAX_BACKOFF)
                 }
+            }
+        };
+        // A failing worker keeps its growing pause whatever wakes it.
+        let wake = worker.wake(&app).filter(|_| failures == 0);
+        let woken = async {
+            match wake {
+                Some(n) => n.notified().await,
+                None => std::future::pending().await,
             }
         };
         tokio::select! {
             _ = tokio::time::sleep(pause) => {}
+            _ = woken => eager = Some(Eager::new()),
             changed = shutdown.changed() => {
                 if changed.is_err() {
                     return;

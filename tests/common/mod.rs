@@ -119,9 +119,27 @@ impl TestApp {
         TestApp::on(backend, &url, dir).await
     }
 
+    /// [`TestApp::spawn`] with the configuration edited first (e.g. workers off).
+    pub async fn spawn_with(backend: Backend, edit: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = fresh_database(backend, dir.path()).await;
+        TestApp::on_with(backend, &url, dir, edit).await
+    }
+
     /// A service on an existing database, with its files under `dir`.
     pub async fn on(backend: Backend, url: &str, dir: tempfile::TempDir) -> TestApp {
-        let config = Config::for_tests(url, dir.path().join("data"));
+        TestApp::on_with(backend, url, dir, |_| {}).await
+    }
+
+    /// [`TestApp::on`] with the configuration edited first.
+    pub async fn on_with(
+        backend: Backend,
+        url: &str,
+        dir: tempfile::TempDir,
+        edit: impl FnOnce(&mut Config),
+    ) -> TestApp {
+        let mut config = Config::for_tests(url, dir.path().join("data"));
+        edit(&mut config);
         let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap());
         let application = Application::build(config, clock.clone())
             .await
@@ -205,7 +223,82 @@ impl TestApp {
             None => req.body(Body::empty()),
         }
         .expect("request");
-        self.send(req).await
+        let routes = method == "POST" && matches!(path, "/api/orders" | "/api/shifts/start");
+        let res = self.send(req).await;
+        // The router reacts to a placement and to a shift's start: a test's next step
+        // finds the order routed (or left waiting when nobody is on shift).
+        if routes && res.status.is_success() {
+            self.settle_routing().await;
+        }
+        res
+    }
+
+    /// Waits until the router has reacted to every event committed so far (no-op when
+    /// this instance runs no workers, or nobody is on shift: nothing to route). Panics
+    /// after 30 s (another test's transaction may hold the log's horizon back a while).
+    pub async fn settle_routing(&self) {
+        let app = &self.application.app;
+        if !app.config.run_workers
+            || projections::shifts::on_shift(&app.db)
+                .await
+                .expect("who is on shift")
+                .is_empty()
+        {
+            return;
+        }
+        let Some(head) = projections::feed::committed_head(&app.db)
+            .await
+            .expect("the log's head")
+        else {
+            return;
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let at = projections::Runner::load_checkpoint(&app.db, "process:routing")
+                .await
+                .expect("the router's checkpoint");
+            if at >= head {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the router did not catch up with the log in 30 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Polls until the order has a manager (as its own events say); returns the manager.
+    /// Panics after 10 s.
+    pub async fn wait_routed(&self, order_id: &str) -> String {
+        let id = uuid::Uuid::parse_str(order_id).expect("an order id");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let order = self
+                .application
+                .app
+                .order_state(id)
+                .await
+                .expect("the order's state");
+            if let Some(m) = order.manager_id {
+                return m.to_string();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "order {order_id} was not routed in 10 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
+    /// A manager (created and logged in) who has started a shift: orders placed from now
+    /// on, and those waiting, may be routed to them. Returns (id, token).
+    pub async fn manager_on_shift(&self, name: &str) -> (String, String) {
+        let (id, token) = self.user(Role::Manager, name).await;
+        self.post("/api/shifts/start", &token, json!({}))
+            .await
+            .ok(200);
+        (id, token)
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Resp {
@@ -326,23 +419,30 @@ impl TestApp {
         body["token"].as_str().expect("token").to_string()
     }
 
-    /// Waits until the log reactors (the rating worker) have reacted to every event in the
-    /// log, so that no worker appends behind a test's count.
+    /// Waits until the log reactors (the rating and routing workers) have reacted to every
+    /// event in the log, so that no worker appends behind a test's count.
     pub async fn workers_caught_up(&self) {
+        if !self.application.app.config.run_workers {
+            return;
+        }
         let db = &self.application.app.db;
         for _ in 0..200 {
             let head = projections::feed::committed_head(db)
                 .await
                 .expect("the head");
-            let done = projections::Runner::load_checkpoint(db, "process:ratings")
-                .await
-                .expect("the checkpoint");
-            if head.is_none_or(|h| done >= h) {
+            let mut behind = false;
+            for reactor in ["process:ratings", "process:routing"] {
+                let done = projections::Runner::load_checkpoint(db, reactor)
+                    .await
+                    .expect("the checkpoint");
+                behind |= head.is_some_and(|h| done < h);
+            }
+            if !behind {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        panic!("the rating worker never caught up with the log");
+        panic!("the log reactors never caught up with the log");
     }
 
     /// The number of events in the log.
@@ -544,10 +644,27 @@ pub async fn accepted_order(t: &TestApp) -> Accepted {
 /// to an author who accepted it.
 pub async fn accepted_order_priced(t: &TestApp, price: Value) -> Accepted {
     let (client_id, client) = t.user(Role::Client, "Anna Client").await;
-    let (manager_id, manager) = t.user(Role::Manager, "Maria Manager").await;
+    let (manager_id, manager) = t.manager_on_shift("Maria Manager").await;
     let (author_id, author) = t.user(Role::Author, "Ivan Petrov").await;
     let order = t.post("/api/orders", &client, order_body()).await.ok(201);
     let id = order["id"].as_str().expect("id").to_string();
+    if t.wait_routed(&id).await != manager_id {
+        // Another manager of the test, on shift longer with as few orders, got it: hand it
+        // over (an explicit re-route), so the people returned are the order's.
+        let manager = uuid::Uuid::parse_str(&manager_id).expect("an id");
+        t.application
+            .app
+            .order(
+                uuid::Uuid::parse_str(&id).expect("an id"),
+                aggregates::order::OrderCommand::ReassignManager {
+                    manager_id: manager,
+                    at: t.clock.now(),
+                },
+                &Ctx::system("test-setup"),
+            )
+            .await
+            .expect("hand the order over");
+    }
     t.put(&format!("/api/orders/{id}/price"), &manager, price)
         .await
         .ok(200);

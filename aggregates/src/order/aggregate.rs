@@ -270,6 +270,7 @@ impl Order {
                 at,
             }),
             OrderCommand::RouteToManager { manager_id, .. } => self.route(manager_id),
+            OrderCommand::ReassignManager { manager_id, .. } => self.reassign(manager_id),
             OrderCommand::SetPrice {
                 actor,
                 price,
@@ -357,7 +358,16 @@ impl Order {
         }])
     }
 
+    /// The router's first routing: a no-op once the order has a manager (any manager).
     fn route(&self, manager_id: Uuid) -> Result<Vec<OrderEvent>, OrderError> {
+        if self.manager_id.is_some() && !self.status.is_terminal() {
+            return Ok(vec![]);
+        }
+        self.reassign(manager_id)
+    }
+
+    /// Hands the open order to `manager_id` (nothing when it is theirs already).
+    fn reassign(&self, manager_id: Uuid) -> Result<Vec<OrderEvent>, OrderError> {
         if self.status.is_terminal() {
             return Err(OrderError::WrongStatus(self.status));
         }
@@ -368,7 +378,9 @@ impl Order {
     }
 
     /// A manager may act only on orders routed to them (an admin on any). Returns the
-    /// `RoutedToManager` event that claims an unrouted order for the acting manager, if needed.
+    /// `RoutedToManager` event that claims an unrouted order for the acting manager, if needed
+    /// (the service's access policy no longer lets a manager reach an unrouted order: the
+    /// router hands orders out; the claim remains the rule of the aggregate on its own).
     fn check_manager(&self, actor: Actor) -> Result<Option<OrderEvent>, OrderError> {
         if actor.role != Role::Manager {
             return Ok(None);

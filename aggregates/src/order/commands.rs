@@ -27,8 +27,15 @@ pub enum OrderCommand {
         requirements: String,
         at: DateTime<Utc>,
     },
-    /// Routing: the order is handed to a manager (by the router or the manager who claims it).
+    /// Routing: the router hands an unrouted order to a manager. Changes nothing on an
+    /// order that already has a manager, so a router reacting again (after a crash, a
+    /// reset checkpoint) never moves an order (docs/decisions/006).
     RouteToManager {
+        manager_id: Uuid,
+        at: DateTime<Utc>,
+    },
+    /// An explicit re-route: the open order moves to `manager_id` whoever had it.
+    ReassignManager {
         manager_id: Uuid,
         at: DateTime<Utc>,
     },

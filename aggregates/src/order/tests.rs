@@ -304,6 +304,12 @@ fn route(manager_id: Uuid) -> OrderCommand {
         at: now(),
     }
 }
+fn reassign(manager_id: Uuid) -> OrderCommand {
+    OrderCommand::ReassignManager {
+        manager_id,
+        at: now(),
+    }
+}
 fn set_price(actor: Actor, price: Kopecks, author_fee: Kopecks) -> OrderCommand {
     OrderCommand::SetPrice {
         actor,
@@ -628,12 +634,33 @@ fn routing_again_to_the_same_manager_changes_nothing() {
 }
 
 #[test]
-fn an_open_order_can_be_rerouted_to_another_manager() {
+fn routing_an_order_that_has_a_manager_changes_nothing() {
     for (_, events) in statuses_other_than(&[OrderStatus::Completed, OrderStatus::Failed]) {
         given(events)
             .when(route(other_manager().id))
+            .then_expect_events(vec![]);
+    }
+}
+
+#[test]
+fn an_unrouted_open_order_is_routed_in_any_status() {
+    for (_, events) in statuses_other_than(&[OrderStatus::Completed, OrderStatus::Failed]) {
+        given(unrouted(events))
+            .when(route(other_manager().id))
             .then_expect_events(vec![routed_to(other_manager())]);
     }
+}
+
+#[test]
+fn an_open_order_can_be_reassigned_to_another_manager() {
+    for (_, events) in statuses_other_than(&[OrderStatus::Completed, OrderStatus::Failed]) {
+        given(events)
+            .when(reassign(other_manager().id))
+            .then_expect_events(vec![routed_to(other_manager())]);
+    }
+    given(routed())
+        .when(reassign(manager_id()))
+        .then_expect_events(vec![]);
     assert_eq!(
         state(then(routed(), [routed_to(other_manager())])).manager_id,
         Some(other_manager().id)
@@ -648,6 +675,12 @@ fn a_finished_order_cannot_be_routed() {
     given(failed())
         .when(route(other_manager().id))
         .then_expect_error(OrderError::WrongStatus(OrderStatus::Failed));
+    given(unrouted(failed()))
+        .when(route(other_manager().id))
+        .then_expect_error(OrderError::WrongStatus(OrderStatus::Failed));
+    given(completed())
+        .when(reassign(other_manager().id))
+        .then_expect_error(OrderError::WrongStatus(OrderStatus::Completed));
 }
 
 // ---------------------------------------------------------------- SetPrice

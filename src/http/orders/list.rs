@@ -41,6 +41,10 @@ pub(crate) struct ListParams {
     author_id: Option<Uuid>,
     /// Only orders flagged (true) or not (false) as a problem.
     problem: Option<bool>,
+    /// `true`: only orders no manager has yet, waiting for one to start a shift (for those
+    /// who see every order: a manager's own orders are all routed).
+    #[param(default = false)]
+    unrouted: Option<bool>,
     /// An order number, or text in the topic.
     q: Option<String>,
     /// The order of the items; `-` for descending.
@@ -92,6 +96,15 @@ fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, ApiError> {
                 _ => Err(bad("problem must be true or false".into())),
             })
             .transpose()?,
+        unrouted: params
+            .get("unrouted")
+            .map(|s| match s.as_str() {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                _ => Err(bad("unrouted must be true or false".into())),
+            })
+            .transpose()?
+            .unwrap_or(false),
         q: params.get("q").cloned(),
         sort: params
             .get("sort")
@@ -109,8 +122,8 @@ fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, ApiError> {
 /// The orders the caller may see
 ///
 /// A client sees their own orders; an author those assigned or offered to them; a manager
-/// those routed to them and those waiting for a manager; admin, auditor and payout clerk
-/// every order. Items carry no `files`.
+/// those routed to them; admin, auditor and payout clerk every order (`unrouted=true`:
+/// those waiting for a manager). Items carry no `files`.
 #[utoipa::path(
     get,
     path = "/api/orders",
@@ -120,7 +133,7 @@ fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, ApiError> {
     params(ListParams),
     responses(
         (status = 200, description = "one page of the list", body = OrderPage),
-        (status = 422, description = "a parameter out of range: an unknown status or sort, a page outside its range, an author_id that is not a UUID"),
+        (status = 422, description = "a parameter out of range: an unknown status or sort, a page outside its range, an author_id that is not a UUID, problem or unrouted neither true nor false"),
     ),
 )]
 pub(super) async fn list(
