@@ -37,16 +37,16 @@ const LAG_GIVE_UP: Duration = Duration::from_secs(5);
 /// …or after this many reads.
 const LAG_MAX_READS: usize = 500;
 
-/// One virtual client's people, logged in once: a client, a manager, the author who
-/// writes; and every manager on shift (id → token), since an order is priced and
-/// reviewed by the manager it is routed to.
+/// One virtual client's people, logged in once: a client, a manager, an author; every
+/// manager on shift (id → token), since an order is priced and reviewed by the manager it
+/// is routed to; and every author (id → token), since the system chooses who writes it.
 #[derive(Debug, Clone)]
 pub struct Team {
     pub client: String,
     pub manager: String,
-    pub author: String,
     pub author_id: String,
     pub managers: Arc<std::collections::HashMap<String, String>>,
+    pub authors: Arc<std::collections::HashMap<String, String>>,
 }
 
 /// How long a lifecycle waits for its order to be routed before it counts as failed.
@@ -281,7 +281,7 @@ impl Worker {
         let sample_lag = self.phase.lag_every > 0 && k.is_multiple_of(self.phase.lag_every);
         let api = self.phase.api.clone();
         let t = self.team.clone();
-        let (client, author) = (Some(t.client.as_str()), Some(t.author.as_str()));
+        let client = Some(t.client.as_str());
 
         let (placed, at) = self
             .cmd("place", api.post("/api/orders", client, &order_body()))
@@ -309,15 +309,28 @@ impl Worker {
             ),
         )
         .await?;
-        self.cmd(
-            "offer",
-            api.post(
-                &format!("{order}/offer"),
-                manager,
-                &json!({"author_id": t.author_id}),
-            ),
-        )
-        .await?;
+        // The system's weighted draw among the eligible authors; the one drawn writes it.
+        let (offer, _) = self
+            .cmd(
+                "offer",
+                api.post(&format!("{order}/offer"), manager, &json!({})),
+            )
+            .await?;
+        let drawn = offer.json()["author_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let Some(author_token) = t.authors.get(&drawn).cloned() else {
+            *self.rec.errors.entry("offer").or_default() += 1;
+            if self.rec.examples.len() < 10 {
+                self.rec
+                    .examples
+                    .push(format!("offer: drawn author {drawn:?} is not the bench's"));
+            }
+            self.phase.errors.fetch_add(1, Ordering::Relaxed);
+            return Err(End::Failed);
+        };
+        let author = Some(author_token.as_str());
         self.cmd(
             "accept",
             api.post(&format!("{order}/offer/accept"), author, &json!({})),
@@ -332,7 +345,12 @@ impl Worker {
         let draft = document(&id, "draft", 4 * 1024);
         self.cmd(
             "draft",
-            api.upload(&format!("{order}/draft"), &t.author, "draft.pdf", &draft),
+            api.upload(
+                &format!("{order}/draft"),
+                &author_token,
+                "draft.pdf",
+                &draft,
+            ),
         )
         .await?;
         self.cmd(
@@ -348,7 +366,7 @@ impl Worker {
         let fin = document(&id, "final", 8 * 1024);
         self.cmd(
             "final",
-            api.upload(&format!("{order}/final"), &t.author, "final.pdf", &fin),
+            api.upload(&format!("{order}/final"), &author_token, "final.pdf", &fin),
         )
         .await?;
         self.cmd(

@@ -231,6 +231,7 @@ async fn login(api: &Api, email: &str) -> Result<Value, String> {
 async fn teams(api: &Api, admin: &str, n: usize) -> Result<Vec<Team>, String> {
     let mut teams = Vec::with_capacity(n);
     let mut managers = std::collections::HashMap::new();
+    let mut authors = std::collections::HashMap::new();
     for i in 0..n {
         let mut tokens = Vec::new();
         let mut author_id = String::new();
@@ -283,17 +284,20 @@ async fn teams(api: &Api, admin: &str, n: usize) -> Result<Vec<Team>, String> {
             ));
         }
         managers.insert(manager_id, tokens[1].clone());
+        authors.insert(author_id.clone(), tokens[2].clone());
         teams.push(Team {
             client: tokens[0].clone(),
             manager: tokens[1].clone(),
-            author: tokens[2].clone(),
             author_id,
             managers: Default::default(),
+            authors: Default::default(),
         });
     }
     let managers = std::sync::Arc::new(managers);
+    let authors = std::sync::Arc::new(authors);
     for t in &mut teams {
         t.managers = managers.clone();
+        t.authors = authors.clone();
     }
     Ok(teams)
 }
