@@ -189,6 +189,11 @@ async fn run(command: Command) -> Result<(), CliError> {
                 },
         } => {
             let role = Role::parse(&role).ok_or_else(|| CliError::UnknownRole(role.clone()))?;
+            // One command, not a server: the workers are the running instances' business.
+            let config = Config {
+                run_workers: false,
+                ..config
+            };
             let application = Application::build(config, Clock::System).await?;
             let ctx = Ctx::system(&format!("cli-{}", uuid::Uuid::new_v4()));
             let result = application
@@ -211,6 +216,11 @@ async fn run(command: Command) -> Result<(), CliError> {
                     available,
                 },
         } => {
+            // One command, not a server: the workers are the running instances' business.
+            let config = Config {
+                run_workers: false,
+                ..config
+            };
             let application = Application::build(config, Clock::System).await?;
             let ctx = Ctx::system(&format!("cli-{}", uuid::Uuid::new_v4()));
             let profile = crate::app::authors::NewProfile {

@@ -7,6 +7,9 @@
 use aggregates::author::{
     check_eligibility, pick_weighted, subject_key, CandidateFacts, Ineligible,
 };
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use projections::authors::{self, AuthorRow};
 use uuid::Uuid;
 
@@ -34,7 +37,7 @@ fn facts(a: &AuthorRow, active_orders: i64, offered_before: bool) -> CandidateFa
 /// Exactly the eligible authors for the order, sorted by id (the draw's order). Reads the
 /// tables after the read fence, so every offer made so far is in them.
 pub async fn candidates(app: &App, order_id: Uuid) -> Result<Vec<Candidate>, AppError> {
-    app.fence().await;
+    app.fence_for_decision().await?;
     let order = app.order_state(order_id).await?;
     if !order.placed {
         return Err(AppError::NotFound);
@@ -91,7 +94,7 @@ pub async fn check_chosen(
     order_id: Uuid,
     author_id: Uuid,
 ) -> Result<Result<(), Ineligible>, AppError> {
-    app.fence().await;
+    app.fence_for_decision().await?;
     let order = app.order_state(order_id).await?;
     let a = authors::by_id(&app.db, author_id)
         .await?
@@ -106,4 +109,95 @@ pub async fn check_chosen(
         &order.subject,
         &facts(&a, active, offered),
     ))
+}
+
+/// How often an automatic offer draws again when the author it drew stopped being
+/// eligible while it waited for their lock (another offer filled them up).
+const REDRAWS: usize = 5;
+
+/// The in-process locks of [`lock_author`], one per author (entries nobody holds are
+/// dropped as the map grows).
+pub type AuthorLocks = std::sync::Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>;
+
+/// Held from the last check of an author's eligibility until the offer to them is
+/// committed: two offers to one author (two managers, a manager and the expiry worker,
+/// two instances) are decided one after the other, so the second one sees the first
+/// in the read models (its check fences) and an author at their limit is never offered
+/// another order. In this process a mutex per author; on PostgreSQL also a transaction's
+/// advisory lock, for the other instances (it takes no transaction id, so it holds back
+/// neither the feed nor vacuum).
+pub struct AuthorLock {
+    _local: tokio::sync::OwnedMutexGuard<()>,
+    _shared: Option<projections::Tx>,
+}
+
+/// The advisory-lock key of an author (both halves of the id folded).
+fn advisory_key(author_id: Uuid) -> i64 {
+    let (hi, lo) = author_id.as_u64_pair();
+    (hi ^ lo) as i64
+}
+
+/// Waits for the author's lock ([`AuthorLock`]).
+pub async fn lock_author(app: &App, author_id: Uuid) -> Result<AuthorLock, AppError> {
+    let local = {
+        let mut locks = app.author_locks.lock().unwrap_or_else(|p| p.into_inner());
+        if locks.len() >= 1024 {
+            locks.retain(|_, m| Arc::strong_count(m) > 1);
+        }
+        locks.entry(author_id).or_default().clone()
+    };
+    let local = local.lock_owned().await;
+    let shared = if app.db.is_postgres() {
+        let mut tx = app.db.begin().await?;
+        tx.execute(
+            "SELECT pg_advisory_xact_lock($1)",
+            &projections::args![advisory_key(author_id)],
+        )
+        .await?;
+        Some(tx)
+    } else {
+        None
+    };
+    Ok(AuthorLock {
+        _local: local,
+        _shared: shared,
+    })
+}
+
+/// The author of an offer, with their lock held: to be dropped once the offer is
+/// committed (or refused).
+pub enum Choice {
+    Author(Uuid, AuthorLock),
+    /// The named author may not be offered the order.
+    Ineligible(Ineligible),
+    /// Nobody may (the automatic choice).
+    Nobody,
+}
+
+/// The author to offer the order to: `named` (a manager's choice) or the weighted draw
+/// over [`candidates`]; the rule is checked again under the author's lock
+/// ([`lock_author`]), and a drawn author who filled up meanwhile is drawn again (at most
+/// [`REDRAWS`] times, then a lost race).
+pub async fn choose_locked(
+    app: &App,
+    order_id: Uuid,
+    named: Option<Uuid>,
+) -> Result<Choice, AppError> {
+    if let Some(author_id) = named {
+        let lock = lock_author(app, author_id).await?;
+        return Ok(match check_chosen(app, order_id, author_id).await? {
+            Ok(()) => Choice::Author(author_id, lock),
+            Err(why) => Choice::Ineligible(why),
+        });
+    }
+    for _ in 0..REDRAWS {
+        let Some(author_id) = choose_author(app, order_id).await? else {
+            return Ok(Choice::Nobody);
+        };
+        let lock = lock_author(app, author_id).await?;
+        if check_chosen(app, order_id, author_id).await?.is_ok() {
+            return Ok(Choice::Author(author_id, lock));
+        }
+    }
+    Err(AppError::LostRace("author"))
 }

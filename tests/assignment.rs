@@ -17,6 +17,7 @@ on_both!(
     expired_and_declined_offers_pass_on_until_the_order_returns_to_its_manager,
     a_pending_offer_expires_and_passes_on_after_a_restart,
     only_the_offered_author_answers_and_an_author_never_sees_the_client,
+    two_offers_at_once_never_take_an_author_over_their_limit,
 );
 
 fn history(rating: u8) -> Profile {
@@ -183,17 +184,25 @@ async fn automatic_offers_follow_the_ratings_and_never_reach_an_ineligible_autho
         assert!((p - rating / 8.0).abs() < 1e-9, "{c}");
     }
 
-    // 8 000 draws through the very function `POST …/offer {}` uses.
-    let list = scriptorium::offers::candidates(app, id.parse().unwrap())
-        .await
-        .unwrap();
-    assert_eq!(list.len(), 3);
+    // 8 000 draws through the very function `POST …/offer {}` (and the expiry worker)
+    // draws with: the candidate list read from the tables, then one weighted draw from the
+    // seeded source. (The offer itself then re-checks the drawn author under their lock.)
+    let order_id = id.parse().unwrap();
     let mut counts: HashMap<String, u32> = HashMap::new();
     const DRAWS: u32 = 8_000;
     for _ in 0..DRAWS {
-        let c = scriptorium::offers::draw_from(app, &list).expect("a candidate");
-        *counts.entry(c.author_id.to_string()).or_default() += 1;
+        let c = scriptorium::offers::choose_author(app, order_id)
+            .await
+            .unwrap()
+            .expect("a candidate");
+        *counts.entry(c.to_string()).or_default() += 1;
     }
+    let mut drawn: Vec<String> = counts.keys().cloned().collect();
+    drawn.sort();
+    assert_eq!(
+        drawn, want,
+        "only the three eligible authors are ever drawn"
+    );
     for (author, rating) in [(&one, 1.0), (&two, 2.0), (&five, 5.0)] {
         let share = f64::from(counts.get(author).copied().unwrap_or(0)) / f64::from(DRAWS);
         let want = rating / 8.0;
@@ -202,7 +211,6 @@ async fn automatic_offers_follow_the_ratings_and_never_reach_an_ineligible_autho
             "rated {rating}: share {share}, want {want} ± 0.02"
         );
     }
-    assert_eq!(counts.values().sum::<u32>(), DRAWS, "nobody else chosen");
 
     // Real offers over HTTP: new orders, each offered with `{}`. For them the decliner and
     // the expirer are eligible again (they never saw these orders); the rest never are.
@@ -556,4 +564,66 @@ async fn only_the_offered_author_answers_and_an_author_never_sees_the_client(bac
         order(&t, &client, &id).await["client_id"],
         client_id.as_str()
     );
+}
+
+/// An author who may have one active order, offered two orders at the same moment (by name,
+/// and by the system's draw where they are the only candidate): one offer is made, the
+/// other refused, never both (the author's lock, `offers::lock_author`).
+async fn two_offers_at_once_never_take_an_author_over_their_limit(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let (_, client) = t.user(Role::Client, "Anna Client").await;
+    let (_, manager) = t.manager_on_shift("Maria Manager").await;
+    let (author, _) = t
+        .author_with(
+            "Only One",
+            Profile {
+                max_active_orders: 1,
+                ..default_profile()
+            },
+        )
+        .await;
+    for body in [json!({"author_id": author}), json!({})] {
+        let mut ids = Vec::new();
+        for _ in 0..4 {
+            ids.push(place(&t, &client, &manager, "History").await);
+        }
+        let paths: Vec<String> = ids
+            .iter()
+            .map(|id| format!("/api/orders/{id}/offer"))
+            .collect();
+        let offers = paths
+            .iter()
+            .map(|path| t.call("POST", path, Some(&manager), Some(body.clone())));
+        let answers = futures::future::join_all(offers).await;
+        let made: Vec<_> = answers.iter().filter(|a| a.status == 200).collect();
+        let all: Vec<_> = answers.iter().map(|a| a.body.to_string()).collect();
+        assert_eq!(made.len(), 1, "exactly one offer made with {body}: {all:?}");
+        assert!(
+            answers.iter().all(|a| a.status == 200 || a.status == 409),
+            "the others refused"
+        );
+        let authors = t.get("/api/authors", &manager).await.ok(200);
+        let row = authors
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == author.as_str())
+            .unwrap()
+            .clone();
+        assert_eq!(row["active_orders"], 1, "{row}");
+        // The offered order is cancelled: the author is free again for the next round.
+        for id in &ids {
+            let o = order(&t, &manager, id).await;
+            if o["status"] == "offered" {
+                t.post(
+                    &format!("/api/orders/{id}/cancel"),
+                    &manager,
+                    json!({"reason": "test"}),
+                )
+                .await
+                .ok(200);
+            }
+        }
+    }
+    assert_replay_verifies(&t);
 }

@@ -163,9 +163,18 @@ async fn worker(
             .unwrap()
             .acks
             .insert(id.clone(), vec!["OrderPlaced"]);
-        // The router hands it to the manager on shift within moments.
-        if !visible(&addr, &manager, &id).await {
-            return;
+        // The router hands it to the manager on shift within moments; a service that
+        // answers but never shows it to them is a failure, not the end of the load.
+        match shows(&addr, &manager, &id).await {
+            Shown::Yes => {}
+            Shown::Gone => return,
+            Shown::Never => {
+                load.lock()
+                    .unwrap()
+                    .unexpected
+                    .push(format!("order {id} not routed to the manager in 10 s"));
+                return;
+            }
         }
         let ack = |ev: &'static str| load.lock().unwrap().acks.get_mut(&id).unwrap().push(ev);
         let priced = put(
@@ -212,16 +221,29 @@ async fn worker(
 
 /// Waits until the caller sees the order (a manager: once it is routed to them); false
 /// when the service is gone or 10 s pass.
-async fn visible(addr: &str, token: &str, id: &str) -> bool {
+/// Whether an order showed to a caller within 10 s.
+enum Shown {
+    Yes,
+    /// It answered 404 all along.
+    Never,
+    /// The service stopped answering (or answered something else).
+    Gone,
+}
+
+async fn shows(addr: &str, token: &str, id: &str) -> Shown {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         match http(addr, "GET", &format!("/api/orders/{id}"), Some(token), None).await {
-            Some((200, _)) => return true,
+            Some((200, _)) => return Shown::Yes,
             Some((404, _)) => tokio::time::sleep(Duration::from_millis(5)).await,
-            _ => return false,
+            _ => return Shown::Gone,
         }
     }
-    false
+    Shown::Never
+}
+
+async fn visible(addr: &str, token: &str, id: &str) -> bool {
+    matches!(shows(addr, token, id).await, Shown::Yes)
 }
 
 /// The events of an order as `GET /api/orders/{id}/events` gives them (waiting, for a

@@ -43,7 +43,9 @@ CREATE TABLE author_rating_history
     PRIMARY KEY (author_id, position)
 );
 
--- How each offer ended: pending, accepted, declined (with the reason) or expired.
+-- How each offer ended: pending, accepted, declined (with the reason), expired or withdrawn
+-- (the order failed while offered). Rows of a database older than this migration keep
+-- 'pending' until `scriptorium replay` rebuilds the table (docs/decisions/014).
 ALTER TABLE order_offers ADD COLUMN expires_at text;
 ALTER TABLE order_offers ADD COLUMN outcome text NOT NULL DEFAULT 'pending';
 ALTER TABLE order_offers ADD COLUMN reason text;
@@ -51,5 +53,3 @@ ALTER TABLE order_offers ADD COLUMN answered_at text;
 -- An author's active orders: the accepted ones not finished, found by author and status
 -- without reading their whole history (200 000 orders, 50 authors: 69 ms → 7 ms on SQLite).
 CREATE INDEX order_list_author_status ON order_list (author_id, status);
--- An author's pending offers (their queue).
-CREATE INDEX order_offers_author ON order_offers (author_id, outcome);

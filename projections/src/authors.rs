@@ -290,7 +290,7 @@ async fn active_orders_where(
         .fetch_all(
             &format!(
                 "SELECT x.a AS author_id, COUNT(*) AS n FROM ( \
-                 SELECT offered_to AS a FROM order_list WHERE {offered} \
+                 SELECT offered_to AS a FROM order_list WHERE {offered} AND status = 'offered' \
                  UNION ALL SELECT author_id AS a FROM order_list WHERE {assigned} AND status IN ({statuses}) \
                  ) x GROUP BY x.a"
             ),

@@ -132,8 +132,39 @@ impl Projection for OrderListProjection {
                 tracing::warn!(order = id, event = %ev.event_type, "event for an order the table does not have");
                 continue;
             };
+            let offered_to = f.row.offered_to;
             fold_row(&mut f.row, event, at, &names);
             match event {
+                // Failed while offered: the pending offer is withdrawn.
+                OrderEvent::OrderFailed { reason, .. } => {
+                    if let Some(author_id) = offered_to {
+                        let withdrawn = |o: &mut OfferRow| {
+                            o.outcome = "withdrawn";
+                            o.reason = Some(reason.clone());
+                            o.answered_at = Some(at.to_rfc3339());
+                        };
+                        match offers
+                            .iter_mut()
+                            .rev()
+                            .find(|o| o.order_id == id && o.author_id == author_id)
+                        {
+                            Some(o) => withdrawn(o),
+                            None => {
+                                let mut o = OfferRow {
+                                    order_id: id.to_string(),
+                                    author_id,
+                                    offered_at: String::new(),
+                                    expires_at: None,
+                                    outcome: "withdrawn",
+                                    reason: None,
+                                    answered_at: None,
+                                };
+                                withdrawn(&mut o);
+                                answers.push(o);
+                            }
+                        }
+                    }
+                }
                 OrderEvent::AuthorOffered {
                     author_id,
                     expires_at,
@@ -378,7 +409,12 @@ fn fold_row(
             o.guarantee_until = Some(*guarantee_until);
         }
         OrderEvent::OrderCompleted { rating, .. } => o.rating = rating.map(i64::from),
-        OrderEvent::OrderFailed { reason, .. } => o.failure_reason = Some(reason.clone()),
+        OrderEvent::OrderFailed { reason, .. } => {
+            o.failure_reason = Some(reason.clone());
+            // A pending offer ends with the order (withdrawn).
+            o.offered_to = None;
+            o.offer_expires_at = None;
+        }
         OrderEvent::DraftSubmitted { .. }
         | OrderEvent::FinalSubmitted { .. }
         | OrderEvent::DraftApproved

@@ -131,7 +131,8 @@ pub struct OfferView {
     pub offered_at: String,
     #[schema(required = true)]
     pub expires_at: Option<String>,
-    /// `pending`, `accepted`, `declined` or `expired`.
+    /// `pending`, `accepted`, `declined`, `expired` or `withdrawn` (the order failed
+    /// while it was offered; `reason` is the order's).
     #[schema(examples("declined"))]
     pub outcome: String,
     /// The author's reason, for a declined offer.

@@ -41,6 +41,11 @@ pub enum AppError {
     /// Lost the optimistic-lock race every time it was retried.
     #[error("the {0} was changed by another request at the same time; try again")]
     LostRace(&'static str),
+    /// A decision that must read the read models found them behind the log for longer
+    /// than a read waits ([`super::App::fence_for_decision`]): deciding on stale tables
+    /// could route to a manager who has left or offer to an author who is full.
+    #[error("the service's read models are behind its log; try again shortly")]
+    Behind,
     /// The database, the disk, a decode: logged in full, never shown.
     #[error("{0}")]
     Infrastructure(String),

@@ -101,6 +101,8 @@ pub struct AppInner {
     /// The random source of the automatic choice of an author ([`App::draw`]): seeded by
     /// `SCRIPTORIUM_RANDOM_SEED` when set (reproducible draws), else from entropy.
     pub random: std::sync::Mutex<rand::rngs::StdRng>,
+    /// One lock per author an offer is being decided for (`crate::offers::lock_author`).
+    pub author_locks: crate::offers::AuthorLocks,
     /// Wakes the routing worker at once (an order placed, a shift started) instead of
     /// at its next poll.
     pub routing_wake: Arc<Notify>,
@@ -294,6 +296,22 @@ impl App {
         }
     }
 
+    /// [`App::fence`] for a decision taken on the read models (routing, the choice of an
+    /// author): [`AppError::Behind`] instead of reading stale tables when they stay behind
+    /// the log's head for longer than a read waits. A worker retries it next round.
+    pub async fn fence_for_decision(&self) -> Result<(), AppError> {
+        let Some(head) = projections::feed::committed_head(&self.db).await? else {
+            return Ok(());
+        };
+        if head > self.projector.checkpoint()
+            && !self.projector.wait_for(head, SETTLE_TIMEOUT).await
+        {
+            tracing::warn!("read models lag behind the log: a decision waits for them");
+            return Err(AppError::Behind);
+        }
+        Ok(())
+    }
+
     /// The order as its own stream says, folded by the order table's code: its state, its
     /// row and its files exactly as the projection will write them (`None` when it was
     /// never placed). From the stream the store remembers after a command: no query but
@@ -461,6 +479,7 @@ impl Application {
             user_repo,
             author_repo,
             random: std::sync::Mutex::new(random),
+            author_locks: Default::default(),
             shifts: cqrs(shift_repo.clone(), ()),
             shift_repo,
             routing_wake: Arc::new(Notify::new()),

@@ -337,20 +337,22 @@ impl App {
         author_id: Option<Uuid>,
     ) -> Result<OfferMade, AppError> {
         self.authorize_on(ctx, Action::OfferOrder, id).await?;
-        let author_id = match author_id {
-            Some(a) => match crate::offers::check_chosen(self, id, a).await? {
-                Ok(()) => a,
-                Err(why) => return Err(self.ineligible(id, a, why).await?),
-            },
-            None => crate::offers::choose_author(self, id)
-                .await?
-                .ok_or_else(|| {
-                    AppError::Conflict(
-                        "no author is eligible for this order (none writes on its subject, is \
+        use crate::offers::Choice;
+        // Held until the offer is committed: no other offer to this author is decided
+        // meanwhile (their limit).
+        let (author_id, _lock) = match crate::offers::choose_locked(self, id, author_id).await? {
+            Choice::Author(a, lock) => (a, lock),
+            Choice::Ineligible(why) => {
+                let a = author_id.unwrap_or_default();
+                return Err(self.ineligible(id, a, why).await?);
+            }
+            Choice::Nobody => {
+                return Err(AppError::Conflict(
+                    "no author is eligible for this order (none writes on its subject, is \
                      available, under their limit and was never offered it)"
-                            .into(),
-                    )
-                })?,
+                        .into(),
+                ))
+            }
         };
         let now = self.clock.now();
         let expires_at = now + self.config.offer_ttl;

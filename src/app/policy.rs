@@ -95,7 +95,8 @@ impl Action {
             Action::ReadPastState | Action::ReadAuditLog => AUDITORS,
             Action::ManageUsers | Action::ManageAuthors => &[Role::Admin],
             Action::ListAuthors | Action::ReadCandidates => STAFF,
-            Action::ReadAuthors => &[Role::Author, Role::Manager, Role::Admin],
+            // The auditor reads the history of any author (DESIGN.md), the rating's included.
+            Action::ReadAuthors => &[Role::Author, Role::Manager, Role::Auditor, Role::Admin],
             Action::ReadOffers => &[Role::Author],
             Action::WorkShift => &[Role::Manager],
             Action::ReadShifts => STAFF,
@@ -255,7 +256,7 @@ mod tests {
             (Action::ManageUsers,     [false, false, false,  false, false,  true ]),
             (Action::ManageAuthors,   [false, false, false,  false, false,  true ]),
             (Action::ListAuthors,     [false, false, true,   false, false,  true ]),
-            (Action::ReadAuthors,     [false, true,  true,   false, false,  true ]),
+            (Action::ReadAuthors,     [false, true,  true,   false, true,   true ]),
             (Action::ReadCandidates,  [false, false, true,   false, false,  true ]),
             (Action::ReadOffers,      [false, true,  false,  false, false,  false]),
             (Action::WorkShift,       [false, false, true,   false, false,  false]),

@@ -125,6 +125,7 @@ impl From<AppError> for ApiError {
             AppError::Invalid(why) => ApiError::Unprocessable(why),
             AppError::Conflict(why) => ApiError::Conflict(why),
             e @ AppError::LostRace(_) => ApiError::Conflict(e.to_string()),
+            e @ AppError::Behind => ApiError::Conflict(e.to_string()),
             AppError::Infrastructure(e) => ApiError::Internal(e),
         }
     }

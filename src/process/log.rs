@@ -95,6 +95,15 @@ impl<R: Reactor> Worker for FromLog<R> {
                         stopped = Some(AppError::LostRace(what));
                         break;
                     }
+                    Err(AppError::Behind) => {
+                        tracing::info!(
+                            worker = self.name(),
+                            position = ev.cursor.position,
+                            "the read models are behind; again next round"
+                        );
+                        stopped = Some(AppError::Behind);
+                        break;
+                    }
                     Err(e) => {
                         stopped = Some(e);
                         break;
@@ -110,7 +119,7 @@ impl<R: Reactor> Worker for FromLog<R> {
             tx.commit().await?;
         }
         match stopped {
-            Some(AppError::LostRace(_)) => Ok(Round {
+            Some(AppError::LostRace(_) | AppError::Behind) => Ok(Round {
                 handled,
                 more: false,
             }),

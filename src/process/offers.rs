@@ -83,7 +83,7 @@ pub async fn expire_offers(app: &App) -> Result<usize, AppError> {
 pub async fn expire_due(app: &App) -> Result<Expiry, AppError> {
     let now = app.clock.now();
     // The table must include every offer made (and answered) so far.
-    app.fence().await;
+    app.fence_for_decision().await?;
     let due = app
         .db
         .fetch_all(
@@ -98,12 +98,23 @@ pub async fn expire_due(app: &App) -> Result<Expiry, AppError> {
     };
     for row in due {
         let id: Uuid = row.uuid("id")?;
-        let next = crate::offers::choose_author(app, id)
-            .await?
-            .map(|author_id| NextOffer {
-                author_id,
-                expires_at: now + app.config.offer_ttl,
-            });
+        // The next author's lock is held until the expiry (and the offer to them) is
+        // committed.
+        let (next, _lock) = match crate::offers::choose_locked(app, id, None).await {
+            Ok(crate::offers::Choice::Author(author_id, lock)) => (
+                Some(NextOffer {
+                    author_id,
+                    expires_at: now + app.config.offer_ttl,
+                }),
+                Some(lock),
+            ),
+            Ok(_) => (None, None),
+            Err(AppError::LostRace(_) | AppError::Behind) => {
+                round.lost_races.push(id);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let cmd = OrderCommand::ExpireOffer { at: now, next };
         let ctx = Ctx::system(&format!("offer-expiry-{id}"));
         let ctx = match offer_made(app, id).await? {

@@ -74,7 +74,7 @@ async fn route_placed(app: &App, id: Uuid, ctx: &Ctx) -> Result<(), AppError> {
         return Ok(());
     }
     // The counts must include every route made before (by this worker or another).
-    app.fence().await;
+    app.fence_for_decision().await?;
     let on_shift: Vec<_> = shifts::on_shift(&app.db)
         .await?
         .iter()
@@ -89,7 +89,7 @@ async fn route_placed(app: &App, id: Uuid, ctx: &Ctx) -> Result<(), AppError> {
 /// Routes the orders waiting for a manager, oldest first, among those on shift now.
 async fn route_waiting(app: &App, ctx: &Ctx) -> Result<(), AppError> {
     loop {
-        app.fence().await;
+        app.fence_for_decision().await?;
         let on_shift: Vec<_> = shifts::on_shift(&app.db)
             .await?
             .iter()
