@@ -38,6 +38,13 @@ fn facts(a: &AuthorRow, active_orders: i64, offered_before: bool) -> CandidateFa
 /// tables after the read fence, so every offer made so far is in them.
 pub async fn candidates(app: &App, order_id: Uuid) -> Result<Vec<Candidate>, AppError> {
     app.fence_for_decision().await?;
+    candidates_now(app, order_id).await
+}
+
+/// [`candidates`] from the tables as they are (no fence): what an offer draws from before
+/// it checks the drawn author again under their lock, after the fence
+/// ([`choose_locked`]), so that an offer waits for the read models once, not twice.
+async fn candidates_now(app: &App, order_id: Uuid) -> Result<Vec<Candidate>, AppError> {
     let order = app.order_state(order_id).await?;
     if !order.placed {
         return Err(AppError::NotFound);
@@ -83,7 +90,13 @@ pub fn draw_from<'c>(app: &App, candidates: &'c [Candidate]) -> Option<&'c Candi
 /// The system's choice: one weighted draw over exactly [`candidates`]; `None` when nobody
 /// is eligible.
 pub async fn choose_author(app: &App, order_id: Uuid) -> Result<Option<Uuid>, AppError> {
-    let list = candidates(app, order_id).await?;
+    app.fence_for_decision().await?;
+    draw_now(app, order_id).await
+}
+
+/// [`choose_author`] over [`candidates_now`].
+async fn draw_now(app: &App, order_id: Uuid) -> Result<Option<Uuid>, AppError> {
+    let list = candidates_now(app, order_id).await?;
     Ok(draw_from(app, &list).map(|c| c.author_id))
 }
 
@@ -190,8 +203,25 @@ pub async fn choose_locked(
             Err(why) => Choice::Ineligible(why),
         });
     }
-    for _ in 0..REDRAWS {
-        let Some(author_id) = choose_author(app, order_id).await? else {
+    for round in 0..REDRAWS {
+        // The first draw from the tables as they are: the drawn author is checked again
+        // under the lock, after the fence; a redraw follows that fence.
+        let drawn = if round == 0 {
+            draw_now(app, order_id).await?
+        } else {
+            choose_author(app, order_id).await?
+        };
+        let Some(author_id) = drawn else {
+            if round == 0 {
+                // Nobody in the unfenced tables: ask the fenced ones before refusing.
+                if let Some(author_id) = choose_author(app, order_id).await? {
+                    let lock = lock_author(app, author_id).await?;
+                    if check_chosen(app, order_id, author_id).await?.is_ok() {
+                        return Ok(Choice::Author(author_id, lock));
+                    }
+                    continue;
+                }
+            }
             return Ok(Choice::Nobody);
         };
         let lock = lock_author(app, author_id).await?;
