@@ -31,6 +31,10 @@ pub struct Config {
     /// `SCRIPTORIUM_RUN_WORKERS=false` leaves them to other instances (or, in a test, to
     /// a later start).
     pub run_workers: bool,
+    /// Whether a placement routes its order at once, in its own request
+    /// (`SCRIPTORIUM_ROUTE_ON_PLACEMENT`, default true); the router reacting to the
+    /// placement routes it otherwise (a test of a crash before routing turns this off).
+    pub route_on_placement: bool,
     /// The pause of every worker after a round that left nothing waiting, instead of each
     /// one's own (`SCRIPTORIUM_WORKER_POLL_MS`; unset: the worker's, e.g. 1 s). A worker
     /// that is woken (the router, by a placement) does not wait for it.
@@ -89,6 +93,7 @@ impl Config {
                 Some(_) => Some(env_num("SCRIPTORIUM_RANDOM_SEED", 0u64)?),
             },
             run_workers: env_bool("SCRIPTORIUM_RUN_WORKERS", true)?,
+            route_on_placement: env_bool("SCRIPTORIUM_ROUTE_ON_PLACEMENT", true)?,
             worker_poll: match env("SCRIPTORIUM_WORKER_POLL_MS") {
                 None => None,
                 Some(_) => Some(std::time::Duration::from_millis(env_num(
@@ -115,6 +120,7 @@ impl Config {
             max_unapplied: 500,
             random_seed: Some(11),
             run_workers: true,
+            route_on_placement: true,
             worker_poll: None,
         }
     }

@@ -333,9 +333,14 @@ async fn routes_of(t: &TestApp, id: &str) -> i64 {
 }
 
 async fn orders_placed_before_the_router_ran_are_routed_once_after_a_restart(backend: Backend) {
-    // Workers off: orders are placed and a shift started, and nothing routes them (as
-    // if the service died between the events and the router's commands).
-    let t = TestApp::spawn_with(backend, |c| c.run_workers = false).await;
+    // Workers off and no routing at placement: orders are placed and a shift started,
+    // and nothing routes them (as if the service died between the events and the
+    // routes).
+    let t = TestApp::spawn_with(backend, |c| {
+        c.run_workers = false;
+        c.route_on_placement = false;
+    })
+    .await;
     let url = t.application.app.config.database_url.clone();
     let (_, client) = t.user(Role::Client, "Anna Client").await;
     let (a_id, _) = t.manager_on_shift("Manager A").await;

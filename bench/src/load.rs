@@ -291,7 +291,15 @@ impl Worker {
         let number = placed["number"].as_i64().unwrap_or_default();
         // The manager the router chose acts on the order (the placement's lag is to their
         // table: routing included).
-        let routed = self.routed_to(&api, &id).await?;
+        // Routed by the placement itself when a manager is on shift (its answer names
+        // them); else by the router a moment later.
+        let named = placed["manager_id"]
+            .as_str()
+            .and_then(|m| t.managers.get(m).cloned());
+        let routed = match named {
+            Some(token) => token,
+            None => self.routed_to(&api, &id).await?,
+        };
         let manager = Some(routed.as_str());
         if sample_lag {
             if let Some(d) = self.lag(&api, &routed, number, &id, "new", at).await {

@@ -121,9 +121,19 @@ pub async fn by_manager(db: &Db, manager_id: Uuid) -> Result<Option<ShiftRow>, s
 /// completed, not failed: counted in `order_counts` under `manager:<id>`). A blocked
 /// manager is not among them: nothing is routed to them.
 pub async fn on_shift(db: &Db) -> Result<Vec<OnShiftRow>, sqlx::Error> {
+    Ok(on_shift_at(db).await?.0)
+}
+
+/// [`on_shift`], with the main runner's checkpoint the counts were read at (one statement:
+/// one snapshot on both backends), so that routes made since can be added.
+pub async fn on_shift_at(db: &Db) -> Result<(Vec<OnShiftRow>, crate::Cursor), sqlx::Error> {
     let rows = db
         .fetch_all(
             "SELECT s.manager_id, COALESCE(u.full_name, '') AS full_name, s.on_shift_since, \
+             CAST(COALESCE((SELECT p.tx FROM projection_checkpoints p \
+                   WHERE p.name = 'main'), 0) AS bigint) AS at_tx, \
+             CAST(COALESCE((SELECT p.position FROM projection_checkpoints p \
+                   WHERE p.name = 'main'), 0) AS bigint) AS at_position, \
              CAST(COALESCE((SELECT SUM(c.n) FROM order_counts c \
                    WHERE c.scope = 'manager:' || s.manager_id \
                    AND c.status NOT IN ($1, $2)), 0) AS bigint) AS open_orders \
@@ -138,7 +148,15 @@ pub async fn on_shift(db: &Db) -> Result<Vec<OnShiftRow>, sqlx::Error> {
             ],
         )
         .await?;
-    rows.iter()
+    let at = match rows.first() {
+        Some(r) => crate::Cursor {
+            tx: r.int("at_tx")?,
+            position: r.int("at_position")?,
+        },
+        None => crate::Cursor::default(),
+    };
+    let managers = rows
+        .iter()
         .map(|r| {
             Ok(OnShiftRow {
                 manager_id: r.uuid("manager_id")?,
@@ -147,7 +165,8 @@ pub async fn on_shift(db: &Db) -> Result<Vec<OnShiftRow>, sqlx::Error> {
                 open_orders: r.int("open_orders")?,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok((managers, at))
 }
 
 /// Unrouted open orders, oldest (lowest number) first: the backlog a new shift takes.

@@ -106,6 +106,9 @@ pub struct AppInner {
     /// Wakes the routing worker at once (an order placed, a shift started) instead of
     /// at its next poll.
     pub routing_wake: Arc<Notify>,
+    /// Routes this instance made that the read models may not count yet (where each
+    /// landed, and to whom): added to the counts by `process::routing::on_shift_now`.
+    pub routes_in_flight: std::sync::Mutex<Vec<(Cursor, Uuid)>>,
     /// Who each bearer token belongs to, remembered.
     pub sessions: Arc<SessionCache>,
     pub projector: RunnerHandle,
@@ -256,23 +259,33 @@ impl App {
     /// waits for them instead ([`App::fence`], docs/decisions/010). Only when they are more
     /// than `max_unapplied` positions behind does the command wait (backpressure).
     pub async fn order(&self, id: Uuid, cmd: OrderCommand, ctx: &Ctx) -> Result<(), AppError> {
+        self.order_at(id, cmd, ctx).await.map(|_| ())
+    }
+
+    /// [`App::order`], telling where its events landed (`None`: nothing appended).
+    pub async fn order_at(
+        &self,
+        id: Uuid,
+        cmd: OrderCommand,
+        ctx: &Ctx,
+    ) -> Result<Option<Cursor>, AppError> {
         let id = id.to_string();
         let at = self.execute(&self.orders, &id, cmd, ctx).await?;
         let Some(at) = at else {
             // Accepted with nothing to append (a repeat): the answer must not come from a
             // remembered stream another instance may have moved on since.
             self.order_repo.forget_stream::<Order>(&id);
-            return Ok(());
+            return Ok(None);
         };
         // Backpressure: keeps the lag, and what a read may have to wait for, bounded.
         if at.position - self.projector.checkpoint().position > self.config.max_unapplied {
             self.held_back
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            self.settle_at(Some(at), Order::TYPE, &id).await
+            self.settle_at(Some(at), Order::TYPE, &id).await?;
         } else {
             self.projector.wake();
-            Ok(())
         }
+        Ok(Some(at))
     }
 
     /// Waits until the read models include every event committed before this call, by
@@ -483,6 +496,7 @@ impl Application {
             shifts: cqrs(shift_repo.clone(), ()),
             shift_repo,
             routing_wake: Arc::new(Notify::new()),
+            routes_in_flight: Default::default(),
             sessions: Arc::new(SessionCache::new()),
             files: FileStore::new(&config.data_dir),
             projector: runner.handle(),

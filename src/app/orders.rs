@@ -191,10 +191,17 @@ impl App {
         // must not take one, so the (pure) decision is made before the number is drawn.
         Order::default().decide(place(0))?;
         let cmd = place(self.next_order_number().await?);
-        let placed = self.act(ctx, id, cmd).await;
-        // The router routes it now, not at its next poll.
+        self.order(id, cmd, ctx).await?;
+        // Routed at once when someone is on shift (the answer names the manager); the
+        // router, woken, is the guarantee (a crash here, nobody on shift).
+        if self.config.route_on_placement {
+            let route = Ctx::system(&ctx.request_id).caused_by(ctx.causation_id.clone());
+            if let Err(e) = crate::process::routing::route_on_placement(self, id, &route).await {
+                tracing::warn!(order = %id, error = %e, "routing at placement failed; the router will");
+            }
+        }
         self.routing_wake.notify_one();
-        placed
+        self.answer(&ctx.actor, id).await
     }
 
     /// One page of the orders the caller may see.

@@ -13,7 +13,7 @@
 use std::time::Duration;
 
 use aggregates::order::OrderCommand;
-use aggregates::shift::{choose_manager, route_backlog};
+use aggregates::shift::{choose_manager, route_backlog, OnShiftManager};
 use async_trait::async_trait;
 use projections::shifts;
 use projections::StoredEvent;
@@ -75,11 +75,41 @@ async fn route_placed(app: &App, id: Uuid, ctx: &Ctx) -> Result<(), AppError> {
     }
     // The counts must include every route made before (by this worker or another).
     app.fence_for_decision().await?;
-    let on_shift: Vec<_> = shifts::on_shift(&app.db)
-        .await?
-        .iter()
-        .map(|m| m.candidate())
-        .collect();
+    let on_shift = on_shift_now(app).await?;
+    let Some(manager_id) = choose_manager(&on_shift) else {
+        return Ok(());
+    };
+    route(app, id, manager_id, ctx).await
+}
+
+/// The managers on shift now with their open orders: the read models' counts plus the
+/// routes this instance made that they do not count yet, so that placements in quick
+/// succession are shared out even before the projections have caught up. (Routes made by
+/// other instances meanwhile are counted once the projections have them.)
+pub async fn on_shift_now(app: &App) -> Result<Vec<OnShiftManager>, AppError> {
+    let (rows, at) = shifts::on_shift_at(&app.db).await?;
+    let mut managers: Vec<OnShiftManager> = rows.iter().map(|m| m.candidate()).collect();
+    let mut in_flight = app
+        .routes_in_flight
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    in_flight.retain(|(cursor, _)| *cursor > app.projector.checkpoint());
+    for (cursor, manager) in in_flight.iter() {
+        if *cursor > at {
+            if let Some(m) = managers.iter_mut().find(|m| m.manager_id == *manager) {
+                m.open_orders = m.open_orders.saturating_add(1);
+            }
+        }
+    }
+    Ok(managers)
+}
+
+/// Routes a just-placed order at once, in the placement's request (the placement's answer
+/// then names its manager): the same rule as the reactor, over [`on_shift_now`]. The
+/// reactor stays the guarantee: if this instance dies before the route, or nobody is on
+/// shift, it routes the order when it reads the placement (or a shift's start).
+pub async fn route_on_placement(app: &App, id: Uuid, ctx: &Ctx) -> Result<(), AppError> {
+    let on_shift = on_shift_now(app).await?;
     let Some(manager_id) = choose_manager(&on_shift) else {
         return Ok(());
     };
@@ -118,5 +148,11 @@ async fn route(app: &App, id: Uuid, manager_id: Uuid, ctx: &Ctx) -> Result<(), A
         manager_id,
         at: app.clock.now(),
     };
-    app.order(id, cmd, ctx).await
+    if let Some(at) = app.order_at(id, cmd, ctx).await? {
+        app.routes_in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((at, manager_id));
+    }
+    Ok(())
 }
