@@ -138,31 +138,12 @@ impl Projection for OrderListProjection {
                 // Failed while offered: the pending offer is withdrawn.
                 OrderEvent::OrderFailed { reason, .. } => {
                     if let Some(author_id) = offered_to {
-                        let withdrawn = |o: &mut OfferRow| {
-                            o.outcome = "withdrawn";
-                            o.reason = Some(reason.clone());
-                            o.answered_at = Some(at.to_rfc3339());
+                        let ended = Ended {
+                            outcome: "withdrawn",
+                            reason: Some(reason.clone()),
+                            at,
                         };
-                        match offers
-                            .iter_mut()
-                            .rev()
-                            .find(|o| o.order_id == id && o.author_id == author_id)
-                        {
-                            Some(o) => withdrawn(o),
-                            None => {
-                                let mut o = OfferRow {
-                                    order_id: id.to_string(),
-                                    author_id,
-                                    offered_at: String::new(),
-                                    expires_at: None,
-                                    outcome: "withdrawn",
-                                    reason: None,
-                                    answered_at: None,
-                                };
-                                withdrawn(&mut o);
-                                answers.push(o);
-                            }
-                        }
+                        ended.record(&mut offers, &mut answers, id, author_id);
                     }
                 }
                 OrderEvent::AuthorOffered {
@@ -199,32 +180,12 @@ impl Projection for OrderListProjection {
                         }
                         _ => ("expired", None),
                     };
-                    let answered = |o: &mut OfferRow| {
-                        o.outcome = outcome;
-                        o.reason = reason.clone();
-                        o.answered_at = Some(at.to_rfc3339());
+                    let ended = Ended {
+                        outcome,
+                        reason,
+                        at,
                     };
-                    // The offer made in this batch, or one made before it.
-                    match offers
-                        .iter_mut()
-                        .rev()
-                        .find(|o| o.order_id == id && o.author_id == *author_id)
-                    {
-                        Some(o) => answered(o),
-                        None => {
-                            let mut o = OfferRow {
-                                order_id: id.to_string(),
-                                author_id: *author_id,
-                                offered_at: String::new(),
-                                expires_at: None,
-                                outcome,
-                                reason: None,
-                                answered_at: None,
-                            };
-                            answered(&mut o);
-                            answers.push(o);
-                        }
-                    }
+                    ended.record(&mut offers, &mut answers, id, *author_id);
                 }
                 OrderEvent::DraftSubmitted { file } | OrderEvent::FinalSubmitted { file } => {
                     files.push(NewFile {
@@ -360,6 +321,51 @@ struct OfferRow {
     outcome: &'static str,
     reason: Option<String>,
     answered_at: Option<String>,
+}
+
+/// How an offer ended (answered, expired, or withdrawn with its order).
+struct Ended {
+    outcome: &'static str,
+    reason: Option<String>,
+    at: DateTime<Utc>,
+}
+
+impl Ended {
+    /// Ends the offer of `order_id` to `author_id`: the one made in this batch, else a
+    /// row of `answers` that updates the one made before it.
+    fn record(
+        self,
+        offers: &mut [OfferRow],
+        answers: &mut Vec<OfferRow>,
+        order_id: &str,
+        author_id: Uuid,
+    ) {
+        let end = |o: &mut OfferRow| {
+            o.outcome = self.outcome;
+            o.reason = self.reason.clone();
+            o.answered_at = Some(self.at.to_rfc3339());
+        };
+        match offers
+            .iter_mut()
+            .rev()
+            .find(|o| o.order_id == order_id && o.author_id == author_id)
+        {
+            Some(o) => end(o),
+            None => {
+                let mut o = OfferRow {
+                    order_id: order_id.to_string(),
+                    author_id,
+                    offered_at: String::new(),
+                    expires_at: None,
+                    outcome: self.outcome,
+                    reason: None,
+                    answered_at: None,
+                };
+                end(&mut o);
+                answers.push(o);
+            }
+        }
+    }
 }
 
 /// How one event after the placement changes its order's row: the one fold of the table's
