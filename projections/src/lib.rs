@@ -6,6 +6,7 @@ pub mod client_history;
 pub mod feed;
 pub mod leader;
 pub mod order_list;
+pub mod reports;
 pub mod runner;
 pub mod shifts;
 pub mod sql;
@@ -27,6 +28,8 @@ pub fn all() -> Vec<Box<dyn Projection>> {
         Box::new(order_list::OrderListProjection),
         Box::new(authors::AuthorsProjection),
         Box::new(shifts::ShiftsProjection),
+        // After the order table: reads a completed order's price from it.
+        Box::new(reports::ReportsProjection),
     ]
 }
 

@@ -5,6 +5,7 @@ pub mod authors;
 pub mod error;
 pub mod orders;
 pub mod policy;
+pub mod reports;
 pub mod schemas;
 pub mod shifts;
 pub mod users;

@@ -51,6 +51,8 @@ pub enum Action {
     WorkShift,
     /// See who is on shift, with their open orders.
     ReadShifts,
+    /// Read the director's reports (money and orders per period and per day).
+    ReadReports,
 }
 
 /// Every role (the actions any logged-in user may attempt; what they reach is scoped).
@@ -59,7 +61,7 @@ const STAFF: &[Role] = &[Role::Manager, Role::Admin];
 const AUDITORS: &[Role] = &[Role::Auditor, Role::Admin];
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 22] = [
         Action::PlaceOrder,
         Action::ReadOrders,
         Action::SetPrice,
@@ -81,6 +83,7 @@ impl Action {
         Action::ReadOffers,
         Action::WorkShift,
         Action::ReadShifts,
+        Action::ReadReports,
     ];
 
     /// The roles that may do this (on the records their scope holds).
@@ -100,6 +103,7 @@ impl Action {
             Action::ReadOffers => &[Role::Author],
             Action::WorkShift => &[Role::Manager],
             Action::ReadShifts => STAFF,
+            Action::ReadReports => AUDITORS,
         }
     }
 }
@@ -261,6 +265,7 @@ mod tests {
             (Action::ReadOffers,      [false, true,  false,  false, false,  false]),
             (Action::WorkShift,       [false, false, true,   false, false,  false]),
             (Action::ReadShifts,      [false, false, true,   false, false,  true ]),
+            (Action::ReadReports,     [false, false, false,  false, true,   true ]),
         ];
         assert_eq!(table.len(), Action::ALL.len(), "every action has a row");
         let roles = [Client, Author, Manager, PayoutClerk, Auditor, Admin];

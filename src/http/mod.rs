@@ -9,6 +9,7 @@ pub mod health;
 pub mod idempotency;
 pub mod openapi;
 pub mod orders;
+pub mod reports;
 pub mod shifts;
 pub mod users;
 
@@ -72,6 +73,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .merge(orders::router())
         .merge(authors::router())
         .merge(shifts::router())
+        .merge(reports::router())
         .merge(audit::router())
         .merge(openapi::router())
 }
