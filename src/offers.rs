@@ -50,23 +50,17 @@ async fn candidates_now(app: &App, order_id: Uuid) -> Result<Vec<Candidate>, App
         return Err(AppError::NotFound);
     }
     let key = subject_key(&order.subject);
-    let writers = authors::writing_on(&app.db, &key).await?;
-    let active = authors::active_orders_on(&app.db, &key).await?;
-    let offered = authors::offered_before(&app.db, order_id).await?;
-    let mut out: Vec<Candidate> = writers
+    let rows = authors::candidates_on(&app.db, &key, order_id).await?;
+    let mut out: Vec<Candidate> = rows
         .iter()
-        .filter(|a| {
-            let f = facts(
-                a,
-                active.get(&a.id).copied().unwrap_or(0),
-                offered.contains(&a.id),
-            );
-            check_eligibility(a.profile.as_ref(), &order.subject, &f).is_ok()
+        .filter(|c| {
+            let f = facts(&c.author, c.active_orders, c.offered_before);
+            check_eligibility(c.author.profile.as_ref(), &order.subject, &f).is_ok()
         })
-        .map(|a| Candidate {
-            author_id: a.id,
-            full_name: a.full_name.clone(),
-            weight: u64::try_from(a.rating.max(0)).unwrap_or(0),
+        .map(|c| Candidate {
+            author_id: c.author.id,
+            full_name: c.author.full_name.clone(),
+            weight: u64::try_from(c.author.rating.max(0)).unwrap_or(0),
         })
         .collect();
     out.sort_by_key(|c| c.author_id);
@@ -109,18 +103,14 @@ pub async fn check_chosen(
 ) -> Result<Result<(), Ineligible>, AppError> {
     app.fence_for_decision().await?;
     let order = app.order_state(order_id).await?;
-    let a = authors::by_id(&app.db, author_id)
+    let c = authors::candidate(&app.db, author_id, order_id)
         .await?
-        .filter(|a| a.role == aggregates::Role::Author)
+        .filter(|c| c.author.role == aggregates::Role::Author)
         .ok_or_else(|| AppError::Invalid(format!("{author_id} is not an author")))?;
-    let active = authors::active_orders_of(&app.db, author_id).await?;
-    let offered = authors::offered_before(&app.db, order_id)
-        .await?
-        .contains(&author_id);
     Ok(check_eligibility(
-        a.profile.as_ref(),
+        c.author.profile.as_ref(),
         &order.subject,
-        &facts(&a, active, offered),
+        &facts(&c.author, c.active_orders, c.offered_before),
     ))
 }
 

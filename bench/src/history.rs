@@ -112,6 +112,7 @@ pub fn lifecycle(
                 requirements: "GOST citations, at least fifteen sources, originality above \
                                seventy per cent, a table of contents and an appendix with the data"
                     .to_string(),
+                manager_id: None,
                 at: placed,
             },
         ),

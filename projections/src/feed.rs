@@ -169,6 +169,21 @@ const PG_COLUMNS: &str = "position, tx_id::text::bigint AS tx, aggregate_type, a
 const SQLITE_COLUMNS: &str = "position, 0 AS tx, aggregate_type, aggregate_id, sequence, \
      event_type, event_version, payload, metadata";
 
+/// The columns of an event with `payload` (an expression) as its payload.
+fn columns_with(postgres: bool, payload: &str) -> String {
+    if postgres {
+        format!(
+            "position, tx_id::text::bigint AS tx, aggregate_type, aggregate_id, sequence, \
+             event_type, event_version, {payload} AS payload, metadata::text AS metadata"
+        )
+    } else {
+        format!(
+            "position, 0 AS tx, aggregate_type, aggregate_id, sequence, event_type, \
+             event_version, {payload} AS payload, metadata"
+        )
+    }
+}
+
 fn columns(db: &Db) -> &'static str {
     if db.is_postgres() {
         PG_COLUMNS
@@ -178,6 +193,14 @@ fn columns(db: &Db) -> &'static str {
 }
 
 fn read_sql(postgres: bool, bounded: bool) -> String {
+    read_sql_of(
+        postgres,
+        bounded,
+        if postgres { PG_COLUMNS } else { SQLITE_COLUMNS },
+    )
+}
+
+fn read_sql_of(postgres: bool, bounded: bool, columns: &str) -> String {
     if postgres {
         let bound = if bounded {
             "AND (tx_id, position) <= ($4::text::xid8, $5) "
@@ -185,14 +208,16 @@ fn read_sql(postgres: bool, bounded: bool) -> String {
             ""
         };
         format!(
-            "SELECT {PG_COLUMNS} FROM events \
+            "SELECT {columns} FROM events \
              WHERE (tx_id, position) > ($1::text::xid8, $2) \
                AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) {bound}\
              ORDER BY tx_id, position LIMIT $3"
         )
     } else {
         let bound = if bounded { "AND position <= $5 " } else { "" };
-        format!("SELECT {SQLITE_COLUMNS} FROM events WHERE position > $2 {bound}ORDER BY position LIMIT $3")
+        format!(
+            "SELECT {columns} FROM events WHERE position > $2 {bound}ORDER BY position LIMIT $3"
+        )
     }
 }
 
@@ -214,6 +239,33 @@ pub async fn read_after(
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
     let sql = read_sql(db.is_postgres(), until.is_some());
     let rows = db.fetch_all(&sql, &read_args(after, limit, until)).await?;
+    rows.iter().map(StoredEvent::from_row).collect()
+}
+
+/// [`read_after`] for a reader that needs the payloads of only some event types (a
+/// worker reacting to a few of them): the others come with a `null` payload, neither sent
+/// by the database nor parsed here.
+pub async fn read_after_with_payloads_of(
+    db: &Db,
+    after: Cursor,
+    limit: i64,
+    types: &[&str],
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    let postgres = db.is_postgres();
+    let payload = if types.is_empty() {
+        "'null'".to_string()
+    } else {
+        let list = (4..4 + types.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let column = if postgres { "payload::text" } else { "payload" };
+        format!("CASE WHEN event_type IN ({list}) THEN {column} ELSE 'null' END")
+    };
+    let sql = read_sql_of(postgres, false, &columns_with(postgres, &payload));
+    let mut args = read_args(after, limit, None);
+    args.extend(types.iter().map(|t| crate::sql::Arg::from(t.to_string())));
+    let rows = db.fetch_all(&sql, &args).await?;
     rows.iter().map(StoredEvent::from_row).collect()
 }
 

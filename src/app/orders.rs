@@ -176,7 +176,7 @@ impl App {
         let pages = Pages::try_from(new.pages)?;
         let id = Uuid::new_v4();
         self.order_repo.expect_new(Order::TYPE, &id.to_string());
-        let place = |number| OrderCommand::PlaceOrder {
+        let place = |number, manager_id| OrderCommand::PlaceOrder {
             number,
             client_id: ctx.actor.id,
             work_type: new.work_type.clone(),
@@ -185,22 +185,30 @@ impl App {
             pages: pages.get(),
             deadline: new.deadline,
             requirements: new.requirements.clone(),
+            manager_id,
             at: self.clock.now(),
         };
         // Numbers are 1, 2, 3, … in placement order: a placement the order would refuse
         // must not take one, so the (pure) decision is made before the number is drawn.
-        Order::default().decide(place(0))?;
-        let cmd = place(self.next_order_number().await?);
-        self.order(id, cmd, ctx).await?;
-        // Routed at once when someone is on shift (the answer names the manager); the
-        // router, woken, is the guarantee (a crash here, nobody on shift).
-        if self.config.route_on_placement {
-            let route = Ctx::system(&ctx.request_id).caused_by(ctx.causation_id.clone());
-            if let Err(e) = crate::process::routing::route_on_placement(self, id, &route).await {
-                tracing::warn!(order = %id, error = %e, "routing at placement failed; the router will");
-            }
+        Order::default().decide(place(0, None))?;
+        // Placed routed when someone is on shift (one append; the answer names the
+        // manager). Otherwise the router, woken, routes it (or a shift's start will).
+        let manager = if self.config.route_on_placement {
+            crate::process::routing::manager_for_placement(self)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "routing at placement failed; the router will");
+                    None
+                })
+        } else {
+            None
+        };
+        let cmd = place(self.next_order_number().await?, manager);
+        let at = self.order_at(id, cmd, ctx).await?;
+        match (manager, at) {
+            (Some(m), Some(at)) => crate::process::routing::routed_in_flight(self, at, m),
+            _ => self.routing_wake.notify_one(),
         }
-        self.routing_wake.notify_one();
         self.answer(&ctx.actor, id).await
     }
 

@@ -15,6 +15,9 @@ use uuid::Uuid;
 use super::log::{FromLog, Reactor};
 use crate::app::{App, AppError, Ctx};
 
+/// The order events that move a rating.
+const REACTS_TO: [&str; 3] = ["OrderCompleted", "DraftRejected", "FinalRejected"];
+
 /// Feeds client ratings and rejections to the authors' ratings.
 pub struct Ratings;
 
@@ -36,13 +39,13 @@ impl Reactor for Ratings {
         &["Order"]
     }
 
+    fn payloads_of(&self) -> Option<&'static [&'static str]> {
+        Some(&REACTS_TO)
+    }
+
     async fn react(&self, app: &App, ev: &StoredEvent) -> Result<(), AppError> {
         let at = ev.meta.at;
-        let wanted = matches!(
-            ev.event_type.as_str(),
-            "OrderCompleted" | "DraftRejected" | "FinalRejected"
-        );
-        if !wanted {
+        if !REACTS_TO.contains(&ev.event_type.as_str()) {
             return Ok(());
         }
         let event: OrderEvent = ev.decode().map_err(AppError::infrastructure)?;

@@ -47,6 +47,11 @@ impl Reactor for Routing {
         &["Order", "Shift", "User"]
     }
 
+    /// It goes by the event's type and its aggregate's id alone.
+    fn payloads_of(&self) -> Option<&'static [&'static str]> {
+        Some(&[])
+    }
+
     fn wake<'a>(&self, app: &'a App) -> Option<&'a Notify> {
         Some(&app.routing_wake)
     }
@@ -104,16 +109,21 @@ pub async fn on_shift_now(app: &App) -> Result<Vec<OnShiftManager>, AppError> {
     Ok(managers)
 }
 
-/// Routes a just-placed order at once, in the placement's request (the placement's answer
-/// then names its manager): the same rule as the reactor, over [`on_shift_now`]. The
-/// reactor stays the guarantee: if this instance dies before the route, or nobody is on
-/// shift, it routes the order when it reads the placement (or a shift's start).
-pub async fn route_on_placement(app: &App, id: Uuid, ctx: &Ctx) -> Result<(), AppError> {
-    let on_shift = on_shift_now(app).await?;
-    let Some(manager_id) = choose_manager(&on_shift) else {
-        return Ok(());
-    };
-    route(app, id, manager_id, ctx).await
+/// The manager a placement is routed to in its own append (the placement's answer then
+/// names them): the same rule as the reactor, over [`on_shift_now`]; `None` when nobody
+/// is on shift. The reactor stays the guarantee: an order placed unrouted is routed when
+/// it reads the placement (or a shift's start).
+pub async fn manager_for_placement(app: &App) -> Result<Option<Uuid>, AppError> {
+    Ok(choose_manager(&on_shift_now(app).await?))
+}
+
+/// Counts a route this instance made at `at` in [`on_shift_now`] until the read models
+/// have it.
+pub fn routed_in_flight(app: &App, at: projections::Cursor, manager_id: Uuid) {
+    app.routes_in_flight
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push((at, manager_id));
 }
 
 /// Routes the orders waiting for a manager, oldest first, among those on shift now.
@@ -149,10 +159,7 @@ async fn route(app: &App, id: Uuid, manager_id: Uuid, ctx: &Ctx) -> Result<(), A
         at: app.clock.now(),
     };
     if let Some(at) = app.order_at(id, cmd, ctx).await? {
-        app.routes_in_flight
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((at, manager_id));
+        routed_in_flight(app, at, manager_id);
     }
     Ok(())
 }

@@ -257,6 +257,7 @@ impl Order {
                 pages,
                 deadline,
                 requirements,
+                manager_id,
                 at,
             } => Self::place(PlaceOrder {
                 number,
@@ -267,6 +268,7 @@ impl Order {
                 pages,
                 deadline,
                 requirements,
+                manager_id,
                 at,
             }),
             OrderCommand::RouteToManager { manager_id, .. } => self.route(manager_id),
@@ -345,7 +347,7 @@ impl Order {
         if cmd.deadline < cmd.at.date_naive() {
             return Err(OrderError::DeadlineInPast);
         }
-        Ok(vec![OrderEvent::OrderPlaced {
+        let mut events = vec![OrderEvent::OrderPlaced {
             number: cmd.number,
             client_id: cmd.client_id,
             work_type,
@@ -355,7 +357,11 @@ impl Order {
             deadline: cmd.deadline,
             requirements: cmd.requirements,
             currency: CURRENCY.to_string(),
-        }])
+        }];
+        if let Some(manager_id) = cmd.manager_id {
+            events.push(OrderEvent::RoutedToManager { manager_id });
+        }
+        Ok(events)
     }
 
     /// The router's first routing: a no-op once the order has a manager (any manager).
@@ -737,6 +743,7 @@ struct PlaceOrder {
     pages: u32,
     deadline: NaiveDate,
     requirements: String,
+    manager_id: Option<Uuid>,
     at: DateTime<Utc>,
 }
 

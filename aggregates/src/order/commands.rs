@@ -25,6 +25,9 @@ pub enum OrderCommand {
         pages: u32,
         deadline: NaiveDate,
         requirements: String,
+        /// The on-shift manager the routing rule chose at placement: the order is placed
+        /// routed to them (one append). `None`: the router routes it later.
+        manager_id: Option<Uuid>,
         at: DateTime<Utc>,
     },
     /// Routing: the router hands an unrouted order to a manager. Changes nothing on an

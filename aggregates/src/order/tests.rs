@@ -290,6 +290,7 @@ fn place_order() -> OrderCommand {
         pages: 12,
         deadline: deadline(),
         requirements: "APA style".to_string(),
+        manager_id: None,
         at: now(),
     }
 }
