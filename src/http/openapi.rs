@@ -60,6 +60,7 @@ pub fn roles(action: Action) -> Value {
         (name = "auth", description = "sign-up, log-in, who am I"),
         (name = "users", description = "user management"),
         (name = "orders", description = "the order lifecycle"),
+        (name = "payments", description = "the payment provider's signed notifications"),
         (name = "authors", description = "authors' profiles, ratings and queues"),
         (name = "shifts", description = "managers' shifts and the routing of orders to them"),
         (name = "audit", description = "the global event log"),
