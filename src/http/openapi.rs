@@ -381,6 +381,7 @@ mod tests {
             ("get", "/api/orders", Action::ReadOrders),
             ("put", "/api/orders/{id}/price", Action::SetPrice),
             ("post", "/api/orders/{id}/payments", Action::RecordPayment),
+            ("post", "/api/orders/{id}/refunds", Action::RecordRefund),
             ("post", "/api/orders/{id}/cancel", Action::CancelOrder),
             ("get", "/api/audit/events", Action::ReadAuditLog),
             ("post", "/api/users", Action::ManageUsers),
@@ -391,6 +392,14 @@ mod tests {
             op(&doc, "get", "/api/orders/{id}")["x-roles-as-of"],
             roles(Action::ReadPastState)
         );
+        // The provider's notification is signed, not authenticated by a token.
+        let webhook = op(&doc, "post", "/api/payments/webhook");
+        assert_eq!(webhook["x-roles"], json!(PUBLIC));
+        assert_eq!(webhook["security"], json!([]));
+        assert!(webhook["responses"]["401"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("signature"));
     }
 
     #[test]
