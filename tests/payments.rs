@@ -375,6 +375,9 @@ async fn a_payment_id_already_used_on_another_order_or_half_is_a_409(backend: Ba
     deliver(&t, &notification(&a.order, "first", 125000, "prov-1"))
         .await
         .ok(200);
+    // The payments table has it once the read models include it (within milliseconds;
+    // a read waits for them), and a command reads the table as it stands.
+    order(&t, &a).await;
     let before = t.event_count().await;
     let detail = deliver(&t, &notification(&b.order, "first", 125000, "prov-1"))
         .await
