@@ -10,7 +10,11 @@ pub struct Config {
     pub addr: String,
     pub data_dir: PathBuf,
     pub smtp_url: Option<String>,
+    /// The HMAC key the payment provider signs its notifications with; none: every
+    /// notification is refused.
     pub payment_webhook_secret: Option<String>,
+    /// The key before the last rotation, still accepted while the provider moves over.
+    pub payment_webhook_secret_previous: Option<String>,
     /// How long an author has to take an offer.
     pub offer_ttl: Duration,
     /// How long after delivery the client may ask for a revision.
@@ -82,6 +86,7 @@ impl Config {
             data_dir: PathBuf::from(env("SCRIPTORIUM_DATA_DIR").unwrap_or_else(|| "data".into())),
             smtp_url: env("SMTP_URL"),
             payment_webhook_secret: env("PAYMENT_WEBHOOK_SECRET"),
+            payment_webhook_secret_previous: env("PAYMENT_WEBHOOK_SECRET_PREVIOUS"),
             offer_ttl: Duration::seconds(env_num("SCRIPTORIUM_OFFER_TTL_SECONDS", 86_400)?.max(1)),
             guarantee_days: env_num("SCRIPTORIUM_GUARANTEE_DAYS", 14)?,
             author_fee_percent: env_num("SCRIPTORIUM_AUTHOR_FEE_PERCENT", 50u32)?.min(100),
@@ -112,6 +117,7 @@ impl Config {
             data_dir,
             smtp_url: None,
             payment_webhook_secret: None,
+            payment_webhook_secret_previous: None,
             offer_ttl: Duration::hours(24),
             guarantee_days: 14,
             author_fee_percent: 50,

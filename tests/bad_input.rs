@@ -76,7 +76,8 @@ async fn order_in_progress(t: &TestApp) -> Accepted {
         .post(
             &format!("/api/orders/{}/payments", s.order),
             &s.manager,
-            json!({"half": "first", "amount": 125000, "payment_id": "first"}),
+            // A payment id pays one half of one order.
+            json!({"half": "first", "amount": 125000, "payment_id": format!("{}-first", s.order)}),
         )
         .await
         .ok(200);
@@ -91,7 +92,7 @@ async fn delivered_order(t: &TestApp) -> Accepted {
     t.post(
         &format!("/api/orders/{id}/payments"),
         &s.manager,
-        json!({"half": "second", "amount": 125001, "payment_id": "second"}),
+        json!({"half": "second", "amount": 125001, "payment_id": format!("{id}-second")}),
     )
     .await
     .ok(200);

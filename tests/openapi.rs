@@ -357,7 +357,15 @@ async fn every_documented_operation_is_routed() {
             "{name} is documented, but its path has no {method}"
         );
         if op["security"] == json!([]) {
-            assert_ne!(status, 401, "{name} is documented as public: {}", res.body);
+            // A public operation answers 401 only for a check of its own that it
+            // documents (the webhook's signature), never for the missing token.
+            assert!(
+                status != 401
+                    || (op["responses"].get("401").is_some()
+                        && res.body["detail"] != "not logged in"),
+                "{name} is documented as public: {}",
+                res.body
+            );
         } else {
             assert_eq!(
                 status, 401,

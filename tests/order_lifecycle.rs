@@ -449,7 +449,8 @@ async fn delivered_order(t: &TestApp) -> Accepted {
         t.post(
             &format!("/api/orders/{id}/payments"),
             &s.manager,
-            json!({"half": half, "amount": amount, "payment_id": half}),
+            // A payment id pays one half of one order.
+            json!({"half": half, "amount": amount, "payment_id": format!("{id}-{half}")}),
         )
         .await
         .ok(200);

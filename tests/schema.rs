@@ -661,6 +661,74 @@ async fn every_answer_of_a_lifecycle_follows_the_document(backend: Backend) {
         json!([])
     );
 
+    // --- a third order: paid by the provider, failed, refunded ---
+    let third = common::accepted_order(t).await;
+    let notification =
+        json!({"payment_id": "prov-1", "order_id": third.order, "half": "first", "amount": 125000});
+    let signed = |ts: i64| {
+        use hmac::Mac;
+        let mut mac =
+            hmac::Hmac::<sha2::Sha256>::new_from_slice(common::schema::WEBHOOK_SECRET.as_bytes())
+                .unwrap();
+        mac.update(format!("{ts}.{notification}").as_bytes());
+        format!("t={ts},v1={}", hex::encode(mac.finalize().into_bytes()))
+    };
+    let webhook = |signature: String| {
+        let body = notification.clone();
+        async move {
+            t.call_checked_with(
+                "POST",
+                "/api/payments/webhook",
+                "/api/payments/webhook",
+                None,
+                Some(body),
+                &[("x-signature", signature.as_str())],
+            )
+            .await
+        }
+    };
+    let now = t.clock.now().timestamp();
+    webhook(signed(now - 301)).await.problem(401);
+    let receipt = webhook(signed(now)).await.ok(200);
+    assert_eq!(receipt["recorded"], true);
+    post(
+        "/api/orders/{id}/cancel",
+        at(&third.order, "/cancel"),
+        &third.manager,
+        Some(json!({"reason": "the client refused"})),
+    )
+    .await
+    .ok(200);
+    let refund = |body: Value| {
+        post(
+            "/api/orders/{id}/refunds",
+            at(&third.order, "/refunds"),
+            &third.manager,
+            Some(body),
+        )
+    };
+    let r = refund(json!({"amount": 100000, "reason": "most of it", "compensation": 50000}))
+        .await
+        .ok(201);
+    assert_eq!(r["refunded"], 100000);
+    refund(json!({"amount": 25001, "reason": "too much"}))
+        .await
+        .problem(409);
+    refund(json!({"amount": 0, "reason": "nothing"}))
+        .await
+        .problem(422);
+    let o = t
+        .call_checked(
+            "GET",
+            ORDER,
+            &at(&third.order, ""),
+            Some(&third.client),
+            None,
+        )
+        .await
+        .ok(200);
+    assert_eq!(o["refunded"], 100000);
+
     // --- the audit log ---
     let events = |token: Option<&str>, query: &str| {
         let uri = format!("/api/audit/events{query}");

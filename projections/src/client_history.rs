@@ -19,7 +19,9 @@ fn note(event: &OrderEvent) -> Option<Option<String>> {
     Some(match event {
         OrderEvent::RoutedToManager { .. }
         | OrderEvent::OfferDeclined { .. }
-        | OrderEvent::OfferExpired { .. } => return None,
+        | OrderEvent::OfferExpired { .. }
+        // What the author is paid is between the company and the author.
+        | OrderEvent::CompensationGranted { .. } => return None,
         OrderEvent::PriceSet { price, .. } => Some(format!("price {price} kopecks")),
         OrderEvent::PaymentReceived { half, amount, .. } => {
             Some(format!("{half:?} half paid: {amount} kopecks").to_lowercase())
@@ -28,6 +30,9 @@ fn note(event: &OrderEvent) -> Option<Option<String>> {
         | OrderEvent::FinalRejected { comment }
         | OrderEvent::RevisionRequested { comment } => Some(comment.clone()),
         OrderEvent::OrderFailed { reason, .. } => Some(reason.clone()),
+        OrderEvent::RefundRecorded { amount, reason, .. } => {
+            Some(format!("refunded {amount} kopecks: {reason}"))
+        }
         OrderEvent::OrderCompleted { rating, .. } => rating.map(|r| format!("rated {r}")),
         _ => None,
     })

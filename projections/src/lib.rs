@@ -6,6 +6,7 @@ pub mod client_history;
 pub mod feed;
 pub mod leader;
 pub mod order_list;
+pub mod payments;
 pub mod reports;
 pub mod runner;
 pub mod shifts;
@@ -26,6 +27,7 @@ pub fn all() -> Vec<Box<dyn Projection>> {
     vec![
         Box::new(users::UsersProjection),
         Box::new(order_list::OrderListProjection),
+        Box::new(payments::PaymentsProjection),
         Box::new(authors::AuthorsProjection),
         Box::new(shifts::ShiftsProjection),
         // After the order table: reads a completed order's price from it.

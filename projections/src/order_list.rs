@@ -410,6 +410,8 @@ fn fold_row(
             o.offer_expires_at = None;
         }
         OrderEvent::PaymentReceived { amount, .. } => o.paid += amount,
+        OrderEvent::RefundRecorded { amount, .. } => o.refunded += amount,
+        OrderEvent::CompensationGranted { amount, .. } => o.compensation = Some(*amount),
         OrderEvent::DraftRejected { .. } => o.draft_rejections += 1,
         OrderEvent::OrderDelivered { guarantee_until } => {
             o.guarantee_until = Some(*guarantee_until);
@@ -494,7 +496,7 @@ pub fn accepted_authors(stream: &[(OrderEvent, DateTime<Utc>)]) -> Vec<Uuid> {
 }
 
 /// The columns the projection writes, in the order of [`row_args`].
-const WRITE_COLUMNS: [&str; 29] = [
+const WRITE_COLUMNS: [&str; 31] = [
     "id",
     "number",
     "status",
@@ -511,6 +513,8 @@ const WRITE_COLUMNS: [&str; 29] = [
     "first_half",
     "second_half",
     "paid",
+    "refunded",
+    "compensation",
     "client_id",
     "manager_id",
     "offered_to",
@@ -544,6 +548,8 @@ fn row_args(o: &OrderRow) -> Vec<Arg> {
         o.first_half,
         o.second_half,
         o.paid,
+        o.refunded,
+        o.compensation,
         o.client_id,
         o.manager_id,
         o.offered_to,
@@ -593,6 +599,8 @@ fn placed_row(id: &str, event: &OrderEvent, at: DateTime<Utc>) -> Option<OrderRo
         first_half: None,
         second_half: None,
         paid: 0,
+        refunded: 0,
+        compensation: None,
         client_id: *client_id,
         manager_id: None,
         offered_to: None,
@@ -779,6 +787,10 @@ pub struct OrderRow {
     pub first_half: Option<i64>,
     pub second_half: Option<i64>,
     pub paid: i64,
+    /// The sum of the refunds recorded (never above `paid`).
+    pub refunded: i64,
+    /// What the author was granted for their work on a failed order, if anything.
+    pub compensation: Option<i64>,
     pub client_id: Uuid,
     pub manager_id: Option<Uuid>,
     pub offered_to: Option<Uuid>,
@@ -795,7 +807,8 @@ pub struct OrderRow {
 }
 
 pub(crate) const COLUMNS: &str = "id, number, status, work_type, subject, topic, pages, deadline, requirements, \
-     currency, price, author_fee, first_half, second_half, paid, client_id, manager_id, offered_to, \
+     currency, price, author_fee, first_half, second_half, paid, refunded, compensation, client_id, \
+     manager_id, offered_to, \
      offer_expires_at, author_id, author_name, problem, draft_rejections, guarantee_until, rating, \
      failure_reason, placed_at, updated_at";
 
@@ -817,6 +830,8 @@ impl OrderRow {
             first_half: r.opt_int("first_half")?,
             second_half: r.opt_int("second_half")?,
             paid: r.int("paid")?,
+            refunded: r.int("refunded")?,
+            compensation: r.opt_int("compensation")?,
             client_id: r.uuid("client_id")?,
             manager_id: r.opt_uuid("manager_id")?,
             offered_to: r.opt_uuid("offered_to")?,

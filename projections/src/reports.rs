@@ -106,6 +106,7 @@ fn order_delta(event: &OrderEvent, sums: &mut DaySums) -> bool {
             return true;
         }
         OrderEvent::OrderFailed { .. } => sums.orders_failed += 1,
+        OrderEvent::RefundRecorded { amount, .. } => sums.refunds += amount,
         _ => {}
     }
     false

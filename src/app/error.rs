@@ -38,6 +38,9 @@ pub enum AppError {
     /// no eligible author).
     #[error("{0}")]
     Conflict(String),
+    /// A payment notification whose signature is missing, wrong or stale.
+    #[error(transparent)]
+    BadSignature(super::payments::SignatureError),
     /// Lost the optimistic-lock race every time it was retried.
     #[error("the {0} was changed by another request at the same time; try again")]
     LostRace(&'static str),

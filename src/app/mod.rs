@@ -4,6 +4,7 @@ pub mod audit;
 pub mod authors;
 pub mod error;
 pub mod orders;
+pub mod payments;
 pub mod policy;
 pub mod reports;
 pub mod schemas;

@@ -12,7 +12,7 @@ use projections::order_list::{self, FileRow, ListQuery, OrderRow};
 use uuid::Uuid;
 
 use super::policy::{self, Action, Sight};
-use super::values::{Kopecks, Pages, PaymentId, Rating};
+use super::values::{Pages, Rating};
 use super::views::{
     EventView, HistoryView, OfferMade, OrderAsOf, OrderPage, OrderSummary, OrderView,
 };
@@ -29,7 +29,7 @@ pub struct NewOrder {
     pub requirements: String,
 }
 
-/// A payment taken by hand, as the caller states it.
+/// A payment of one half, as the caller (or the provider) states it.
 #[derive(Debug, Clone)]
 pub struct NewPayment {
     pub half: String,
@@ -151,7 +151,7 @@ impl App {
     /// The order as it now stands, for the caller who just changed it: folded from its
     /// own stream by the order table's code (what the table will show), without waiting
     /// for the table.
-    async fn answer(&self, actor: &Actor, id: Uuid) -> Result<OrderView, AppError> {
+    pub(super) async fn answer(&self, actor: &Actor, id: Uuid) -> Result<OrderView, AppError> {
         let (state, order, files) = self.order_view(id).await?.ok_or(AppError::NotFound)?;
         // The order's own state says whom it concerns; else the table (which also knows
         // the offers withdrawn since) decides, as for a read.
@@ -286,6 +286,8 @@ impl App {
         let client = policy::sees_client(actor);
         Ok(events
             .iter()
+            // What the author is paid is between the company and the author.
+            .filter(|e| fee || e.event_type != "CompensationGranted")
             .map(|e| {
                 let mut data = event_data(&e.payload);
                 if let Some(m) = data.as_object_mut() {
@@ -428,27 +430,6 @@ impl App {
         let cmd = OrderCommand::DeclineOffer {
             author_id: ctx.actor.id,
             reason,
-            at: self.clock.now(),
-        };
-        self.act(ctx, id, cmd).await
-    }
-
-    /// A payment of one half taken by hand.
-    pub async fn record_payment(
-        &self,
-        ctx: &Ctx,
-        id: Uuid,
-        payment: NewPayment,
-    ) -> Result<OrderView, AppError> {
-        self.authorize_on(ctx, Action::RecordPayment, id).await?;
-        let half = parse_half(&payment.half)?;
-        let payment_id = PaymentId::parse(&payment.payment_id)?;
-        let amount = Kopecks::positive(payment.amount)?;
-        let cmd = OrderCommand::RecordPayment {
-            half,
-            amount: amount.get(),
-            payment_id: payment_id.into_string(),
-            guarantee_days: self.config.guarantee_days,
             at: self.clock.now(),
         };
         self.act(ctx, id, cmd).await

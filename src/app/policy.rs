@@ -23,6 +23,11 @@ pub enum Action {
     AnswerOffer,
     /// Record a payment taken by hand.
     RecordPayment,
+    /// Record a payment the provider notified (the signed webhook): done by the service
+    /// itself ([`Actor::system`]) once the signature is verified; no token reaches it.
+    ReceivePayment,
+    /// Refund a failed order's client, and compensate its author.
+    RecordRefund,
     /// Upload the draft or the final work.
     SubmitWork,
     /// Approve or reject a draft or a final work.
@@ -61,13 +66,15 @@ const STAFF: &[Role] = &[Role::Manager, Role::Admin];
 const AUDITORS: &[Role] = &[Role::Auditor, Role::Admin];
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 24] = [
         Action::PlaceOrder,
         Action::ReadOrders,
         Action::SetPrice,
         Action::OfferOrder,
         Action::AnswerOffer,
         Action::RecordPayment,
+        Action::ReceivePayment,
+        Action::RecordRefund,
         Action::SubmitWork,
         Action::Review,
         Action::RequestRevision,
@@ -94,6 +101,9 @@ impl Action {
             Action::SetPrice | Action::OfferOrder | Action::Review => STAFF,
             Action::AnswerOffer | Action::SubmitWork => &[Role::Author],
             Action::RecordPayment => &[Role::Manager, Role::PayoutClerk, Role::Admin],
+            // The system actor is an admin.
+            Action::ReceivePayment => &[Role::Admin],
+            Action::RecordRefund => STAFF,
             Action::CancelOrder => &[Role::Client, Role::Manager, Role::Admin],
             Action::ReadPastState | Action::ReadAuditLog => AUDITORS,
             Action::ManageUsers | Action::ManageAuthors => &[Role::Admin],
@@ -250,6 +260,8 @@ mod tests {
             (Action::OfferOrder,      [false, false, true,   false, false,  true ]),
             (Action::AnswerOffer,     [false, true,  false,  false, false,  false]),
             (Action::RecordPayment,   [false, false, true,   true,  false,  true ]),
+            (Action::ReceivePayment,  [false, false, false,  false, false,  true ]),
+            (Action::RecordRefund,    [false, false, true,   false, false,  true ]),
             (Action::SubmitWork,      [false, true,  false,  false, false,  false]),
             (Action::Review,          [false, false, true,   false, false,  true ]),
             (Action::RequestRevision, [true,  false, false,  false, false,  false]),
@@ -278,6 +290,19 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_system_records_the_providers_payments_and_sees_the_order() {
+        let system = Actor::system();
+        assert!(authorize(&system, Action::ReceivePayment).is_ok());
+        let anyone = Parties {
+            client_id: Uuid::from_u128(7),
+            manager_id: None,
+            author_id: None,
+            offered_to: None,
+        };
+        assert_eq!(sight(&system, anyone), Sight::Yes);
     }
 
     #[test]

@@ -107,6 +107,10 @@ impl PaymentId {
         Ok(PaymentId(id.to_string()))
     }
 
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     pub fn into_string(self) -> String {
         self.0
     }

@@ -70,6 +70,14 @@ pub struct OrderSummary {
     pub price: Option<i64>,
     /// Kopecks paid so far.
     pub paid: i64,
+    /// Kopecks refunded so far (never above `paid`).
+    #[schema(minimum = 0)]
+    pub refunded: i64,
+    /// Kopecks granted to the author for their work on the failed order (null: none);
+    /// never shown to a client, whose answers leave the field out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>, minimum = 1)]
+    pub compensation: Option<Option<i64>>,
     /// Kopecks due before the work starts; null until the order is priced.
     #[schema(required = true)]
     pub first_half: Option<i64>,
@@ -130,6 +138,8 @@ impl OrderSummary {
             currency: o.currency.clone(),
             price: o.price,
             paid: o.paid,
+            refunded: o.refunded,
+            compensation: policy::sees_author_fee(actor).then_some(o.compensation),
             first_half: o.first_half,
             second_half: o.second_half,
             author_fee: policy::sees_author_fee(actor).then_some(o.author_fee),
@@ -228,6 +238,44 @@ pub struct OrderPage {
     pub page: i64,
     #[schema(minimum = 1)]
     pub per_page: i64,
+}
+
+/// A payment notification, as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct PaymentReceipt {
+    pub order_id: Uuid,
+    pub payment_id: String,
+    /// `first` or `second`.
+    #[schema(examples("first"))]
+    pub half: String,
+    /// Kopecks.
+    #[schema(minimum = 1)]
+    pub amount: i64,
+    /// True when this notification recorded the payment; false when it had been
+    /// recorded before (a repeat changes nothing).
+    pub recorded: bool,
+}
+
+/// A refund just recorded, with the order's totals after it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = Refund)]
+pub struct RefundMade {
+    pub refund_id: Uuid,
+    /// Kopecks given back.
+    #[schema(minimum = 1)]
+    pub amount: i64,
+    pub reason: String,
+    /// Kopecks granted to the author with it (null: none).
+    #[schema(required = true, minimum = 1)]
+    pub compensation: Option<i64>,
+    #[serde(with = "rfc3339")]
+    pub at: DateTime<Utc>,
+    /// Kopecks refunded on the order so far, this refund included.
+    #[schema(minimum = 1)]
+    pub refunded: i64,
+    /// Kopecks paid on the order.
+    #[schema(minimum = 0)]
+    pub paid: i64,
 }
 
 /// The offer just made.

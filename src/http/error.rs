@@ -30,6 +30,9 @@ pub enum ApiError {
     BadRequest(String),
     #[error("not logged in")]
     Unauthorized,
+    /// A signed request (the payment provider's) whose signature does not hold.
+    #[error("{0}")]
+    BadSignature(String),
     #[error("{0}")]
     Forbidden(String),
     /// Unknown, or not the caller's to see.
@@ -60,7 +63,7 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::BadSignature(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound | ApiError::NoSuchEndpoint => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -121,6 +124,7 @@ impl From<AppError> for ApiError {
             AppError::Shift(e) => ApiError::Conflict(e.to_string()),
             AppError::NotFound => ApiError::NotFound,
             AppError::BadCredentials => ApiError::Unauthorized,
+            AppError::BadSignature(e) => ApiError::BadSignature(e.to_string()),
             AppError::Forbidden(why) => ApiError::Forbidden(why),
             AppError::Invalid(why) => ApiError::Unprocessable(why),
             AppError::Conflict(why) => ApiError::Conflict(why),

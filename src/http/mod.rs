@@ -9,6 +9,7 @@ pub mod health;
 pub mod idempotency;
 pub mod openapi;
 pub mod orders;
+pub mod payments;
 pub mod reports;
 pub mod shifts;
 pub mod users;
@@ -71,6 +72,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .merge(auth::router())
         .merge(users::router())
         .merge(orders::router())
+        .merge(payments::router())
         .merge(authors::router())
         .merge(shifts::router())
         .merge(reports::router())

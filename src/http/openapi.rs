@@ -60,6 +60,7 @@ pub fn roles(action: Action) -> Value {
         (name = "auth", description = "sign-up, log-in, who am I"),
         (name = "users", description = "user management"),
         (name = "orders", description = "the order lifecycle"),
+        (name = "payments", description = "the payment provider's signed notifications"),
         (name = "authors", description = "authors' profiles, ratings and queues"),
         (name = "shifts", description = "managers' shifts and the routing of orders to them"),
         (name = "reports", description = "the director's reports"),
@@ -381,6 +382,7 @@ mod tests {
             ("get", "/api/orders", Action::ReadOrders),
             ("put", "/api/orders/{id}/price", Action::SetPrice),
             ("post", "/api/orders/{id}/payments", Action::RecordPayment),
+            ("post", "/api/orders/{id}/refunds", Action::RecordRefund),
             ("post", "/api/orders/{id}/cancel", Action::CancelOrder),
             ("get", "/api/audit/events", Action::ReadAuditLog),
             ("post", "/api/users", Action::ManageUsers),
@@ -391,6 +393,14 @@ mod tests {
             op(&doc, "get", "/api/orders/{id}")["x-roles-as-of"],
             roles(Action::ReadPastState)
         );
+        // The provider's notification is signed, not authenticated by a token.
+        let webhook = op(&doc, "post", "/api/payments/webhook");
+        assert_eq!(webhook["x-roles"], json!(PUBLIC));
+        assert_eq!(webhook["security"], json!([]));
+        assert!(webhook["responses"]["401"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("signature"));
     }
 
     #[test]

@@ -553,10 +553,17 @@ impl std::ops::Deref for Checked {
     }
 }
 
+/// The key [`Checked`]'s service verifies payment notifications with.
+pub const WEBHOOK_SECRET: &str = "schema-webhook-secret";
+
 impl Checked {
-    /// A fresh service and its document (whose own answer is checked and recorded too).
+    /// A fresh service (verifying payment notifications with [`WEBHOOK_SECRET`]) and its
+    /// document (whose own answer is checked and recorded too).
     pub async fn spawn(backend: Backend) -> Checked {
-        let t = TestApp::spawn(backend).await;
+        let t = TestApp::spawn_with(backend, |c| {
+            c.payment_webhook_secret = Some(WEBHOOK_SECRET.to_string());
+        })
+        .await;
         let res = t.call("GET", "/api/openapi.json", None, None).await;
         let doc = res.body.clone();
         assert!(doc["paths"].is_object(), "no document: {}", res.status);

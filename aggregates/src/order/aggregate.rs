@@ -200,6 +200,12 @@ pub struct Order {
     pub failure_reason: Option<String>,
     /// The role of whoever cancelled the order.
     pub failed_by: Option<Role>,
+    /// The sum of the refunds recorded; never above [`Order::paid`].
+    #[serde(default)]
+    pub refunded: Kopecks,
+    /// The compensation granted to the author, once it has been.
+    #[serde(default)]
+    pub compensation: Option<Kopecks>,
 }
 
 impl Order {
@@ -334,6 +340,23 @@ impl Order {
             } => self.complete(client_id, rating, review),
             OrderCommand::CloseAfterGuarantee { at } => self.close_after_guarantee(at),
             OrderCommand::Cancel { actor, reason, .. } => self.cancel(actor, reason),
+            OrderCommand::RecordRefund {
+                actor,
+                refund_id,
+                amount,
+                reason,
+                compensation,
+                at,
+            } => self.refund(
+                actor,
+                Refund {
+                    refund_id,
+                    amount,
+                    reason,
+                    compensation,
+                    at,
+                },
+            ),
         }
     }
 
@@ -534,6 +557,9 @@ impl Order {
             Some(_) => return Err(OrderError::HalfAlreadyPaid(half)),
             None => {}
         }
+        if self.payment_of(half.other()) == Some(payment_id.as_str()) {
+            return Err(OrderError::PaymentIdUsedForOtherHalf(half.other()));
+        }
         match half {
             Half::First => self.require_status(&[OrderStatus::AwaitingPrepayment])?,
             Half::Second => {
@@ -719,6 +745,57 @@ impl Order {
         ))
     }
 
+    /// A refund of part (or the rest) of what was paid for a failed order, with the
+    /// author's compensation if asked: values first (422), then the state (409).
+    fn refund(&self, actor: Actor, r: Refund) -> Result<Vec<OrderEvent>, OrderError> {
+        if r.amount <= 0 {
+            return Err(OrderError::InvalidRefund);
+        }
+        let reason = non_empty(r.reason, "reason")?;
+        if r.compensation.is_some_and(|c| c <= 0) {
+            return Err(OrderError::InvalidCompensation);
+        }
+        let claim = self.check_manager(actor)?;
+        if self.status != OrderStatus::Failed {
+            return Err(OrderError::NotRefundable(self.status));
+        }
+        let paid = self.paid();
+        if r.amount > paid - self.refunded {
+            return Err(OrderError::RefundAbovePaid {
+                paid,
+                refunded: self.refunded,
+                asked: r.amount,
+            });
+        }
+        let mut events = claimed(
+            claim,
+            OrderEvent::RefundRecorded {
+                refund_id: r.refund_id,
+                amount: r.amount,
+                reason,
+                at: r.at,
+            },
+        );
+        if let Some(amount) = r.compensation {
+            let Some(author_id) = self.author_id else {
+                return Err(OrderError::NoAuthorToCompensate);
+            };
+            if self.compensation.is_some() {
+                return Err(OrderError::AlreadyCompensated);
+            }
+            let fee = self.author_fee.unwrap_or(0);
+            if amount > fee {
+                return Err(OrderError::CompensationAboveFee { fee, asked: amount });
+            }
+            events.push(OrderEvent::CompensationGranted {
+                author_id,
+                amount,
+                at: r.at,
+            });
+        }
+        Ok(events)
+    }
+
     fn clear_offer(&mut self) {
         self.offered_to = None;
         self.offer_expires_at = None;
@@ -744,6 +821,15 @@ struct PlaceOrder {
     deadline: NaiveDate,
     requirements: String,
     manager_id: Option<Uuid>,
+    at: DateTime<Utc>,
+}
+
+/// The fields of `OrderCommand::RecordRefund` but the actor.
+struct Refund {
+    refund_id: Uuid,
+    amount: Kopecks,
+    reason: String,
+    compensation: Option<Kopecks>,
     at: DateTime<Utc>,
 }
 
@@ -875,6 +961,8 @@ impl Aggregate for Order {
                 self.failed_by = Some(by);
                 self.clear_offer();
             }
+            OrderEvent::RefundRecorded { amount, .. } => self.refunded += amount,
+            OrderEvent::CompensationGranted { amount, .. } => self.compensation = Some(amount),
         }
     }
 }

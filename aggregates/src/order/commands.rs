@@ -126,6 +126,16 @@ pub enum OrderCommand {
     CloseAfterGuarantee {
         at: DateTime<Utc>,
     },
+    /// A manager (or admin) gives money back for a failed order, and may compensate its
+    /// author for the work done; `refund_id` is allocated by the service.
+    RecordRefund {
+        actor: Actor,
+        refund_id: Uuid,
+        amount: Kopecks,
+        reason: String,
+        compensation: Option<Kopecks>,
+        at: DateTime<Utc>,
+    },
     /// "Сорван": the client before work starts, a manager or admin before delivery.
     Cancel {
         actor: Actor,

@@ -21,6 +21,10 @@ pub enum OrderError {
     InvalidRating,
     #[error("an offer must expire after it is made")]
     InvalidExpiry,
+    #[error("a refund must be a positive number of kopecks")]
+    InvalidRefund,
+    #[error("a compensation must be a positive number of kopecks")]
+    InvalidCompensation,
 
     // --- not allowed in the current state: 409 ---
     #[error("the order has already been placed")]
@@ -57,6 +61,22 @@ pub enum OrderError {
     GuaranteeRunning,
     #[error("a {0} cannot cancel the order now")]
     NotCancellable(crate::Role),
+    #[error("this payment id already paid the {0:?} half")]
+    PaymentIdUsedForOtherHalf(Half),
+    #[error("a refund is recorded only for a failed order, not one that is {0}")]
+    NotRefundable(OrderStatus),
+    #[error("a refund of {asked} kopecks is above what was paid: {paid} paid, {refunded} refunded already")]
+    RefundAbovePaid {
+        paid: i64,
+        refunded: i64,
+        asked: i64,
+    },
+    #[error("the order has no author to compensate")]
+    NoAuthorToCompensate,
+    #[error("a compensation of {asked} kopecks is above the author's fee of {fee}")]
+    CompensationAboveFee { fee: i64, asked: i64 },
+    #[error("the author has already been compensated for this order")]
+    AlreadyCompensated,
 }
 
 impl OrderError {
@@ -71,6 +91,8 @@ impl OrderError {
                 | OrderError::InvalidAuthorFee
                 | OrderError::InvalidRating
                 | OrderError::InvalidExpiry
+                | OrderError::InvalidRefund
+                | OrderError::InvalidCompensation
         )
     }
 

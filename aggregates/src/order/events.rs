@@ -13,6 +13,16 @@ pub enum Half {
     Second,
 }
 
+impl Half {
+    /// The half this one is not.
+    pub fn other(self) -> Half {
+        match self {
+            Half::First => Half::Second,
+            Half::Second => Half::First,
+        }
+    }
+}
+
 /// A draft (the 50% work) or the final work; also which of them a manager rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -126,6 +136,21 @@ pub enum OrderEvent {
         reason: String,
         by: Role,
     },
+    /// Money given back to the client for a failed order (one of possibly several parts;
+    /// together never above what was paid).
+    RefundRecorded {
+        refund_id: Uuid,
+        amount: Kopecks,
+        reason: String,
+        at: DateTime<Utc>,
+    },
+    /// A payment to the order's author for the work done before it failed (at most their
+    /// fee, once per order); the author's ledger credits it.
+    CompensationGranted {
+        author_id: Uuid,
+        amount: Kopecks,
+        at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for OrderEvent {
@@ -149,6 +174,8 @@ impl DomainEvent for OrderEvent {
             OrderEvent::RevisionRequested { .. } => "RevisionRequested",
             OrderEvent::OrderCompleted { .. } => "OrderCompleted",
             OrderEvent::OrderFailed { .. } => "OrderFailed",
+            OrderEvent::RefundRecorded { .. } => "RefundRecorded",
+            OrderEvent::CompensationGranted { .. } => "CompensationGranted",
         };
         name.to_string()
     }

@@ -1777,6 +1777,175 @@ fn a_cancellation_needs_a_reason() {
         .then_expect_error(OrderError::EmptyField("reason"));
 }
 
+// ---------------------------------------------------------------- RecordRefund
+
+fn refund_id(n: u128) -> Uuid {
+    Uuid::from_u128(500 + n)
+}
+fn refund(actor: Actor, n: u128, amount: Kopecks, compensation: Option<Kopecks>) -> OrderCommand {
+    OrderCommand::RecordRefund {
+        actor,
+        refund_id: refund_id(n),
+        amount,
+        reason: "the client refused".to_string(),
+        compensation,
+        at: now(),
+    }
+}
+fn refunded(n: u128, amount: Kopecks) -> OrderEvent {
+    OrderEvent::RefundRecorded {
+        refund_id: refund_id(n),
+        amount,
+        reason: "the client refused".to_string(),
+        at: now(),
+    }
+}
+fn compensated(amount: Kopecks) -> OrderEvent {
+    OrderEvent::CompensationGranted {
+        author_id: author(),
+        amount,
+        at: now(),
+    }
+}
+/// Failed with both halves paid: the whole price may be refunded.
+fn failed_fully_paid() -> Vec<OrderEvent> {
+    then(final_review_paid(), [failed_by(Role::Manager)])
+}
+
+#[test]
+fn a_failed_order_refunds_what_was_paid() {
+    given(failed())
+        .when(refund(manager(), 1, HALF, None))
+        .then_expect_events(vec![refunded(1, HALF)]);
+    let order = state(then(failed(), [refunded(1, HALF)]));
+    assert_eq!(order.status, OrderStatus::Failed, "a refund moves nothing");
+    assert_eq!(order.refunded, HALF);
+    assert_eq!(order.paid(), HALF, "what was paid stays what was paid");
+}
+
+#[test]
+fn a_refund_above_what_was_paid_is_refused() {
+    given(failed())
+        .when(refund(manager(), 1, HALF + 1, None))
+        .then_expect_error(OrderError::RefundAbovePaid {
+            paid: HALF,
+            refunded: 0,
+            asked: HALF + 1,
+        });
+}
+
+#[test]
+fn partial_refunds_add_up_to_what_was_paid_and_not_a_kopeck_more() {
+    let events = then(failed_fully_paid(), [refunded(1, 400_000)]);
+    given(events.clone())
+        .when(refund(manager(), 2, PRICE - 400_000, None))
+        .then_expect_events(vec![refunded(2, PRICE - 400_000)]);
+    let events = then(events, [refunded(2, PRICE - 400_000)]);
+    assert_eq!(state(events.clone()).refunded, PRICE);
+    given(events)
+        .when(refund(manager(), 3, 1, None))
+        .then_expect_error(OrderError::RefundAbovePaid {
+            paid: PRICE,
+            refunded: PRICE,
+            asked: 1,
+        });
+}
+
+#[test]
+fn only_a_failed_order_is_refunded() {
+    for (status, events) in statuses_other_than(&[OrderStatus::Failed]) {
+        given(events)
+            .when(refund(admin(), 1, 1, None))
+            .then_expect_error(OrderError::NotRefundable(status));
+    }
+}
+
+#[test]
+fn a_failed_order_that_was_never_paid_has_nothing_to_refund() {
+    given(then(accepted(), [failed_by(Role::Client)]))
+        .when(refund(manager(), 1, 1, None))
+        .then_expect_error(OrderError::RefundAbovePaid {
+            paid: 0,
+            refunded: 0,
+            asked: 1,
+        });
+}
+
+#[test]
+fn a_refund_needs_a_positive_amount_and_a_reason() {
+    for amount in [0, -1] {
+        given(failed())
+            .when(refund(manager(), 1, amount, None))
+            .then_expect_error(OrderError::InvalidRefund);
+    }
+    let mut command = refund(manager(), 1, 1, None);
+    if let OrderCommand::RecordRefund { reason, .. } = &mut command {
+        *reason = "   ".to_string();
+    }
+    given(failed())
+        .when(command)
+        .then_expect_error(OrderError::EmptyField("reason"));
+    assert!(OrderError::InvalidRefund.is_invalid_value());
+    assert!(!OrderError::NotRefundable(OrderStatus::New).is_invalid_value());
+}
+
+#[test]
+fn only_the_orders_manager_refunds_it() {
+    given(failed())
+        .when(refund(other_manager(), 1, 1, None))
+        .then_expect_error(OrderError::RoutedToAnotherManager);
+    given(failed())
+        .when(refund(admin(), 1, 1, None))
+        .then_expect_events(vec![refunded(1, 1)]);
+}
+
+#[test]
+fn the_author_is_compensated_once_and_at_most_their_fee() {
+    given(failed())
+        .when(refund(manager(), 1, 1000, Some(FEE)))
+        .then_expect_events(vec![refunded(1, 1000), compensated(FEE)]);
+    given(failed())
+        .when(refund(manager(), 1, 1000, Some(FEE + 1)))
+        .then_expect_error(OrderError::CompensationAboveFee {
+            fee: FEE,
+            asked: FEE + 1,
+        });
+    let events = then(failed(), [refunded(1, 1000), compensated(100)]);
+    assert_eq!(state(events.clone()).compensation, Some(100));
+    given(events)
+        .when(refund(manager(), 2, 1000, Some(100)))
+        .then_expect_error(OrderError::AlreadyCompensated);
+    for bad in [0, -5] {
+        given(failed())
+            .when(refund(manager(), 1, 1000, Some(bad)))
+            .then_expect_error(OrderError::InvalidCompensation);
+    }
+}
+
+#[test]
+fn an_order_without_an_author_compensates_nobody() {
+    // Cancelled while offered: no author took it (and nothing was paid to refund, so
+    // the state is forced here to reach the rule).
+    let mut order = state(then(offered(), [failed_by(Role::Manager)]));
+    order.first_payment = Some("pay-1".to_string());
+    order.first_half = Some(HALF);
+    assert_eq!(
+        order.decide(refund(manager(), 1, 1, Some(1))),
+        Err(OrderError::NoAuthorToCompensate)
+    );
+    assert_eq!(
+        order.decide(refund(manager(), 1, 1, None)),
+        Ok(vec![refunded(1, 1)])
+    );
+}
+
+#[test]
+fn a_payment_id_of_one_half_does_not_pay_the_other() {
+    given(in_progress())
+        .when(pay(Half::Second, HALF, "pay-1"))
+        .then_expect_error(OrderError::PaymentIdUsedForOtherHalf(Half::First));
+}
+
 // ---------------------------------------------------------------- the whole lifecycle
 
 /// Runs `command` against `events` and appends what it emitted.

@@ -16,6 +16,7 @@ mod offers;
 mod payment;
 mod place;
 mod price;
+mod refund;
 mod review;
 mod revision;
 pub(crate) mod show;
@@ -42,6 +43,7 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(accept::accept))
         .routes(routes!(decline::decline))
         .routes(routes!(payment::payment))
+        .routes(routes!(refund::refund))
         .routes(routes!(upload::upload_draft))
         .routes(routes!(upload::upload_final))
         .routes(routes!(review::approve_draft))
