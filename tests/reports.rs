@@ -78,9 +78,24 @@ async fn the_summary_counts_money_and_orders_of_its_period(backend: Backend) {
     )
     .await
     .ok(200);
-    // Day 2: a third order placed and failed by its manager.
+    // Day 2: the half-paid order fails and 25 000 of its first half is refunded; a third
+    // order is placed and failed by its manager.
     t.clock.advance(chrono::Duration::days(1));
     let day2 = day(&t);
+    t.post(
+        &format!("/api/orders/{}/cancel", half.order),
+        &half.manager,
+        json!({"reason": "the client changed their mind"}),
+    )
+    .await
+    .ok(200);
+    t.post(
+        &format!("/api/orders/{}/refunds", half.order),
+        &half.manager,
+        json!({"amount": 25000, "reason": "the work had not started"}),
+    )
+    .await
+    .ok(201);
     let failed = accepted_order(&t).await;
     t.post(
         &format!("/api/orders/{}/cancel", failed.order),
@@ -92,32 +107,32 @@ async fn the_summary_counts_money_and_orders_of_its_period(backend: Backend) {
 
     let all = summary(&t, &auditor, "").await;
     assert_eq!(all["payments"], 250001 + 125000);
-    assert_eq!(all["revenue"], 250001 + 125000);
-    assert_eq!(all["refunds"], 0);
+    assert_eq!(all["revenue"], 250001 + 125000 - 25000);
+    assert_eq!(all["refunds"], 25000);
     assert_eq!(all["orders_placed"], 3);
     assert_eq!(all["orders_completed"], 1);
-    assert_eq!(all["orders_failed"], 1);
+    assert_eq!(all["orders_failed"], 2);
     assert_eq!(all["average_check"], 250001);
     assert_eq!(all["by_status"]["completed"], 1);
-    assert_eq!(all["by_status"]["in_progress"], 1);
-    assert_eq!(all["by_status"]["failed"], 1);
+    assert_eq!(all["by_status"]["failed"], 2);
     assert_eq!(all["sla_breaches"], 0);
     assert!(all["from"].is_null() && all["to"].is_null());
 
     let first = summary(&t, &auditor, &format!("?from={day1}&to={day1}")).await;
     assert_eq!(first["payments"], 250001 + 125000);
+    assert_eq!(first["refunds"], 0);
     assert_eq!(first["orders_placed"], 2);
     assert_eq!(first["orders_failed"], 0);
     assert_eq!(first["from"], day1.as_str());
-    assert_eq!(
-        first["by_status"],
-        json!({"completed": 1, "in_progress": 1})
-    );
+    // The orders placed that day, by their status now.
+    assert_eq!(first["by_status"], json!({"completed": 1, "failed": 1}));
 
     let second = summary(&t, &auditor, &format!("?from={day2}")).await;
     assert_eq!(second["payments"], 0);
+    assert_eq!(second["refunds"], 25000);
+    assert_eq!(second["revenue"], -25000);
     assert_eq!(second["orders_placed"], 1);
-    assert_eq!(second["orders_failed"], 1);
+    assert_eq!(second["orders_failed"], 2);
     assert_eq!(second["average_check"], 0);
     assert_eq!(second["by_status"], json!({"failed": 1}));
 
