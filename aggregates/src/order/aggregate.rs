@@ -868,6 +868,8 @@ impl Aggregate for Order {
                 self.failed_by = Some(by);
                 self.clear_offer();
             }
+            // The author's money: the ledger's, not the order's state.
+            OrderEvent::CompensationGranted { .. } => {}
         }
     }
 }

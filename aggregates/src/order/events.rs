@@ -126,6 +126,13 @@ pub enum OrderEvent {
         reason: String,
         by: Role,
     },
+    /// A manager granted the author `amount` for their work on a failed order; the
+    /// ledger worker credits it to the author's account.
+    CompensationGranted {
+        author_id: Uuid,
+        amount: Kopecks,
+        at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for OrderEvent {
@@ -149,6 +156,7 @@ impl DomainEvent for OrderEvent {
             OrderEvent::RevisionRequested { .. } => "RevisionRequested",
             OrderEvent::OrderCompleted { .. } => "OrderCompleted",
             OrderEvent::OrderFailed { .. } => "OrderFailed",
+            OrderEvent::CompensationGranted { .. } => "CompensationGranted",
         };
         name.to_string()
     }

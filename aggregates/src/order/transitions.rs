@@ -10,7 +10,9 @@ impl OrderStatus {
         use OrderStatus as S;
         match event {
             OrderEvent::OrderPlaced { .. } => S::New,
-            OrderEvent::RoutedToManager { .. } | OrderEvent::PriceSet { .. } => self,
+            OrderEvent::RoutedToManager { .. }
+            | OrderEvent::PriceSet { .. }
+            | OrderEvent::CompensationGranted { .. } => self,
             OrderEvent::AuthorOffered { .. } => S::Offered,
             OrderEvent::OfferAccepted { .. } => S::AwaitingPrepayment,
             OrderEvent::OfferDeclined { .. } | OrderEvent::OfferExpired { .. } => S::New,
