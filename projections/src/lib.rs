@@ -5,8 +5,10 @@ pub mod chain;
 pub mod client_history;
 pub mod feed;
 pub mod leader;
+pub mod ledger;
 pub mod order_list;
 pub mod runner;
+pub mod settings;
 pub mod shifts;
 pub mod sql;
 pub mod users;
@@ -27,6 +29,8 @@ pub fn all() -> Vec<Box<dyn Projection>> {
         Box::new(order_list::OrderListProjection),
         Box::new(authors::AuthorsProjection),
         Box::new(shifts::ShiftsProjection),
+        Box::new(ledger::LedgerProjection),
+        Box::new(settings::SettingsProjection),
     ]
 }
 
@@ -95,7 +99,10 @@ mod tests {
             assert!(!p.reads().is_empty(), "{} reads nothing", p.name());
         }
         let types: Vec<_> = Decoders::of(&all).aggregate_types().collect();
-        assert_eq!(types, ["User", "Order", "Author", "Shift"]);
+        assert_eq!(
+            types,
+            ["User", "Order", "Author", "Shift", "AuthorAccount", "Settings"]
+        );
     }
 
     #[test]

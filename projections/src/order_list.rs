@@ -426,7 +426,8 @@ fn fold_row(
         | OrderEvent::DraftApproved
         | OrderEvent::FinalApproved
         | OrderEvent::FinalRejected { .. }
-        | OrderEvent::RevisionRequested { .. } => {}
+        | OrderEvent::RevisionRequested { .. }
+        | OrderEvent::CompensationGranted { .. } => {}
     }
 }
 

@@ -9,6 +9,8 @@ pub mod health;
 pub mod idempotency;
 pub mod openapi;
 pub mod orders;
+pub mod payouts;
+pub mod settings;
 pub mod shifts;
 pub mod users;
 
@@ -72,6 +74,8 @@ pub fn routes() -> OpenApiRouter<App> {
         .merge(orders::router())
         .merge(authors::router())
         .merge(shifts::router())
+        .merge(payouts::router())
+        .merge(settings::router())
         .merge(audit::router())
         .merge(openapi::router())
 }

@@ -62,6 +62,8 @@ pub fn roles(action: Action) -> Value {
         (name = "orders", description = "the order lifecycle"),
         (name = "authors", description = "authors' profiles, ratings and queues"),
         (name = "shifts", description = "managers' shifts and the routing of orders to them"),
+        (name = "payouts", description = "authors' ledgers and payouts"),
+        (name = "settings", description = "the service's settings"),
         (name = "audit", description = "the global event log"),
     ),
     components(schemas(Problem, RoleSchema, OrderStatusSchema, FileKindSchema)),
