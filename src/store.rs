@@ -543,7 +543,7 @@ pub type Snapshotted<A> = CqrsFramework<A, SnapshotStore<A>>;
 /// An event store for aggregates of long streams (an author's account grows by an entry
 /// per order): a command loads the aggregate's latest snapshot and only the events after
 /// it, not the whole stream. The snapshot is the aggregate's state (`A: Serialize`) after a
-/// commit, written once every [`SnapshotStore::every`] events, after the commit and
+/// commit, written once the events after the last one reach `every`, after the commit and
 /// outside it: a failed or missing write costs a longer load, never a wrong state, since
 /// the state as of a sequence is the same whoever writes it. cqrs-es's own snapshot mode
 /// is not used: in 0.5 it applies a command's events a second time to the state it
@@ -640,10 +640,13 @@ where
         &self,
         aggregate_id: &str,
     ) -> Result<Self::AC, cqrs_es::AggregateError<A::Error>> {
-        let (mut aggregate, mut sequence) =
-            self.snapshot(aggregate_id).await?.unwrap_or_default();
+        let (mut aggregate, mut sequence) = self.snapshot(aggregate_id).await?.unwrap_or_default();
         let snapshot = sequence;
-        for serialized in self.repo.get_last_events::<A>(aggregate_id, sequence).await? {
+        for serialized in self
+            .repo
+            .get_last_events::<A>(aggregate_id, sequence)
+            .await?
+        {
             let envelope = cqrs_es::EventEnvelope::<A>::try_from(serialized)?;
             sequence = envelope.sequence;
             aggregate.apply(envelope.payload);
@@ -663,11 +666,13 @@ where
         metadata: HashMap<String, String>,
     ) -> Result<Vec<cqrs_es::EventEnvelope<A>>, cqrs_es::AggregateError<A::Error>> {
         let id = context.aggregate_id.clone();
-        let before = context.current_sequence;
-        let after = before + events.len();
+        let after = context.current_sequence + events.len();
+        let since = context.current_snapshot.unwrap_or(0);
         // The context's state has the command's events applied once (cqrs-es's sink
-        // applies each as the command writes it): the state as of `after`.
-        let state = if after / self.every > before / self.every {
+        // applies each as the command writes it): the state as of `after`. Written when
+        // the next load would otherwise read `every` events or more after the snapshot (a
+        // stream older than its snapshots, or one whose state changed shape, included).
+        let state = if !events.is_empty() && after - since >= self.every {
             Some(serde_json::to_string(&context.aggregate).map_err(PersistenceError::from)?)
         } else {
             None

@@ -114,7 +114,10 @@ async fn bad_settings_are_refused_and_change_nothing(backend: Backend) {
         // One bad value spoils the whole change.
         json!({"payout_threshold": 50000, "author_fee_percent": 150}),
     ] {
-        let detail = t.put("/api/settings", &admin, body.clone()).await.problem(422);
+        let detail = t
+            .put("/api/settings", &admin, body.clone())
+            .await
+            .problem(422);
         assert!(detail.contains("between"), "{body}: {detail}");
     }
     for body in [

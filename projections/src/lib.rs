@@ -101,7 +101,14 @@ mod tests {
         let types: Vec<_> = Decoders::of(&all).aggregate_types().collect();
         assert_eq!(
             types,
-            ["User", "Order", "Author", "Shift", "AuthorAccount", "Settings"]
+            [
+                "User",
+                "Order",
+                "Author",
+                "Shift",
+                "AuthorAccount",
+                "Settings"
+            ]
         );
     }
 

@@ -147,11 +147,10 @@ impl App {
         };
         let appended = self.account(payout.author_id, cmd, ctx).await?.is_some();
         let account = self.account_state(payout.author_id).await?;
-        let amount = account
-            .payouts
-            .get(&reference)
-            .copied()
-            .ok_or_else(|| AppError::infrastructure("a payout accepted but not in its account"))?;
+        let amount =
+            account.payouts.get(&reference).copied().ok_or_else(|| {
+                AppError::infrastructure("a payout accepted but not in its account")
+            })?;
         Ok((
             PayoutView {
                 author_id: payout.author_id,

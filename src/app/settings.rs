@@ -158,7 +158,10 @@ impl App {
     }
 
     /// Every change of the settings, oldest first (admin, auditor).
-    pub async fn settings_history(&self, actor: &Actor) -> Result<Vec<SettingChangeView>, AppError> {
+    pub async fn settings_history(
+        &self,
+        actor: &Actor,
+    ) -> Result<Vec<SettingChangeView>, AppError> {
         policy::authorize(actor, Action::ReadSettingsHistory)?;
         let rows = projections::settings::history(&self.db).await?;
         Ok(rows

@@ -117,9 +117,7 @@ impl From<AppError> for ApiError {
             AppError::User(e) => ApiError::Conflict(e.to_string()),
             AppError::Author(e) if e.is_invalid_value() => ApiError::Unprocessable(e.to_string()),
             AppError::Author(e) => ApiError::Conflict(e.to_string()),
-            AppError::Account(e) if e.is_invalid_value() => {
-                ApiError::Unprocessable(e.to_string())
-            }
+            AppError::Account(e) if e.is_invalid_value() => ApiError::Unprocessable(e.to_string()),
             AppError::Account(e) => ApiError::Conflict(e.to_string()),
             AppError::Settings(e) => ApiError::Unprocessable(e.to_string()),
             AppError::Shift(e) if e.is_invalid_value() => ApiError::Unprocessable(e.to_string()),

@@ -127,7 +127,10 @@ async fn a_compensation_is_credited_once_per_order_beside_its_fee() {
         .when_async(compensation(1, 0))
         .await
         .then_expect_error(AccountError::AmountNotPositive);
-    assert_eq!(state(vec![fee_credited(1, 100), compensated(1, 30)]).balance, 130);
+    assert_eq!(
+        state(vec![fee_credited(1, 100), compensated(1, 30)]).balance,
+        130
+    );
 }
 
 #[tokio::test]

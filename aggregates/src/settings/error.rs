@@ -6,5 +6,9 @@ use super::events::Setting;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum SettingsError {
     #[error("{} must be between {min} and {max}", setting.as_str())]
-    OutOfRange { setting: Setting, min: i64, max: i64 },
+    OutOfRange {
+        setting: Setting,
+        min: i64,
+        max: i64,
+    },
 }

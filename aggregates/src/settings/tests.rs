@@ -47,7 +47,11 @@ async fn a_first_change_names_the_default_it_replaces() {
     given(vec![])
         .when_async(change(&[(Setting::PayoutThreshold, 50_000)]))
         .await
-        .then_expect_events(vec![changed(&[(Setting::PayoutThreshold, 100_000, 50_000)])]);
+        .then_expect_events(vec![changed(&[(
+            Setting::PayoutThreshold,
+            100_000,
+            50_000,
+        )])]);
 }
 
 #[tokio::test]
@@ -95,7 +99,10 @@ fn the_state_holds_the_last_value_of_each_setting() {
         (Setting::PayoutThreshold, 50_000, 70_000),
         (Setting::OfferTtlHours, 24, 2),
     ]));
-    assert_eq!(settings.values.get(&Setting::PayoutThreshold), Some(&70_000));
+    assert_eq!(
+        settings.values.get(&Setting::PayoutThreshold),
+        Some(&70_000)
+    );
     assert_eq!(settings.values.get(&Setting::OfferTtlHours), Some(&2));
     assert_eq!(settings.values.get(&Setting::GuaranteeDays), None);
     for s in Setting::ALL {
