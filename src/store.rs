@@ -482,61 +482,6 @@ impl PersistedEventRepository for Repo {
     }
 }
 
-#[cfg(test)]
-mod streams_tests {
-    use super::*;
-
-    fn key(i: usize) -> StreamKey {
-        ("Order".to_string(), format!("order-{i}"))
-    }
-
-    #[test]
-    fn the_least_recently_used_stream_is_forgotten_and_an_active_one_never_is() {
-        let mut streams = Streams::default();
-        for i in 0..STREAMS {
-            streams.insert(key(i), Arc::new(Vec::new()));
-        }
-        let active = key(7);
-        for i in STREAMS..STREAMS * 5 {
-            assert!(
-                streams.get(&active).is_some(),
-                "forgot the active stream at {i}"
-            );
-            streams.insert(key(i), Arc::new(Vec::new()));
-            assert_eq!(streams.map.len(), STREAMS);
-        }
-        // The survivors are the active stream and the most recent ones.
-        assert!(streams.get(&active).is_some());
-        assert!(streams.get(&key(STREAMS * 5 - 1)).is_some());
-        assert!(streams.get(&key(STREAMS * 4 + 1)).is_some());
-        assert!(streams.get(&key(STREAMS * 4)).is_none());
-        assert!(streams.get(&key(0)).is_none());
-    }
-
-    #[test]
-    fn a_shorter_copy_of_a_stream_never_replaces_a_longer_one() {
-        let event = |sequence: usize| {
-            SerializedEvent::new(
-                "o-1".into(),
-                sequence,
-                "Order".into(),
-                "OrderPlaced".into(),
-                "1".into(),
-                serde_json::json!({}),
-                serde_json::json!({}),
-            )
-        };
-        let mut streams = Streams::default();
-        let key = key(1);
-        // A command appended event 2 while a slower read of the store still saw only 1.
-        streams.insert(key.clone(), Arc::new(vec![event(1), event(2)]));
-        streams.insert(key.clone(), Arc::new(vec![event(1)]));
-        assert_eq!(streams.get(&key).unwrap().len(), 2);
-        streams.insert(key.clone(), Arc::new(vec![event(1), event(2), event(3)]));
-        assert_eq!(streams.get(&key).unwrap().len(), 3);
-    }
-}
-
 /// A framework for `A` whose loads start from its latest snapshot ([`SnapshotStore`]).
 pub type Snapshotted<A> = CqrsFramework<A, SnapshotStore<A>>;
 
@@ -686,5 +631,60 @@ where
             }
         }
         Ok(committed)
+    }
+}
+
+#[cfg(test)]
+mod streams_tests {
+    use super::*;
+
+    fn key(i: usize) -> StreamKey {
+        ("Order".to_string(), format!("order-{i}"))
+    }
+
+    #[test]
+    fn the_least_recently_used_stream_is_forgotten_and_an_active_one_never_is() {
+        let mut streams = Streams::default();
+        for i in 0..STREAMS {
+            streams.insert(key(i), Arc::new(Vec::new()));
+        }
+        let active = key(7);
+        for i in STREAMS..STREAMS * 5 {
+            assert!(
+                streams.get(&active).is_some(),
+                "forgot the active stream at {i}"
+            );
+            streams.insert(key(i), Arc::new(Vec::new()));
+            assert_eq!(streams.map.len(), STREAMS);
+        }
+        // The survivors are the active stream and the most recent ones.
+        assert!(streams.get(&active).is_some());
+        assert!(streams.get(&key(STREAMS * 5 - 1)).is_some());
+        assert!(streams.get(&key(STREAMS * 4 + 1)).is_some());
+        assert!(streams.get(&key(STREAMS * 4)).is_none());
+        assert!(streams.get(&key(0)).is_none());
+    }
+
+    #[test]
+    fn a_shorter_copy_of_a_stream_never_replaces_a_longer_one() {
+        let event = |sequence: usize| {
+            SerializedEvent::new(
+                "o-1".into(),
+                sequence,
+                "Order".into(),
+                "OrderPlaced".into(),
+                "1".into(),
+                serde_json::json!({}),
+                serde_json::json!({}),
+            )
+        };
+        let mut streams = Streams::default();
+        let key = key(1);
+        // A command appended event 2 while a slower read of the store still saw only 1.
+        streams.insert(key.clone(), Arc::new(vec![event(1), event(2)]));
+        streams.insert(key.clone(), Arc::new(vec![event(1)]));
+        assert_eq!(streams.get(&key).unwrap().len(), 2);
+        streams.insert(key.clone(), Arc::new(vec![event(1), event(2), event(3)]));
+        assert_eq!(streams.get(&key).unwrap().len(), 3);
     }
 }
