@@ -541,9 +541,11 @@ async fn an_account_of_10_000_entries_loads_fast(backend: Backend) {
         millis(second),
         millis(first),
     );
+    // Relative, so that a debug build on a busy machine holds it too (the release figures
+    // are in docs/benchmarks.md).
     assert!(
-        snapshot < Duration::from_millis(100),
-        "a long account loads in {snapshot:?}"
+        snapshot * 5 < whole,
+        "a long account loads in {snapshot:?}, the whole stream in {whole:?}"
     );
 
     // More commands move the snapshot on; it stays the state the events give.
