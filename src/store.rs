@@ -482,6 +482,158 @@ impl PersistedEventRepository for Repo {
     }
 }
 
+/// A framework for `A` whose loads start from its latest snapshot ([`SnapshotStore`]).
+pub type Snapshotted<A> = CqrsFramework<A, SnapshotStore<A>>;
+
+/// An event store for aggregates of long streams (an author's account grows by an entry
+/// per order): a command loads the aggregate's latest snapshot and only the events after
+/// it, not the whole stream. The snapshot is the aggregate's state (`A: Serialize`) after a
+/// commit, written once the events after the last one reach `every`, after the commit and
+/// outside it: a failed or missing write costs a longer load, never a wrong state, since
+/// the state as of a sequence is the same whoever writes it. cqrs-es's own snapshot mode
+/// is not used: in 0.5 it applies a command's events a second time to the state it
+/// snapshots (docs/decisions/016-author-ledger.md).
+pub struct SnapshotStore<A: Aggregate + Send + Sync> {
+    events: PersistedEventStore<Repo, A>,
+    repo: Repo,
+    db: Db,
+    every: usize,
+    version: &'static str,
+}
+
+impl<A> SnapshotStore<A>
+where
+    A: Aggregate + Send + Sync + serde::Serialize + serde::de::DeserializeOwned,
+{
+    /// A store on `repo` snapshotting every `every` events. `version` names the shape of
+    /// `A`'s state: change it when that shape changes, and older snapshots are ignored.
+    pub fn new(repo: Repo, every: usize, version: &'static str) -> SnapshotStore<A> {
+        SnapshotStore {
+            events: PersistedEventStore::new_event_store(repo.clone()),
+            db: repo.db.clone(),
+            repo,
+            every: every.max(1),
+            version,
+        }
+    }
+
+    /// The latest snapshot of `aggregate_id` of this version: its state and sequence.
+    async fn snapshot(&self, aggregate_id: &str) -> Result<Option<(A, usize)>, PersistenceError> {
+        let unknown =
+            |e: Box<dyn std::error::Error + Send + Sync>| PersistenceError::UnknownError(e);
+        let row = self
+            .db
+            .fetch_optional(
+                "SELECT sequence, state FROM aggregate_snapshots \
+                 WHERE aggregate_type = $1 AND aggregate_id = $2 AND version = $3",
+                &projections::args![A::TYPE, aggregate_id, self.version],
+            )
+            .await
+            .map_err(|e| unknown(e.into()))?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let sequence = row.int("sequence").map_err(|e| unknown(e.into()))?;
+        let state = row.text("state").map_err(|e| unknown(e.into()))?;
+        match serde_json::from_str::<A>(&state) {
+            Ok(a) => Ok(Some((a, usize::try_from(sequence).unwrap_or(0)))),
+            Err(e) => {
+                tracing::warn!(aggregate = A::TYPE, id = aggregate_id, error = %e, "a snapshot does not decode: reading the whole stream");
+                Ok(None)
+            }
+        }
+    }
+
+    /// Stores `state` as of `sequence`, unless a later snapshot is there already.
+    async fn store_snapshot(
+        &self,
+        aggregate_id: &str,
+        sequence: usize,
+        state: &str,
+    ) -> Result<(), sqlx::Error> {
+        let sequence = i64::try_from(sequence).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        self.db
+            .execute(
+                "INSERT INTO aggregate_snapshots \
+                 (aggregate_type, aggregate_id, sequence, version, state) \
+                 VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET \
+                 sequence = excluded.sequence, version = excluded.version, state = excluded.state \
+                 WHERE aggregate_snapshots.sequence < excluded.sequence \
+                 OR aggregate_snapshots.version <> excluded.version",
+                &projections::args![A::TYPE, aggregate_id, sequence, self.version, state],
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+impl<A> cqrs_es::EventStore<A> for SnapshotStore<A>
+where
+    A: Aggregate + Send + Sync + serde::Serialize + serde::de::DeserializeOwned,
+{
+    type AC = cqrs_es::persist::EventStoreAggregateContext<A>;
+
+    async fn load_events(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<Vec<cqrs_es::EventEnvelope<A>>, cqrs_es::AggregateError<A::Error>> {
+        self.events.load_events(aggregate_id).await
+    }
+
+    async fn load_aggregate(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<Self::AC, cqrs_es::AggregateError<A::Error>> {
+        let (mut aggregate, mut sequence) = self.snapshot(aggregate_id).await?.unwrap_or_default();
+        let snapshot = sequence;
+        for serialized in self
+            .repo
+            .get_last_events::<A>(aggregate_id, sequence)
+            .await?
+        {
+            let envelope = cqrs_es::EventEnvelope::<A>::try_from(serialized)?;
+            sequence = envelope.sequence;
+            aggregate.apply(envelope.payload);
+        }
+        Ok(cqrs_es::persist::EventStoreAggregateContext {
+            aggregate_id: aggregate_id.to_string(),
+            aggregate,
+            current_sequence: sequence,
+            current_snapshot: (snapshot > 0).then_some(snapshot),
+        })
+    }
+
+    async fn commit(
+        &self,
+        events: Vec<A::Event>,
+        context: Self::AC,
+        metadata: HashMap<String, String>,
+    ) -> Result<Vec<cqrs_es::EventEnvelope<A>>, cqrs_es::AggregateError<A::Error>> {
+        let id = context.aggregate_id.clone();
+        let after = context.current_sequence + events.len();
+        let since = context.current_snapshot.unwrap_or(0);
+        // The context's state has the command's events applied once (cqrs-es's sink
+        // applies each as the command writes it): the state as of `after`. Written when
+        // the next load would otherwise read `every` events or more after the snapshot (a
+        // stream older than its snapshots, or one whose state changed shape, included).
+        let state = if !events.is_empty() && after - since >= self.every {
+            Some(serde_json::to_string(&context.aggregate).map_err(PersistenceError::from)?)
+        } else {
+            None
+        };
+        let committed = self.events.commit(events, context, metadata).await?;
+        // Loads never read the whole stream: do not keep it in memory either.
+        self.repo.forget_stream::<A>(&id);
+        if let Some(state) = state {
+            if let Err(e) = self.store_snapshot(&id, after, &state).await {
+                tracing::warn!(aggregate = A::TYPE, id, error = %e, "cannot store a snapshot: later loads read more events");
+            }
+        }
+        Ok(committed)
+    }
+}
+
 #[cfg(test)]
 mod streams_tests {
     use super::*;

@@ -410,6 +410,23 @@ async fn each_role_gets_403_for_actions_outside_its_role(backend: Backend) {
     )
     .await
     .problem(403);
+    // Payouts are the payout clerk's; the settings the admin's.
+    for token in [&client, &author, &manager] {
+        t.post(
+            "/api/payouts",
+            token,
+            json!({"author_id": author_id, "amount": 1, "reference": "R-1"}),
+        )
+        .await
+        .problem(403);
+        t.put("/api/settings", token, json!({"payout_threshold": 1}))
+            .await
+            .problem(403);
+    }
+    t.get("/api/payouts/due", &manager).await.problem(403);
+    t.get(&format!("/api/authors/{author_id}/ledger"), &client)
+        .await
+        .problem(403);
 
     let after = (
         t.event_count().await,

@@ -6,9 +6,11 @@
 //! order, the rating formula, the weighted choice of an author) are pure functions here too,
 //! so the service's tests and these ones check the same rule.
 
+pub mod account;
 pub mod author;
 pub mod common;
 pub mod order;
+pub mod settings;
 pub mod shift;
 pub mod user;
 

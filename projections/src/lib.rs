@@ -5,10 +5,12 @@ pub mod chain;
 pub mod client_history;
 pub mod feed;
 pub mod leader;
+pub mod ledger;
 pub mod order_list;
 pub mod payments;
 pub mod reports;
 pub mod runner;
+pub mod settings;
 pub mod shifts;
 pub mod sql;
 pub mod users;
@@ -32,6 +34,8 @@ pub fn all() -> Vec<Box<dyn Projection>> {
         Box::new(shifts::ShiftsProjection),
         // After the order table: reads a completed order's price from it.
         Box::new(reports::ReportsProjection),
+        Box::new(ledger::LedgerProjection),
+        Box::new(settings::SettingsProjection),
     ]
 }
 
@@ -100,7 +104,17 @@ mod tests {
             assert!(!p.reads().is_empty(), "{} reads nothing", p.name());
         }
         let types: Vec<_> = Decoders::of(&all).aggregate_types().collect();
-        assert_eq!(types, ["User", "Order", "Author", "Shift"]);
+        assert_eq!(
+            types,
+            [
+                "User",
+                "Order",
+                "Author",
+                "Shift",
+                "AuthorAccount",
+                "Settings"
+            ]
+        );
     }
 
     #[test]

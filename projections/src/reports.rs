@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 
+use aggregates::account::AccountEvent;
 use aggregates::order::OrderEvent;
 use async_trait::async_trait;
 use chrono::{Days, NaiveDate};
@@ -22,6 +23,7 @@ use crate::sql::{Arg, Db, Row, Tx};
 pub struct ReportsProjection;
 
 const ORDERS: Reads = Reads::of::<OrderEvent>("Order");
+const ACCOUNTS: Reads = Reads::of::<AccountEvent>("AuthorAccount");
 
 /// The sums of one day; each field a column of `report_days`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -112,6 +114,15 @@ fn order_delta(event: &OrderEvent, sums: &mut DaySums) -> bool {
     false
 }
 
+/// What an author's account event adds to its day.
+fn account_delta(event: &AccountEvent, sums: &mut DaySums) {
+    match event {
+        AccountEvent::FeeCredited { amount, .. }
+        | AccountEvent::CompensationCredited { amount, .. } => sums.author_credits += amount,
+        AccountEvent::PayoutRecorded { amount, .. } => sums.payouts += amount,
+    }
+}
+
 #[async_trait]
 impl Projection for ReportsProjection {
     fn name(&self) -> &'static str {
@@ -119,7 +130,7 @@ impl Projection for ReportsProjection {
     }
 
     fn reads(&self) -> &'static [Reads] {
-        &[ORDERS]
+        &[ORDERS, ACCOUNTS]
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -138,6 +149,10 @@ impl Projection for ReportsProjection {
                 if order_delta(&event, sums) {
                     completed.push((day, ev.aggregate_id.clone()));
                 }
+            } else if ACCOUNTS.matches(ev) {
+                let event: AccountEvent =
+                    ev.decode().map_err(|e| ProjectionError::decode(ev, e))?;
+                account_delta(&event, days.entry(day).or_default());
             }
         }
         if !completed.is_empty() {

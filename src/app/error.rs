@@ -2,8 +2,10 @@
 //! answers only at the edge (`http::error`), so workers and pages can tell a lost race
 //! from a refusal without knowing about status codes.
 
+use aggregates::account::AccountError;
 use aggregates::author::AuthorError;
 use aggregates::order::OrderError;
+use aggregates::settings::SettingsError;
 use aggregates::shift::ShiftError;
 use aggregates::user::UserError;
 use cqrs_es::AggregateError;
@@ -19,6 +21,13 @@ pub enum AppError {
     /// The author's profile or rating refused the command.
     #[error(transparent)]
     Author(AuthorError),
+    /// An author's account refused the command (a payout above the balance, a reference
+    /// used for another amount, a value out of range).
+    #[error(transparent)]
+    Account(AccountError),
+    /// The settings refused a value out of range.
+    #[error(transparent)]
+    Settings(SettingsError),
     /// The manager's shift refused the command (already on shift, not on shift).
     #[error(transparent)]
     Shift(ShiftError),
@@ -82,6 +91,8 @@ impl AppError {
             AppError::Order(_)
                 | AppError::User(_)
                 | AppError::Author(_)
+                | AppError::Account(_)
+                | AppError::Settings(_)
                 | AppError::Shift(_)
                 | AppError::Conflict(_)
         )
@@ -134,6 +145,30 @@ impl From<AggregateError<AuthorError>> for AppError {
 impl From<AuthorError> for AppError {
     fn from(e: AuthorError) -> Self {
         AppError::Author(e)
+    }
+}
+
+impl From<AggregateError<AccountError>> for AppError {
+    fn from(e: AggregateError<AccountError>) -> Self {
+        from_aggregate(e, "account", AppError::Account)
+    }
+}
+
+impl From<AccountError> for AppError {
+    fn from(e: AccountError) -> Self {
+        AppError::Account(e)
+    }
+}
+
+impl From<AggregateError<SettingsError>> for AppError {
+    fn from(e: AggregateError<SettingsError>) -> Self {
+        from_aggregate(e, "settings", AppError::Settings)
+    }
+}
+
+impl From<SettingsError> for AppError {
+    fn from(e: SettingsError) -> Self {
+        AppError::Settings(e)
     }
 }
 

@@ -3,11 +3,13 @@
 pub mod audit;
 pub mod authors;
 pub mod error;
+pub mod ledger;
 pub mod orders;
 pub mod payments;
 pub mod policy;
 pub mod reports;
 pub mod schemas;
+pub mod settings;
 pub mod shifts;
 pub mod users;
 pub mod values;
@@ -17,13 +19,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use aggregates::account::{AccountCommand, AuthorAccount};
 use aggregates::author::{Author, AuthorCommand};
 use aggregates::order::{Order, OrderCommand, OrderEvent};
+use aggregates::settings::{Settings, SettingsCommand, SETTINGS_ID};
 use aggregates::shift::{Shift, ShiftCommand};
 use aggregates::user::{User, UserCommand};
 use aggregates::Actor;
 use chrono::{DateTime, Utc};
-use cqrs_es::{Aggregate, AggregateError};
+use cqrs_es::{Aggregate, AggregateError, CqrsFramework, EventStore};
 use projections::feed::EventMeta;
 use projections::order_list::{self, FileRow, OrderRow};
 use projections::{Cursor, Db, RunnerHandle};
@@ -34,7 +38,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::files::FileStore;
 use crate::sessions::SessionCache;
-use crate::store::{cqrs, CommandTrace, Cqrs, Repo, COMMAND};
+use crate::store::{cqrs, CommandTrace, Cqrs, Repo, SnapshotStore, Snapshotted, COMMAND};
 
 pub use error::{AppError, StartupError};
 
@@ -45,6 +49,10 @@ const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);
 const NAMES: usize = 10_000;
 /// How often a command is retried after losing an optimistic-lock race.
 const CONFLICT_RETRIES: usize = 3;
+/// An author's account is snapshotted once every so many events (docs/decisions/016).
+pub const ACCOUNT_SNAPSHOT_EVERY: usize = 100;
+/// The shape of the account's snapshotted state: change it with [`AuthorAccount`]'s fields.
+const ACCOUNT_STATE_VERSION: &str = "1";
 
 /// Who asks, in which request, and because of what: becomes every event's metadata.
 #[derive(Debug, Clone)]
@@ -94,12 +102,19 @@ pub struct AppInner {
     pub users: Cqrs<User>,
     pub authors: Cqrs<Author>,
     pub shifts: Cqrs<Shift>,
-    /// The repositories behind `orders`, `users`, `authors` and `shifts` (sharing what
-    /// they remember).
+    /// Authors' accounts, loaded from their latest snapshot (docs/decisions/016).
+    pub accounts: Snapshotted<AuthorAccount>,
+    /// The same store as `accounts`, for reading an account's state.
+    pub account_store: SnapshotStore<AuthorAccount>,
+    pub settings: Cqrs<Settings>,
+    /// The repositories behind `orders`, `users`, `authors`, `shifts`, `accounts` and
+    /// `settings` (sharing what they remember).
     pub order_repo: Repo,
     pub user_repo: Repo,
     pub author_repo: Repo,
     pub shift_repo: Repo,
+    pub account_repo: Repo,
+    pub settings_repo: Repo,
     /// The random source of the automatic choice of an author ([`App::draw`]): seeded by
     /// `SCRIPTORIUM_RANDOM_SEED` when set (reproducible draws), else from entropy.
     pub random: std::sync::Mutex<rand::rngs::StdRng>,
@@ -151,9 +166,9 @@ impl App {
     /// A refusal decided on a stream the store remembered is decided again on the stored
     /// one (another instance may have moved it on). Returns where the events landed in
     /// the global log (`None` when the command appended nothing).
-    async fn execute<A>(
+    async fn execute<A, S>(
         &self,
-        cqrs: &Cqrs<A>,
+        cqrs: &CqrsFramework<A, S>,
         id: &str,
         cmd: A::Command,
         ctx: &Ctx,
@@ -161,6 +176,7 @@ impl App {
     where
         A: Aggregate + Send + Sync,
         A::Command: Clone,
+        S: EventStore<A>,
     {
         let mut attempt = 0;
         let mut reread = false;
@@ -390,6 +406,45 @@ impl App {
         self.settle_at(at, Author::TYPE, &id).await
     }
 
+    /// Runs an account command, telling where its events landed (`None`: nothing
+    /// appended, a repeat). Does not wait for the read models: a read of the ledger waits
+    /// for them instead ([`App::fence`]).
+    pub async fn account(
+        &self,
+        id: Uuid,
+        cmd: AccountCommand,
+        ctx: &Ctx,
+    ) -> Result<Option<Cursor>, AppError> {
+        let at = self
+            .execute(&self.accounts, &id.to_string(), cmd, ctx)
+            .await?;
+        if at.is_some() {
+            self.projector.wake();
+        }
+        Ok(at)
+    }
+
+    /// An author's account as its events say (from its latest snapshot and the events
+    /// after it).
+    pub async fn account_state(&self, id: Uuid) -> Result<AuthorAccount, AppError> {
+        let context = self
+            .account_store
+            .load_aggregate(&id.to_string())
+            .await
+            .map_err(|e| AppError::Infrastructure(e.to_string()))?;
+        Ok(context.aggregate)
+    }
+
+    /// Runs a settings command and waits for the read models to show it: every command
+    /// that follows, on any instance, reads the settings from their table (they are rare).
+    pub async fn change_settings(&self, cmd: SettingsCommand, ctx: &Ctx) -> Result<(), AppError> {
+        let at = self.execute(&self.settings, SETTINGS_ID, cmd, ctx).await?;
+        if at.is_some() {
+            self.projector.wake();
+        }
+        self.settle_at(at, Settings::TYPE, SETTINGS_ID).await
+    }
+
     /// One uniformly random `u64` from the service's random source (for
     /// [`aggregates::author::pick_weighted`]).
     pub fn draw(&self) -> u64 {
@@ -479,6 +534,15 @@ impl Application {
         let user_repo = Repo::new(&db);
         let author_repo = Repo::new(&db);
         let shift_repo = Repo::new(&db);
+        let account_repo = Repo::new(&db);
+        let settings_repo = Repo::new(&db);
+        let account_store = || {
+            SnapshotStore::new(
+                account_repo.clone(),
+                ACCOUNT_SNAPSHOT_EVERY,
+                ACCOUNT_STATE_VERSION,
+            )
+        };
         let random = {
             use rand::SeedableRng;
             match config.random_seed {
@@ -497,6 +561,11 @@ impl Application {
             author_locks: Default::default(),
             shifts: cqrs(shift_repo.clone(), ()),
             shift_repo,
+            accounts: CqrsFramework::new(account_store(), vec![], ()),
+            account_store: account_store(),
+            settings: cqrs(settings_repo.clone(), ()),
+            account_repo,
+            settings_repo,
             routing_wake: Arc::new(Notify::new()),
             routes_in_flight: Default::default(),
             sessions: Arc::new(SessionCache::new()),

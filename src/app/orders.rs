@@ -330,7 +330,10 @@ impl App {
         author_fee: Option<i64>,
     ) -> Result<OrderView, AppError> {
         self.authorize_on(ctx, Action::SetPrice, id).await?;
-        let author_fee = author_fee.unwrap_or_else(|| self.default_author_fee(price));
+        let author_fee = match author_fee {
+            Some(fee) => fee,
+            None => self.default_author_fee(price).await?,
+        };
         let cmd = OrderCommand::SetPrice {
             actor: ctx.actor,
             price,
@@ -338,11 +341,6 @@ impl App {
             at: self.clock.now(),
         };
         self.act(ctx, id, cmd).await
-    }
-
-    /// The author's fee when the manager sets none: the configured share of the price.
-    pub fn default_author_fee(&self, price: i64) -> i64 {
-        price.max(0) * i64::from(self.config.author_fee_percent) / 100
     }
 
     /// A manager offers the order to an author of their choice, or to the one the
@@ -372,7 +370,7 @@ impl App {
             }
         };
         let now = self.clock.now();
-        let expires_at = now + self.config.offer_ttl;
+        let expires_at = now + self.offer_ttl().await?;
         let cmd = OrderCommand::OfferToAuthor {
             actor: ctx.actor,
             author_id,
@@ -484,7 +482,7 @@ impl App {
             Verdict::RejectDraft { comment } => OrderCommand::RejectDraft { actor, comment, at },
             Verdict::ApproveFinal => OrderCommand::ApproveFinal {
                 actor,
-                guarantee_days: self.config.guarantee_days,
+                guarantee_days: self.guarantee_days().await?,
                 at,
             },
             Verdict::RejectFinal { comment } => OrderCommand::RejectFinal { actor, comment, at },

@@ -207,7 +207,7 @@ impl App {
             half,
             amount: amount.get(),
             payment_id: payment_id.into_string(),
-            guarantee_days: self.config.guarantee_days,
+            guarantee_days: self.guarantee_days().await?,
             at: self.clock.now(),
         };
         match self.order_at(id, cmd, ctx).await {

@@ -58,6 +58,19 @@ pub enum Action {
     ReadShifts,
     /// Read the director's reports (money and orders per period and per day).
     ReadReports,
+    /// Read an author's ledger: entries and balance (an author: only their own,
+    /// [`sees_ledger`]).
+    ReadLedger,
+    /// List the authors whose balance is due for a payout.
+    ReadPayoutsDue,
+    /// Record a payout to an author.
+    RecordPayout,
+    /// Read the service's settings.
+    ReadSettings,
+    /// Change the service's settings.
+    ManageSettings,
+    /// Read every change of the settings.
+    ReadSettingsHistory,
 }
 
 /// Every role (the actions any logged-in user may attempt; what they reach is scoped).
@@ -66,7 +79,7 @@ const STAFF: &[Role] = &[Role::Manager, Role::Admin];
 const AUDITORS: &[Role] = &[Role::Auditor, Role::Admin];
 
 impl Action {
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 30] = [
         Action::PlaceOrder,
         Action::ReadOrders,
         Action::SetPrice,
@@ -91,6 +104,12 @@ impl Action {
         Action::WorkShift,
         Action::ReadShifts,
         Action::ReadReports,
+        Action::ReadLedger,
+        Action::ReadPayoutsDue,
+        Action::RecordPayout,
+        Action::ReadSettings,
+        Action::ManageSettings,
+        Action::ReadSettingsHistory,
     ];
 
     /// The roles that may do this (on the records their scope holds).
@@ -114,6 +133,14 @@ impl Action {
             Action::WorkShift => &[Role::Manager],
             Action::ReadShifts => STAFF,
             Action::ReadReports => AUDITORS,
+            Action::ReadLedger => &[Role::Author, Role::PayoutClerk, Role::Auditor, Role::Admin],
+            Action::ReadPayoutsDue => &[Role::PayoutClerk, Role::Admin],
+            Action::RecordPayout => &[Role::PayoutClerk],
+            // What the staff's work depends on (the fee share, the threshold, the periods);
+            // never a client's or an author's business.
+            Action::ReadSettings => &[Role::Manager, Role::PayoutClerk, Role::Auditor, Role::Admin],
+            Action::ManageSettings => &[Role::Admin],
+            Action::ReadSettingsHistory => AUDITORS,
         }
     }
 }
@@ -134,6 +161,13 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), AppError> {
 /// author themself.
 pub fn sees_author(actor: &Actor, author_id: Uuid) -> bool {
     authorize(actor, Action::ReadAuthors).is_ok()
+        && (actor.role != Role::Author || actor.id == author_id)
+}
+
+/// Whether the caller may read the author `author_id`'s ledger: the payout clerk, the
+/// auditor and the admin any, the author their own.
+pub fn sees_ledger(actor: &Actor, author_id: Uuid) -> bool {
+    authorize(actor, Action::ReadLedger).is_ok()
         && (actor.role != Role::Author || actor.id == author_id)
 }
 
@@ -278,6 +312,12 @@ mod tests {
             (Action::WorkShift,       [false, false, true,   false, false,  false]),
             (Action::ReadShifts,      [false, false, true,   false, false,  true ]),
             (Action::ReadReports,     [false, false, false,  false, true,   true ]),
+            (Action::ReadLedger,      [false, true,  false,  true,  true,   true ]),
+            (Action::ReadPayoutsDue,  [false, false, false,  true,  false,  true ]),
+            (Action::RecordPayout,    [false, false, false,  true,  false,  false]),
+            (Action::ReadSettings,    [false, false, true,   true,  true,   true ]),
+            (Action::ManageSettings,  [false, false, false,  false, false,  true ]),
+            (Action::ReadSettingsHistory, [false, false, false, false, true, true ]),
         ];
         assert_eq!(table.len(), Action::ALL.len(), "every action has a row");
         let roles = [Client, Author, Manager, PayoutClerk, Auditor, Admin];
@@ -421,6 +461,20 @@ mod tests {
         }
         for role in Role::ALL {
             assert_eq!(sees_client(&actor(role)), role != Role::Author, "{role}");
+        }
+    }
+
+    #[test]
+    fn an_author_reads_only_their_own_ledger() {
+        let author = actor(Role::Author);
+        let other = Uuid::from_u128(99);
+        assert!(sees_ledger(&author, author.id));
+        assert!(!sees_ledger(&author, other));
+        for role in [Role::PayoutClerk, Role::Auditor, Role::Admin] {
+            assert!(sees_ledger(&actor(role), other), "{role}");
+        }
+        for role in [Role::Client, Role::Manager] {
+            assert!(!sees_ledger(&actor(role), other), "{role}");
         }
     }
 

@@ -10,7 +10,9 @@ pub mod idempotency;
 pub mod openapi;
 pub mod orders;
 pub mod payments;
+pub mod payouts;
 pub mod reports;
+pub mod settings;
 pub mod shifts;
 pub mod users;
 
@@ -76,6 +78,8 @@ pub fn routes() -> OpenApiRouter<App> {
         .merge(authors::router())
         .merge(shifts::router())
         .merge(reports::router())
+        .merge(payouts::router())
+        .merge(settings::router())
         .merge(audit::router())
         .merge(openapi::router())
 }

@@ -64,6 +64,8 @@ pub fn roles(action: Action) -> Value {
         (name = "authors", description = "authors' profiles, ratings and queues"),
         (name = "shifts", description = "managers' shifts and the routing of orders to them"),
         (name = "reports", description = "the director's reports"),
+        (name = "payouts", description = "authors' ledgers and payouts"),
+        (name = "settings", description = "the service's settings"),
         (name = "audit", description = "the global event log"),
     ),
     components(schemas(Problem, RoleSchema, OrderStatusSchema, FileKindSchema)),

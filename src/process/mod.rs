@@ -5,6 +5,7 @@
 //! accepts only once (or a row keyed by its cause), so a round that runs twice, or again
 //! after a crash, changes nothing the second time (docs/decisions/006).
 
+pub mod ledger;
 pub mod log;
 pub mod offers;
 pub mod ratings;
@@ -61,6 +62,7 @@ pub fn all() -> Vec<Arc<dyn Worker>> {
     vec![
         Arc::new(offers::OfferExpiry),
         Arc::new(ratings::worker()),
+        Arc::new(ledger::worker()),
         Arc::new(routing::worker()),
     ]
 }

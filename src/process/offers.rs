@@ -92,6 +92,7 @@ pub async fn expire_due(app: &App) -> Result<Expiry, AppError> {
             &projections::args![now.to_rfc3339(), ROUND],
         )
         .await?;
+    let ttl = app.offer_ttl().await?;
     let mut round = Expiry {
         looked_at: due.len(),
         ..Expiry::default()
@@ -104,7 +105,7 @@ pub async fn expire_due(app: &App) -> Result<Expiry, AppError> {
             Ok(crate::offers::Choice::Author(author_id, lock)) => (
                 Some(NextOffer {
                     author_id,
-                    expires_at: now + app.config.offer_ttl,
+                    expires_at: now + ttl,
                 }),
                 Some(lock),
             ),

@@ -431,7 +431,7 @@ impl TestApp {
                 .await
                 .expect("the head");
             let mut behind = false;
-            for reactor in ["process:ratings", "process:routing"] {
+            for reactor in ["process:ratings", "process:routing", "process:ledger"] {
                 let done = projections::Runner::load_checkpoint(db, reactor)
                     .await
                     .expect("the checkpoint");

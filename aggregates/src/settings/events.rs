@@ -1,0 +1,89 @@
+use std::ops::RangeInclusive;
+
+use chrono::{DateTime, Utc};
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+/// A setting. Its wire name (`payout_threshold`) is also its name in events and tables,
+/// and never changes once shipped. Every value is an integer; a setting with a value per
+/// key (the stage limits, per status, to come) will be one setting per key
+/// (`stage_limit_hours_<status>`), so the event and the tables keep their shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Setting {
+    /// Kopecks: an author's balance at or above it is due for a payout.
+    PayoutThreshold,
+    /// The author's fee when the manager sets none, in % of the price.
+    AuthorFeePercent,
+    /// How long after delivery a client may ask for a revision.
+    GuaranteeDays,
+    /// How long an author has to take an offer.
+    OfferTtlHours,
+}
+
+impl Setting {
+    pub const ALL: [Setting; 4] = [
+        Setting::PayoutThreshold,
+        Setting::AuthorFeePercent,
+        Setting::GuaranteeDays,
+        Setting::OfferTtlHours,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Setting::PayoutThreshold => "payout_threshold",
+            Setting::AuthorFeePercent => "author_fee_percent",
+            Setting::GuaranteeDays => "guarantee_days",
+            Setting::OfferTtlHours => "offer_ttl_hours",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Setting> {
+        Setting::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// The values it may take.
+    pub fn range(self) -> RangeInclusive<i64> {
+        match self {
+            // Up to 10 000 000 RUB.
+            Setting::PayoutThreshold => 1..=1_000_000_000,
+            Setting::AuthorFeePercent => 0..=100,
+            Setting::GuaranteeDays => 1..=365,
+            // Up to 30 days.
+            Setting::OfferTtlHours => 1..=720,
+        }
+    }
+}
+
+/// One setting's change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingChange {
+    pub setting: Setting,
+    /// The value before: the one set last, or the configured default.
+    pub old: i64,
+    pub new: i64,
+}
+
+/// Everything that can happen to the settings. Type strings never change once shipped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SettingsEvent {
+    /// An admin changed these settings (each really changed), at once.
+    SettingsChanged {
+        changes: Vec<SettingChange>,
+        at: DateTime<Utc>,
+    },
+}
+
+impl DomainEvent for SettingsEvent {
+    fn event_type(&self) -> String {
+        match self {
+            SettingsEvent::SettingsChanged { .. } => "SettingsChanged",
+        }
+        .to_string()
+    }
+
+    fn event_version(&self) -> String {
+        "1".to_string()
+    }
+}
