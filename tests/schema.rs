@@ -729,6 +729,135 @@ async fn every_answer_of_a_lifecycle_follows_the_document(backend: Backend) {
         .ok(200);
     assert_eq!(o["refunded"], 100000);
 
+    // --- authors' money, settings and reports ---
+    let login_as = |email: &'static str| async move {
+        login(email, "correct horse battery").await.ok(200)["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let clerk = login_as("pavel.clerk@example.com").await;
+    let auditor = login_as("aud.itor@example.com").await;
+    let call = |method: &'static str,
+                template: &'static str,
+                uri: String,
+                token: String,
+                body: Option<Value>| async move {
+        t.call_checked(method, template, &uri, Some(&token), body)
+            .await
+    };
+    t.workers_caught_up().await;
+    let settings = call(
+        "GET",
+        "/api/settings",
+        "/api/settings".into(),
+        admin.clone(),
+        None,
+    )
+    .await
+    .ok(200);
+    assert_eq!(settings["payout_threshold"], 100000);
+    call(
+        "PUT",
+        "/api/settings",
+        "/api/settings".into(),
+        admin.clone(),
+        Some(json!({"payout_threshold": 1})),
+    )
+    .await
+    .ok(200);
+    call(
+        "PUT",
+        "/api/settings",
+        "/api/settings".into(),
+        admin.clone(),
+        Some(json!({"payout_threshold": -1})),
+    )
+    .await
+    .problem(422);
+    call(
+        "GET",
+        "/api/settings/history",
+        "/api/settings/history".into(),
+        auditor.clone(),
+        None,
+    )
+    .await
+    .ok(200);
+    let due = call(
+        "GET",
+        "/api/payouts/due",
+        "/api/payouts/due".into(),
+        clerk.clone(),
+        None,
+    )
+    .await
+    .ok(200);
+    let due = due.as_array().unwrap();
+    assert!(!due.is_empty(), "the completed order's author is due");
+    let payee = due[0]["author_id"].as_str().unwrap().to_string();
+    let balance = due[0]["balance"].as_i64().unwrap();
+    let payout = |amount: i64, reference: &str| {
+        call(
+            "POST",
+            "/api/payouts",
+            "/api/payouts".into(),
+            clerk.clone(),
+            Some(json!({"author_id": payee, "amount": amount, "reference": reference})),
+        )
+    };
+    payout(1, "schema-1").await.ok(201);
+    payout(balance, "schema-2").await.problem(409);
+    payout(0, "schema-3").await.problem(422);
+    let ledger_uri = format!("/api/authors/{payee}/ledger");
+    let ledger = call(
+        "GET",
+        "/api/authors/{id}/ledger",
+        ledger_uri.clone(),
+        auditor.clone(),
+        None,
+    )
+    .await
+    .ok(200);
+    assert_eq!(ledger["balance"], balance - 1);
+    call(
+        "GET",
+        "/api/authors/{id}/ledger",
+        ledger_uri,
+        client.clone(),
+        None,
+    )
+    .await
+    .problem(403);
+    let summary = call(
+        "GET",
+        "/api/reports/summary",
+        "/api/reports/summary".into(),
+        auditor.clone(),
+        None,
+    )
+    .await
+    .ok(200);
+    assert_eq!(summary["payouts_total"], 1);
+    call(
+        "GET",
+        "/api/reports/daily",
+        "/api/reports/daily?from=2026-03-01&to=2026-03-05".into(),
+        admin.clone(),
+        None,
+    )
+    .await
+    .ok(200);
+    call(
+        "GET",
+        "/api/reports/daily",
+        "/api/reports/daily?from=nope".into(),
+        admin.clone(),
+        None,
+    )
+    .await
+    .problem(422);
+
     // --- the audit log ---
     let events = |token: Option<&str>, query: &str| {
         let uri = format!("/api/audit/events{query}");

@@ -14,6 +14,9 @@ use serde_json::Value;
 /// No single request may take longer than this; past it, it counts as an error.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The payment provider's secret the bench's service is started with and signs with.
+pub const WEBHOOK_SECRET: &str = "bench-payment-provider-secret";
+
 /// The service at one address; cheap to clone (one shared connection pool).
 #[derive(Clone)]
 pub struct Api {
@@ -65,9 +68,46 @@ impl Api {
         content_type: Option<&str>,
         body: Bytes,
     ) -> Result<Answer, String> {
+        self.send_with(method, path, token, content_type, body, None)
+            .await
+    }
+
+    /// A payment notification as the provider sends it: signed with [`WEBHOOK_SECRET`]
+    /// (`X-Signature: t=<now>,v1=<HMAC-SHA256 of "<t>.<body>">`).
+    pub async fn webhook(&self, body: &Value) -> Result<Answer, String> {
+        use hmac::{Hmac, Mac};
+        let body = body.to_string();
+        let t = chrono::Utc::now().timestamp();
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(WEBHOOK_SECRET.as_bytes())
+            .map_err(|e| e.to_string())?;
+        mac.update(format!("{t}.{body}").as_bytes());
+        let signature = format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()));
+        self.send_with(
+            Method::POST,
+            "/api/payments/webhook",
+            None,
+            Some("application/json"),
+            Bytes::from(body),
+            Some(("x-signature", &signature)),
+        )
+        .await
+    }
+
+    async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: Bytes,
+        header: Option<(&str, &str)>,
+    ) -> Result<Answer, String> {
         let mut req = Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base));
+        if let Some((name, value)) = header {
+            req = req.header(name, value);
+        }
         if let Some(t) = token {
             req = req.header(AUTHORIZATION, format!("Bearer {t}"));
         }

@@ -41,6 +41,7 @@ impl Service {
             .env("DATABASE_URL", &self.url)
             .env("SCRIPTORIUM_DATA_DIR", &self.data_dir)
             .env("RUST_LOG", "warn")
+            .env("PAYMENT_WEBHOOK_SECRET", crate::client::WEBHOOK_SECRET)
             .kill_on_drop(true);
         c
     }
@@ -86,6 +87,7 @@ impl Service {
             .env("SCRIPTORIUM_DATA_DIR", &self.data_dir)
             .env("SCRIPTORIUM_ADDR", &addr)
             .env("RUST_LOG", "warn")
+            .env("PAYMENT_WEBHOOK_SECRET", crate::client::WEBHOOK_SECRET)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log_file)

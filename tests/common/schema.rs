@@ -88,6 +88,7 @@ fn check(
                 | "properties"
                 | "required"
                 | "additionalProperties"
+                | "propertyNames"
                 | "items"
                 | "minItems"
                 | "maxItems"
@@ -276,6 +277,19 @@ fn check_object(
     let undeclared = fields
         .iter()
         .filter(|(k, _)| !properties.is_some_and(|p| p.contains_key(*k)));
+    // Every key of the object follows `propertyNames` (a map's keys: strings).
+    if let Some(names) = s.get("propertyNames") {
+        for key in fields.keys() {
+            check(
+                doc,
+                names,
+                &Value::String(key.clone()),
+                &format!("{at}/{key} (its name)"),
+                true,
+                errors,
+            );
+        }
+    }
     match s.get("additionalProperties") {
         Some(Value::Bool(true)) => {}
         Some(Value::Bool(false)) => {
