@@ -7,14 +7,14 @@
 use std::collections::HashMap;
 
 use aggregates::author::{subject_key, AuthorEvent, AuthorProfile, RatingCause};
-use aggregates::order::OrderStatus;
 use aggregates::Role;
 use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::feed::StoredEvent;
+use crate::order_list::{author_scope, AUTHOR_SCOPE_PREFIX};
 use crate::runner::{Projection, ProjectionError, Reads};
-use crate::sql::{Db, Row, Tx};
+use crate::sql::{Arg, Db, Row, Tx};
 
 pub struct AuthorsProjection;
 
@@ -238,52 +238,41 @@ pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<AuthorRow>, sqlx::Error> 
     .transpose()
 }
 
-/// The statuses of an accepted order that still occupies its author
-/// ([`OrderStatus::occupies_author`], less `offered`, counted by `offered_to`), as SQL.
-fn occupying_statuses() -> String {
-    OrderStatus::ALL
-        .iter()
-        .filter(|s| s.occupies_author() && **s != OrderStatus::Offered)
-        .map(|s| format!("'{}'", s.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Active orders per author (orders whose status occupies them: offered to them now, or
-/// accepted and not completed or failed), for the authors `among` selects (a subquery
-/// returning author ids, with its arguments) or every author (`None`). Two indexed scans of
-/// the order table (by `offered_to`, by `author_id`), grouped.
+/// accepted and not completed or failed), of one author (`Some`) or every author (`None`):
+/// the sums of their
+/// counters in `order_counts`, kept by the order table's projection, so the answer does
+/// not grow with the history.
 async fn active_orders_where(
     db: &Db,
-    among: Option<(&str, &[crate::sql::Arg])>,
+    among: Option<Uuid>,
 ) -> Result<HashMap<Uuid, i64>, sqlx::Error> {
-    let statuses = occupying_statuses();
-    let (offered, assigned, args) = match among {
-        Some((sub, args)) => (
-            format!("offered_to IN ({sub})"),
-            format!("author_id IN ({sub})"),
-            args.to_vec(),
-        ),
-        None => (
-            "offered_to IS NOT NULL".to_string(),
-            "author_id IS NOT NULL".to_string(),
-            vec![],
-        ),
+    let (filter, args) = match among {
+        Some(id) => ("scope = $1".to_string(), vec![Arg::from(author_scope(id))]),
+        None => (format!("scope LIKE '{AUTHOR_SCOPE_PREFIX}%'"), vec![]),
     };
     let rows = db
         .fetch_all(
             &format!(
-                "SELECT x.a AS author_id, COUNT(*) AS n FROM ( \
-                 SELECT offered_to AS a FROM order_list WHERE {offered} AND status = 'offered' \
-                 UNION ALL SELECT author_id AS a FROM order_list WHERE {assigned} AND status IN ({statuses}) \
-                 ) x GROUP BY x.a"
+                "SELECT scope, CAST(SUM(n) AS bigint) AS n FROM order_counts \
+                 WHERE {filter} GROUP BY scope"
             ),
             &args,
         )
         .await?;
-    rows.iter()
-        .map(|r| Ok((r.uuid("author_id")?, r.int("n")?)))
-        .collect()
+    let mut out = HashMap::with_capacity(rows.len());
+    for r in &rows {
+        let scope = r.text("scope")?;
+        let id = scope
+            .strip_prefix(AUTHOR_SCOPE_PREFIX)
+            .and_then(|id| Uuid::parse_str(id).ok())
+            .ok_or_else(|| sqlx::Error::ColumnDecode {
+                index: "scope".into(),
+                source: format!("{scope:?} is not an author's counter").into(),
+            })?;
+        out.insert(id, r.int("n")?);
+    }
+    Ok(out)
 }
 
 /// Active orders of every author who has any.
@@ -293,8 +282,7 @@ pub async fn active_orders(db: &Db) -> Result<HashMap<Uuid, i64>, sqlx::Error> {
 
 /// Active orders of one author.
 pub async fn active_orders_of(db: &Db, id: Uuid) -> Result<i64, sqlx::Error> {
-    let args = crate::args![id];
-    Ok(active_orders_where(db, Some(("$1", &args)))
+    Ok(active_orders_where(db, Some(id))
         .await?
         .get(&id)
         .copied()
@@ -314,12 +302,10 @@ pub struct CandidateRow {
 /// The columns of a [`CandidateRow`] beyond the author's, for the order `$2`: one round
 /// trip instead of three (the author, their active orders, the order's offers).
 fn candidate_columns() -> String {
-    let statuses = occupying_statuses();
     format!(
         "{AUTHOR_COLUMNS}, \
-         CAST((SELECT COUNT(*) FROM order_list o WHERE o.offered_to = u.id AND o.status = 'offered') \
-            + (SELECT COUNT(*) FROM order_list o WHERE o.author_id = u.id AND o.status IN ({statuses})) \
-            AS bigint) AS active_orders, \
+         CAST(COALESCE((SELECT SUM(c.n) FROM order_counts c \
+            WHERE c.scope = '{AUTHOR_SCOPE_PREFIX}' || u.id), 0) AS bigint) AS active_orders, \
          EXISTS (SELECT 1 FROM order_offers f WHERE f.order_id = $2 AND f.author_id = u.id) \
             AS offered_before"
     )

@@ -26,9 +26,8 @@ struct Folding {
     row: OrderRow,
     /// Not in the table before this batch.
     new: bool,
-    /// Where the row counted in `order_counts` before this batch: (manager, status);
-    /// `None` for a new row.
-    was: Option<(Option<Uuid>, OrderStatus)>,
+    /// Where the row counted in `order_counts` before this batch; `None` for a new row.
+    was: Option<Counted>,
 }
 
 /// A file uploaded in this batch.
@@ -632,7 +631,7 @@ async fn load_rows<'a>(
         );
         for r in tx.fetch_all(&sql, &args).await? {
             let row = OrderRow::from_row(&r)?;
-            let was = Some((row.manager_id, row.status));
+            let was = Some(Counted::of(&row));
             out.insert(
                 row.id.to_string(),
                 Folding {
@@ -656,32 +655,76 @@ fn manager_scope(manager_id: Uuid) -> String {
     format!("manager:{manager_id}")
 }
 
-/// The counters an order routed to `manager_id` counts in (with its status).
-fn count_scopes(manager_id: Option<Uuid>) -> [String; 2] {
-    [
-        SCOPE_ALL.to_string(),
-        manager_id.map_or_else(|| SCOPE_UNASSIGNED.to_string(), manager_scope),
-    ]
+/// What of an order's row decides the counters it counts in: its manager, its status and
+/// the author it occupies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Counted {
+    manager: Option<Uuid>,
+    status: OrderStatus,
+    occupant: Option<Uuid>,
 }
+
+impl Counted {
+    fn of(row: &OrderRow) -> Counted {
+        Counted {
+            manager: row.manager_id,
+            status: row.status,
+            occupant: occupant(row),
+        }
+    }
+
+    /// The counters it counts in (each with its status): everyone's, its manager's (or the
+    /// unrouted ones), and the author's it occupies, if any.
+    fn scopes(&self) -> Vec<String> {
+        let mut scopes = vec![
+            SCOPE_ALL.to_string(),
+            self.manager
+                .map_or_else(|| SCOPE_UNASSIGNED.to_string(), manager_scope),
+        ];
+        if let Some(author) = self.occupant {
+            scopes.push(author_scope(author));
+        }
+        scopes
+    }
+}
+
+/// The author an order occupies (it counts against their limit of active orders): the one
+/// it is offered to now, or the one who accepted it until it is completed or failed.
+fn occupant(row: &OrderRow) -> Option<Uuid> {
+    match row.status {
+        OrderStatus::Offered => row.offered_to,
+        s if s.occupies_author() => row.author_id,
+        _ => None,
+    }
+}
+
+/// The `order_counts` scope of the orders occupying one author: its sum is their number
+/// of active orders ([`crate::authors`]), read by key instead of counted over the table.
+pub(crate) fn author_scope(author_id: Uuid) -> String {
+    format!("{AUTHOR_SCOPE_PREFIX}{author_id}")
+}
+
+/// What [`author_scope`] puts before the author's id.
+pub(crate) const AUTHOR_SCOPE_PREFIX: &str = "author:";
 
 /// The net change a batch makes to each counter, (scope, status) → delta; no zeros.
 fn count_deltas<'a>(rows: impl Iterator<Item = &'a Folding>) -> BTreeMap<(String, String), i64> {
     let mut deltas: BTreeMap<(String, String), i64> = BTreeMap::new();
     for f in rows {
-        let now = (f.row.manager_id, f.row.status);
-        if let Some((manager, status)) = f.was {
-            if (manager, status) == now {
+        let now = Counted::of(&f.row);
+        if let Some(was) = f.was {
+            if was == now {
                 continue;
             }
-            for scope in count_scopes(manager) {
+            for scope in was.scopes() {
                 *deltas
-                    .entry((scope, status.as_str().to_string()))
+                    .entry((scope, was.status.as_str().to_string()))
                     .or_default() -= 1;
             }
         }
-        for scope in count_scopes(now.0) {
+        for scope in now.scopes() {
             *deltas
-                .entry((scope, now.1.as_str().to_string()))
+                .entry((scope, now.status.as_str().to_string()))
                 .or_default() += 1;
         }
     }
@@ -1150,4 +1193,93 @@ pub async fn with_files(
         }
     }
     Ok(Some((order, files)))
+}
+
+#[cfg(test)]
+mod count_tests {
+    use super::*;
+
+    fn row() -> OrderRow {
+        let placed = OrderEvent::OrderPlaced {
+            number: 1,
+            client_id: Uuid::new_v4(),
+            work_type: "essay".into(),
+            subject: "History".into(),
+            topic: "Rome".into(),
+            pages: 5,
+            deadline: NaiveDate::from_ymd_opt(2030, 1, 1).unwrap(),
+            requirements: String::new(),
+            currency: "RUB".into(),
+        };
+        placed_row(&Uuid::new_v4().to_string(), &placed, Utc::now()).unwrap()
+    }
+
+    /// The deltas of one order moving from `was` to `now` (a new row when `was` is None).
+    fn moved(was: Option<&OrderRow>, now: &OrderRow) -> BTreeMap<(String, String), i64> {
+        let f = Folding {
+            row: now.clone(),
+            new: was.is_none(),
+            was: was.map(Counted::of),
+        };
+        count_deltas(std::iter::once(&f))
+    }
+
+    fn key(scope: &str, status: &str) -> (String, String) {
+        (scope.to_string(), status.to_string())
+    }
+
+    #[test]
+    fn an_order_occupies_the_author_offered_it_then_the_one_who_took_it_until_it_ends() {
+        let (a, manager) = (Uuid::new_v4(), Uuid::new_v4());
+        let mut new = row();
+        new.manager_id = Some(manager);
+        let d = moved(None, &new);
+        assert!(
+            d.keys().all(|(s, _)| !s.starts_with(AUTHOR_SCOPE_PREFIX)),
+            "{d:?}"
+        );
+
+        let mut offered = new.clone();
+        offered.status = OrderStatus::Offered;
+        offered.offered_to = Some(a);
+        let d = moved(Some(&new), &offered);
+        assert_eq!(d.get(&key(&author_scope(a), "offered")), Some(&1), "{d:?}");
+
+        // Accepted: the offer's counter goes, the assigned one comes, for the same author.
+        let mut taken = offered.clone();
+        taken.status = OrderStatus::AwaitingPrepayment;
+        taken.offered_to = None;
+        taken.author_id = Some(a);
+        let d = moved(Some(&offered), &taken);
+        assert_eq!(d.get(&key(&author_scope(a), "offered")), Some(&-1), "{d:?}");
+        assert_eq!(
+            d.get(&key(&author_scope(a), "awaiting_prepayment")),
+            Some(&1),
+            "{d:?}"
+        );
+
+        // Completed: the author is free again.
+        let mut done = taken.clone();
+        done.status = OrderStatus::Completed;
+        let d = moved(Some(&taken), &done);
+        assert_eq!(
+            d.get(&key(&author_scope(a), "awaiting_prepayment")),
+            Some(&-1),
+            "{d:?}"
+        );
+        assert!(
+            !d.contains_key(&key(&author_scope(a), "completed")),
+            "{d:?}"
+        );
+
+        // Declined: back to new, nobody occupied.
+        let d = moved(Some(&offered), &new);
+        assert_eq!(d.get(&key(&author_scope(a), "offered")), Some(&-1), "{d:?}");
+        assert_eq!(
+            d.iter()
+                .filter(|((s, _), _)| s.starts_with(AUTHOR_SCOPE_PREFIX))
+                .count(),
+            1
+        );
+    }
 }
