@@ -33,6 +33,10 @@ pub struct Repo {
     streams: Arc<Mutex<Streams>>,
     /// A test's hook, awaited before every append (shared with clones): [`Repo::before_append`].
     hook: Arc<Mutex<Option<AppendHook>>>,
+    /// The link (hash) of the last event this process appended to each stream, by (type,
+    /// id): what the next append to it chains to when the stream itself is not remembered
+    /// (a snapshotted aggregate's), so sealing it needs no read. Shared with clones.
+    links: Arc<Mutex<HashMap<StreamKey, (usize, String)>>>,
 }
 
 /// What a test runs before an append, given the sealed events about to be appended.
@@ -96,6 +100,7 @@ impl Clone for Repo {
         Repo {
             streams: self.streams.clone(),
             hook: self.hook.clone(),
+            links: self.links.clone(),
             ..Repo::new(&self.db)
         }
     }
@@ -108,6 +113,9 @@ enum Backend {
 
 /// How many streams a repository remembers.
 const STREAMS: usize = 512;
+
+/// How many streams' last links a repository remembers.
+const LINKS: usize = 4096;
 
 tokio::task_local! {
     /// What the store did for the command being executed (set by `App::execute`).
@@ -142,6 +150,7 @@ impl Repo {
             db: db.clone(),
             streams: Arc::new(Mutex::new(Streams::default())),
             hook: Arc::new(Mutex::new(None)),
+            links: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -196,6 +205,20 @@ impl Repo {
         self.streams().remove(key);
     }
 
+    fn links(&self) -> std::sync::MutexGuard<'_, HashMap<StreamKey, (usize, String)>> {
+        self.links.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Remembers the link of the event of `sequence`, the last appended to its stream.
+    fn remember_link(&self, key: StreamKey, sequence: usize, link: String) {
+        let mut links = self.links();
+        if links.len() >= LINKS && !links.contains_key(&key) {
+            // Any of them is cheap to read again: start over rather than keep an order.
+            links.clear();
+        }
+        links.insert(key, (sequence, link));
+    }
+
     /// The hash `event` must link to: [`chain::GENESIS`] for a stream's first event, else
     /// that of the event before it, from the remembered stream or read from the store.
     async fn prev_hash(&self, event: &SerializedEvent) -> Result<String, PersistenceError> {
@@ -208,6 +231,13 @@ impl Repo {
             // Events never change once stored, so a remembered event of that very sequence holds.
             if let Some(prev) = stream.last().filter(|p| p.sequence == prev_sequence) {
                 return Ok(chain::link_of(prev));
+            }
+        }
+        if let Some((sequence, link)) = self.links().get(&key) {
+            // The link of an event never changes once stored; a later event appended by
+            // another process makes this append conflict, whatever it links to.
+            if *sequence == prev_sequence {
+                return Ok(link.clone());
             }
         }
         let sql = if self.db.is_postgres() {
@@ -438,6 +468,7 @@ impl PersistedEventRepository for Repo {
             Err(e) => {
                 // Most likely somebody else appended first: what we remember is stale.
                 self.forget(&key);
+                self.links().remove(&key);
                 return Err(conflict_on_unique(PersistenceError::UnknownError(
                     Box::new(e),
                 )));
@@ -447,6 +478,11 @@ impl PersistedEventRepository for Repo {
         let one_stream = sealed
             .iter()
             .all(|e| e.aggregate_type == key.0 && e.aggregate_id == key.1);
+        if one_stream {
+            if let Some(last) = sealed.last() {
+                self.remember_link(key.clone(), last.sequence, chain::link_of(last));
+            }
+        }
         let known = self.remembered(&key);
         let stream = match known {
             Some(s) if one_stream && s.len() + 1 == first.sequence => {
@@ -499,6 +535,37 @@ pub struct SnapshotStore<A: Aggregate + Send + Sync> {
     db: Db,
     every: usize,
     version: &'static str,
+    /// The state after this process's last commit on each aggregate, shared by clones: a
+    /// command on an aggregate this process moved last needs no read at all. A command
+    /// takes the state out (no copy) and its commit puts the new one back; a refused or
+    /// failed command leaves nothing, so the next one reads the store. Another process's
+    /// append since is caught by the append's unique key (the command retries on the
+    /// stored state), and a refusal decided on a remembered state is decided again on
+    /// the stored one (`App::execute`), as for remembered streams.
+    states: Arc<Mutex<HashMap<String, Remembered<A>>>>,
+}
+
+/// An aggregate's state as of `sequence`, and the sequence of its latest snapshot.
+struct Remembered<A> {
+    state: A,
+    sequence: usize,
+    snapshot: usize,
+}
+
+/// How many aggregates' states a [`SnapshotStore`] remembers.
+const STATES: usize = 1024;
+
+impl<A: Aggregate + Send + Sync> Clone for SnapshotStore<A> {
+    fn clone(&self) -> SnapshotStore<A> {
+        SnapshotStore {
+            events: PersistedEventStore::new_event_store(self.repo.clone()),
+            repo: self.repo.clone(),
+            db: self.db.clone(),
+            every: self.every,
+            version: self.version,
+            states: self.states.clone(),
+        }
+    }
 }
 
 impl<A> SnapshotStore<A>
@@ -514,7 +581,63 @@ where
             repo,
             every: every.max(1),
             version,
+            states: Arc::new(Mutex::new(HashMap::new())),
         }
+    }
+
+    fn states(&self) -> std::sync::MutexGuard<'_, HashMap<String, Remembered<A>>> {
+        self.states.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn remember(&self, aggregate_id: String, remembered: Remembered<A>) {
+        let mut states = self.states();
+        if states.len() >= STATES && !states.contains_key(&aggregate_id) {
+            states.clear();
+        }
+        states.insert(aggregate_id, remembered);
+    }
+
+    /// The aggregate's current state for a read: the remembered one (copied, and kept),
+    /// else loaded from its snapshot and the events after it.
+    pub async fn current(&self, aggregate_id: &str) -> Result<A, PersistenceError>
+    where
+        A: Clone,
+    {
+        if let Some(r) = self.states().get(aggregate_id) {
+            return Ok(r.state.clone());
+        }
+        Ok(self.load_stored(aggregate_id).await?.state)
+    }
+
+    /// The aggregate's state as the store has it (its latest snapshot and the events after
+    /// it), whatever this process remembers.
+    pub async fn stored(&self, aggregate_id: &str) -> Result<A, PersistenceError> {
+        Ok(self.load_stored(aggregate_id).await?.state)
+    }
+
+    /// Whether this process remembers the aggregate's state (a command on it reads nothing).
+    pub fn remembers(&self, aggregate_id: &str) -> bool {
+        self.states().contains_key(aggregate_id)
+    }
+
+    /// The state from the latest snapshot and the events after it, read from the store.
+    async fn load_stored(&self, aggregate_id: &str) -> Result<Remembered<A>, PersistenceError> {
+        let (mut state, mut sequence) = self.snapshot(aggregate_id).await?.unwrap_or_default();
+        let snapshot = sequence;
+        for serialized in self
+            .repo
+            .get_last_events::<A>(aggregate_id, sequence)
+            .await?
+        {
+            let envelope = cqrs_es::EventEnvelope::<A>::try_from(serialized)?;
+            sequence = envelope.sequence;
+            state.apply(envelope.payload);
+        }
+        Ok(Remembered {
+            state,
+            sequence,
+            snapshot,
+        })
     }
 
     /// The latest snapshot of `aggregate_id` of this version: its state and sequence.
@@ -585,51 +708,70 @@ where
         &self,
         aggregate_id: &str,
     ) -> Result<Self::AC, cqrs_es::AggregateError<A::Error>> {
-        let (mut aggregate, mut sequence) = self.snapshot(aggregate_id).await?.unwrap_or_default();
-        let snapshot = sequence;
-        for serialized in self
-            .repo
-            .get_last_events::<A>(aggregate_id, sequence)
-            .await?
-        {
-            let envelope = cqrs_es::EventEnvelope::<A>::try_from(serialized)?;
-            sequence = envelope.sequence;
-            aggregate.apply(envelope.payload);
-        }
+        let reread = COMMAND.try_with(|t| t.reread.get()).unwrap_or(false);
+        let taken = if reread {
+            self.states().remove(aggregate_id);
+            None
+        } else {
+            self.states().remove(aggregate_id)
+        };
+        let r = match taken {
+            Some(r) => {
+                let _ = COMMAND.try_with(|t| t.remembered.set(true));
+                r
+            }
+            None => self.load_stored(aggregate_id).await?,
+        };
         Ok(cqrs_es::persist::EventStoreAggregateContext {
             aggregate_id: aggregate_id.to_string(),
-            aggregate,
-            current_sequence: sequence,
-            current_snapshot: (snapshot > 0).then_some(snapshot),
+            aggregate: r.state,
+            current_sequence: r.sequence,
+            current_snapshot: (r.snapshot > 0).then_some(r.snapshot),
         })
     }
 
     async fn commit(
         &self,
         events: Vec<A::Event>,
-        context: Self::AC,
+        mut context: Self::AC,
         metadata: HashMap<String, String>,
     ) -> Result<Vec<cqrs_es::EventEnvelope<A>>, cqrs_es::AggregateError<A::Error>> {
         let id = context.aggregate_id.clone();
         let after = context.current_sequence + events.len();
         let since = context.current_snapshot.unwrap_or(0);
         // The context's state has the command's events applied once (cqrs-es's sink
-        // applies each as the command writes it): the state as of `after`. Written when
-        // the next load would otherwise read `every` events or more after the snapshot (a
-        // stream older than its snapshots, or one whose state changed shape, included).
-        let state = if !events.is_empty() && after - since >= self.every {
-            Some(serde_json::to_string(&context.aggregate).map_err(PersistenceError::from)?)
+        // applies each as the command writes it): the state as of `after`. The event
+        // store's commit does not read it (no snapshots there), so it is kept for the next
+        // command.
+        let state = std::mem::take(&mut context.aggregate);
+        // A snapshot is written when the next load from the store would otherwise read
+        // `every` events or more after the snapshot (a stream older than its snapshots,
+        // or one whose state changed shape, included).
+        let snapshot = if !events.is_empty() && after - since >= self.every {
+            Some(serde_json::to_string(&state).map_err(PersistenceError::from)?)
         } else {
             None
         };
         let committed = self.events.commit(events, context, metadata).await?;
         // Loads never read the whole stream: do not keep it in memory either.
         self.repo.forget_stream::<A>(&id);
-        if let Some(state) = state {
-            if let Err(e) = self.store_snapshot(&id, after, &state).await {
-                tracing::warn!(aggregate = A::TYPE, id, error = %e, "cannot store a snapshot: later loads read more events");
+        let mut latest = since;
+        if let Some(snapshot) = snapshot {
+            match self.store_snapshot(&id, after, &snapshot).await {
+                Ok(()) => latest = after,
+                Err(e) => {
+                    tracing::warn!(aggregate = A::TYPE, id, error = %e, "cannot store a snapshot: later loads read more events")
+                }
             }
         }
+        self.remember(
+            id,
+            Remembered {
+                state,
+                sequence: after,
+                snapshot: latest,
+            },
+        );
         Ok(committed)
     }
 }

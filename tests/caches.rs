@@ -16,6 +16,7 @@ use serde_json::json;
 
 on_both!(
     a_command_on_a_stream_another_instance_moved_on_is_decided_on_the_stored_state,
+    an_account_another_instance_moved_on_is_decided_on_the_stored_state,
     a_token_stops_working_on_every_instance_when_its_user_is_blocked,
 );
 
@@ -271,4 +272,85 @@ async fn a_token_stops_working_on_every_instance_when_its_user_is_blocked(backen
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+}
+
+/// Credits `amount` to the author's account through `instance`, as its ledger worker would.
+async fn credit_on(instance: &TestApp, author_id: &str, amount: i64) {
+    let cmd = aggregates::account::AccountCommand::CreditFee {
+        order_id: uuid::Uuid::new_v4(),
+        amount,
+        at: instance.clock.now(),
+    };
+    instance
+        .application
+        .app
+        .account(
+            author_id.parse().unwrap(),
+            cmd,
+            &scriptorium::app::Ctx::system("test-credit"),
+        )
+        .await
+        .expect("credit the author");
+}
+
+/// An author's account (snapshotted, its state remembered after each command) moved by
+/// both instances: each decides on the stored state when the other moved it, so the
+/// balance is exact and a payout never goes above it.
+async fn an_account_another_instance_moved_on_is_decided_on_the_stored_state(backend: Backend) {
+    let (a, b) = two_instances(backend).await;
+    let (author_id, _) = a.user(Role::Author, "Ivan Petrov").await;
+    let (_, clerk) = a.user(Role::PayoutClerk, "Paula Clerk").await;
+    let store = |i: &TestApp| i.application.app.account_store.clone();
+    credit_on(&a, &author_id, 100_000).await;
+    assert!(store(&a).remembers(&author_id), "A remembers what it left");
+    // B credits on the stored state (it remembers nothing), and A's memory is now stale.
+    credit_on(&b, &author_id, 50_000).await;
+    assert_eq!(
+        store(&a)
+            .current(&author_id)
+            .await
+            .expect("A's state")
+            .balance,
+        100_000,
+        "A really remembers the balance as it left it"
+    );
+    // On A's memory 150 000 is above the balance; on the stored state it is the balance.
+    let p = a
+        .post(
+            "/api/payouts",
+            &clerk,
+            json!({"author_id": author_id, "amount": 150_000, "reference": "PAY-1"}),
+        )
+        .await
+        .ok(201);
+    assert_eq!(p["balance"], 0);
+    // B remembers 150 000: its payout loses the race for the sequence, is decided again
+    // on the stored state (nothing left) and refused, appending nothing.
+    assert_eq!(
+        store(&b)
+            .current(&author_id)
+            .await
+            .expect("B's state")
+            .balance,
+        150_000
+    );
+    let before = a.event_count().await;
+    b.post(
+        "/api/payouts",
+        &clerk,
+        json!({"author_id": author_id, "amount": 1, "reference": "PAY-2"}),
+    )
+    .await
+    .problem(409);
+    assert_eq!(a.event_count().await, before, "nothing appended");
+    // More credits on both: every one counts, and the chain stays intact.
+    for i in 0..4 {
+        credit_on(if i % 2 == 0 { &a } else { &b }, &author_id, 1_000).await;
+    }
+    let stored = store(&a).stored(&author_id).await.expect("stored state");
+    assert_eq!(stored.balance, 4_000);
+    assert_eq!(stored.credited.len(), 6);
+    assert_eq!(stored, store(&b).current(&author_id).await.unwrap());
+    let out = common::audit_verify(&a);
+    assert!(out.status.success(), "{}", common::text(&out.stdout));
 }

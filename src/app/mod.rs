@@ -427,12 +427,10 @@ impl App {
     /// An author's account as its events say (from its latest snapshot and the events
     /// after it).
     pub async fn account_state(&self, id: Uuid) -> Result<AuthorAccount, AppError> {
-        let context = self
-            .account_store
-            .load_aggregate(&id.to_string())
+        self.account_store
+            .current(&id.to_string())
             .await
-            .map_err(|e| AppError::Infrastructure(e.to_string()))?;
-        Ok(context.aggregate)
+            .map_err(|e| AppError::Infrastructure(e.to_string()))
     }
 
     /// Runs a settings command and waits for the read models to show it: every command
@@ -536,13 +534,12 @@ impl Application {
         let shift_repo = Repo::new(&db);
         let account_repo = Repo::new(&db);
         let settings_repo = Repo::new(&db);
-        let account_store = || {
-            SnapshotStore::new(
-                account_repo.clone(),
-                ACCOUNT_SNAPSHOT_EVERY,
-                ACCOUNT_STATE_VERSION,
-            )
-        };
+        // One store, so the state a command leaves is the one a read sees.
+        let account_store = SnapshotStore::new(
+            account_repo.clone(),
+            ACCOUNT_SNAPSHOT_EVERY,
+            ACCOUNT_STATE_VERSION,
+        );
         let random = {
             use rand::SeedableRng;
             match config.random_seed {
@@ -561,8 +558,8 @@ impl Application {
             author_locks: Default::default(),
             shifts: cqrs(shift_repo.clone(), ()),
             shift_repo,
-            accounts: CqrsFramework::new(account_store(), vec![], ()),
-            account_store: account_store(),
+            accounts: CqrsFramework::new(account_store.clone(), vec![], ()),
+            account_store,
             settings: cqrs(settings_repo.clone(), ()),
             account_repo,
             settings_repo,
