@@ -64,8 +64,23 @@ impl Projection for UsersProjection {
                     );
                     continue;
                 }
+                UserEvent::RegisteredAtCheckout { email, full_name } => {
+                    new.push(
+                        crate::args![
+                            id,
+                            email,
+                            full_name,
+                            Role::Client.as_str(),
+                            ev.meta.at.to_rfc3339()
+                        ]
+                        .to_vec(),
+                    );
+                    continue;
+                }
                 UserEvent::UserBlocked { .. } => true,
                 UserEvent::UserUnblocked { .. } => false,
+                // What the mail worker reads, not the directory.
+                UserEvent::CheckoutNoted { .. } | UserEvent::LanguageChosen { .. } => continue,
             };
             insert_new(tx, &mut new).await?;
             tx.execute(

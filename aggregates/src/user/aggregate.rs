@@ -25,6 +25,22 @@ pub struct User {
     pub role: Option<Role>,
     /// Whether the user is blocked from signing in.
     pub blocked: bool,
+    /// The language of their mail and pages, once chosen (`None`: Russian).
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+/// The languages of mail and pages: Russian (the default) and English.
+pub const LANGUAGES: [&str; 2] = ["ru", "en"];
+
+/// `language` trimmed and lowercased if it is one of [`LANGUAGES`].
+pub fn parse_language(language: &str) -> Result<String, UserError> {
+    let l = language.trim().to_ascii_lowercase();
+    if LANGUAGES.contains(&l.as_str()) {
+        Ok(l)
+    } else {
+        Err(UserError::UnknownLanguage)
+    }
 }
 
 /// Checks an email address (trimmed, one `@`, a dotted domain, no whitespace, at most 254
@@ -104,6 +120,34 @@ impl User {
                 }
                 Ok(vec![UserEvent::UserUnblocked { by }])
             }
+            UserCommand::RegisterAtCheckout { email, full_name } => {
+                if self.exists {
+                    return Err(UserError::AlreadyExists);
+                }
+                Ok(vec![UserEvent::RegisteredAtCheckout {
+                    email: parse_email(&email)?,
+                    full_name: parse_name(&full_name)?,
+                }])
+            }
+            UserCommand::NoteCheckout { order_id, number } => {
+                if !self.exists {
+                    return Err(UserError::NotFound);
+                }
+                if self.role != Some(Role::Client) {
+                    return Err(UserError::NotAClient);
+                }
+                Ok(vec![UserEvent::CheckoutNoted { order_id, number }])
+            }
+            UserCommand::ChooseLanguage { language } => {
+                if !self.exists {
+                    return Err(UserError::NotFound);
+                }
+                let language = parse_language(&language)?;
+                if self.language.as_deref().unwrap_or("ru") == language {
+                    return Ok(vec![]);
+                }
+                Ok(vec![UserEvent::LanguageChosen { language }])
+            }
         }
     }
 }
@@ -145,8 +189,16 @@ impl Aggregate for User {
                 self.full_name = full_name;
                 self.role = Some(role);
             }
+            UserEvent::RegisteredAtCheckout { email, full_name } => {
+                self.exists = true;
+                self.email = email;
+                self.full_name = full_name;
+                self.role = Some(Role::Client);
+            }
             UserEvent::UserBlocked { .. } => self.blocked = true,
             UserEvent::UserUnblocked { .. } => self.blocked = false,
+            UserEvent::CheckoutNoted { .. } => {}
+            UserEvent::LanguageChosen { language } => self.language = Some(language),
         }
     }
 }

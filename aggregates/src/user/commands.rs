@@ -24,4 +24,18 @@ pub enum UserCommand {
     Unblock {
         by: Uuid,
     },
+    /// A client is created at checkout without registration.
+    RegisterAtCheckout {
+        email: String,
+        full_name: String,
+    },
+    /// This existing client's email placed an order at checkout without registration.
+    NoteCheckout {
+        order_id: Uuid,
+        number: i64,
+    },
+    /// The user chooses the language of their mail and pages.
+    ChooseLanguage {
+        language: String,
+    },
 }

@@ -16,11 +16,18 @@ pub enum UserError {
     NotBlocked,
     #[error("an admin cannot block themselves")]
     CannotBlockSelf,
+    #[error("the language must be \"ru\" or \"en\"")]
+    UnknownLanguage,
+    #[error("only a client's account places orders at checkout")]
+    NotAClient,
 }
 
 impl UserError {
     /// A value out of range (422) rather than a state conflict (409).
     pub fn is_invalid_value(&self) -> bool {
-        matches!(self, UserError::InvalidEmail | UserError::EmptyName)
+        matches!(
+            self,
+            UserError::InvalidEmail | UserError::EmptyName | UserError::UnknownLanguage
+        )
     }
 }

@@ -24,6 +24,22 @@ pub enum UserEvent {
     UserUnblocked {
         by: Uuid,
     },
+    /// A client created at checkout without registration: their initial password is
+    /// emailed to them (derived when the mail is sent, never recorded).
+    RegisteredAtCheckout {
+        email: String,
+        full_name: String,
+    },
+    /// An order was placed at checkout without registration with this existing client's
+    /// email: they are told by mail to log in (no new account, no password).
+    CheckoutNoted {
+        order_id: Uuid,
+        number: i64,
+    },
+    /// The language of the user's mail and pages (`ru`, `en`).
+    LanguageChosen {
+        language: String,
+    },
 }
 
 impl DomainEvent for UserEvent {
@@ -33,6 +49,9 @@ impl DomainEvent for UserEvent {
             UserEvent::StaffCreated { .. } => "StaffCreated",
             UserEvent::UserBlocked { .. } => "UserBlocked",
             UserEvent::UserUnblocked { .. } => "UserUnblocked",
+            UserEvent::RegisteredAtCheckout { .. } => "RegisteredAtCheckout",
+            UserEvent::CheckoutNoted { .. } => "CheckoutNoted",
+            UserEvent::LanguageChosen { .. } => "LanguageChosen",
         }
         .to_string()
     }

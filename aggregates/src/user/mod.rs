@@ -8,7 +8,7 @@ mod events;
 #[cfg(test)]
 mod tests;
 
-pub use aggregate::{parse_email, User};
+pub use aggregate::{parse_email, parse_language, User, LANGUAGES};
 pub use commands::UserCommand;
 pub use error::UserError;
 pub use events::UserEvent;

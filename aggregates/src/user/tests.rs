@@ -254,3 +254,99 @@ fn a_user_survives_a_snapshot_round_trip() {
     let back: User = serde_json::from_str(&json).unwrap();
     assert_eq!(back, user);
 }
+
+// ------------------------------------------------------- checkout and language
+
+#[test]
+fn a_client_is_created_at_checkout_with_a_parsed_email() {
+    given(vec![])
+        .when(UserCommand::RegisterAtCheckout {
+            email: " Guest@Example.com ".to_string(),
+            full_name: " Guest Person ".to_string(),
+        })
+        .then_expect_events(vec![UserEvent::RegisteredAtCheckout {
+            email: "guest@example.com".to_string(),
+            full_name: "Guest Person".to_string(),
+        }]);
+    let user = state(vec![UserEvent::RegisteredAtCheckout {
+        email: "guest@example.com".to_string(),
+        full_name: "Guest Person".to_string(),
+    }]);
+    assert!(user.exists);
+    assert_eq!(user.role, Some(Role::Client));
+}
+
+#[test]
+fn checkout_creates_nobody_twice_and_refuses_bad_contact_data() {
+    given(registered())
+        .when(UserCommand::RegisterAtCheckout {
+            email: "anna@example.com".to_string(),
+            full_name: "Anna".to_string(),
+        })
+        .then_expect_error(UserError::AlreadyExists);
+    given(vec![])
+        .when(UserCommand::RegisterAtCheckout {
+            email: "not an email".to_string(),
+            full_name: "Anna".to_string(),
+        })
+        .then_expect_error(UserError::InvalidEmail);
+    given(vec![])
+        .when(UserCommand::RegisterAtCheckout {
+            email: "a@example.com".to_string(),
+            full_name: "  ".to_string(),
+        })
+        .then_expect_error(UserError::EmptyName);
+}
+
+#[test]
+fn only_an_existing_client_is_told_of_a_checkout() {
+    let order_id = Uuid::from_u128(7);
+    given(registered())
+        .when(UserCommand::NoteCheckout {
+            order_id,
+            number: 12,
+        })
+        .then_expect_events(vec![UserEvent::CheckoutNoted {
+            order_id,
+            number: 12,
+        }]);
+    given(staff())
+        .when(UserCommand::NoteCheckout {
+            order_id,
+            number: 12,
+        })
+        .then_expect_error(UserError::NotAClient);
+    given(vec![])
+        .when(UserCommand::NoteCheckout {
+            order_id,
+            number: 12,
+        })
+        .then_expect_error(UserError::NotFound);
+}
+
+#[test]
+fn a_language_is_chosen_once_and_only_a_known_one() {
+    given(registered())
+        .when(UserCommand::ChooseLanguage {
+            language: "EN".to_string(),
+        })
+        .then_expect_events(vec![UserEvent::LanguageChosen {
+            language: "en".to_string(),
+        }]);
+    // Russian is the default: choosing it changes nothing.
+    given(registered())
+        .when(UserCommand::ChooseLanguage {
+            language: "ru".to_string(),
+        })
+        .then_expect_events(vec![]);
+    given(registered())
+        .when(UserCommand::ChooseLanguage {
+            language: "de".to_string(),
+        })
+        .then_expect_error(UserError::UnknownLanguage);
+    let mut events = registered();
+    events.push(UserEvent::LanguageChosen {
+        language: "en".to_string(),
+    });
+    assert_eq!(state(events).language.as_deref(), Some("en"));
+}
