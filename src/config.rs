@@ -10,6 +10,18 @@ pub struct Config {
     pub addr: String,
     pub data_dir: PathBuf,
     pub smtp_url: Option<String>,
+    /// The sender of every mail (`MAIL_FROM`).
+    pub mail_from: String,
+    /// The service's address as its users reach it, for the links in mail
+    /// (`SCRIPTORIUM_PUBLIC_URL`; default: `http://` and the listen address).
+    pub public_url: String,
+    /// The key initial passwords (checkout without registration) are derived with
+    /// (`SCRIPTORIUM_CREDENTIALS_SECRET`); none: one the service generates and keeps in
+    /// its database, shared by every instance.
+    pub credentials_secret: Option<String>,
+    /// The pause after a mail's first failed attempt, doubled after each next one
+    /// (`SCRIPTORIUM_MAIL_RETRY_SECONDS`, default 30).
+    pub mail_retry: Duration,
     /// The HMAC key the payment provider signs its notifications with; none: every
     /// notification is refused.
     pub payment_webhook_secret: Option<String>,
@@ -85,6 +97,16 @@ impl Config {
             addr: env("SCRIPTORIUM_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()),
             data_dir: PathBuf::from(env("SCRIPTORIUM_DATA_DIR").unwrap_or_else(|| "data".into())),
             smtp_url: env("SMTP_URL"),
+            mail_from: env("MAIL_FROM")
+                .unwrap_or_else(|| "Scriptorium <no-reply@scriptorium.local>".into()),
+            public_url: env("SCRIPTORIUM_PUBLIC_URL").unwrap_or_else(|| {
+                format!(
+                    "http://{}",
+                    env("SCRIPTORIUM_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into())
+                )
+            }),
+            credentials_secret: env("SCRIPTORIUM_CREDENTIALS_SECRET"),
+            mail_retry: Duration::seconds(env_num("SCRIPTORIUM_MAIL_RETRY_SECONDS", 30)?.max(1)),
             payment_webhook_secret: env("PAYMENT_WEBHOOK_SECRET"),
             payment_webhook_secret_previous: env("PAYMENT_WEBHOOK_SECRET_PREVIOUS"),
             offer_ttl: Duration::seconds(env_num("SCRIPTORIUM_OFFER_TTL_SECONDS", 86_400)?.max(1)),
@@ -116,6 +138,10 @@ impl Config {
             addr: "127.0.0.1:0".into(),
             data_dir,
             smtp_url: None,
+            mail_from: "Scriptorium <no-reply@scriptorium.test>".into(),
+            public_url: "http://scriptorium.test".into(),
+            credentials_secret: None,
+            mail_retry: Duration::seconds(30),
             payment_webhook_secret: None,
             payment_webhook_secret_previous: None,
             offer_ttl: Duration::hours(24),

@@ -76,6 +76,8 @@ pub enum StartupError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot set up mail: {0}")]
+    Mail(String),
 }
 
 impl AppError {

@@ -2,9 +2,11 @@
 
 pub mod audit;
 pub mod authors;
+pub mod checkout;
 pub mod error;
 pub mod ledger;
 pub mod orders;
+pub mod outbox;
 pub mod payments;
 pub mod policy;
 pub mod reports;
@@ -126,6 +128,10 @@ pub struct AppInner {
     /// Routes this instance made that the read models may not count yet (where each
     /// landed, and to whom): added to the counts by `process::routing::on_shift_now`.
     pub routes_in_flight: std::sync::Mutex<Vec<(Cursor, Uuid)>>,
+    /// Where mail goes (`SMTP_URL`; the outbox's sender is its only user).
+    pub mailer: crate::email::Mailer,
+    /// Wakes the outbox's sender at once (mails derived) instead of at its next poll.
+    pub mail_wake: Arc<Notify>,
     /// Who each bearer token belongs to, remembered.
     pub sessions: Arc<SessionCache>,
     pub projector: RunnerHandle,
@@ -516,6 +522,18 @@ pub struct Application {
 impl Application {
     /// Connects, migrates, starts the projection runner and builds the router.
     pub async fn build(config: Config, clock: Clock) -> Result<Application, StartupError> {
+        let mailer =
+            crate::email::Mailer::from_config(config.smtp_url.as_deref(), &config.data_dir)
+                .map_err(|e| StartupError::Mail(e.to_string()))?;
+        Application::build_with_mailer(config, clock, mailer).await
+    }
+
+    /// [`Application::build`] with the mailer given (a test's memory or SMTP server).
+    pub async fn build_with_mailer(
+        config: Config,
+        clock: Clock,
+        mailer: crate::email::Mailer,
+    ) -> Result<Application, StartupError> {
         let db = crate::db::connect(&config.database_url)
             .await
             .map_err(|source| StartupError::Database {
@@ -566,6 +584,8 @@ impl Application {
             routing_wake: Arc::new(Notify::new()),
             routes_in_flight: Default::default(),
             sessions: Arc::new(SessionCache::new()),
+            mailer,
+            mail_wake: Arc::new(Notify::new()),
             files: FileStore::new(&config.data_dir),
             projector: runner.handle(),
             names: std::sync::Mutex::new(HashMap::new()),

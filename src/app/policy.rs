@@ -71,6 +71,12 @@ pub enum Action {
     ManageSettings,
     /// Read every change of the settings.
     ReadSettingsHistory,
+    /// Read the mail outbox: what is pending, failed or sent, with attempts and errors.
+    ReadOutbox,
+    /// Send a failed (or waiting) mail again now.
+    RetryMail,
+    /// Choose the language of one's own mail and pages.
+    ChooseLanguage,
 }
 
 /// Every role (the actions any logged-in user may attempt; what they reach is scoped).
@@ -79,7 +85,7 @@ const STAFF: &[Role] = &[Role::Manager, Role::Admin];
 const AUDITORS: &[Role] = &[Role::Auditor, Role::Admin];
 
 impl Action {
-    pub const ALL: [Action; 30] = [
+    pub const ALL: [Action; 33] = [
         Action::PlaceOrder,
         Action::ReadOrders,
         Action::SetPrice,
@@ -110,6 +116,9 @@ impl Action {
         Action::ReadSettings,
         Action::ManageSettings,
         Action::ReadSettingsHistory,
+        Action::ReadOutbox,
+        Action::RetryMail,
+        Action::ChooseLanguage,
     ];
 
     /// The roles that may do this (on the records their scope holds).
@@ -141,6 +150,8 @@ impl Action {
             Action::ReadSettings => &[Role::Manager, Role::PayoutClerk, Role::Auditor, Role::Admin],
             Action::ManageSettings => &[Role::Admin],
             Action::ReadSettingsHistory => AUDITORS,
+            Action::ReadOutbox | Action::RetryMail => &[Role::Admin],
+            Action::ChooseLanguage => ANYONE,
         }
     }
 }
@@ -318,6 +329,9 @@ mod tests {
             (Action::ReadSettings,    [false, false, true,   true,  true,   true ]),
             (Action::ManageSettings,  [false, false, false,  false, false,  true ]),
             (Action::ReadSettingsHistory, [false, false, false, false, true, true ]),
+            (Action::ReadOutbox,      [false, false, false,  false, false,  true ]),
+            (Action::RetryMail,       [false, false, false,  false, false,  true ]),
+            (Action::ChooseLanguage,  [true,  true,  true,   true,  true,   true ]),
         ];
         assert_eq!(table.len(), Action::ALL.len(), "every action has a row");
         let roles = [Client, Author, Manager, PayoutClerk, Auditor, Admin];

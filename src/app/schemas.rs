@@ -48,6 +48,14 @@ enum_schema!(
 );
 
 enum_schema!(
+    /// The languages of mail and pages: [`aggregates::user::LANGUAGES`].
+    LanguageSchema,
+    "Language",
+    "the language of a user's mail and pages; ru is the default",
+    aggregates::user::LANGUAGES
+);
+
+enum_schema!(
     /// [`OrderStatus`]: its wire names are [`OrderStatus::as_str`].
     OrderStatusSchema,
     "OrderStatus",

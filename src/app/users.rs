@@ -37,24 +37,7 @@ impl App {
             return Err(AppError::Invalid("the full name must not be empty".into()));
         }
         crate::auth::check_password(password).map_err(|e| AppError::Invalid(e.into()))?;
-        let hash = crate::auth::hash_password(password.to_string())
-            .await
-            .map_err(AppError::infrastructure)?;
         let id = Uuid::new_v4();
-        self.user_repo.expect_new(User::TYPE, &id.to_string());
-        let inserted = self
-            .db
-            .execute(
-                "INSERT INTO credentials (user_id, email, password_hash, created_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (email) DO NOTHING",
-                &projections::args![id, email.as_str(), hash, self.clock.now().to_rfc3339()],
-            )
-            .await?;
-        if inserted == 0 {
-            return Err(AppError::Conflict(
-                "a user with this email already exists".into(),
-            ));
-        }
         let cmd = if role == Role::Client && ctx.actor.role != Role::Admin {
             UserCommand::Register {
                 email: email.clone(),
@@ -68,6 +51,40 @@ impl App {
                 created_by: ctx.actor.id,
             }
         };
+        self.create_user_as(id, &email, password, cmd, ctx).await?;
+        Ok(id)
+    }
+
+    /// Creates the user `id` (`cmd`: its first command) with the credentials `email` and
+    /// `password`: the credentials row first (its unique email is the guard against two
+    /// accounts for one address: [`AppError::Conflict`]), then the event; undone if the
+    /// event fails.
+    pub(crate) async fn create_user_as(
+        &self,
+        id: Uuid,
+        email: &str,
+        password: &str,
+        cmd: UserCommand,
+        ctx: &Ctx,
+    ) -> Result<(), AppError> {
+        let hash = crate::auth::hash_password(password.to_string())
+            .await
+            .map_err(AppError::infrastructure)?;
+        self.user_repo.expect_new(User::TYPE, &id.to_string());
+        let inserted = self
+            .db
+            .execute(
+                "INSERT INTO credentials (user_id, email, password_hash, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (email) DO NOTHING",
+                &projections::args![id, email, hash, self.clock.now().to_rfc3339()],
+            )
+            .await?;
+        if inserted == 0 {
+            self.user_repo.forget_stream::<User>(&id.to_string());
+            return Err(AppError::Conflict(
+                "a user with this email already exists".into(),
+            ));
+        }
         if let Err(e) = self.user(id, cmd, ctx).await {
             self.db
                 .execute(
@@ -77,7 +94,7 @@ impl App {
                 .await?;
             return Err(e);
         }
-        Ok(id)
+        Ok(())
     }
 
     /// A new client signs themselves up; the event is attributed to them.

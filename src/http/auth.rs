@@ -21,6 +21,15 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(register))
         .routes(routes!(login))
         .routes(routes!(me))
+        .routes(routes!(language))
+}
+
+/// The language of one's mail and pages.
+#[derive(Debug, serde::Serialize, Deserialize, ToSchema)]
+pub struct LanguageChoice {
+    /// `ru` (the default) or `en`.
+    #[schema(value_type = crate::app::schemas::LanguageSchema)]
+    pub language: String,
 }
 
 /// A sign-up.
@@ -111,4 +120,28 @@ async fn login(
 )]
 async fn me(caller: Caller) -> Json<UserView> {
     Json(UserView::from(&caller.user))
+}
+
+/// Choose my language
+///
+/// The language of the caller's mail (and pages): `ru`, the default, or `en`.
+#[utoipa::path(
+    put,
+    path = "/api/me/language",
+    tag = "auth",
+    operation_id = "chooseLanguage",
+    extensions(("x-roles" = json!(ANYONE))),
+    request_body = LanguageChoice,
+    responses(
+        (status = 200, description = "the language now", body = LanguageChoice),
+        (status = 422, description = "neither ru nor en"),
+    ),
+)]
+async fn language(
+    State(app): State<App>,
+    caller: Caller,
+    Body(b): Body<LanguageChoice>,
+) -> Result<Json<LanguageChoice>, ApiError> {
+    let language = app.choose_language(&caller.ctx(), &b.language).await?;
+    Ok(Json(LanguageChoice { language }))
 }

@@ -92,6 +92,27 @@ impl FromRequestParts<App> for Caller {
     }
 }
 
+/// The caller when the request sent a token (an invalid, expired or blocked one is
+/// refused as by [`Caller`]); `None` when it sent none (checkout without registration).
+pub struct MaybeCaller(pub Option<Caller>);
+
+impl FromRequestParts<App> for MaybeCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<MaybeCaller, ApiError> {
+        if parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .is_none()
+        {
+            return Ok(MaybeCaller(None));
+        }
+        Caller::from_request_parts(parts, app)
+            .await
+            .map(|c| MaybeCaller(Some(c)))
+    }
+}
+
 /// A JSON body; anything unreadable is a 400 problem, never axum's plain-text answer.
 pub struct Body<T>(pub T);
 

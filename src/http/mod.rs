@@ -1,5 +1,6 @@
 //! The thin HTTP layer: handlers translate requests into commands and queries.
 
+pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod authors;
@@ -81,6 +82,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .merge(payouts::router())
         .merge(settings::router())
         .merge(audit::router())
+        .merge(admin::router())
         .merge(openapi::router())
 }
 

@@ -67,6 +67,7 @@ pub fn roles(action: Action) -> Value {
         (name = "payouts", description = "authors' ledgers and payouts"),
         (name = "settings", description = "the service's settings"),
         (name = "audit", description = "the global event log"),
+        (name = "admin", description = "the mail outbox"),
     ),
     components(schemas(Problem, RoleSchema, OrderStatusSchema, FileKindSchema)),
 )]

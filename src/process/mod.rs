@@ -7,6 +7,8 @@
 
 pub mod ledger;
 pub mod log;
+pub mod mail;
+pub mod mail_sender;
 pub mod offers;
 pub mod ratings;
 pub mod routing;
@@ -64,6 +66,8 @@ pub fn all() -> Vec<Arc<dyn Worker>> {
         Arc::new(ratings::worker()),
         Arc::new(ledger::worker()),
         Arc::new(routing::worker()),
+        Arc::new(mail::MailOutbox),
+        Arc::new(mail_sender::MailSender),
     ]
 }
 

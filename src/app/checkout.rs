@@ -1,0 +1,160 @@
+//! Checkout without registration: `POST /api/orders` with `contact:{email, full_name}`
+//! and no token. A new email gets an account (`RegisteredAtCheckout`) whose initial
+//! password the mail worker sends; an existing client's email gets no new account and
+//! no password, only the order and a mail telling them to log in (`CheckoutNoted` on
+//! both). The answer is the order either way: it never says which case it was.
+
+use aggregates::order::{Order, OrderCommand};
+use aggregates::user::{parse_language, User, UserCommand, UserEvent};
+use aggregates::{Actor, Role};
+use cqrs_es::Aggregate;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::orders::NewOrder;
+use super::values::{Email, Pages};
+use super::views::OrderView;
+use super::{App, AppError, Ctx};
+
+/// Who checks out.
+#[derive(Debug, Clone)]
+pub struct Contact {
+    pub email: String,
+    pub full_name: String,
+    /// `ru` (the default) or `en`: the language of the new account's mail.
+    pub language: Option<String>,
+}
+
+impl App {
+    /// Places `new` for the owner of `contact`'s email, creating their account first
+    /// when there is none. Everything is checked before anything is done: bad contact
+    /// data or a bad order is a 422 that creates nobody.
+    pub async fn checkout(
+        &self,
+        request_id: &str,
+        contact: Contact,
+        new: NewOrder,
+    ) -> Result<OrderView, AppError> {
+        let email = Email::parse(&contact.email)?.as_str().to_string();
+        let full_name = contact.full_name.trim().to_string();
+        if full_name.is_empty() {
+            return Err(AppError::Invalid("the full name must not be empty".into()));
+        }
+        let language = contact
+            .language
+            .as_deref()
+            .map(parse_language)
+            .transpose()?;
+        Pages::try_from(new.pages)?;
+        Order::default().decide(OrderCommand::PlaceOrder {
+            number: 0,
+            client_id: Uuid::nil(),
+            work_type: new.work_type.clone(),
+            subject: new.subject.clone(),
+            topic: new.topic.clone(),
+            pages: new.pages as u32,
+            deadline: new.deadline,
+            requirements: new.requirements.clone(),
+            manager_id: None,
+            at: self.clock.now(),
+        })?;
+
+        let client = match self.client_by_email(&email).await? {
+            Some(id) => {
+                // The same work as a new account's, so that the time of the answer does
+                // not tell the cases apart either.
+                let _ = crate::auth::hash_password(crate::auth::new_token()).await;
+                id
+            }
+            None => {
+                let id = Uuid::new_v4();
+                let mut ctx = Ctx::system(request_id);
+                ctx.actor = Actor::new(id, Role::Client);
+                let password = self.initial_password(id).await?;
+                let cmd = UserCommand::RegisterAtCheckout {
+                    email: email.clone(),
+                    full_name: full_name.clone(),
+                };
+                match self.create_user_as(id, &email, &password, cmd, &ctx).await {
+                    Ok(()) => {
+                        if let Some(language) = language {
+                            self.user(id, UserCommand::ChooseLanguage { language }, &ctx)
+                                .await?;
+                        }
+                        id
+                    }
+                    // Created meanwhile by another request: theirs now.
+                    Err(AppError::Conflict(_)) => self
+                        .client_by_email(&email)
+                        .await?
+                        .ok_or_else(|| AppError::infrastructure("an email taken by nobody"))?,
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        let ctx = Ctx::request(Actor::new(client, Role::Client), request_id);
+        let order = self.place_order(&ctx, new).await?;
+        self.user(
+            client,
+            UserCommand::NoteCheckout {
+                order_id: order.order.id,
+                number: order.order.number,
+            },
+            &ctx,
+        )
+        .await?;
+        Ok(order)
+    }
+
+    /// The client whose account has this email; a staff member's, or a blocked
+    /// account's, email cannot check out (they log in).
+    async fn client_by_email(&self, email: &str) -> Result<Option<Uuid>, AppError> {
+        let Some(row) = self
+            .db
+            .fetch_optional(
+                "SELECT user_id FROM credentials WHERE email = $1",
+                &projections::args![email],
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let id = row.uuid("user_id")?;
+        let user = self.user_state(id).await?;
+        if user.role != Some(Role::Client) || user.blocked {
+            return Err(AppError::Conflict(
+                "this email cannot check out without logging in: log in to place the order".into(),
+            ));
+        }
+        Ok(Some(id))
+    }
+
+    /// The caller chooses the language of their mail and pages.
+    pub async fn choose_language(&self, ctx: &Ctx, language: &str) -> Result<String, AppError> {
+        super::policy::authorize(&ctx.actor, super::policy::Action::ChooseLanguage)?;
+        let language = parse_language(language)?;
+        self.user(
+            ctx.actor.id,
+            UserCommand::ChooseLanguage {
+                language: language.clone(),
+            },
+            ctx,
+        )
+        .await?;
+        Ok(language)
+    }
+
+    /// The user as their own stream says.
+    pub async fn user_state(&self, id: Uuid) -> Result<User, AppError> {
+        let stream = self
+            .user_repo
+            .stream::<User>(&id.to_string())
+            .await
+            .map_err(AppError::infrastructure)?;
+        let mut user = User::default();
+        for e in stream.iter() {
+            user.apply(UserEvent::deserialize(&e.payload).map_err(AppError::infrastructure)?);
+        }
+        Ok(user)
+    }
+}
