@@ -858,6 +858,106 @@ async fn every_answer_of_a_lifecycle_follows_the_document(backend: Backend) {
     .await
     .problem(422);
 
+    // --- mail: checkout without registration, a language, the outbox ---
+    let mut guest = order_body();
+    guest["contact"] =
+        json!({"email": "schema.guest@example.com", "full_name": "Guest", "language": "en"});
+    let guest_order = t
+        .call_checked("POST", "/api/orders", "/api/orders", None, Some(guest))
+        .await
+        .ok(201);
+    assert_eq!(guest_order["status"], "new");
+    let mut bad_guest = order_body();
+    bad_guest["contact"] = json!({"email": "nope", "full_name": "Guest"});
+    t.call_checked("POST", "/api/orders", "/api/orders", None, Some(bad_guest))
+        .await
+        .problem(422);
+    let chosen = t
+        .call_checked(
+            "PUT",
+            "/api/me/language",
+            "/api/me/language",
+            Some(&client),
+            Some(json!({"language": "en"})),
+        )
+        .await
+        .ok(200);
+    assert_eq!(chosen["language"], "en");
+    t.call_checked(
+        "PUT",
+        "/api/me/language",
+        "/api/me/language",
+        Some(&client),
+        Some(json!({"language": "fr"})),
+    )
+    .await
+    .problem(422);
+    let mut outbox = json!([]);
+    for _ in 0..200 {
+        outbox = call(
+            "GET",
+            "/api/admin/outbox",
+            "/api/admin/outbox?limit=1000".into(),
+            admin.clone(),
+            None,
+        )
+        .await
+        .ok(200);
+        if outbox.as_array().is_some_and(|a| a.len() > 3) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let mail_id = outbox[0]["id"]
+        .as_i64()
+        .expect("mail derived from the lifecycle");
+    t.application
+        .app
+        .db
+        .execute(
+            "UPDATE mail_outbox SET status = 'failed', attempts = 10 WHERE id = $1",
+            &projections::args![mail_id],
+        )
+        .await
+        .unwrap();
+    call(
+        "GET",
+        "/api/admin/outbox",
+        "/api/admin/outbox?status=failed".into(),
+        admin.clone(),
+        None,
+    )
+    .await
+    .ok(200);
+    call(
+        "GET",
+        "/api/admin/outbox",
+        "/api/admin/outbox?status=lost".into(),
+        admin.clone(),
+        None,
+    )
+    .await
+    .problem(422);
+    let retried = call(
+        "POST",
+        "/api/admin/outbox/{id}/retry",
+        format!("/api/admin/outbox/{mail_id}/retry"),
+        admin.clone(),
+        Some(json!({})),
+    )
+    .await
+    .ok(200);
+    assert_eq!(retried["status"], "pending");
+    call(
+        "POST",
+        "/api/admin/outbox/{id}/retry",
+        "/api/admin/outbox/not-a-mail/retry".into(),
+        admin.clone(),
+        Some(json!({})),
+    )
+    .await
+    .problem(404);
+
     // --- the audit log ---
     let events = |token: Option<&str>, query: &str| {
         let uri = format!("/api/audit/events{query}");

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod schema;
+pub mod smtp;
 
 use std::path::PathBuf;
 
