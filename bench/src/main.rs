@@ -287,6 +287,7 @@ async fn teams(api: &Api, admin: &str, n: usize) -> Result<Vec<Team>, String> {
         authors.insert(author_id.clone(), tokens[2].clone());
         teams.push(Team {
             client: tokens[0].clone(),
+            client_email: format!("client-{i}@bench.example.com"),
             manager: tokens[1].clone(),
             author_id,
             managers: Default::default(),
