@@ -18,8 +18,9 @@ use super::server;
 use super::stats::{Samples, Summary};
 
 /// The lifecycle's commands, in order (the endpoints reported).
-pub const ENDPOINTS: [&str; 11] = [
+pub const ENDPOINTS: [&str; 12] = [
     "place",
+    "checkout",
     "price",
     "offer",
     "accept",

@@ -28,7 +28,10 @@ CREATE TABLE mail_outbox
     sent_at         text,
     UNIQUE (position, recipient, kind)
 );
-CREATE INDEX mail_outbox_due ON mail_outbox (status, next_attempt_at);
+-- The sender claims the oldest pending rows, the admin lists a status newest first: both
+-- walk this index in id order within one status (a backlog of pending mail is not sorted
+-- at every claim).
+CREATE INDEX mail_outbox_status ON mail_outbox (status, id);
 
 -- Keys the service generates once and keeps (the initial passwords' key when
 -- SCRIPTORIUM_CREDENTIALS_SECRET is unset).

@@ -23,7 +23,9 @@ use crate::app::{App, AppError};
 use crate::mail::{AttachmentRef, Kind, Mail, Params, Secret};
 
 /// Mails claimed per round.
-const CLAIM: i64 = 20;
+const CLAIM: i64 = 50;
+/// Mails sent before they are marked sent (one statement for them all).
+const MARK_EVERY: usize = 25;
 /// How long a claim keeps other senders off a mail.
 const LEASE: chrono::Duration = chrono::Duration::minutes(5);
 /// Attempts before a mail is failed.
@@ -53,21 +55,20 @@ impl Worker for MailSender {
     async fn run_once(&self, app: &App) -> Result<Round, AppError> {
         let now = app.clock.now();
         let claimed = claim(app, now).await?;
-        let mut handled = 0;
+        let mut sent = Vec::with_capacity(claimed.len());
+        let mut failed = 0;
         for (id, attempts, mail) in &claimed {
             match deliver(app, mail).await {
                 Ok(()) => {
-                    app.db
-                        .execute(
-                            "UPDATE mail_outbox SET status = 'sent', sent_at = $1, \
-                             attempts = attempts + 1, last_error = NULL, claimed_until = NULL \
-                             WHERE id = $2",
-                            &projections::args![stamp(app.clock.now()), *id],
-                        )
-                        .await?;
-                    handled += 1;
+                    sent.push(*id);
+                    // Marked in batches: one statement per few mails, not per mail (a
+                    // crash before the mark sends those again, with their Message-ID).
+                    if sent.len() >= MARK_EVERY {
+                        mark_sent(app, &mut sent).await?;
+                    }
                 }
                 Err(error) => {
+                    failed += 1;
                     let attempts = attempts + 1;
                     let status = if attempts >= MAX_ATTEMPTS {
                         "failed"
@@ -93,11 +94,37 @@ impl Worker for MailSender {
                 }
             }
         }
+        let handled = claimed.len() - failed;
+        mark_sent(app, &mut sent).await?;
         Ok(Round {
             handled,
             more: claimed.len() as i64 >= CLAIM && handled > 0,
         })
     }
+}
+
+/// Marks the mails `sent` as sent, in one statement, and empties the list.
+async fn mark_sent(app: &App, sent: &mut Vec<i64>) -> Result<(), AppError> {
+    if sent.is_empty() {
+        return Ok(());
+    }
+    let list = (0..sent.len())
+        .map(|i| format!("${}", i + 2))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut args = projections::args![stamp(app.clock.now())].to_vec();
+    args.extend(sent.iter().map(|id| projections::sql::Arg::from(*id)));
+    app.db
+        .execute(
+            &format!(
+                "UPDATE mail_outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, \
+                 last_error = NULL, claimed_until = NULL WHERE id IN ({list})"
+            ),
+            &args,
+        )
+        .await?;
+    sent.clear();
+    Ok(())
 }
 
 /// The pause after the `attempts`-th failed attempt: `first`, doubled each time, at most
