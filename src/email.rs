@@ -8,6 +8,9 @@ use std::sync::{Arc, Mutex};
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+/// SMTP connections in the pool, and mails the sender sends at once.
+pub const CONNECTIONS: usize = 4;
+
 /// A message a [`Mailer::Memory`] kept: who it went to and its bytes as sent.
 #[derive(Debug, Clone)]
 pub struct Kept {
@@ -95,7 +98,7 @@ fn smtp(url: &str) -> Result<AsyncSmtpTransport<Tokio1Executor>, BadSmtpUrl> {
         .map_err(|e| bad(e.to_string()))?;
     Ok(builder
         .timeout(Some(std::time::Duration::from_secs(20)))
-        .pool_config(PoolConfig::new().max_size(4))
+        .pool_config(PoolConfig::new().max_size(CONNECTIONS as u32))
         .build())
 }
 

@@ -62,7 +62,29 @@ async fn mail_settled(t: &TestApp) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("the outbox did not settle in 30 s");
+    let rows = app
+        .db
+        .fetch_all(
+            "SELECT id, status, attempts, last_error, next_attempt_at, claimed_until FROM mail_outbox ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap();
+    let rows: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {} {:?} {} {:?}",
+                r.int("id").unwrap(),
+                r.text("status").unwrap(),
+                r.int("attempts").unwrap(),
+                r.opt_text("last_error").unwrap(),
+                r.text("next_attempt_at").unwrap(),
+                r.opt_text("claimed_until").unwrap()
+            )
+        })
+        .collect();
+    panic!("the outbox did not settle in 30 s:\n{}", rows.join("\n"));
 }
 
 async fn email_of(t: &TestApp, id: &str) -> String {

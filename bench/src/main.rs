@@ -20,6 +20,7 @@ mod progress;
 mod raw;
 mod report;
 mod server;
+mod smtp_sink;
 mod stats;
 
 use std::path::{Path, PathBuf};
@@ -86,6 +87,10 @@ struct Opts {
     /// Skip `scriptorium replay` at the end.
     #[arg(long)]
     skip_replay: bool,
+    /// Send the service's mail over SMTP to a sink in this process (the production path)
+    /// instead of `.eml` files under its data dir (the service's default).
+    #[arg(long)]
+    smtp_sink: bool,
     /// Give up when the projections have not caught up with the filled history after this many seconds.
     #[arg(long, default_value_t = 4 * 3600)]
     catch_up_timeout: u64,
@@ -366,11 +371,19 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
             notes.push(note);
         }
     }
+    let sink = if opts.smtp_sink {
+        let sink = smtp_sink::start().await?;
+        eprintln!("bench: mail goes over SMTP to a sink at {}", sink.url);
+        Some(sink)
+    } else {
+        None
+    };
     let service = Service {
         bin: bin.to_path_buf(),
         url: fresh.url.clone(),
         data_dir: fresh.dir.join("data"),
         log_dir: fresh.dir.join("logs"),
+        smtp_url: sink.as_ref().map(|s| s.url.clone()),
     };
     let duration = Duration::from_secs(opts.duration);
 
@@ -601,6 +614,15 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
         .as_ref()
         .map_or(0.0, |r| r.server_rss_max_mib)
         .max(load.server_rss_max_mib);
+    match &sink {
+        Some(sink) => notes.push(format!(
+            "Mail went over SMTP to a sink in the bench's process (the production path; its CPU is the client's): {} messages accepted.",
+            sink.accepted.load(std::sync::atomic::Ordering::Relaxed)
+        )),
+        None => notes.push(
+            "Mail went to `.eml` files under the service's data dir (its default without SMTP_URL).".to_string(),
+        ),
+    }
     let mut report = Report {
         started_at,
         config: Config {

@@ -14,6 +14,8 @@ pub struct Service {
     pub url: String,
     pub data_dir: PathBuf,
     pub log_dir: PathBuf,
+    /// Where the service sends mail (`SMTP_URL`); none: its `.eml` files.
+    pub smtp_url: Option<String>,
 }
 
 impl Service {
@@ -42,6 +44,7 @@ impl Service {
             .env("SCRIPTORIUM_DATA_DIR", &self.data_dir)
             .env("RUST_LOG", "warn")
             .env("PAYMENT_WEBHOOK_SECRET", crate::client::WEBHOOK_SECRET)
+            .envs(self.smtp_url.iter().map(|u| ("SMTP_URL", u)))
             .kill_on_drop(true);
         c
     }
@@ -88,6 +91,7 @@ impl Service {
             .env("SCRIPTORIUM_ADDR", &addr)
             .env("RUST_LOG", "warn")
             .env("PAYMENT_WEBHOOK_SECRET", crate::client::WEBHOOK_SECRET)
+            .envs(self.smtp_url.iter().map(|u| ("SMTP_URL", u)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log_file)

@@ -23,8 +23,9 @@ CREATE TABLE mail_outbox
     last_error      text,
     created_at      text   NOT NULL,
     next_attempt_at text   NOT NULL,
-    -- a sender working on it until then; another takes it only after
+    -- a sender working on it until then (its round's claim); another takes it only after
     claimed_until   text,
+    claim           text,
     sent_at         text,
     UNIQUE (position, recipient, kind)
 );

@@ -114,30 +114,45 @@ impl App {
     }
 
     /// Sends a failed (or waiting) mail again now, with a fresh run of attempts; a sent
-    /// one is a conflict.
+    /// one, or one a sender holds at this moment, is a conflict.
     pub async fn retry_mail(&self, ctx: &Ctx, id: &str) -> Result<OutboxItem, AppError> {
         policy::authorize(&ctx.actor, Action::RetryMail)?;
         let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
         let now = stamp(self.clock.now());
+        let status = self
+            .db
+            .fetch_optional(
+                "SELECT status FROM mail_outbox WHERE id = $1",
+                &projections::args![id],
+            )
+            .await?
+            .ok_or(AppError::NotFound)?
+            .text("status")?;
+        if status == "sent" {
+            return Err(AppError::Conflict("this mail has been sent already".into()));
+        }
+        // Never one a sender holds now: it would be sent twice.
         let changed = self
             .db
             .execute(
                 "UPDATE mail_outbox SET status = 'pending', attempts = 0, next_attempt_at = $1, \
-                 claimed_until = NULL WHERE id = $2 AND status <> 'sent'",
+                 claimed_until = NULL, claim = NULL \
+                 WHERE id = $2 AND status <> 'sent' AND (claimed_until IS NULL OR claimed_until <= $1)",
                 &projections::args![now, id],
             )
             .await?;
+        if changed == 0 {
+            return Err(AppError::Conflict(
+                "this mail is being sent right now".into(),
+            ));
+        }
         let row = self
             .db
-            .fetch_optional(
+            .fetch_one(
                 &format!("SELECT {COLUMNS} FROM mail_outbox WHERE id = $1"),
                 &projections::args![id],
             )
-            .await?
-            .ok_or(AppError::NotFound)?;
-        if changed == 0 {
-            return Err(AppError::Conflict("this mail has been sent already".into()));
-        }
+            .await?;
         self.mail_wake.notify_one();
         Ok(OutboxItem::from_row(&row)?)
     }

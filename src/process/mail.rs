@@ -177,6 +177,11 @@ impl<'a> Deriver<'a> {
             .parse()
             .map_err(|_| AppError::infrastructure("an order id that is not a UUID"))?;
         let seq = ev.sequence;
+        if seq < 1 {
+            return Err(AppError::infrastructure(format!(
+                "order {id}: an event of sequence {seq}"
+            )));
+        }
         let stream = self
             .stream_to::<Order>(&self.app.order_repo, &ev.aggregate_id, seq)
             .await?;
@@ -345,6 +350,12 @@ impl<'a> Deriver<'a> {
         let stream = self
             .stream_to::<User>(&self.app.user_repo, &ev.aggregate_id, ev.sequence)
             .await?;
+        if ev.sequence < 1 {
+            return Err(AppError::infrastructure(format!(
+                "user {id}: an event of sequence {}",
+                ev.sequence
+            )));
+        }
         let event = UserEvent::deserialize(&stream[(ev.sequence - 1) as usize].payload)
             .map_err(|e| AppError::infrastructure(format!("a user event does not decode: {e}")))?;
         let UserEvent::CheckoutNoted { order_id, number } = event else {

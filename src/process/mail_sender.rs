@@ -15,6 +15,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::StreamExt;
 use tokio::sync::Notify;
 
 use super::{Round, Worker};
@@ -23,11 +24,12 @@ use crate::app::{App, AppError};
 use crate::mail::{AttachmentRef, Kind, Mail, Params, Secret};
 
 /// Mails claimed per round.
-const CLAIM: i64 = 50;
+const CLAIM: i64 = 40;
 /// Mails sent before they are marked sent (one statement for them all).
-const MARK_EVERY: usize = 25;
-/// How long a claim keeps other senders off a mail.
-const LEASE: chrono::Duration = chrono::Duration::minutes(5);
+const MARK_EVERY: usize = 10;
+/// How long a claim keeps other senders off a mail: longer than a round can take (10
+/// sends in turn on each of 4 connections, each at most a few SMTP commands of 20 s).
+const LEASE: chrono::Duration = chrono::Duration::minutes(30);
 /// Attempts before a mail is failed.
 pub const MAX_ATTEMPTS: i64 = 10;
 /// The longest pause between two attempts.
@@ -54,76 +56,116 @@ impl Worker for MailSender {
 
     async fn run_once(&self, app: &App) -> Result<Round, AppError> {
         let now = app.clock.now();
-        let claimed = claim(app, now).await?;
-        let mut sent = Vec::with_capacity(claimed.len());
+        // This round's claim: only its holder marks the rows it claimed (a round that
+        // outlived its lease finds them another sender's and leaves them be).
+        let token = uuid::Uuid::new_v4().to_string();
+        let claimed = claim(app, now, &token).await?;
+        let claimed_n = claimed.len();
+        let mut sent = Vec::with_capacity(claimed_n);
         let mut failed = 0;
-        for (id, attempts, mail) in &claimed {
-            match deliver(app, mail).await {
+        // The first database error of the round: the round goes on sending and marking
+        // (a delivered mail left unmarked would be sent again), and reports it at the end.
+        let mut error: Option<AppError> = None;
+        // A few at once: an SMTP session waits on the network for most of its time (and
+        // the pool has a connection for each).
+        let owner = app.clone();
+        let mut deliveries = futures::stream::iter(claimed)
+            .map(move |(id, attempts, mail)| {
+                let app = owner.clone();
+                async move {
+                    let delivered = deliver(&app, &mail).await;
+                    (id, attempts, delivered)
+                }
+            })
+            .buffer_unordered(crate::email::CONNECTIONS);
+        while let Some((id, attempts, delivered)) = deliveries.next().await {
+            match delivered {
                 Ok(()) => {
-                    sent.push(*id);
+                    sent.push(id);
                     // Marked in batches: one statement per few mails, not per mail (a
                     // crash before the mark sends those again, with their Message-ID).
                     if sent.len() >= MARK_EVERY {
-                        mark_sent(app, &mut sent).await?;
+                        if let Err(e) = mark_sent(app, &token, &mut sent).await {
+                            error.get_or_insert(e);
+                        }
                     }
                 }
-                Err(error) => {
+                Err(why) => {
                     failed += 1;
-                    let attempts = attempts + 1;
-                    let status = if attempts >= MAX_ATTEMPTS {
-                        "failed"
-                    } else {
-                        "pending"
-                    };
-                    let next = app.clock.now() + pause(app.config.mail_retry, attempts);
-                    tracing::warn!(
-                        mail = id,
-                        attempts,
-                        status,
-                        error = %error,
-                        "a mail was not sent"
-                    );
-                    let error: String = error.chars().take(MAX_ERROR).collect();
-                    app.db
-                        .execute(
-                            "UPDATE mail_outbox SET status = $1, attempts = $2, last_error = $3, \
-                             next_attempt_at = $4, claimed_until = NULL WHERE id = $5",
-                            &projections::args![status, attempts, error, stamp(next), *id],
-                        )
-                        .await?;
+                    if let Err(e) = record_failure(app, &token, id, attempts + 1, &why).await {
+                        error.get_or_insert(e);
+                    }
                 }
             }
         }
-        let handled = claimed.len() - failed;
-        mark_sent(app, &mut sent).await?;
+        drop(deliveries);
+        if let Err(e) = mark_sent(app, &token, &mut sent).await {
+            error.get_or_insert(e);
+        }
+        if let Some(e) = error {
+            return Err(e);
+        }
+        let handled = claimed_n - failed;
         Ok(Round {
             handled,
-            more: claimed.len() as i64 >= CLAIM && handled > 0,
+            more: claimed_n as i64 >= CLAIM && handled > 0,
         })
     }
 }
 
-/// Marks the mails `sent` as sent, in one statement, and empties the list.
-async fn mark_sent(app: &App, sent: &mut Vec<i64>) -> Result<(), AppError> {
+/// Records a failed attempt (the `attempts`-th) of a mail this round holds: pending again
+/// after its pause, or failed after [`MAX_ATTEMPTS`].
+async fn record_failure(
+    app: &App,
+    token: &str,
+    id: i64,
+    attempts: i64,
+    why: &str,
+) -> Result<(), AppError> {
+    let status = if attempts >= MAX_ATTEMPTS {
+        "failed"
+    } else {
+        "pending"
+    };
+    let next = app.clock.now() + pause(app.config.mail_retry, attempts);
+    tracing::warn!(mail = id, attempts, status, error = %why, "a mail was not sent");
+    let why: String = why.chars().take(MAX_ERROR).collect();
+    app.db
+        .execute(
+            "UPDATE mail_outbox SET status = $1, attempts = $2, last_error = $3, \
+             next_attempt_at = $4, claimed_until = NULL, claim = NULL \
+             WHERE id = $5 AND claim = $6 AND status = 'pending'",
+            &projections::args![status, attempts, why, stamp(next), id, token],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Marks the mails `sent` (of this round's claim) as sent, in one statement, and
+/// empties the list.
+async fn mark_sent(app: &App, token: &str, sent: &mut Vec<i64>) -> Result<(), AppError> {
     if sent.is_empty() {
         return Ok(());
     }
     let list = (0..sent.len())
-        .map(|i| format!("${}", i + 2))
+        .map(|i| format!("${}", i + 3))
         .collect::<Vec<_>>()
         .join(", ");
-    let mut args = projections::args![stamp(app.clock.now())].to_vec();
+    let mut args = projections::args![stamp(app.clock.now()), token].to_vec();
     args.extend(sent.iter().map(|id| projections::sql::Arg::from(*id)));
-    app.db
+    let result = app
+        .db
         .execute(
             &format!(
                 "UPDATE mail_outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, \
-                 last_error = NULL, claimed_until = NULL WHERE id IN ({list})"
+                 last_error = NULL, claimed_until = NULL, claim = NULL \
+                 WHERE claim = $2 AND status = 'pending' AND id IN ({list})"
             ),
             &args,
         )
-        .await?;
+        .await;
     sent.clear();
+    result?;
     Ok(())
 }
 
@@ -135,10 +177,13 @@ pub fn pause(first: chrono::Duration, attempts: i64) -> chrono::Duration {
     pause.min(MAX_PAUSE)
 }
 
-/// Claims the mails due now (pending, their time come, nobody else's lease running).
+/// Claims the mails due now (pending, their time come, nobody else's lease running) for
+/// this round (`token`). A row that cannot be read is failed with the reason, so that it
+/// does not stop the mail behind it.
 async fn claim(
     app: &App,
     now: chrono::DateTime<chrono::Utc>,
+    token: &str,
 ) -> Result<Vec<(i64, i64, Mail)>, AppError> {
     let lock = if app.db.is_postgres() {
         "FOR UPDATE SKIP LOCKED"
@@ -146,37 +191,55 @@ async fn claim(
         ""
     };
     let sql = format!(
-        "UPDATE mail_outbox SET claimed_until = $1 WHERE id IN (\
-           SELECT id FROM mail_outbox WHERE status = 'pending' AND next_attempt_at <= $2 \
-             AND (claimed_until IS NULL OR claimed_until <= $2) \
-           ORDER BY id LIMIT $3 {lock}) \
+        "UPDATE mail_outbox SET claimed_until = $1, claim = $2 WHERE id IN (\
+           SELECT id FROM mail_outbox WHERE status = 'pending' AND next_attempt_at <= $3 \
+             AND (claimed_until IS NULL OR claimed_until <= $3) \
+           ORDER BY id LIMIT $4 {lock}) \
          RETURNING id, position, recipient, kind, language, params, attachments, attempts"
     );
     let rows = app
         .db
         .write_returning(
             &sql,
-            &projections::args![stamp(now + LEASE), stamp(now), CLAIM],
+            // In the order of their first use: SQLite numbers `$n` by appearance.
+            &projections::args![stamp(now + LEASE), token, stamp(now), CLAIM],
         )
         .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
-        let kind = r.text("kind")?;
-        let mail = Mail {
-            position: r.int("position")?,
-            recipient: r.text("recipient")?,
-            kind: Kind::parse(&kind)
-                .ok_or_else(|| AppError::infrastructure(format!("an unknown mail kind {kind}")))?,
-            language: r.text("language")?,
-            params: serde_json::from_str::<Params>(&r.text("params")?)
-                .map_err(AppError::infrastructure)?,
-            attachments: serde_json::from_str::<Vec<AttachmentRef>>(&r.text("attachments")?)
-                .map_err(AppError::infrastructure)?,
-        };
-        out.push((r.int("id")?, r.int("attempts")?, mail));
+        let id = r.int("id")?;
+        match read_mail(r) {
+            Ok(mail) => out.push((id, r.int("attempts")?, mail)),
+            Err(why) => {
+                tracing::error!(mail = id, error = %why, "an outbox row that cannot be read");
+                app.db
+                    .execute(
+                        "UPDATE mail_outbox SET status = 'failed', last_error = $1, \
+                         claimed_until = NULL, claim = NULL WHERE id = $2",
+                        &projections::args![why, id],
+                    )
+                    .await?;
+            }
+        }
     }
     out.sort_by_key(|(id, _, _)| *id);
     Ok(out)
+}
+
+/// An outbox row as the mail it is.
+fn read_mail(r: &projections::Row) -> Result<Mail, String> {
+    let text = |c: &str| r.text(c).map_err(|e| format!("{c}: {e}"));
+    let kind = text("kind")?;
+    Ok(Mail {
+        position: r.int("position").map_err(|e| e.to_string())?,
+        recipient: text("recipient")?,
+        kind: Kind::parse(&kind).ok_or_else(|| format!("an unknown mail kind {kind:?}"))?,
+        language: text("language")?,
+        params: serde_json::from_str::<Params>(&text("params")?)
+            .map_err(|e| format!("params: {e}"))?,
+        attachments: serde_json::from_str::<Vec<AttachmentRef>>(&text("attachments")?)
+            .map_err(|e| format!("attachments: {e}"))?,
+    })
 }
 
 /// Renders and sends one mail; the error, when it was not sent.
