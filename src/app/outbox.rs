@@ -84,12 +84,14 @@ impl App {
         }
         let rows = match status {
             Some(s) if STATUSES.contains(&s) => {
+                // The status as a literal (one of three known words): the planner then
+                // walks its partial index.
                 self.db
                     .fetch_all(
                         &format!(
-                            "SELECT {COLUMNS} FROM mail_outbox WHERE status = $1 ORDER BY id DESC LIMIT $2"
+                            "SELECT {COLUMNS} FROM mail_outbox WHERE status = '{s}' ORDER BY id DESC LIMIT $1"
                         ),
-                        &projections::args![s, limit],
+                        &projections::args![limit],
                     )
                     .await?
             }
