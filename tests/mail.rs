@@ -104,6 +104,14 @@ fn to(mails: &[Mail], email: &str) -> Vec<Mail> {
         .collect()
 }
 
+/// The mails whose first attachment is named `name`.
+fn attaching<'a>(mails: &'a [Mail], name: &str) -> Vec<&'a Mail> {
+    mails
+        .iter()
+        .filter(|m| m.attachments.first().is_some_and(|(n, _)| n == name))
+        .collect()
+}
+
 /// Every message once: no two with one Message-ID, as many as the outbox sent.
 async fn each_once(t: &TestApp, mails: &[Mail]) {
     let ids: HashSet<&str> = mails.iter().map(|m| m.message_id.as_str()).collect();
@@ -216,10 +224,7 @@ async fn one_whole_order_mails_everyone_once_with_the_works_attached(backend: Ba
     }
 
     let c = to(&mails, &client);
-    let drafts: Vec<&Mail> = c
-        .iter()
-        .filter(|m| !m.attachments.is_empty() && m.attachments[0].0 == "draft.pdf")
-        .collect();
+    let drafts = attaching(&c, "draft.pdf");
     assert_eq!(drafts.len(), 1, "one draft mail");
     assert_eq!(
         drafts[0].attachments,
@@ -230,10 +235,7 @@ async fn one_whole_order_mails_everyone_once_with_the_works_attached(backend: Ba
         "{}",
         drafts[0].subject
     );
-    let finals: Vec<&Mail> = c
-        .iter()
-        .filter(|m| !m.attachments.is_empty() && m.attachments[0].0 == "final.pdf")
-        .collect();
+    let finals = attaching(&c, "final.pdf");
     assert_eq!(finals.len(), 1, "one final mail");
     assert_eq!(
         finals[0].attachments,

@@ -4,7 +4,6 @@
 //! no password, only the order and a mail telling them to log in (`CheckoutNoted` on
 //! both). The answer is the order either way: it never says which case it was.
 
-use aggregates::order::{Order, OrderCommand};
 use aggregates::user::{parse_language, User, UserCommand, UserEvent};
 use aggregates::{Actor, Role};
 use cqrs_es::Aggregate;
@@ -12,7 +11,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::orders::NewOrder;
-use super::values::{Email, Pages};
+use super::values::Email;
 use super::views::OrderView;
 use super::{App, AppError, Ctx};
 
@@ -45,19 +44,8 @@ impl App {
             .as_deref()
             .map(parse_language)
             .transpose()?;
-        Pages::try_from(new.pages)?;
-        Order::default().decide(OrderCommand::PlaceOrder {
-            number: 0,
-            client_id: Uuid::nil(),
-            work_type: new.work_type.clone(),
-            subject: new.subject.clone(),
-            topic: new.topic.clone(),
-            pages: new.pages as u32,
-            deadline: new.deadline,
-            requirements: new.requirements.clone(),
-            manager_id: None,
-            at: self.clock.now(),
-        })?;
+        // The order's own checks, before an account exists.
+        self.check_placement(&new, Uuid::nil())?;
 
         let client = match self.client_by_email(&email).await? {
             // No password hash to even out the time of the answer: sign-up already says

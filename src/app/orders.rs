@@ -29,6 +29,32 @@ pub struct NewOrder {
     pub requirements: String,
 }
 
+impl NewOrder {
+    /// The command placing this order for `client_id`, numbered `number`, routed to
+    /// `manager_id` when someone was on shift.
+    fn placement(
+        &self,
+        pages: Pages,
+        client_id: Uuid,
+        number: i64,
+        manager_id: Option<Uuid>,
+        at: DateTime<Utc>,
+    ) -> OrderCommand {
+        OrderCommand::PlaceOrder {
+            number,
+            client_id,
+            work_type: self.work_type.clone(),
+            subject: self.subject.clone(),
+            topic: self.topic.clone(),
+            pages: pages.get(),
+            deadline: self.deadline,
+            requirements: self.requirements.clone(),
+            manager_id,
+            at,
+        }
+    }
+}
+
 /// A payment of one half, as the caller (or the provider) states it.
 #[derive(Debug, Clone)]
 pub struct NewPayment {
@@ -170,27 +196,29 @@ impl App {
         self.answer(&ctx.actor, id).await
     }
 
+    /// Whether an order would take `new` from `client_id` now (the order's own, pure
+    /// decision: no number drawn, nothing stored); its pages when it would.
+    pub(crate) fn check_placement(
+        &self,
+        new: &NewOrder,
+        client_id: Uuid,
+    ) -> Result<Pages, AppError> {
+        let pages = Pages::try_from(new.pages)?;
+        Order::default().decide(new.placement(pages, client_id, 0, None, self.clock.now()))?;
+        Ok(pages)
+    }
+
     /// A client places an order; it gets the next number.
     pub async fn place_order(&self, ctx: &Ctx, new: NewOrder) -> Result<OrderView, AppError> {
         policy::authorize(&ctx.actor, Action::PlaceOrder)?;
-        let pages = Pages::try_from(new.pages)?;
-        let id = Uuid::new_v4();
-        self.order_repo.expect_new(Order::TYPE, &id.to_string());
-        let place = |number, manager_id| OrderCommand::PlaceOrder {
-            number,
-            client_id: ctx.actor.id,
-            work_type: new.work_type.clone(),
-            subject: new.subject.clone(),
-            topic: new.topic.clone(),
-            pages: pages.get(),
-            deadline: new.deadline,
-            requirements: new.requirements.clone(),
-            manager_id,
-            at: self.clock.now(),
-        };
         // Numbers are 1, 2, 3, … in placement order: a placement the order would refuse
         // must not take one, so the (pure) decision is made before the number is drawn.
-        Order::default().decide(place(0, None))?;
+        let pages = self.check_placement(&new, ctx.actor.id)?;
+        let id = Uuid::new_v4();
+        self.order_repo.expect_new(Order::TYPE, &id.to_string());
+        let place = |number, manager_id| {
+            new.placement(pages, ctx.actor.id, number, manager_id, self.clock.now())
+        };
         // Placed routed when someone is on shift (one append; the answer names the
         // manager). Otherwise the router, woken, routes it (or a shift's start will).
         let manager = if self.config.route_on_placement {

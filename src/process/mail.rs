@@ -419,26 +419,12 @@ impl<'a> Deriver<'a> {
         if let Some(r) = self.users.get(&id) {
             return Ok(r.clone());
         }
-        let stream = self
-            .app
-            .user_repo
-            .stream::<User>(&id.to_string())
-            .await
-            .map_err(AppError::infrastructure)?;
-        let mut user = User::default();
-        let mut at_checkout = false;
-        for e in stream.iter() {
-            let event = UserEvent::deserialize(&e.payload).map_err(|e| {
-                AppError::infrastructure(format!("a user event does not decode: {e}"))
-            })?;
-            at_checkout |= matches!(event, UserEvent::RegisteredAtCheckout { .. });
-            user.apply(event);
-        }
+        let user = self.app.user_state(id).await?;
         let r = user.exists.then(|| Recipient {
-            email: user.email.clone(),
-            name: user.full_name.clone(),
-            language: user.language.clone().unwrap_or_else(|| "ru".into()),
-            at_checkout,
+            email: user.email,
+            name: user.full_name,
+            language: user.language.unwrap_or_else(|| "ru".into()),
+            at_checkout: user.at_checkout,
         });
         self.users.insert(id, r.clone());
         Ok(r)

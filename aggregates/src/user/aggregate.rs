@@ -28,6 +28,9 @@ pub struct User {
     /// The language of their mail and pages, once chosen (`None`: Russian).
     #[serde(default)]
     pub language: Option<String>,
+    /// Created at checkout without registration (their initial password is mailed).
+    #[serde(default)]
+    pub at_checkout: bool,
 }
 
 /// The languages of mail and pages: Russian (the default) and English.
@@ -191,6 +194,7 @@ impl Aggregate for User {
             }
             UserEvent::RegisteredAtCheckout { email, full_name } => {
                 self.exists = true;
+                self.at_checkout = true;
                 self.email = email;
                 self.full_name = full_name;
                 self.role = Some(Role::Client);

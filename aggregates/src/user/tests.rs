@@ -272,8 +272,9 @@ fn a_client_is_created_at_checkout_with_a_parsed_email() {
         email: "guest@example.com".to_string(),
         full_name: "Guest Person".to_string(),
     }]);
-    assert!(user.exists);
+    assert!(user.exists && user.at_checkout);
     assert_eq!(user.role, Some(Role::Client));
+    assert!(!state(registered()).at_checkout);
 }
 
 #[test]
