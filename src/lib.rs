@@ -16,6 +16,7 @@ pub mod process;
 pub mod replay;
 pub mod sessions;
 pub mod store;
+pub mod web;
 
 pub use app::{App, Application, Ctx};
 pub use clock::Clock;

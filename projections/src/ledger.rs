@@ -231,3 +231,37 @@ pub async fn due(db: &Db, threshold: i64) -> Result<Vec<DueRow>, sqlx::Error> {
         })
         .collect()
 }
+
+/// A payout as the payout clerk's history shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PayoutRow {
+    pub author_id: Uuid,
+    pub full_name: String,
+    pub at: String,
+    pub reference: String,
+    pub amount: i64,
+}
+
+/// The latest `limit` payouts to any author, newest first.
+pub async fn recent_payouts(db: &Db, limit: i64) -> Result<Vec<PayoutRow>, sqlx::Error> {
+    let rows = db
+        .fetch_all(
+            "SELECT l.author_id, COALESCE(u.full_name, '') AS full_name, l.at, \
+             COALESCE(l.reference, '') AS reference, l.amount \
+             FROM author_ledger l LEFT JOIN users u ON u.id = l.author_id \
+             WHERE l.kind = 'payout' ORDER BY l.at DESC, l.author_id, l.sequence DESC LIMIT $1",
+            &crate::args![limit],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PayoutRow {
+                author_id: r.uuid("author_id")?,
+                full_name: r.text("full_name")?,
+                at: r.text("at")?,
+                reference: r.text("reference")?,
+                amount: r.int("amount")?,
+            })
+        })
+        .collect()
+}

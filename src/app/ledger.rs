@@ -162,6 +162,16 @@ impl App {
         ))
     }
 
+    /// The latest payouts to any author, newest first (the payout clerk's history).
+    pub async fn recent_payouts(
+        &self,
+        actor: &Actor,
+        limit: i64,
+    ) -> Result<Vec<ledger::PayoutRow>, AppError> {
+        policy::authorize(actor, Action::ReadPayoutsDue)?;
+        Ok(ledger::recent_payouts(&self.db, limit.clamp(1, 500)).await?)
+    }
+
     /// The user `id`, who must be an author (404 otherwise).
     async fn author_user(&self, id: Uuid) -> Result<(), AppError> {
         match projections::users::by_id(&self.db, id).await? {

@@ -2,7 +2,7 @@
 //! notification, both through [`App::pay`]; the provider's signature; refunds and the
 //! author's compensation for a failed order (docs/decisions/015).
 
-use aggregates::order::{OrderCommand, OrderError};
+use aggregates::order::{Half, OrderCommand, OrderError};
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -169,6 +169,31 @@ impl App {
         payment: NewPayment,
     ) -> Result<OrderView, AppError> {
         self.pay(ctx, Action::RecordPayment, id, payment).await?;
+        self.answer(&ctx.actor, id).await
+    }
+
+    /// The client pays the half due of their own order by a test payment: only where no
+    /// payment provider is configured (no webhook secret), for trying the service out.
+    /// Recorded by the same path as a payment by hand, its id `test-<uuid>`.
+    pub async fn pay_test(&self, ctx: &Ctx, id: Uuid, half: &str) -> Result<OrderView, AppError> {
+        self.authorize_on(ctx, Action::PayTest, id).await?;
+        if self.config.payment_webhook_secret.is_some() {
+            return Err(AppError::Conflict(
+                "payments go through the payment provider; test payments are off".into(),
+            ));
+        }
+        let order = self.answer(&ctx.actor, id).await?.order;
+        let amount = match parse_half(half)? {
+            Half::First => order.first_half,
+            Half::Second => order.second_half,
+        }
+        .ok_or_else(|| AppError::Conflict("the order has no price yet".into()))?;
+        let payment = NewPayment {
+            half: half.to_string(),
+            amount,
+            payment_id: format!("test-{}", Uuid::new_v4()),
+        };
+        self.pay(ctx, Action::PayTest, id, payment).await?;
         self.answer(&ctx.actor, id).await
     }
 

@@ -77,6 +77,9 @@ pub enum Action {
     RetryMail,
     /// Choose the language of one's own mail and pages.
     ChooseLanguage,
+    /// Pay a half of one's own order by a test payment, where no payment provider is
+    /// configured (the pages' pay button; the same path as a payment by hand).
+    PayTest,
 }
 
 /// Every role (the actions any logged-in user may attempt; what they reach is scoped).
@@ -85,7 +88,7 @@ const STAFF: &[Role] = &[Role::Manager, Role::Admin];
 const AUDITORS: &[Role] = &[Role::Auditor, Role::Admin];
 
 impl Action {
-    pub const ALL: [Action; 33] = [
+    pub const ALL: [Action; 34] = [
         Action::PlaceOrder,
         Action::ReadOrders,
         Action::SetPrice,
@@ -119,6 +122,7 @@ impl Action {
         Action::ReadOutbox,
         Action::RetryMail,
         Action::ChooseLanguage,
+        Action::PayTest,
     ];
 
     /// The roles that may do this (on the records their scope holds).
@@ -152,6 +156,7 @@ impl Action {
             Action::ReadSettingsHistory => AUDITORS,
             Action::ReadOutbox | Action::RetryMail => &[Role::Admin],
             Action::ChooseLanguage => ANYONE,
+            Action::PayTest => &[Role::Client],
         }
     }
 }

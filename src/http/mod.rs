@@ -93,6 +93,7 @@ pub fn router(app: App) -> Router {
     openapi::build();
     let (routes, _) = routes().split_for_parts();
     routes
+        .merge(crate::web::router(app.clone()))
         .fallback(|| async { error::ApiError::NoSuchEndpoint })
         .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(limit))

@@ -66,7 +66,7 @@ fn sort_schema() -> utoipa::openapi::schema::ObjectBuilder {
 }
 
 /// Parses the list query by hand so that every bad value gets a precise 422.
-fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, ApiError> {
+pub(crate) fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, ApiError> {
     let bad = |m: String| ApiError::Unprocessable(m);
     let int = |name: &str, default: i64, max: i64| -> Result<i64, ApiError> {
         match params.get(name) {

@@ -1,0 +1,258 @@
+//! `/admin` (the admin, who is also the director): users — create staff, block and
+//! unblock with a reason —, authors' profiles (subjects, rating, limit, availability),
+//! the settings with the history of their changes.
+
+use std::collections::BTreeMap;
+
+use aggregates::settings::Setting;
+use aggregates::Role;
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::session::Visitor;
+use super::work::{parse_rubles, rubles_value};
+use super::{after, page, Form, Frame, PageError, Path};
+use crate::app::authors::{AuthorSummary, NewProfile};
+use crate::app::views::UserView;
+use crate::app::{App, AppError};
+
+/// The roles an admin creates accounts for (clients sign up or check out themselves).
+pub const STAFF_ROLES: [Role; 5] = [
+    Role::Author,
+    Role::Manager,
+    Role::PayoutClerk,
+    Role::Auditor,
+    Role::Admin,
+];
+
+pub struct Change {
+    pub at: String,
+    pub setting: &'static str,
+    pub old: i64,
+    pub new: i64,
+}
+
+#[derive(Template)]
+#[template(path = "web/admin.html")]
+struct Admin {
+    f: Frame,
+    /// The admin looking (who cannot block themselves here).
+    current: Uuid,
+    users: Vec<UserView>,
+    authors: Vec<AuthorSummary>,
+    roles: Vec<&'static str>,
+    threshold: String,
+    fee_percent: i64,
+    guarantee_days: i64,
+    offer_ttl_hours: i64,
+    changes: Vec<Change>,
+}
+
+pub async fn admin(State(app): State<App>, v: Visitor) -> Result<Response, PageError> {
+    let m = v.require()?;
+    let actor = m.actor();
+    let tr = v.tr;
+    let users = app.list_users(&actor).await?;
+    let authors = app.list_authors(&actor).await?;
+    let settings = app.show_settings(&actor).await?;
+    let changes = app
+        .settings_history(&actor)
+        .await?
+        .into_iter()
+        .rev()
+        .map(|c| Change {
+            at: chrono::DateTime::parse_from_rfc3339(&c.at)
+                .map(|t| tr.at(&t.to_utc()))
+                .unwrap_or(c.at),
+            setting: tr.t(&format!("settings.{}", c.setting)),
+            old: c.old,
+            new: c.new,
+        })
+        .collect();
+    page(Admin {
+        f: Frame::of(&v),
+        current: actor.id,
+        users,
+        authors,
+        roles: STAFF_ROLES.iter().map(|r| r.as_str()).collect(),
+        threshold: rubles_value(settings.payout_threshold),
+        fee_percent: settings.author_fee_percent,
+        guarantee_days: settings.guarantee_days,
+        offer_ttl_hours: settings.offer_ttl_hours,
+        changes,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct NewUserForm {
+    #[serde(default)]
+    _csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    full_name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// A staff account, as `POST /api/users`.
+pub async fn create_user(
+    State(app): State<App>,
+    v: Visitor,
+    Form(form): Form<NewUserForm>,
+) -> Result<Response, PageError> {
+    let m = v.require()?;
+    v.check_csrf(&form._csrf)?;
+    let result = app
+        .create_account(
+            &m.ctx(),
+            form.email.trim(),
+            form.full_name.trim(),
+            form.role.trim(),
+            &form.password,
+        )
+        .await;
+    after(&v, "/admin", result)
+}
+
+#[derive(Deserialize)]
+pub struct BlockForm {
+    #[serde(default)]
+    _csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn block(
+    State(app): State<App>,
+    v: Visitor,
+    Path(id): Path<Uuid>,
+    Form(form): Form<BlockForm>,
+) -> Result<Response, PageError> {
+    let m = v.require()?;
+    v.check_csrf(&form._csrf)?;
+    let result = app
+        .block_user(&m.ctx(), id, form.reason.trim().to_string())
+        .await;
+    after(&v, "/admin", result)
+}
+
+pub async fn unblock(
+    State(app): State<App>,
+    v: Visitor,
+    Path(id): Path<Uuid>,
+    Form(form): Form<BlockForm>,
+) -> Result<Response, PageError> {
+    let m = v.require()?;
+    v.check_csrf(&form._csrf)?;
+    let result = app.unblock_user(&m.ctx(), id).await;
+    after(&v, "/admin", result)
+}
+
+#[derive(Deserialize)]
+pub struct AuthorForm {
+    #[serde(default)]
+    _csrf: String,
+    /// Comma-separated.
+    #[serde(default)]
+    subjects: String,
+    #[serde(default)]
+    rating: String,
+    #[serde(default)]
+    max_active_orders: String,
+    /// A checkbox: present when ticked.
+    #[serde(default)]
+    available: Option<String>,
+}
+
+/// An author's profile, as `PUT /api/authors/{id}`.
+pub async fn author(
+    State(app): State<App>,
+    v: Visitor,
+    Path(id): Path<Uuid>,
+    Form(form): Form<AuthorForm>,
+) -> Result<Response, PageError> {
+    let m = v.require()?;
+    v.check_csrf(&form._csrf)?;
+    let result = async {
+        let rating = match form.rating.trim().replace(',', ".").as_str() {
+            "" => None,
+            s => Some(s.parse::<f64>().map_err(|_| {
+                AppError::Invalid(format!("rating: «{s}» is not a number from 1 to 5"))
+            })?),
+        };
+        let max = form.max_active_orders.trim().parse::<i64>().map_err(|_| {
+            AppError::Invalid("the limit of active orders is a whole number".into())
+        })?;
+        let profile = NewProfile {
+            subjects: form
+                .subjects
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            rating,
+            max_active_orders: max,
+            available: Some(form.available.is_some()),
+        };
+        app.set_author_profile(&m.ctx(), id, profile).await
+    }
+    .await;
+    after(&v, "/admin", result)
+}
+
+#[derive(Deserialize)]
+pub struct SettingsForm {
+    #[serde(default)]
+    _csrf: String,
+    #[serde(default)]
+    payout_threshold: String,
+    #[serde(default)]
+    author_fee_percent: String,
+    #[serde(default)]
+    guarantee_days: String,
+    #[serde(default)]
+    offer_ttl_hours: String,
+}
+
+/// The settings, as `PUT /api/settings`: each change an attributed event.
+pub async fn settings(
+    State(app): State<App>,
+    v: Visitor,
+    Form(form): Form<SettingsForm>,
+) -> Result<Response, PageError> {
+    let m = v.require()?;
+    v.check_csrf(&form._csrf)?;
+    let result = async {
+        let whole = |name: &str, s: &str| {
+            s.trim()
+                .parse::<i64>()
+                .map_err(|_| AppError::Invalid(format!("{name}: «{s}» is not a whole number")))
+        };
+        let mut values = BTreeMap::new();
+        values.insert(
+            Setting::PayoutThreshold,
+            parse_rubles("payout_threshold", &form.payout_threshold)?,
+        );
+        values.insert(
+            Setting::AuthorFeePercent,
+            whole("author_fee_percent", &form.author_fee_percent)?,
+        );
+        values.insert(
+            Setting::GuaranteeDays,
+            whole("guarantee_days", &form.guarantee_days)?,
+        );
+        values.insert(
+            Setting::OfferTtlHours,
+            whole("offer_ttl_hours", &form.offer_ttl_hours)?,
+        );
+        app.change_settings_to(&m.ctx(), values).await
+    }
+    .await;
+    after(&v, "/admin", result)
+}

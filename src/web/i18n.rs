@@ -1,0 +1,562 @@
+//! The pages' two languages: Russian (the default) and English. A visitor's language is
+//! `?lang=` when given (remembered in a cookie), else the logged-in user's own choice
+//! (`PUT /api/me/language`, or the switch in a page's header), else the cookie, else
+//! `Accept-Language`, else Russian.
+
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+
+/// The language of a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Ru,
+    En,
+}
+
+impl Lang {
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "ru" => Some(Lang::Ru),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Ru => "ru",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn en(self) -> bool {
+        self == Lang::En
+    }
+
+    /// The first language of an `Accept-Language` header this site speaks, by weight.
+    pub fn from_accept_language(header: &str) -> Option<Lang> {
+        let mut best: Option<(f32, Lang)> = None;
+        for part in header.split(',') {
+            let mut pieces = part.split(';');
+            let tag = pieces.next().unwrap_or("").trim();
+            let q = pieces
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let primary = tag.split('-').next().unwrap_or("");
+            if let Some(lang) = Lang::parse(primary) {
+                if q > 0.0 && best.is_none_or(|(b, _)| q > b) {
+                    best = Some((q, lang));
+                }
+            }
+        }
+        best.map(|(_, l)| l)
+    }
+}
+
+/// The words of the pages in one language: `tr.t("key")` in a template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Tr(pub Lang);
+
+impl Tr {
+    pub fn en(&self) -> bool {
+        self.0.en()
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.0.code()
+    }
+
+    /// The phrase named `key`; the key itself when there is none (a test checks every
+    /// key the templates use is in [`WORDS`]).
+    pub fn t(&self, key: &str) -> &'static str {
+        match WORDS.iter().find(|(k, _, _)| *k == key) {
+            Some((_, ru, en)) => {
+                if self.en() {
+                    en
+                } else {
+                    ru
+                }
+            }
+            None => {
+                tracing::warn!(key, "a page asked for a phrase that does not exist");
+                "?"
+            }
+        }
+    }
+
+    /// Kopecks as roubles with kopecks.
+    pub fn money<K: std::borrow::Borrow<i64>>(&self, kopecks: K) -> String {
+        crate::mail::money(*kopecks.borrow(), self.en())
+    }
+
+    /// An optional amount; a dash when there is none.
+    pub fn money_opt(&self, kopecks: &Option<i64>) -> String {
+        kopecks.map_or_else(|| "—".to_string(), |k| self.money(k))
+    }
+
+    /// A status in words.
+    pub fn status(&self, status: &str) -> &'static str {
+        crate::mail::status_label(status, self.en())
+    }
+
+    /// A calendar date: `2 декабря 2026` / `2 December 2026`.
+    pub fn date(&self, d: &NaiveDate) -> String {
+        let m = d.month0() as usize;
+        if self.en() {
+            format!("{} {} {}", d.day(), MONTHS_EN[m], d.year())
+        } else {
+            format!("{} {} {}", d.day(), MONTHS_RU[m], d.year())
+        }
+    }
+
+    /// A moment (UTC): the date and the time of day.
+    pub fn at(&self, t: &DateTime<Utc>) -> String {
+        format!(
+            "{}, {:02}:{:02} UTC",
+            self.date(&t.date_naive()),
+            t.hour(),
+            t.minute()
+        )
+    }
+
+    /// An optional moment; a dash when there is none.
+    pub fn at_opt(&self, t: &Option<DateTime<Utc>>) -> String {
+        t.as_ref().map_or_else(|| "—".to_string(), |t| self.at(t))
+    }
+
+    /// A role in words.
+    pub fn role(&self, role: &str) -> &'static str {
+        self.t(&format!("role.{role}"))
+    }
+
+    /// What an event of an order's stream means, in words.
+    pub fn event(&self, event_type: &str) -> &'static str {
+        let key = format!("event.{event_type}");
+        if WORDS.iter().any(|(k, _, _)| *k == key) {
+            self.t(&key)
+        } else if self.en() {
+            "Change"
+        } else {
+            "Изменение"
+        }
+    }
+}
+
+const MONTHS_RU: [&str; 12] = [
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+];
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// Every phrase of the pages: key, Russian, English.
+pub const WORDS: &[(&str, &str, &str)] = &[
+    // The frame.
+    ("site.name", "Скрипториум", "Scriptorium"),
+    (
+        "site.tagline",
+        "Курсовые, дипломы, эссе — пишут авторы, проверяют менеджеры",
+        "Term papers, theses, essays — written by authors, checked by managers",
+    ),
+    ("nav.home", "Главная", "Home"),
+    ("nav.orders", "Заказы", "Orders"),
+    ("nav.my_orders", "Мои заказы", "My orders"),
+    ("nav.offers", "Предложения", "Offers"),
+    ("nav.ledger", "Счёт", "Ledger"),
+    ("nav.payouts", "Выплаты", "Payouts"),
+    ("nav.audit", "Аудит", "Audit"),
+    ("nav.admin", "Администрирование", "Admin"),
+    ("nav.reports", "Отчёты", "Reports"),
+    ("nav.login", "Войти", "Log in"),
+    ("nav.register", "Регистрация", "Sign up"),
+    ("nav.logout", "Выйти", "Log out"),
+    ("nav.checkout", "Заказать", "Order"),
+    ("nav.language", "English", "Русский"),
+    ("error.title", "Не получилось", "That did not work"),
+    ("error.back", "Вернуться", "Go back"),
+    ("error.404", "Такой страницы нет.", "There is no such page."),
+    (
+        "error.403",
+        "Это вам недоступно.",
+        "You may not see or do this.",
+    ),
+    (
+        "error.csrf",
+        "Форма устарела или пришла не с нашего сайта. Откройте страницу заново.",
+        "The form is stale or did not come from this site. Open the page again.",
+    ),
+    (
+        "error.500",
+        "У нас что-то сломалось; ничего не изменено.",
+        "Something broke on our side; nothing was changed.",
+    ),
+    (
+        "flash.session_ended",
+        "Сеанс завершён. Войдите снова.",
+        "Your session has ended. Please log in again.",
+    ),
+    ("flash.done", "Готово.", "Done."),
+    // Home, log-in, sign-up, checkout.
+    ("home.title", "Работы на заказ", "Works to order"),
+    (
+        "home.lead",
+        "Опишите работу — менеджер назначит автора, вы платите двумя половинами: 50% вперёд, остальное после просмотра готовой наполовину работы.",
+        "Describe the work — a manager assigns an author; you pay in two halves: 50% up front, the rest after seeing the work half-ready.",
+    ),
+    ("home.order_now", "Оформить заказ", "Place an order"),
+    ("home.ready_works", "Готовые работы", "Ready-made works"),
+    (
+        "home.ready_works_soon",
+        "Магазин готовых работ скоро откроется.",
+        "The shop of ready-made works opens soon.",
+    ),
+    ("home.how", "Как это устроено", "How it works"),
+    ("home.step1", "Вы описываете работу и срок.", "You describe the work and the deadline."),
+    (
+        "home.step2",
+        "Менеджер назначает цену и автора.",
+        "A manager sets the price and finds an author.",
+    ),
+    (
+        "home.step3",
+        "Вы платите половину и получаете черновик на 50%.",
+        "You pay half and get the 50% draft.",
+    ),
+    (
+        "home.step4",
+        "Вы платите вторую половину и получаете работу.",
+        "You pay the second half and get the work.",
+    ),
+    ("login.title", "Вход", "Log in"),
+    ("login.submit", "Войти", "Log in"),
+    ("login.no_account", "Нет учётной записи?", "No account yet?"),
+    (
+        "login.bad",
+        "Неверный адрес или пароль.",
+        "Wrong email or password.",
+    ),
+    (
+        "login.blocked",
+        "Учётная запись заблокирована.",
+        "This account is blocked.",
+    ),
+    ("register.title", "Регистрация", "Sign up"),
+    ("register.submit", "Зарегистрироваться", "Sign up"),
+    ("checkout.title", "Новый заказ", "A new order"),
+    (
+        "checkout.guest",
+        "Без регистрации: учётная запись будет создана, пароль придёт на почту.",
+        "No sign-up needed: an account is created and its password emailed to you.",
+    ),
+    ("checkout.submit", "Отправить заказ", "Place the order"),
+    ("checkout.contact", "Контакты", "Contact"),
+    ("checkout.done", "Заказ оформлен, номер", "Your order is placed, number"),
+    (
+        "checkout.mail_sent",
+        "Письмо со входом отправлено на",
+        "A mail with how to log in went to",
+    ),
+    ("field.email", "Эл. почта", "Email"),
+    ("field.password", "Пароль", "Password"),
+    ("field.full_name", "Имя и фамилия", "Full name"),
+    ("field.work_type", "Тип работы", "Work type"),
+    ("field.subject", "Предмет", "Subject"),
+    ("field.topic", "Тема", "Topic"),
+    ("field.pages", "Страниц", "Pages"),
+    ("field.deadline", "Срок", "Deadline"),
+    ("field.requirements", "Требования", "Requirements"),
+    ("field.language", "Язык писем", "Language of mail"),
+    ("field.reason", "Причина", "Reason"),
+    ("field.comment", "Комментарий", "Comment"),
+    ("field.rating", "Оценка", "Rating"),
+    ("field.review", "Отзыв", "Review"),
+    ("field.file", "Файл", "File"),
+    ("field.price", "Цена, ₽", "Price, RUB"),
+    ("field.author_fee", "Гонорар автора, ₽", "Author's fee, RUB"),
+    ("field.amount", "Сумма, ₽", "Amount, RUB"),
+    ("field.reference", "Номер платёжного поручения", "Payment reference"),
+    ("field.role", "Роль", "Role"),
+    ("work_type.essay", "Эссе", "Essay"),
+    ("work_type.term_paper", "Курсовая", "Term paper"),
+    ("work_type.thesis", "Дипломная", "Thesis"),
+    ("work_type.report", "Реферат", "Report"),
+    // Orders.
+    ("orders.title", "Заказы", "Orders"),
+    ("orders.mine", "Мои заказы", "My orders"),
+    ("orders.none", "Заказов нет.", "No orders."),
+    ("orders.number", "№", "No."),
+    ("orders.status", "Статус", "Status"),
+    ("orders.author", "Автор", "Author"),
+    ("orders.price", "Цена", "Price"),
+    ("orders.paid", "Оплачено", "Paid"),
+    ("orders.due", "К оплате", "Due"),
+    ("orders.problem", "Проблема", "Problem"),
+    ("orders.filter", "Показать", "Show"),
+    ("orders.any_status", "Любой статус", "Any status"),
+    ("orders.search", "Номер или слово темы", "Number or a word of the topic"),
+    ("orders.only_problems", "Только проблемные", "Problems only"),
+    ("orders.unrouted", "Без менеджера", "Without a manager"),
+    ("orders.sort", "Сортировка", "Sort"),
+    ("orders.sort.number", "по номеру ↑", "by number ↑"),
+    ("orders.sort.-number", "по номеру ↓", "by number ↓"),
+    ("orders.sort.deadline", "по сроку ↑", "by deadline ↑"),
+    ("orders.sort.-deadline", "по сроку ↓", "by deadline ↓"),
+    ("orders.page", "Страница", "Page"),
+    ("orders.of", "из", "of"),
+    ("orders.prev", "← Назад", "← Previous"),
+    ("orders.next", "Дальше →", "Next →"),
+    ("orders.total", "Всего", "In all"),
+    ("orders.new", "Новый заказ", "New order"),
+    ("order.title", "Заказ №", "Order No. "),
+    ("order.details", "Подробности", "Details"),
+    ("order.timeline", "История", "Timeline"),
+    ("order.files", "Файлы", "Files"),
+    ("order.no_files", "Файлов пока нет.", "No files yet."),
+    ("order.download", "Скачать", "Download"),
+    ("order.file.draft", "Черновик (50%)", "Draft (50%)"),
+    ("order.file.final", "Готовая работа", "Final work"),
+    ("order.first_half", "Первая половина", "First half"),
+    ("order.second_half", "Вторая половина", "Second half"),
+    ("order.pay", "Оплатить", "Pay"),
+    (
+        "order.test_payment",
+        "Платёжный провайдер не подключён: это тестовая оплата.",
+        "No payment provider is configured: this is a test payment.",
+    ),
+    ("order.paid_in_full", "Оплачено полностью", "Paid in full"),
+    ("order.revision", "Попросить доработку", "Ask for changes"),
+    ("order.accept", "Принять и оценить", "Accept and rate"),
+    ("order.cancel", "Отменить заказ", "Cancel the order"),
+    ("order.guarantee_until", "Гарантия до", "Guarantee until"),
+    ("order.manager", "Менеджер", "Manager"),
+    ("order.offered_to", "Предложен автору", "Offered to"),
+    ("order.offer_expires", "Предложение истекает", "The offer expires"),
+    ("order.failure", "Причина срыва", "Why it failed"),
+    ("order.your_rating", "Ваша оценка", "Your rating"),
+    ("order.actions", "Действия", "Actions"),
+    // The author's offers and works.
+    ("offers.title", "Предложения", "Offers"),
+    ("offers.none", "Новых предложений нет.", "No offers waiting."),
+    ("offers.fee", "Гонорар", "Fee"),
+    ("offers.expires", "Ответить до", "Answer by"),
+    ("offers.take", "Беру", "Take it"),
+    ("offers.decline", "Отказаться", "Decline"),
+    ("offers.why", "Почему отказываетесь", "Why you decline"),
+    ("offers.works", "Мои работы", "My works"),
+    ("offers.no_works", "Работ в процессе нет.", "No works in progress."),
+    ("offers.upload_draft", "Загрузить черновик (50%)", "Upload the draft (50%)"),
+    ("offers.upload_final", "Загрузить готовую работу", "Upload the final work"),
+    ("offers.waiting", "Ждём менеджера или клиента", "Waiting for the manager or the client"),
+    ("offer.pending", "ждёт ответа", "waiting"),
+    ("offer.accepted", "взял", "took it"),
+    ("offer.declined", "отказался", "declined"),
+    ("offer.expired", "не ответил вовремя", "let it expire"),
+    ("offer.withdrawn", "отозвано", "withdrawn"),
+    // The manager's forms on an order.
+    ("order.upload", "Загрузить", "Upload"),
+    ("order.set_price", "Назначить цену", "Set the price"),
+    ("order.fee_default", "по умолчанию — доля из настроек", "empty: the settings' share"),
+    ("order.candidates", "Кому предложить", "Whom to offer it"),
+    ("order.no_candidates", "Подходящих свободных авторов нет.", "No eligible author is free."),
+    ("order.chance", "Шанс", "Chance"),
+    ("order.draw", "Выбрать случайно с учётом рейтинга", "Draw at random, weighted by rating"),
+    ("order.offer", "Предложить", "Offer"),
+    ("order.offers", "Предложения авторам", "Offers to authors"),
+    ("order.review_draft", "Проверка черновика", "Review of the draft"),
+    ("order.review_final", "Проверка готовой работы", "Review of the final work"),
+    ("order.approve", "Одобрить и отправить клиенту", "Approve and send to the client"),
+    ("order.reject", "Вернуть автору", "Send back to the author"),
+    ("order.refund", "Вернуть деньги", "Refund"),
+    ("order.compensation", "Компенсация автору, ₽", "Compensation to the author, RUB"),
+    ("order.nothing_to_do", "Сейчас от вас ничего не требуется.", "Nothing for you to do now."),
+    ("shift.on", "Вы на смене", "You are on shift"),
+    ("shift.off", "Вы не на смене", "You are off shift"),
+    ("shift.start", "Начать смену", "Start the shift"),
+    ("shift.end", "Закончить смену", "End the shift"),
+    // Money.
+    ("ledger.title", "Счёт автора", "Author's ledger"),
+    ("ledger.balance", "Баланс", "Balance"),
+    ("ledger.none", "Записей пока нет.", "No entries yet."),
+    ("ledger.at", "Когда", "When"),
+    ("ledger.kind", "Что", "What"),
+    ("ledger.what", "Основание", "For"),
+    ("ledger.order", "заказ", "order"),
+    ("ledger.credit", "Гонорар за заказ", "Fee for an order"),
+    ("ledger.compensation", "Компенсация", "Compensation"),
+    ("ledger.payout", "Выплата", "Payout"),
+    ("payouts.title", "Выплаты авторам", "Payouts to authors"),
+    ("payouts.threshold", "Выплачиваем от", "Paid out from"),
+    ("payouts.due", "К выплате", "Due"),
+    ("payouts.none_due", "Никому не пора выплачивать.", "Nobody is due a payout."),
+    ("payouts.record", "Записать выплату", "Record the payout"),
+    ("payouts.history", "Последние выплаты", "Latest payouts"),
+    ("payouts.none_paid", "Выплат ещё не было.", "No payouts yet."),
+    // Audit.
+    ("audit.title", "Аудит", "Audit"),
+    ("audit.order", "Номер или id заказа", "Order number or id"),
+    ("audit.as_of", "Состояние на дату", "State as of"),
+    ("audit.time", "Время (UTC)", "Time (UTC)"),
+    ("audit.lead", "Введите номер заказа, чтобы увидеть всю его историю. Все заказы:", "Type an order's number to see its whole history. All orders:"),
+    ("audit.no_order", "Такого заказа нет.", "There is no such order."),
+    ("audit.bad_moment", "Дата — ГГГГ-ММ-ДД, время — ЧЧ:ММ.", "The date is YYYY-MM-DD, the time HH:MM."),
+    ("audit.chain_ok", "Цепочка хешей цела, событий проверено", "The hash chain is intact; events checked"),
+    ("audit.chain_broken", "Цепочка хешей нарушена", "The hash chain is broken"),
+    ("audit.state_at", "Заказ по состоянию на", "The order as of"),
+    ("audit.not_yet", "Заказа тогда ещё не было.", "The order did not exist yet."),
+    ("audit.events", "События", "Events"),
+    ("audit.event", "Событие", "Event"),
+    ("audit.who", "Кто", "Who"),
+    ("audit.data", "Данные и хеш", "Data and hash"),
+    // Admin.
+    ("admin.title", "Администрирование", "Administration"),
+    ("admin.users", "Пользователи", "Users"),
+    ("admin.authors", "Авторы", "Authors"),
+    ("admin.settings", "Настройки", "Settings"),
+    ("admin.new_staff", "Новый сотрудник", "A new staff member"),
+    ("admin.create", "Создать", "Create"),
+    ("admin.blocked", "заблокирован", "blocked"),
+    ("admin.block", "Заблокировать", "Block"),
+    ("admin.unblock", "Разблокировать", "Unblock"),
+    ("admin.no_authors", "Авторов нет.", "No authors."),
+    ("admin.active", "В работе / предел", "Active / limit"),
+    ("admin.profile", "Профиль", "Profile"),
+    ("admin.subjects", "Предметы (через запятую)", "Subjects (comma-separated)"),
+    ("admin.limit", "Предел заказов", "Order limit"),
+    ("admin.available", "Принимает заказы", "Takes orders"),
+    ("admin.save", "Сохранить", "Save"),
+    ("admin.settings_history", "История изменений", "History of changes"),
+    ("admin.setting", "Настройка", "Setting"),
+    ("admin.old", "Было", "Was"),
+    ("admin.new", "Стало", "Now"),
+    ("settings.payout_threshold", "Порог выплаты", "Payout threshold"),
+    ("settings.author_fee_percent", "Гонорар автора по умолчанию, % цены", "Default author fee, % of the price"),
+    ("settings.guarantee_days", "Гарантийный срок, дней", "Guarantee period, days"),
+    ("settings.offer_ttl_hours", "Срок ответа на предложение, часов", "Time to answer an offer, hours"),
+    // Reports.
+    ("reports.title", "Отчёты", "Reports"),
+    ("reports.from", "С", "From"),
+    ("reports.to", "По", "To"),
+    ("reports.revenue", "Выручка", "Revenue"),
+    ("reports.completed", "Завершено заказов", "Orders completed"),
+    ("reports.average_check", "Средний чек", "Average check"),
+    ("reports.placed", "Новых заказов", "Orders placed"),
+    ("reports.failed", "Сорвано", "Failed"),
+    ("reports.refunds", "Возвраты", "Refunds"),
+    ("reports.payouts", "Выплачено авторам", "Paid out to authors"),
+    ("reports.owed", "Должны авторам", "Owed to authors"),
+    ("reports.sla", "Нарушения сроков", "SLA breaches"),
+    ("reports.revenue_by_day", "Выручка по дням", "Revenue by day"),
+    ("reports.by_status", "Заказы периода по статусам", "The period's orders by status"),
+    ("reports.check_by_day", "Средний чек по дням", "Average check by day"),
+    // Roles.
+    ("role.client", "Клиент", "Client"),
+    ("role.author", "Автор", "Author"),
+    ("role.manager", "Менеджер", "Manager"),
+    ("role.payout_clerk", "Кассир выплат", "Payout clerk"),
+    ("role.auditor", "Аудитор", "Auditor"),
+    ("role.admin", "Администратор", "Admin"),
+    ("role.system", "Система", "System"),
+    // What each event of an order means.
+    ("event.OrderPlaced", "Заказ оформлен", "Order placed"),
+    ("event.RoutedToManager", "Передан менеджеру", "Passed to a manager"),
+    ("event.PriceSet", "Назначена цена", "Price set"),
+    ("event.AuthorOffered", "Предложен автору", "Offered to an author"),
+    ("event.OfferAccepted", "Автор взял заказ", "An author took the order"),
+    ("event.OfferDeclined", "Автор отказался", "An author declined"),
+    ("event.OfferExpired", "Предложение истекло", "The offer expired"),
+    ("event.PaymentReceived", "Получена оплата", "Payment received"),
+    ("event.DraftSubmitted", "Загружен черновик", "Draft uploaded"),
+    ("event.DraftApproved", "Черновик одобрен", "Draft approved"),
+    ("event.DraftRejected", "Черновик возвращён автору", "Draft sent back to the author"),
+    ("event.FinalSubmitted", "Загружена готовая работа", "Final work uploaded"),
+    ("event.FinalApproved", "Работа одобрена", "Final work approved"),
+    ("event.FinalRejected", "Работа возвращена автору", "Final work sent back to the author"),
+    ("event.OrderDelivered", "Работа выдана", "Work delivered"),
+    ("event.RevisionRequested", "Запрошена доработка", "Changes requested"),
+    ("event.OrderCompleted", "Заказ завершён", "Order completed"),
+    ("event.OrderFailed", "Заказ сорван", "Order failed"),
+    ("event.RefundRecorded", "Возврат денег", "Refund"),
+    ("event.CompensationGranted", "Компенсация автору", "Compensation to the author"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_the_heaviest_language_spoken_here() {
+        assert_eq!(Lang::from_accept_language("en-GB,en;q=0.9"), Some(Lang::En));
+        assert_eq!(
+            Lang::from_accept_language("de;q=1, ru;q=0.5, en;q=0.8"),
+            Some(Lang::En)
+        );
+        assert_eq!(Lang::from_accept_language("ru-RU"), Some(Lang::Ru));
+        assert_eq!(Lang::from_accept_language("de, fr"), None);
+        assert_eq!(Lang::from_accept_language("en;q=0"), None);
+    }
+
+    #[test]
+    fn dates_and_money_read_in_each_language() {
+        let d = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        assert_eq!(Tr(Lang::Ru).date(&d), "2 декабря 2026");
+        assert_eq!(Tr(Lang::En).date(&d), "2 December 2026");
+        assert_eq!(Tr(Lang::Ru).money(123_450), "1\u{a0}234,50\u{a0}₽");
+        assert_eq!(Tr(Lang::En).money(123_450), "1,234.50 RUB");
+    }
+
+    #[test]
+    fn every_phrase_has_one_key_and_both_languages() {
+        let mut keys = std::collections::HashSet::new();
+        for (k, ru, en) in WORDS {
+            assert!(keys.insert(k), "{k} twice");
+            assert!(!ru.is_empty() && !en.is_empty(), "{k}");
+        }
+    }
+
+    /// Every `tr.t("…")` of the page templates names a phrase of [`WORDS`].
+    #[test]
+    fn every_phrase_a_template_asks_for_exists() {
+        let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/web"));
+        let mut missing = Vec::new();
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).expect("templates/web") {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for piece in text.split("tr.t(\"").skip(1) {
+                let key = piece.split('"').next().unwrap();
+                seen += 1;
+                if !WORDS.iter().any(|(k, _, _)| *k == key) {
+                    missing.push(format!("{}: {key}", path.display()));
+                }
+            }
+        }
+        assert!(
+            seen > 50,
+            "only {seen} phrases found: is the pattern right?"
+        );
+        assert!(missing.is_empty(), "phrases missing: {missing:?}");
+    }
+}

@@ -1,0 +1,362 @@
+//! The public pages: home, log-in, sign-up, checkout (with or without an account), and
+//! the header's log-out and language switch.
+
+use aggregates::Role;
+use askama::Template;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::i18n::Lang;
+use super::session::{self, Visitor};
+use super::{page, Form, Frame, PageError};
+use crate::app::checkout::Contact;
+use crate::app::orders::NewOrder;
+use crate::app::{App, AppError};
+
+/// The work types the order form offers (value, phrase).
+pub const WORK_TYPES: [(&str, &str); 4] = [
+    ("essay", "work_type.essay"),
+    ("term_paper", "work_type.term_paper"),
+    ("thesis", "work_type.thesis"),
+    ("report", "work_type.report"),
+];
+
+#[derive(Template)]
+#[template(path = "web/home.html")]
+struct Home {
+    f: Frame,
+}
+
+pub async fn home(v: Visitor) -> Result<Response, PageError> {
+    page(Home { f: Frame::of(&v) })
+}
+
+#[derive(Template)]
+#[template(path = "web/login.html")]
+struct LogIn {
+    f: Frame,
+    email: String,
+    error: Option<String>,
+}
+
+pub async fn login_page(v: Visitor) -> Result<Response, PageError> {
+    if v.user.is_some() {
+        return Ok(Redirect::to(home_of(v.role())).into_response());
+    }
+    page(LogIn {
+        f: Frame::of(&v),
+        email: String::new(),
+        error: None,
+    })
+}
+
+/// Where a role's work starts.
+pub fn home_of(role: Option<Role>) -> &'static str {
+    match role {
+        None => "/",
+        Some(Role::Author) => "/offers",
+        Some(Role::PayoutClerk) => "/payouts",
+        Some(Role::Auditor) => "/audit",
+        Some(Role::Admin) => "/admin",
+        Some(_) => "/orders",
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LogInForm {
+    #[serde(default)]
+    _csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// Opens a session (as `POST /api/auth/login`) and keeps its token in the cookie.
+pub async fn login(
+    State(app): State<App>,
+    v: Visitor,
+    Form(form): Form<LogInForm>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&form._csrf)?;
+    match app.log_in(&form.email, &form.password).await {
+        Ok(s) => {
+            start_session(&app, &v, &s.token);
+            Ok(Redirect::to(home_of(Some(s.user.role))).into_response())
+        }
+        Err(e @ (AppError::BadCredentials | AppError::Forbidden(_))) => {
+            let (status, key) = match e {
+                AppError::BadCredentials => (StatusCode::UNAUTHORIZED, "login.bad"),
+                _ => (StatusCode::FORBIDDEN, "login.blocked"),
+            };
+            let mut res = page(LogIn {
+                f: Frame::of(&v),
+                email: form.email,
+                error: Some(v.tr.t(key).to_string()),
+            })?;
+            *res.status_mut() = status;
+            Ok(res)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn start_session(app: &App, v: &Visitor, token: &str) {
+    v.set(
+        session::SESSION,
+        token,
+        Some(app.config.token_ttl.num_seconds()),
+    );
+    v.set(session::ANON, "", Some(0));
+}
+
+#[derive(Template)]
+#[template(path = "web/register.html")]
+struct Register {
+    f: Frame,
+    email: String,
+    full_name: String,
+    error: Option<String>,
+}
+
+pub async fn register_page(v: Visitor) -> Result<Response, PageError> {
+    page(Register {
+        f: Frame::of(&v),
+        email: String::new(),
+        full_name: String::new(),
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct RegisterForm {
+    #[serde(default)]
+    _csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    full_name: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// Signs a client up (as `POST /api/auth/register`) and logs them in.
+pub async fn register(
+    State(app): State<App>,
+    v: Visitor,
+    Form(form): Form<RegisterForm>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&form._csrf)?;
+    let result = app
+        .register(&v.request_id, &form.email, &form.full_name, &form.password)
+        .await;
+    match result {
+        Ok(_) => {
+            let s = app.log_in(&form.email, &form.password).await?;
+            start_session(&app, &v, &s.token);
+            Ok(Redirect::to("/orders").into_response())
+        }
+        Err(e) => {
+            let (status, message) = refusal(e)?;
+            let mut res = page(Register {
+                f: Frame::of(&v),
+                email: form.email,
+                full_name: form.full_name,
+                error: Some(message),
+            })?;
+            *res.status_mut() = status;
+            Ok(res)
+        }
+    }
+}
+
+/// A refusal's status and words, for a form shown again; anything else is an error page.
+fn refusal(e: AppError) -> Result<(StatusCode, String), PageError> {
+    use crate::http::error::ApiError;
+    match ApiError::from(e) {
+        ApiError::Unprocessable(m) => Ok((StatusCode::UNPROCESSABLE_ENTITY, m)),
+        ApiError::Conflict(m) => Ok((StatusCode::CONFLICT, m)),
+        ApiError::NotFound => Err(PageError::NotFound),
+        ApiError::Forbidden(_) => Err(PageError::Forbidden),
+        ApiError::Internal(e) => Err(PageError::Internal(e)),
+        other => Ok((StatusCode::BAD_REQUEST, other.to_string())),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct OrderForm {
+    #[serde(default)]
+    _csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    full_name: String,
+    #[serde(default)]
+    work_type: String,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    topic: String,
+    #[serde(default)]
+    pages: String,
+    #[serde(default)]
+    deadline: String,
+    #[serde(default)]
+    requirements: String,
+}
+
+#[derive(Template)]
+#[template(path = "web/checkout.html")]
+struct Checkout {
+    f: Frame,
+    form: OrderForm,
+    work_types: [(&'static str, &'static str); 4],
+    error: Option<String>,
+}
+
+pub async fn checkout_page(v: Visitor) -> Result<Response, PageError> {
+    let form = OrderForm {
+        pages: "10".into(),
+        work_type: WORK_TYPES[0].0.into(),
+        ..OrderForm::default()
+    };
+    page(Checkout {
+        f: Frame::of(&v),
+        form,
+        work_types: WORK_TYPES,
+        error: None,
+    })
+}
+
+/// Places the order: a logged-in client's own (as `POST /api/orders` with a token), or a
+/// guest's (checkout without registration: an account for a new email, its password
+/// mailed).
+pub async fn checkout(
+    State(app): State<App>,
+    v: Visitor,
+    Form(form): Form<OrderForm>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&form._csrf)?;
+    let new = (|| {
+        let pages = form
+            .pages
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| AppError::Invalid("pages must be a whole number".into()))?;
+        let deadline = NaiveDate::parse_from_str(form.deadline.trim(), "%Y-%m-%d")
+            .map_err(|_| AppError::Invalid("the deadline must be a date".into()))?;
+        Ok::<_, AppError>(NewOrder {
+            work_type: form.work_type.trim().to_string(),
+            subject: form.subject.trim().to_string(),
+            topic: form.topic.trim().to_string(),
+            pages,
+            deadline,
+            requirements: form.requirements.trim().to_string(),
+        })
+    })();
+    let placed = match new {
+        Err(e) => Err(e),
+        Ok(new) => match v.require() {
+            Ok(member) => app.place_order(&member.ctx(), new).await,
+            Err(_) => {
+                let contact = Contact {
+                    email: form.email.clone(),
+                    full_name: form.full_name.clone(),
+                    language: Some(v.lang().code().to_string()),
+                };
+                app.checkout(&v.request_id, contact, new).await
+            }
+        },
+    };
+    match placed {
+        Ok(order) if v.user.is_some() => {
+            v.flash(v.tr.t("flash.done"));
+            Ok(Redirect::to(&format!("/orders/{}", order.order.id)).into_response())
+        }
+        Ok(order) => {
+            v.flash(&format!(
+                "{} {}. {} {}",
+                v.tr.t("checkout.done"),
+                order.order.number,
+                v.tr.t("checkout.mail_sent"),
+                form.email.trim()
+            ));
+            Ok(Redirect::to("/login").into_response())
+        }
+        Err(e) => {
+            let (status, message) = refusal(e)?;
+            let mut res = page(Checkout {
+                f: Frame::of(&v),
+                form,
+                work_types: WORK_TYPES,
+                error: Some(message),
+            })?;
+            *res.status_mut() = status;
+            Ok(res)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    _csrf: String,
+}
+
+/// Ends the session: its row is deleted, so the cookie (or its token anywhere) no longer
+/// opens anything.
+pub async fn logout(
+    State(app): State<App>,
+    v: Visitor,
+    headers: HeaderMap,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&form._csrf)?;
+    if let Some(token) = session::cookie(&headers, session::SESSION) {
+        session::end_session(&app, token).await?;
+    }
+    v.set(session::SESSION, "", Some(0));
+    Ok(Redirect::to("/").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LanguageForm {
+    #[serde(default)]
+    _csrf: String,
+    #[serde(default)]
+    language: String,
+}
+
+/// Switches the pages' language; a logged-in user's choice is theirs (mail included).
+pub async fn language(
+    State(app): State<App>,
+    v: Visitor,
+    headers: HeaderMap,
+    Form(form): Form<LanguageForm>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&form._csrf)?;
+    let lang = Lang::parse(&form.language)
+        .ok_or_else(|| PageError::BadRequest("the language is ru or en".into()))?;
+    if let Ok(member) = v.require() {
+        app.choose_language(&member.ctx(), lang.code()).await?;
+    }
+    v.set(session::LANG, lang.code(), Some(365 * 24 * 3600));
+    Ok(Redirect::to(&back(&headers)).into_response())
+}
+
+/// The page a form was posted from, when it is one of this site's; else the home page.
+pub fn back(headers: &HeaderMap) -> String {
+    headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| {
+            let rest = r.split_once("://").map(|(_, rest)| rest)?;
+            let host = headers.get(header::HOST)?.to_str().ok()?;
+            let path = rest.strip_prefix(host)?;
+            path.starts_with('/').then(|| path.to_string())
+        })
+        .unwrap_or_else(|| "/".to_string())
+}

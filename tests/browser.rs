@@ -1,0 +1,550 @@
+//! The website in a real browser: headless Chromium driven over WebDriver (Debian's
+//! `chromium` and `chromium-driver`, which `.ci/run` installs), against the service on a
+//! real port with a real SMTP server. One order from a guest's checkout to completion and
+//! the author's payout, by clicking and typing through every role's pages; screenshots of
+//! the main pages go to `target/screenshots/`.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use aggregates::Role;
+use common::smtp::{Mail, SmtpServer};
+use common::{Backend, TestApp};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A headless Chromium of its own (fresh profile, no network beyond loopback), and where
+/// its screenshots go.
+struct Chrome {
+    driver: Child,
+    c: Client,
+    base: String,
+    shots: PathBuf,
+    prefix: &'static str,
+    profile: tempfile::TempDir,
+}
+
+impl Chrome {
+    async fn start(base: String, prefix: &'static str) -> Chrome {
+        for bin in [CHROMIUM, CHROMEDRIVER] {
+            assert!(
+                std::path::Path::new(bin).exists(),
+                "{bin} is missing: install Debian's chromium and chromium-driver (.ci/run does)"
+            );
+        }
+        let port = free_port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let profile = tempfile::tempdir().unwrap();
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--disable-dev-shm-usage", "--window-size=1280,900",
+                    "--lang=ru-RU",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+                "prefs": {"intl.accept_languages": "ru-RU,ru"},
+            }),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        let mut last = None;
+        let mut client = None;
+        for _ in 0..100 {
+            match ClientBuilder::rustls()
+                .expect("rustls")
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(c) => {
+                    client = Some(c);
+                    break;
+                }
+                Err(e) => {
+                    last = Some(e.to_string());
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+        let c = client.unwrap_or_else(|| panic!("no WebDriver session: {last:?}"));
+        let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .parent()
+            .unwrap()
+            .join("screenshots");
+        std::fs::create_dir_all(&shots).unwrap();
+        Chrome {
+            driver,
+            c,
+            base,
+            shots,
+            prefix,
+            profile,
+        }
+    }
+
+    async fn open(&self, path: &str) {
+        self.c.goto(&format!("{}{path}", self.base)).await.unwrap();
+    }
+
+    async fn source(&self) -> String {
+        self.c.source().await.unwrap()
+    }
+
+    async fn path(&self) -> String {
+        let u = self.c.current_url().await.unwrap();
+        match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_string(),
+        }
+    }
+
+    async fn click(&self, css: &str) {
+        self.c
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css} on {}: {e}", self.base))
+            .click()
+            .await
+            .unwrap();
+    }
+
+    async fn type_in(&self, css: &str, text: &str) {
+        let e = self
+            .c
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"));
+        e.clear().await.unwrap();
+        e.send_keys(text).await.unwrap();
+    }
+
+    async fn select(&self, css: &str, value: &str) {
+        self.c
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .select_by_value(value)
+            .await
+            .unwrap();
+    }
+
+    /// A date field's value (its typing order depends on the browser's locale).
+    async fn set_date(&self, css: &str, date: &str) {
+        let e = self.c.find(Locator::Css(css)).await.unwrap();
+        self.c
+            .execute(
+                "arguments[0].value = arguments[1];",
+                vec![serde_json::to_value(e).unwrap(), json!(date)],
+            )
+            .await
+            .unwrap();
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.c
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .text()
+            .await
+            .unwrap()
+    }
+
+    async fn has(&self, css: &str) -> bool {
+        !self.c.find_all(Locator::Css(css)).await.unwrap().is_empty()
+    }
+
+    async fn shot(&self, name: &str) {
+        let png = self.c.screenshot().await.unwrap();
+        std::fs::write(self.shots.join(format!("{}-{name}.png", self.prefix)), png).unwrap();
+    }
+
+    /// Reloads `path` until `css` is on it (a worker has done its part).
+    async fn wait_for(&self, path: &str, css: &str) {
+        for _ in 0..200 {
+            self.open(path).await;
+            if self.has(css).await {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} never appeared on {path}:\n{}", self.source().await);
+    }
+
+    async fn log_in(&self, email: &str, password: &str) {
+        self.open("/login").await;
+        self.type_in("input[name=email]", email).await;
+        self.type_in("input[name=password]", password).await;
+        self.click("#login").await;
+        assert!(
+            self.has("#logout").await,
+            "not logged in as {email}:\n{}",
+            self.source().await
+        );
+    }
+
+    async fn log_out(&self) {
+        self.click("#logout").await;
+        assert!(!self.has("#logout").await);
+    }
+
+    async fn flash(&self) -> String {
+        if self.has(".flash").await {
+            self.text(".flash").await
+        } else {
+            String::new()
+        }
+    }
+
+    async fn stop(mut self) {
+        let _ = self.c.close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        drop(self.profile);
+    }
+}
+
+async fn a_guests_order_goes_through_every_role_in_the_browser(backend: Backend) {
+    let smtp = SmtpServer::start();
+    let t = TestApp::spawn_with(backend, |c| {
+        c.smtp_url = Some(format!("smtp://127.0.0.1:{}", smtp.port));
+        c.worker_poll = Some(Duration::from_millis(50));
+    })
+    .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = t.application.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let prefix = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    // The first admin comes from the command line (`scriptorium user add`); everyone
+    // else is made on the admin's page.
+    let (_, admin_token) = t.user(Role::Admin, "Ada Admin").await;
+    let admin_email = t.get("/api/me", &admin_token).await.ok(200)["email"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let b = Chrome::start(base, prefix).await;
+
+    // ---- The admin makes the staff.
+    b.log_in(&admin_email, "correct horse battery").await;
+    assert_eq!(b.path().await, "/admin");
+    let staff = [
+        ("Maria Manager", "maria@scriptorium.test", "manager"),
+        ("Ivan Author", "ivan@scriptorium.test", "author"),
+        ("Klara Clerk", "klara@scriptorium.test", "payout_clerk"),
+        ("Oleg Auditor", "oleg@scriptorium.test", "auditor"),
+    ];
+    for (name, email, role) in staff {
+        b.type_in("#new-user input[name=full_name]", name).await;
+        b.type_in("#new-user input[name=email]", email).await;
+        b.select("#new-user select[name=role]", role).await;
+        b.type_in("#new-user input[name=password]", "staff-password-1")
+            .await;
+        b.click("#create-user").await;
+        assert_eq!(b.flash().await, "Готово.", "{}", b.source().await);
+    }
+    assert!(b.text("#user-list").await.contains("Ivan Author"));
+    // The author's profile: the subject the order will need.
+    b.type_in("#author-list input[name=subjects]", "History, Law")
+        .await;
+    b.type_in("#author-list input[name=max_active_orders]", "3")
+        .await;
+    b.click("#author-list .save-author").await;
+    assert_eq!(b.flash().await, "Готово.", "{}", b.source().await);
+    assert_eq!(
+        b.c.find(Locator::Css("#author-list input[name=subjects]"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("History, Law")
+    );
+    b.shot("01-admin").await;
+    b.log_out().await;
+
+    // ---- A guest orders without an account.
+    b.open("/").await;
+    b.shot("02-home").await;
+    b.click("a.button[href='/checkout']").await;
+    b.type_in("input[name=full_name]", "Olga Guest").await;
+    b.type_in("input[name=email]", "olga@example.com").await;
+    b.select("select[name=work_type]", "term_paper").await;
+    b.type_in("input[name=subject]", "History").await;
+    b.type_in("input[name=topic]", "Trade routes of Ladoga")
+        .await;
+    b.type_in("input[name=pages]", "30").await;
+    b.set_date("input[name=deadline]", "2026-05-01").await;
+    b.type_in("textarea[name=requirements]", "Sources in Russian")
+        .await;
+    b.shot("03-checkout").await;
+    b.click("#place-order").await;
+    assert_eq!(b.path().await, "/login");
+    let flash = b.flash().await;
+    assert!(flash.contains("Заказ оформлен, номер 1"), "{flash}");
+    assert!(flash.contains("olga@example.com"), "{flash}");
+    // The password arrives by mail.
+    let mut password = None;
+    for _ in 0..200 {
+        password = smtp
+            .received()
+            .iter()
+            .map(Mail::parse)
+            .filter(|m| m.to.iter().any(|t| t == "olga@example.com"))
+            .find_map(|m| {
+                m.text()
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Пароль: ").map(str::to_string))
+            });
+        if password.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let password = password.expect("the guest's password by mail");
+
+    // ---- The manager starts a shift: the order is routed to her; price and offer.
+    b.log_in("maria@scriptorium.test", "staff-password-1").await;
+    assert_eq!(b.path().await, "/orders");
+    b.click("#shift-start").await;
+    assert!(b.has("#on-shift").await, "{}", b.source().await);
+    b.wait_for("/orders", "#orders tr[data-order]").await;
+    b.shot("04-manager-table").await;
+    b.click("#orders tr[data-order] a").await;
+    let order_path = b.path().await;
+    assert!(order_path.starts_with("/orders/"), "{order_path}");
+    b.type_in("#price-input", "5000").await;
+    b.type_in("#fee-input", "2000").await;
+    b.click("#set-price").await;
+    assert!(
+        b.text("#price").await.contains("5\u{a0}000,00"),
+        "{}",
+        b.text("#price").await
+    );
+    // One eligible author: a certain draw.
+    assert_eq!(b.text("#candidates .probability").await, "100.0%");
+    b.shot("05-manager-order").await;
+    b.click("#offer").await;
+    assert_eq!(b.flash().await, "Готово.", "{}", b.source().await);
+    assert!(b.text("#offer-history").await.contains("Ivan Author"));
+    b.log_out().await;
+
+    // ---- The author takes it from the offers queue.
+    b.log_in("ivan@scriptorium.test", "staff-password-1").await;
+    assert_eq!(b.path().await, "/offers");
+    let offer = b.text("#offers").await;
+    assert!(
+        offer.contains("Trade routes of Ladoga") && offer.contains("2\u{a0}000,00"),
+        "{offer}"
+    );
+    assert!(!offer.contains("Olga"), "an author never sees the client");
+    b.shot("06-author-offers").await;
+    b.click("#offers button.take").await;
+    assert_eq!(b.path().await, order_path);
+    b.log_out().await;
+
+    // ---- The client pays the first half (a test payment: no provider configured).
+    b.log_in("olga@example.com", &password).await;
+    assert_eq!(b.path().await, "/orders");
+    b.click("#orders tr[data-order] a").await;
+    assert!(b.text("#pay").await.contains("2\u{a0}500,00"));
+    b.click("#pay").await;
+    assert!(b.text("#paid").await.contains("2\u{a0}500,00"));
+    b.log_out().await;
+
+    // ---- The author uploads the draft; the manager approves it.
+    let draft = t.dir.path().join("draft.txt");
+    std::fs::write(&draft, "The first half of the work.").unwrap();
+    b.log_in("ivan@scriptorium.test", "staff-password-1").await;
+    b.open(&order_path).await;
+    b.c.find(Locator::Css("#file"))
+        .await
+        .unwrap()
+        .send_keys(&draft.display().to_string())
+        .await
+        .unwrap();
+    b.click("#upload-submit").await;
+    assert_eq!(b.flash().await, "Готово.", "{}", b.source().await);
+    b.log_out().await;
+    b.log_in("maria@scriptorium.test", "staff-password-1").await;
+    b.open(&order_path).await;
+    assert!(b.text("#files").await.contains("draft.txt"));
+    b.click("#approve").await;
+    assert_eq!(b.flash().await, "Готово.", "{}", b.source().await);
+    b.log_out().await;
+
+    // ---- The client sees the draft and pays the rest.
+    b.log_in("olga@example.com", &password).await;
+    b.open(&order_path).await;
+    assert!(b.text("#files").await.contains("draft.txt"));
+    b.click("#pay").await;
+    assert!(b.text("#paid").await.contains("5\u{a0}000,00"));
+    b.log_out().await;
+
+    // ---- The final work, approved and delivered.
+    let fin = t.dir.path().join("final.txt");
+    std::fs::write(&fin, "The whole work.").unwrap();
+    b.log_in("ivan@scriptorium.test", "staff-password-1").await;
+    b.open(&order_path).await;
+    b.c.find(Locator::Css("#file"))
+        .await
+        .unwrap()
+        .send_keys(&fin.display().to_string())
+        .await
+        .unwrap();
+    b.click("#upload-submit").await;
+    assert_eq!(b.flash().await, "Готово.", "{}", b.source().await);
+    b.log_out().await;
+    b.log_in("maria@scriptorium.test", "staff-password-1").await;
+    b.open(&order_path).await;
+    b.click("#approve").await;
+    assert!(
+        b.text("#status").await.contains("Выдан"),
+        "{}",
+        b.source().await
+    );
+    b.log_out().await;
+
+    // ---- The client accepts and rates it.
+    b.log_in("olga@example.com", &password).await;
+    b.open(&order_path).await;
+    b.select("#rating", "5").await;
+    b.type_in("textarea[name=review]", "Thorough and on time")
+        .await;
+    b.click("#complete").await;
+    assert!(
+        b.text("#status").await.contains("Завершён"),
+        "{}",
+        b.source().await
+    );
+    let timeline = b.text("#timeline").await;
+    for words in [
+        "Заказ оформлен",
+        "Автор взял заказ",
+        "Получена оплата",
+        "Заказ завершён",
+    ] {
+        assert!(timeline.contains(words), "{words:?} in {timeline}");
+    }
+    b.shot("07-client-order").await;
+    b.log_out().await;
+
+    // ---- The fee reaches the author's ledger; the payout clerk pays it out.
+    b.log_in("ivan@scriptorium.test", "staff-password-1").await;
+    b.open("/ledger").await;
+    for _ in 0..200 {
+        if b.text("#balance").await.contains("2\u{a0}000,00") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        b.open("/ledger").await;
+    }
+    assert!(
+        b.text("#balance").await.contains("2\u{a0}000,00"),
+        "{}",
+        b.source().await
+    );
+    b.shot("08-author-ledger").await;
+    b.log_out().await;
+    b.log_in("klara@scriptorium.test", "staff-password-1").await;
+    assert_eq!(b.path().await, "/payouts");
+    assert!(b.text("#due").await.contains("Ivan Author"));
+    b.shot("09-payouts").await;
+    b.type_in("#due input[name=reference]", "PP-2026-0001")
+        .await;
+    b.click("#due .pay-out").await;
+    assert_eq!(b.flash().await, "Готово.", "{}", b.source().await);
+    assert!(b.has("#none-due").await, "nothing is due any more");
+    let paid = b.text("#paid").await;
+    assert!(
+        paid.contains("PP-2026-0001") && paid.contains("2\u{a0}000,00"),
+        "{paid}"
+    );
+    b.log_out().await;
+
+    // ---- The auditor reads the order's whole history and checks its chain.
+    b.log_in("oleg@scriptorium.test", "staff-password-1").await;
+    assert_eq!(b.path().await, "/audit");
+    b.type_in("input[name=order]", "1").await;
+    b.set_date("input[name=as_of]", "2026-03-01").await;
+    b.click("#audit-show").await;
+    assert!(
+        b.text("#chain").await.contains("Цепочка хешей цела"),
+        "{}",
+        b.source().await
+    );
+    assert!(b.text("#events").await.contains("OrderCompleted"));
+    assert!(b
+        .text("#past-status")
+        .await
+        .contains("Заказа тогда ещё не было"));
+    b.set_date("input[name=as_of]", "2026-03-02").await;
+    b.click("#audit-show").await;
+    assert!(
+        b.text("#past-status").await.contains("Завершён"),
+        "{}",
+        b.source().await
+    );
+    b.shot("10-audit").await;
+    b.log_out().await;
+
+    // ---- The director's report.
+    b.log_in(&admin_email, "correct horse battery").await;
+    b.open("/reports?from=2026-03-01&to=2026-03-02").await;
+    assert!(
+        b.text("#revenue").await.contains("5\u{a0}000,00"),
+        "{}",
+        b.source().await
+    );
+    assert_eq!(b.text("#completed").await, "1");
+    for chart in [
+        "#chart-revenue svg rect",
+        "#chart-status svg rect",
+        "#chart-check svg circle",
+    ] {
+        assert!(b.has(chart).await, "{chart}");
+    }
+    b.shot("11-reports").await;
+    // A phone-sized screen: the table scrolls inside its box, the page does not.
+    b.c.set_window_size(390, 844).await.unwrap();
+    b.open("/admin").await;
+    let overflow =
+        b.c.execute(
+            "return document.documentElement.scrollWidth > window.innerWidth + 1;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(overflow, json!(false), "the page is wider than a phone");
+    b.shot("12-admin-phone").await;
+    b.stop().await;
+}
+
+on_both!(a_guests_order_goes_through_every_role_in_the_browser);
