@@ -560,6 +560,468 @@ async fn the_managers_table_filters_sorts_and_pages_in_the_url(backend: Backend)
     assert!(page.html.contains("unknown status"));
 }
 
+/// Pays, uploads, approves and completes an accepted order through the API.
+async fn complete_by_api(t: &TestApp, a: &common::Accepted) {
+    let id = &a.order;
+    let pay = |half: &str, amount: i64, pid: &str| json!({"half": half, "amount": amount, "payment_id": pid});
+    t.post(
+        &format!("/api/orders/{id}/payments"),
+        &a.manager,
+        pay("first", 125000, "p-1"),
+    )
+    .await
+    .ok(200);
+    t.upload(
+        &format!("/api/orders/{id}/draft"),
+        &a.author,
+        "d.txt",
+        b"half",
+    )
+    .await
+    .ok(200);
+    t.post(
+        &format!("/api/orders/{id}/draft/approve"),
+        &a.manager,
+        json!({}),
+    )
+    .await
+    .ok(200);
+    t.post(
+        &format!("/api/orders/{id}/payments"),
+        &a.manager,
+        pay("second", 125001, "p-2"),
+    )
+    .await
+    .ok(200);
+    t.upload(
+        &format!("/api/orders/{id}/final"),
+        &a.author,
+        "f.txt",
+        b"all",
+    )
+    .await
+    .ok(200);
+    t.post(
+        &format!("/api/orders/{id}/final/approve"),
+        &a.manager,
+        json!({}),
+    )
+    .await
+    .ok(200);
+    t.post(
+        &format!("/api/orders/{id}/complete"),
+        &a.client,
+        json!({"rating": 5, "review": "Good"}),
+    )
+    .await
+    .ok(200);
+}
+
+/// Opens `path` as the holder of `token` and checks the answer's status.
+async fn expect(t: &TestApp, token: &str, path: &str, status: u16) -> Page {
+    let mut b = Browser::with_session(t, token);
+    let p = b.get(path).await;
+    assert_eq!(p.status, status, "{path}: {}", p.html);
+    p
+}
+
+async fn staff_pages_follow_the_access_policy(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let a = accepted_order(&t).await;
+    let (_, other_author) = t.user(Role::Author, "Other Author").await;
+    let (_, clerk) = t.user(Role::PayoutClerk, "Klara Clerk").await;
+    let (_, auditor) = t.user(Role::Auditor, "Oleg Auditor").await;
+    let (_, admin) = t.user(Role::Admin, "Ada Admin").await;
+    // Nobody logged in: to the log-in page.
+    let mut anon = Browser::new(&t);
+    for path in [
+        "/offers", "/ledger", "/payouts", "/audit", "/admin", "/reports",
+    ] {
+        anon.get(path).await.redirected_to("/login");
+    }
+    for path in [
+        "/offers", "/payouts", "/audit", "/admin", "/reports", "/ledger",
+    ] {
+        let p = expect(&t, &a.client, path, 403).await;
+        assert!(p.html.contains("Это вам недоступно"), "{path}");
+    }
+    for path in ["/payouts", "/audit", "/admin"] {
+        expect(&t, &a.manager, path, 403).await;
+        expect(&t, &a.author, path, 403).await;
+    }
+    expect(&t, &a.author, "/offers", 200).await;
+    let own = expect(&t, &a.author, "/ledger", 200).await;
+    assert!(own.html.contains("id=\"balance\""));
+    // Another author's ledger is not there for an author; the clerk, auditor, admin read it.
+    expect(
+        &t,
+        &other_author,
+        &format!("/ledger?author={}", a.author_id),
+        404,
+    )
+    .await;
+    for token in [&clerk, &auditor, &admin] {
+        let p = expect(&t, token, &format!("/ledger?author={}", a.author_id), 200).await;
+        assert!(p.html.contains("Ivan Petrov"), "{}", p.html);
+    }
+    expect(&t, &clerk, "/payouts", 200).await;
+    expect(&t, &auditor, "/audit", 200).await;
+    expect(&t, &auditor, "/reports", 200).await;
+    expect(&t, &admin, "/admin", 200).await;
+    expect(&t, &admin, "/reports", 200).await;
+    // The order page shows the manager's forms to the manager only.
+    let url = format!("/orders/{}", a.order);
+    let p = expect(&t, &a.client, &url, 200).await;
+    assert!(!p.html.contains("/review") && !p.html.contains("id=\"price-form\""));
+    let p = expect(&t, &other_author, &url, 404).await;
+    assert!(!p.html.contains("Ivan Petrov"));
+    // The author never sees the client's name or contact on the order's page.
+    let p = expect(&t, &a.author, &url, 200).await;
+    assert!(!p.html.contains("Anna Client"), "{}", p.html);
+}
+
+async fn an_author_declines_with_a_reason_the_manager_reads(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let (_, manager) = t.manager_on_shift("Maria Manager").await;
+    let (author_id, author) = t.user(Role::Author, "Ivan Petrov").await;
+    let (_, client) = t.user(Role::Client, "Anna Client").await;
+    let o = t
+        .post("/api/orders", &client, common::order_body())
+        .await
+        .ok(201);
+    let id = o["id"].as_str().unwrap().to_string();
+    t.wait_routed(&id).await;
+    // The manager prices and offers it on the order's page.
+    let url = format!("/orders/{id}");
+    let mut m = Browser::with_session(&t, &manager);
+    let p = m.get(&url).await;
+    assert!(p.html.contains("id=\"price-form\""), "{}", p.html);
+    m.submit(
+        &url,
+        &format!("{url}/price"),
+        &[("price", "three thousand"), ("author_fee", "")],
+    )
+    .await
+    .redirected_to(&url);
+    let p = m.get(&url).await;
+    assert!(
+        p.html.contains("Не получилось") && p.html.contains("not an amount"),
+        "{}",
+        p.html
+    );
+    assert_eq!(order_json(&t, &id).await["price"], serde_json::Value::Null);
+    m.submit(
+        &url,
+        &format!("{url}/price"),
+        &[("price", "3 000,50"), ("author_fee", "1200")],
+    )
+    .await
+    .redirected_to(&url);
+    let o = order_json(&t, &id).await;
+    assert_eq!(
+        (o["price"].as_i64(), o["author_fee"].as_i64()),
+        (Some(300050), Some(120000))
+    );
+    let p = m.get(&url).await;
+    assert!(
+        p.html.contains("Ivan Petrov") && p.html.contains("100.0%"),
+        "{}",
+        p.html
+    );
+    m.submit(&url, &format!("{url}/offer"), &[("author_id", &author_id)])
+        .await
+        .redirected_to(&url);
+    assert_eq!(order_json(&t, &id).await["offered_to"], json!(author_id));
+
+    // The author sees it in the queue, without the client, and declines with a reason.
+    let mut b = Browser::with_session(&t, &author);
+    let q = b.get("/offers").await;
+    assert!(q.html.contains("The Novgorod Republic"), "{}", q.html);
+    assert!(q.html.contains("1\u{a0}200,00"), "the fee");
+    assert!(!q.html.contains("Anna Client"));
+    b.submit("/offers", &format!("{url}/decline"), &[("reason", "")])
+        .await
+        .redirected_to("/offers");
+    assert!(b.get("/offers").await.html.contains("Не получилось"));
+    assert_eq!(order_json(&t, &id).await["offered_to"], json!(author_id));
+    b.submit(
+        "/offers",
+        &format!("{url}/decline"),
+        &[("reason", "Not my period")],
+    )
+    .await
+    .redirected_to("/offers");
+    assert!(b.get("/offers").await.html.contains("id=\"no-offers\""));
+    let p = m.get(&url).await;
+    assert!(
+        p.html.contains("отказался") && p.html.contains("Not my period"),
+        "{}",
+        p.html
+    );
+}
+
+async fn a_clerk_pays_out_what_is_due_once(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let a = accepted_order(&t).await;
+    complete_by_api(&t, &a).await;
+    let (_, clerk) = t.user(Role::PayoutClerk, "Klara Clerk").await;
+    let ledger = format!("/api/authors/{}/ledger", a.author_id);
+    for _ in 0..200 {
+        if t.get(&ledger, &a.author).await.ok(200)["balance"] == 100000 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let mut b = Browser::with_session(&t, &clerk);
+    let p = b.get("/payouts").await;
+    assert!(
+        p.html.contains("Ivan Petrov") && p.html.contains("1\u{a0}000,00"),
+        "{}",
+        p.html
+    );
+    let pay = |amount: &'static str, reference: &'static str| {
+        vec![
+            ("author_id", a.author_id.as_str()),
+            ("amount", amount),
+            ("reference", reference),
+        ]
+    };
+    // Above the balance: refused by the account, nothing recorded.
+    b.submit("/payouts", "/payouts", &pay("1000.01", "PP-1"))
+        .await
+        .redirected_to("/payouts");
+    assert!(b.get("/payouts").await.html.contains("Не получилось"));
+    assert_eq!(t.get(&ledger, &a.author).await.ok(200)["balance"], 100000);
+    b.submit("/payouts", "/payouts", &pay("1000", "PP-1"))
+        .await
+        .redirected_to("/payouts");
+    let p = b.get("/payouts").await;
+    assert!(
+        p.html.contains("id=\"none-due\"") && p.html.contains("PP-1"),
+        "{}",
+        p.html
+    );
+    // The same reference again (a double click): one payout.
+    let again = b
+        .post(
+            "/payouts",
+            &[
+                ("_csrf", p.csrf().as_str()),
+                ("author_id", a.author_id.as_str()),
+                ("amount", "1000"),
+                ("reference", "PP-1"),
+            ],
+        )
+        .await;
+    again.redirected_to("/payouts");
+    let l = t.get(&ledger, &a.author).await.ok(200);
+    assert_eq!(l["balance"], 0);
+    let payouts = l["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "payout")
+        .count();
+    assert_eq!(payouts, 1);
+    // The author's ledger page shows the fee and the payout.
+    let mut author = Browser::with_session(&t, &a.author);
+    let p = author.get("/ledger").await;
+    assert!(
+        p.html.contains("Гонорар за заказ") && p.html.contains("Выплата"),
+        "{}",
+        p.html
+    );
+    assert!(p.html.contains("PP-1"));
+}
+
+async fn the_auditor_sees_a_broken_chain(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let a = accepted_order(&t).await;
+    let (_, auditor) = t.user(Role::Auditor, "Oleg Auditor").await;
+    let number = order_json(&t, &a.order).await["number"].as_i64().unwrap();
+    let mut b = Browser::with_session(&t, &auditor);
+    let url = format!("/audit?order={number}&as_of=2026-03-02&time=08:00");
+    let p = b.get(&url).await;
+    assert!(p.html.contains("Цепочка хешей цела"), "{}", p.html);
+    assert!(p.html.contains("OrderPlaced") && p.html.contains("OfferAccepted"));
+    assert!(
+        p.html.contains("Заказа тогда ещё не было"),
+        "placed at 09:00"
+    );
+    let p = b
+        .get(&format!("/audit?order={}&as_of=2026-03-02", a.order))
+        .await;
+    assert!(
+        p.html.contains("id=\"past-status\">Ожидает предоплаты"),
+        "{}",
+        p.html
+    );
+    let p = b.get("/audit?order=nonsense").await;
+    assert!(p.html.contains("neither an order"), "{}", p.html);
+    // Someone edits a stored event by hand: the page says where the chain breaks.
+    let edited = t
+        .application
+        .app
+        .db
+        .execute(
+            "UPDATE events SET payload = \
+             '{\"PriceSet\":{\"price\":2,\"author_fee\":0,\"first_half\":1,\"second_half\":1}}' \
+             WHERE aggregate_type = 'Order' AND aggregate_id = $1 AND event_type = 'PriceSet'",
+            &projections::args![a.order.as_str()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(edited, 1);
+    let p = b.get(&format!("/audit?order={number}")).await;
+    assert!(p.html.contains("Цепочка хешей нарушена"), "{}", p.html);
+    assert!(p.html.contains("content changed"), "{}", p.html);
+}
+
+async fn reports_draw_their_charts_in_the_visitors_language(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let a = accepted_order(&t).await;
+    complete_by_api(&t, &a).await;
+    let (_, admin) = t.user(Role::Admin, "Ada Admin").await;
+    let mut b = Browser::with_session(&t, &admin);
+    let p = b
+        .get("/reports?lang=en&from=2026-03-01&to=2026-03-02")
+        .await;
+    assert_eq!(p.status, 200, "{}", p.html);
+    assert!(p.html.contains("Revenue by day") && p.html.contains("Average check by day"));
+    assert!(p.html.contains("id=\"revenue\">2,500.01 RUB"), "{}", p.html);
+    assert_eq!(p.html.matches("<svg").count(), 3);
+    assert!(
+        p.html.contains("2 March 2026: 2,500.01 RUB"),
+        "a bar names its value"
+    );
+    assert!(p.html.contains("Completed: 1"), "{}", p.html);
+    let p = b.get("/reports?from=yesterday").await;
+    assert_eq!(p.status, 200);
+    assert!(p.html.contains("not a date"), "{}", p.html);
+}
+
+async fn the_admin_manages_users_authors_and_settings_by_forms(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let (_, admin) = t.user(Role::Admin, "Ada Admin").await;
+    let (author_id, _) = t.bare_user(Role::Author, "New Author").await;
+    let mut b = Browser::with_session(&t, &admin);
+    b.submit(
+        "/admin",
+        "/admin/users",
+        &[
+            ("full_name", "Maria Manager"),
+            ("email", "maria@example.com"),
+            ("role", "manager"),
+            ("password", "long enough pass"),
+        ],
+    )
+    .await
+    .redirected_to("/admin");
+    assert!(b.get("/admin").await.html.contains("maria@example.com"));
+    // A bad email: refused, nobody made.
+    b.submit(
+        "/admin",
+        "/admin/users",
+        &[
+            ("full_name", "X"),
+            ("email", "not-an-email"),
+            ("role", "manager"),
+            ("password", "long enough pass"),
+        ],
+    )
+    .await
+    .redirected_to("/admin");
+    assert!(b.get("/admin").await.html.contains("Не получилось"));
+    assert_eq!(
+        t.get("/api/users", &admin)
+            .await
+            .ok(200)
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    // An author's profile.
+    b.submit(
+        "/admin",
+        &format!("/admin/authors/{author_id}"),
+        &[
+            ("subjects", "History, Law"),
+            ("rating", "4,5"),
+            ("max_active_orders", "4"),
+            ("available", "true"),
+        ],
+    )
+    .await
+    .redirected_to("/admin");
+    let p = t
+        .get(&format!("/api/authors/{author_id}"), &admin)
+        .await
+        .ok(200);
+    assert_eq!(p["subjects"], json!(["History", "Law"]));
+    assert_eq!(p["rating"], 4.5);
+    assert_eq!(p["max_active_orders"], 4);
+    // The settings: each change an event, its history on the page.
+    b.submit(
+        "/admin",
+        "/admin/settings",
+        &[
+            ("payout_threshold", "1500"),
+            ("author_fee_percent", "45"),
+            ("guarantee_days", "14"),
+            ("offer_ttl_hours", "12"),
+        ],
+    )
+    .await
+    .redirected_to("/admin");
+    let s = t.get("/api/settings", &admin).await.ok(200);
+    assert_eq!(
+        (
+            s["payout_threshold"].as_i64(),
+            s["author_fee_percent"].as_i64(),
+            s["offer_ttl_hours"].as_i64()
+        ),
+        (Some(150000), Some(45), Some(12))
+    );
+    let p = b.get("/admin").await;
+    assert!(
+        p.html.contains("id=\"settings-history\"") && p.html.contains("Порог выплаты"),
+        "{}",
+        p.html
+    );
+    // Out of range: nothing changes.
+    b.submit(
+        "/admin",
+        "/admin/settings",
+        &[
+            ("payout_threshold", "1500"),
+            ("author_fee_percent", "101"),
+            ("guarantee_days", "14"),
+            ("offer_ttl_hours", "12"),
+        ],
+    )
+    .await
+    .redirected_to("/admin");
+    assert_eq!(
+        t.get("/api/settings", &admin).await.ok(200)["author_fee_percent"],
+        45
+    );
+    // Block from the page: the user's session ends.
+    let (client_id, client) = t.user(Role::Client, "Anna Client").await;
+    b.submit(
+        "/admin",
+        &format!("/admin/users/{client_id}/block"),
+        &[("reason", "fraud")],
+    )
+    .await
+    .redirected_to("/admin");
+    t.get("/api/me", &client).await.problem(403);
+    b.submit("/admin", &format!("/admin/users/{client_id}/unblock"), &[])
+        .await
+        .redirected_to("/admin");
+    assert!(!b.get("/admin").await.html.contains("class=\"blocked\""));
+}
+
 on_both!(
     pages_speak_russian_by_default_and_english_when_asked,
     a_guest_checks_out_and_logs_in_with_the_mailed_password,
@@ -569,4 +1031,10 @@ on_both!(
     logging_out_ends_the_session,
     a_client_pays_reviews_and_completes_an_order_on_its_page,
     the_managers_table_filters_sorts_and_pages_in_the_url,
+    staff_pages_follow_the_access_policy,
+    an_author_declines_with_a_reason_the_manager_reads,
+    a_clerk_pays_out_what_is_due_once,
+    the_auditor_sees_a_broken_chain,
+    reports_draw_their_charts_in_the_visitors_language,
+    the_admin_manages_users_authors_and_settings_by_forms,
 );

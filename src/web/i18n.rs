@@ -125,6 +125,16 @@ impl Tr {
         t.as_ref().map_or_else(|| "—".to_string(), |t| self.at(t))
     }
 
+    /// A work type in words; one the site has no words for as it was typed.
+    pub fn work_type(&self, code: &str) -> String {
+        let key = format!("work_type.{code}");
+        if WORDS.iter().any(|(k, _, _)| *k == key) {
+            self.t(&key).to_string()
+        } else {
+            code.to_string()
+        }
+    }
+
     /// A role in words.
     pub fn role(&self, role: &str) -> &'static str {
         self.t(&format!("role.{role}"))

@@ -333,9 +333,11 @@ pub async fn decline(
 ) -> Result<Response, PageError> {
     let m = v.require()?;
     v.check_csrf(&form._csrf)?;
-    let result = app
-        .decline_offer(&m.ctx(), id, form.reason.trim().to_string())
-        .await;
+    // The manager reads why: the page asks for a reason (the API takes an empty one).
+    let result = match form.reason.trim() {
+        "" => Err(AppError::Invalid("say why you decline the offer".into())),
+        reason => app.decline_offer(&m.ctx(), id, reason.to_string()).await,
+    };
     after(&v, "/offers", result)
 }
 
