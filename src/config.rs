@@ -27,6 +27,10 @@ pub struct Config {
     pub payment_webhook_secret: Option<String>,
     /// The key before the last rotation, still accepted while the provider moves over.
     pub payment_webhook_secret_previous: Option<String>,
+    /// Whether a client may pay a half themselves by a test payment (the pages' pay
+    /// button; `SCRIPTORIUM_TEST_PAYMENTS`, off by default). For trying the service out:
+    /// refused at start-up together with a payment provider's secret.
+    pub test_payments: bool,
     /// How long an author has to take an offer.
     pub offer_ttl: Duration,
     /// How long after delivery the client may ask for a revision.
@@ -68,6 +72,10 @@ pub enum ConfigError {
     NotANumber { name: &'static str, value: String },
     #[error("{name} must be true or false, got {value:?}")]
     NotABool { name: &'static str, value: String },
+    #[error(
+        "SCRIPTORIUM_TEST_PAYMENTS cannot be on with a payment provider (PAYMENT_WEBHOOK_SECRET)"
+    )]
+    TestPaymentsWithProvider,
 }
 
 fn env_bool(name: &'static str, default: bool) -> Result<bool, ConfigError> {
@@ -91,7 +99,7 @@ fn env_num<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, Co
 
 impl Config {
     pub fn from_env() -> Result<Config, ConfigError> {
-        Ok(Config {
+        let config = Config {
             database_url: env("DATABASE_URL")
                 .unwrap_or_else(|| "sqlite://data/scriptorium.db".into()),
             addr: env("SCRIPTORIUM_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()),
@@ -109,6 +117,7 @@ impl Config {
             mail_retry: Duration::seconds(env_num("SCRIPTORIUM_MAIL_RETRY_SECONDS", 30)?.max(1)),
             payment_webhook_secret: env("PAYMENT_WEBHOOK_SECRET"),
             payment_webhook_secret_previous: env("PAYMENT_WEBHOOK_SECRET_PREVIOUS"),
+            test_payments: env_bool("SCRIPTORIUM_TEST_PAYMENTS", false)?,
             offer_ttl: Duration::seconds(env_num("SCRIPTORIUM_OFFER_TTL_SECONDS", 86_400)?.max(1)),
             guarantee_days: env_num("SCRIPTORIUM_GUARANTEE_DAYS", 14)?,
             author_fee_percent: env_num("SCRIPTORIUM_AUTHOR_FEE_PERCENT", 50u32)?.min(100),
@@ -128,7 +137,11 @@ impl Config {
                     1000u64,
                 )?)),
             },
-        })
+        };
+        if config.test_payments && config.payment_webhook_secret.is_some() {
+            return Err(ConfigError::TestPaymentsWithProvider);
+        }
+        Ok(config)
     }
 
     /// A configuration for tests: everything under `data_dir`, on `database_url`.
@@ -144,6 +157,7 @@ impl Config {
             mail_retry: Duration::seconds(30),
             payment_webhook_secret: None,
             payment_webhook_secret_previous: None,
+            test_payments: true,
             offer_ttl: Duration::hours(24),
             guarantee_days: 14,
             author_fee_percent: 50,

@@ -419,6 +419,70 @@ async fn logging_out_ends_the_session(backend: Backend) {
     assert!(b.session().is_none());
     assert_eq!(t.get("/api/me", &token).await.status, 401);
     b.get("/orders").await.redirected_to("/login");
+
+    // Logging in again as someone else ends the session the browser had.
+    b.submit(
+        "/login",
+        "/login",
+        &[
+            ("email", "rita@example.com"),
+            ("password", "correct horse battery"),
+        ],
+    )
+    .await
+    .redirected_to("/orders");
+    let rita = b.session().cloned().unwrap();
+    let (_, other) = t.user(Role::Client, "Other Client").await;
+    let email = t.get("/api/me", &other).await.ok(200)["email"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    b.submit(
+        "/orders",
+        "/login",
+        &[("email", &email), ("password", "correct horse battery")],
+    )
+    .await
+    .redirected_to("/orders");
+    assert_ne!(b.session(), Some(&rita));
+    assert_eq!(
+        t.get("/api/me", &rita).await.status,
+        401,
+        "the first session ended"
+    );
+    // A session ended elsewhere: its log-out button still just logs out.
+    let now = b.session().cloned().unwrap();
+    let page = b.get("/orders").await;
+    t.post("/api/auth/logout", &now, json!({})).await;
+    let csrf = page.csrf();
+    b.post("/logout", &[("_csrf", csrf.as_str())])
+        .await
+        .redirected_to("/");
+    assert!(b.session().is_none());
+}
+
+async fn test_payments_are_off_unless_switched_on(backend: Backend) {
+    let t = TestApp::spawn_with(backend, |c| c.test_payments = false).await;
+    let a = accepted_order(&t).await;
+    let url = format!("/orders/{}", a.order);
+    let mut client = Browser::with_session(&t, &a.client);
+    let page = client.get(&url).await;
+    assert!(
+        !page.html.contains("id=\"pay\""),
+        "no pay button: {}",
+        page.html
+    );
+    // Posted anyway: refused, nothing recorded.
+    client
+        .submit(&url, &format!("{url}/pay"), &[("half", "first")])
+        .await
+        .redirected_to(&url);
+    assert!(client
+        .get(&url)
+        .await
+        .html
+        .contains("test payments are off"));
+    assert_eq!(order_json(&t, &a.order).await["paid"], 0);
 }
 
 async fn a_client_pays_reviews_and_completes_an_order_on_its_page(backend: Backend) {
@@ -675,9 +739,18 @@ async fn staff_pages_follow_the_access_policy(backend: Backend) {
     assert!(!p.html.contains("/review") && !p.html.contains("id=\"price-form\""));
     let p = expect(&t, &other_author, &url, 404).await;
     assert!(!p.html.contains("Ivan Petrov"));
-    // The author never sees the client's name or contact on the order's page.
+    // The author never sees the client's name or contact on the order's page; the
+    // timeline still says the client placed it.
     let p = expect(&t, &a.author, &url, 200).await;
     assert!(!p.html.contains("Anna Client"), "{}", p.html);
+    assert!(
+        p.html.contains("· Клиент</time><strong>Заказ оформлен"),
+        "{}",
+        p.html
+    );
+    // The admin reads the payouts due but records none: no form.
+    let p = expect(&t, &admin, "/payouts", 200).await;
+    assert!(!p.html.contains("action=\"/payouts\""), "{}", p.html);
 }
 
 async fn an_author_declines_with_a_reason_the_manager_reads(backend: Backend) {
@@ -1037,4 +1110,5 @@ on_both!(
     the_auditor_sees_a_broken_chain,
     reports_draw_their_charts_in_the_visitors_language,
     the_admin_manages_users_authors_and_settings_by_forms,
+    test_payments_are_off_unless_switched_on,
 );

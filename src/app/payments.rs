@@ -172,14 +172,22 @@ impl App {
         self.answer(&ctx.actor, id).await
     }
 
-    /// The client pays the half due of their own order by a test payment: only where no
-    /// payment provider is configured (no webhook secret), for trying the service out.
-    /// Recorded by the same path as a payment by hand, its id `test-<uuid>`.
+    /// Whether clients may pay by test payments: switched on (`SCRIPTORIUM_TEST_PAYMENTS`)
+    /// and no payment provider configured.
+    pub fn test_payments(&self) -> bool {
+        self.config.test_payments && self.config.payment_webhook_secret.is_none()
+    }
+
+    /// The client pays the half due of their own order by a test payment: only where test
+    /// payments are switched on and no payment provider is configured, for trying the
+    /// service out. Recorded by the same path as a payment by hand, its id `test-<uuid>`.
     pub async fn pay_test(&self, ctx: &Ctx, id: Uuid, half: &str) -> Result<OrderView, AppError> {
         self.authorize_on(ctx, Action::PayTest, id).await?;
-        if self.config.payment_webhook_secret.is_some() {
+        if !self.test_payments() {
             return Err(AppError::Conflict(
-                "payments go through the payment provider; test payments are off".into(),
+                "test payments are off: the order is paid by bank transfer, recorded by the \
+                 manager, or through the payment provider"
+                    .into(),
             ));
         }
         let order = self.answer(&ctx.actor, id).await?.order;

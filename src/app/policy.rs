@@ -337,6 +337,7 @@ mod tests {
             (Action::ReadOutbox,      [false, false, false,  false, false,  true ]),
             (Action::RetryMail,       [false, false, false,  false, false,  true ]),
             (Action::ChooseLanguage,  [true,  true,  true,   true,  true,   true ]),
+            (Action::PayTest,         [true,  false, false,  false, false,  false]),
         ];
         assert_eq!(table.len(), Action::ALL.len(), "every action has a row");
         let roles = [Client, Author, Manager, PayoutClerk, Auditor, Admin];

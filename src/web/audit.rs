@@ -141,6 +141,7 @@ pub async fn audit(
             what: tr.event(&e.event_type),
             event_type: e.event_type.clone(),
             who: match (&e.actor.role, &e.actor.id) {
+                (_, Some(id)) if id.is_nil() => tr.t("role.system").to_string(),
                 (Some(r), Some(id)) => format!("{} {id}", tr.role(r)),
                 (Some(r), None) => tr.role(r).to_string(),
                 _ => tr.t("role.system").to_string(),

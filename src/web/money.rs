@@ -109,6 +109,8 @@ pub struct Paid {
 struct Payouts {
     f: Frame,
     threshold: String,
+    /// Whether the visitor may record a payout (the payout clerk), or only read.
+    can_record: bool,
     due: Vec<Due>,
     paid: Vec<Paid>,
 }
@@ -124,6 +126,8 @@ pub async fn payouts(State(app): State<App>, v: Visitor) -> Result<Response, Pag
     page(Payouts {
         f: Frame::of(&v),
         threshold: tr.money(threshold),
+        can_record: crate::app::policy::authorize(&actor, crate::app::policy::Action::RecordPayout)
+            .is_ok(),
         due: due
             .into_iter()
             .map(|d| Due {

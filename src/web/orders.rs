@@ -33,7 +33,12 @@ pub struct Row {
 
 impl Row {
     pub(crate) fn of(tr: Tr, o: OrderSummary) -> Row {
-        let due = o.price.map(|p| p - o.paid + o.refunded).filter(|d| *d > 0);
+        // Nothing is due on a finished order (a failed one's money goes back by refunds).
+        let due = o
+            .price
+            .filter(|_| !o.status.is_terminal())
+            .map(|p| p - o.paid)
+            .filter(|d| *d > 0);
         Row {
             status: tr.status(o.status.as_str()),
             deadline: tr.date(&o.deadline),
@@ -252,7 +257,7 @@ fn can(app: &App, v: &Visitor, o: &OrderSummary, state: &Order) -> Can {
     let at = app.clock.now();
     let accepts = |cmd: OrderCommand| state.decide(cmd).is_ok();
     let mut can = Can::default();
-    if may(crate::app::policy::Action::PayTest) && app.config.payment_webhook_secret.is_none() {
+    if may(crate::app::policy::Action::PayTest) && app.test_payments() {
         for (half, code, amount) in [
             (Half::First, "first", o.first_half),
             (Half::Second, "second", o.second_half),
@@ -329,8 +334,11 @@ pub async fn show(
             at: tr.at(&e.at),
             what: tr.event(&e.event_type),
             detail: detail(tr, e),
-            who: match e.actor.role.as_deref() {
-                Some(r) if e.actor.id.is_some() => tr.role(r),
+            // The service's own acts carry the nil id; a client's id is withheld from an
+            // author, the role still said.
+            who: match (e.actor.id, e.actor.role.as_deref()) {
+                (Some(id), _) if id.is_nil() => tr.t("role.system"),
+                (_, Some(r)) => tr.role(r),
                 _ => tr.t("role.system"),
             },
         })

@@ -79,12 +79,13 @@ pub struct LogInForm {
 pub async fn login(
     State(app): State<App>,
     v: Visitor,
+    headers: HeaderMap,
     Form(form): Form<LogInForm>,
 ) -> Result<Response, PageError> {
     v.check_csrf(&form._csrf)?;
     match app.log_in(&form.email, &form.password).await {
         Ok(s) => {
-            start_session(&app, &v, &s.token);
+            start_session(&app, &v, &headers, &s.token).await;
             Ok(Redirect::to(home_of(Some(s.user.role))).into_response())
         }
         Err(e @ (AppError::BadCredentials | AppError::Forbidden(_))) => {
@@ -104,7 +105,13 @@ pub async fn login(
     }
 }
 
-fn start_session(app: &App, v: &Visitor, token: &str) {
+async fn start_session(app: &App, v: &Visitor, headers: &HeaderMap, token: &str) {
+    // The session this browser had (another user's, or the same) ends: one at a time.
+    if let Some(old) = session::cookie(headers, session::SESSION) {
+        if old != token {
+            let _ = session::end_session(app, old).await;
+        }
+    }
     v.set(
         session::SESSION,
         token,
@@ -147,6 +154,7 @@ pub struct RegisterForm {
 pub async fn register(
     State(app): State<App>,
     v: Visitor,
+    headers: HeaderMap,
     Form(form): Form<RegisterForm>,
 ) -> Result<Response, PageError> {
     v.check_csrf(&form._csrf)?;
@@ -156,7 +164,7 @@ pub async fn register(
     match result {
         Ok(_) => {
             let s = app.log_in(&form.email, &form.password).await?;
-            start_session(&app, &v, &s.token);
+            start_session(&app, &v, &headers, &s.token).await;
             Ok(Redirect::to("/orders").into_response())
         }
         Err(e) => {
@@ -314,9 +322,13 @@ pub async fn logout(
     headers: HeaderMap,
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, PageError> {
-    v.check_csrf(&form._csrf)?;
-    if let Some(token) = session::cookie(&headers, session::SESSION) {
-        session::end_session(&app, token).await?;
+    // A session that has already ended has nothing left to protect: its cookie is just
+    // cleared (its form's token was made from it, and no longer matches).
+    if v.user.is_some() {
+        v.check_csrf(&form._csrf)?;
+        if let Some(token) = session::cookie(&headers, session::SESSION) {
+            session::end_session(&app, token).await?;
+        }
     }
     v.set(session::SESSION, "", Some(0));
     Ok(Redirect::to("/").into_response())
@@ -347,6 +359,21 @@ pub async fn language(
     Ok(Redirect::to(&back(&headers)).into_response())
 }
 
+/// `path` without a `lang=` parameter (which would override the language just chosen).
+fn without_lang(path: &str) -> String {
+    match path.split_once('?') {
+        None => path.to_string(),
+        Some((p, q)) => {
+            let kept: Vec<&str> = q.split('&').filter(|kv| !kv.starts_with("lang=")).collect();
+            if kept.is_empty() {
+                p.to_string()
+            } else {
+                format!("{p}?{}", kept.join("&"))
+            }
+        }
+    }
+}
+
 /// The page a form was posted from, when it is one of this site's; else the home page.
 pub fn back(headers: &HeaderMap) -> String {
     headers
@@ -356,7 +383,39 @@ pub fn back(headers: &HeaderMap) -> String {
             let rest = r.split_once("://").map(|(_, rest)| rest)?;
             let host = headers.get(header::HOST)?.to_str().ok()?;
             let path = rest.strip_prefix(host)?;
-            path.starts_with('/').then(|| path.to_string())
+            // `//other.site/…` or `/\other.site` would leave the site.
+            let local = path.starts_with('/') && !path[1..].starts_with(['/', '\\']);
+            local.then(|| without_lang(path))
         })
         .unwrap_or_else(|| "/".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(referer: &str) -> String {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, "shop.test".parse().unwrap());
+        h.insert(header::REFERER, referer.parse().unwrap());
+        back(&h)
+    }
+
+    #[test]
+    fn back_goes_only_to_this_sites_pages() {
+        assert_eq!(from("http://shop.test/orders?page=2"), "/orders?page=2");
+        assert_eq!(
+            from("http://shop.test/orders?lang=en&page=2"),
+            "/orders?page=2"
+        );
+        assert_eq!(from("http://shop.test/?lang=en"), "/");
+        for away in [
+            "http://evil.test/orders",
+            "http://shop.test//evil.test/x",
+            "http://shop.test/\\evil.test",
+            "http://shop.test.evil.test/",
+        ] {
+            assert_eq!(from(away), "/", "{away}");
+        }
+    }
 }

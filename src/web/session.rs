@@ -231,7 +231,13 @@ impl Visitor {
 
     /// A message for the next page this visitor sees.
     pub fn flash(&self, message: &str) {
-        self.set(FLASH, &encode(message), None);
+        // A cookie holds about 4 KB, and a refusal may echo what was typed.
+        let short: String = if message.chars().count() > 300 {
+            message.chars().take(299).chain(['…']).collect()
+        } else {
+            message.to_string()
+        };
+        self.set(FLASH, &encode(&short), None);
     }
 }
 

@@ -264,16 +264,27 @@ pub async fn offers(State(app): State<App>, v: Visitor) -> Result<Response, Page
             o,
         })
         .collect();
-    let mut query = std::collections::HashMap::new();
-    query.insert("per_page".to_string(), "100".to_string());
-    let list = app
-        .list_orders(
-            &actor,
-            &list_query(&query).map_err(|e| PageError::BadRequest(e.to_string()))?,
-        )
-        .await?;
+    // Every order of the author's, newest first, page by page: the active ones are kept.
+    let mut mine = Vec::new();
+    for n in 1.. {
+        let mut query = std::collections::HashMap::new();
+        query.insert("per_page".to_string(), "100".to_string());
+        query.insert("sort".to_string(), "-number".to_string());
+        query.insert("page".to_string(), n.to_string());
+        let list = app
+            .list_orders(
+                &actor,
+                &list_query(&query).map_err(|e| PageError::BadRequest(e.to_string()))?,
+            )
+            .await?;
+        let last = list.items.is_empty() || n * list.per_page >= list.total;
+        mine.extend(list.items);
+        if last {
+            break;
+        }
+    }
     let mut works = Vec::new();
-    for o in list.items {
+    for o in mine {
         if o.status.is_terminal() || o.author_id != Some(actor.id) {
             continue;
         }
