@@ -248,6 +248,25 @@ impl Chrome {
         }
     }
 
+    /// The author logs in, chooses a file on the order's page and uploads it.
+    async fn author_uploads(&self, t: &TestApp, order_path: &str, name: &str, text: &str) {
+        let file = t.dir.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        self.log_in("ivan@scriptorium.test", "staff-password-1")
+            .await;
+        self.open(order_path).await;
+        self.c
+            .find(Locator::Css("#file"))
+            .await
+            .unwrap()
+            .send_keys(&file.display().to_string())
+            .await
+            .unwrap();
+        self.click("#upload-submit").await;
+        assert_eq!(self.flash().await, "Готово.", "{}", self.source().await);
+        self.log_out().await;
+    }
+
     async fn stop(mut self) {
         let _ = self.c.close().await;
         let _ = self.driver.kill();
@@ -447,19 +466,8 @@ async fn a_guests_order_goes_through_every_role_in_the_browser(backend: Backend)
     b.log_out().await;
 
     // ---- The author uploads the draft; the manager approves it.
-    let draft = t.dir.path().join("draft.txt");
-    std::fs::write(&draft, "The first half of the work.").unwrap();
-    b.log_in("ivan@scriptorium.test", "staff-password-1").await;
-    b.open(&order_path).await;
-    b.c.find(Locator::Css("#file"))
-        .await
-        .unwrap()
-        .send_keys(&draft.display().to_string())
-        .await
-        .unwrap();
-    b.click("#upload-submit").await;
-    assert_eq!(b.flash().await, "Готово.", "{}", b.source().await);
-    b.log_out().await;
+    b.author_uploads(&t, &order_path, "draft.txt", "The first half of the work.")
+        .await;
     b.log_in("maria@scriptorium.test", "staff-password-1").await;
     b.open(&order_path).await;
     assert!(b.text("#files").await.contains("draft.txt"));
@@ -476,19 +484,8 @@ async fn a_guests_order_goes_through_every_role_in_the_browser(backend: Backend)
     b.log_out().await;
 
     // ---- The final work, approved and delivered.
-    let fin = t.dir.path().join("final.txt");
-    std::fs::write(&fin, "The whole work.").unwrap();
-    b.log_in("ivan@scriptorium.test", "staff-password-1").await;
-    b.open(&order_path).await;
-    b.c.find(Locator::Css("#file"))
-        .await
-        .unwrap()
-        .send_keys(&fin.display().to_string())
-        .await
-        .unwrap();
-    b.click("#upload-submit").await;
-    assert_eq!(b.flash().await, "Готово.", "{}", b.source().await);
-    b.log_out().await;
+    b.author_uploads(&t, &order_path, "final.txt", "The whole work.")
+        .await;
     b.log_in("maria@scriptorium.test", "staff-password-1").await;
     b.open(&order_path).await;
     b.click("#approve").await;

@@ -8,8 +8,7 @@ use aggregates::order::{Half, Order, OrderCommand};
 use aggregates::Role;
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
@@ -368,18 +367,7 @@ pub async fn download(
 ) -> Result<Response, PageError> {
     let member = v.require()?;
     let (file, bytes) = app.download(&member.actor(), id, file_id).await?;
-    let disposition = format!(
-        "attachment; filename=\"{}\"",
-        file.name.replace(['"', '\\', '\r', '\n'], "_")
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, file.content_type),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::http::orders::download::attachment(file, bytes))
 }
 
 #[derive(Deserialize)]

@@ -30,13 +30,8 @@ const LEFT: f64 = 8.0;
 const BOTTOM: f64 = 24.0;
 const TOP: f64 = 18.0;
 
-/// Vertical bars, one per day; every few days labelled under the axis.
-pub fn day_bars(tr: Tr, title: &str, days: &[(NaiveDate, i64)], money: bool) -> String {
-    let max = days.iter().map(|d| d.1).max().unwrap_or(0).max(1) as f64;
-    let n = days.len().max(1) as f64;
-    let slot = (W - LEFT * 2.0) / n;
-    let plot = H - BOTTOM - TOP;
-    let fmt = |v: i64| if money { tr.money(v) } else { v.to_string() };
+/// A day chart's opening: the SVG with its title, the top of the scale and the base line.
+fn frame(title: &str, top: &str) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
@@ -46,10 +41,21 @@ pub fn day_bars(tr: Tr, title: &str, days: &[(NaiveDate, i64)], money: bool) -> 
     let _ = write!(
         s,
         r#"<text x="{LEFT}" y="12" class="axis">{}</text><line x1="{LEFT}" y1="{y}" x2="{x2}" y2="{y}" class="base"/>"#,
-        esc(&fmt(max as i64)),
+        esc(top),
         y = H - BOTTOM,
         x2 = W - LEFT
     );
+    s
+}
+
+/// Vertical bars, one per day; every few days labelled under the axis.
+pub fn day_bars(tr: Tr, title: &str, days: &[(NaiveDate, i64)], money: bool) -> String {
+    let max = days.iter().map(|d| d.1).max().unwrap_or(0).max(1) as f64;
+    let n = days.len().max(1) as f64;
+    let slot = (W - LEFT * 2.0) / n;
+    let plot = H - BOTTOM - TOP;
+    let fmt = |v: i64| if money { tr.money(v) } else { v.to_string() };
+    let mut s = frame(title, &fmt(max as i64));
     let every = (days.len() / 6).max(1);
     for (i, (date, v)) in days.iter().enumerate() {
         let h = (*v).max(0) as f64 / max * plot;
@@ -82,19 +88,7 @@ pub fn day_line(tr: Tr, title: &str, days: &[(NaiveDate, i64)]) -> String {
     let plot = H - BOTTOM - TOP;
     let x_of = |i: usize| LEFT + (W - LEFT * 2.0) * i as f64 / n;
     let y_of = |v: i64| H - BOTTOM - v as f64 / max * plot;
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        r#"<svg class="chart" viewBox="0 0 {W} {H}" role="img" aria-label="{t}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title>"#,
-        t = esc(title)
-    );
-    let _ = write!(
-        s,
-        r#"<text x="{LEFT}" y="12" class="axis">{}</text><line x1="{LEFT}" y1="{y}" x2="{x2}" y2="{y}" class="base"/>"#,
-        esc(&tr.money(max as i64)),
-        y = H - BOTTOM,
-        x2 = W - LEFT
-    );
+    let mut s = frame(title, &tr.money(max as i64));
     let points: Vec<(usize, i64)> = days
         .iter()
         .enumerate()

@@ -361,23 +361,9 @@ async fn read_form_upload(mut multipart: Multipart) -> Result<(String, Option<Up
         match field.name() {
             Some("_csrf") => csrf = field.text().await.map_err(bad)?,
             Some("file") => {
-                let name = field
-                    .file_name()
-                    .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).trim().to_string())
-                    .filter(|n| !n.is_empty())
-                    .unwrap_or_else(|| "upload".to_string());
-                let content_type = field
-                    .content_type()
-                    .unwrap_or("application/octet-stream")
-                    .to_string();
-                let bytes = field.bytes().await.map_err(bad)?;
-                if !bytes.is_empty() {
-                    upload = Some(Upload {
-                        bytes,
-                        name,
-                        content_type,
-                    });
-                }
+                upload = crate::http::orders::upload::file_part(field)
+                    .await
+                    .map_err(bad)?;
             }
             _ => {}
         }

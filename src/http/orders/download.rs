@@ -49,16 +49,22 @@ pub(super) async fn download(
     Path((id, file_id)): Path<(Uuid, Uuid)>,
 ) -> Result<Response, ApiError> {
     let (file, bytes) = app.download(&caller.actor(), id, file_id).await?;
+    Ok(attachment(file, bytes))
+}
+
+/// A stored file as a download: its type, and its name as the attachment's (quotes and
+/// line breaks of the name made harmless).
+pub(crate) fn attachment(file: projections::order_list::FileRow, bytes: Vec<u8>) -> Response {
     let disposition = format!(
         "attachment; filename=\"{}\"",
         file.name.replace(['"', '\\', '\r', '\n'], "_")
     );
-    Ok((
+    (
         [
             (header::CONTENT_TYPE, file.content_type),
             (header::CONTENT_DISPOSITION, disposition),
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }

@@ -7,7 +7,7 @@ mod cancel;
 mod candidates;
 mod complete;
 mod decline;
-mod download;
+pub(crate) mod download;
 mod events;
 mod history;
 pub(crate) mod list;
@@ -20,7 +20,7 @@ mod refund;
 mod review;
 mod revision;
 pub(crate) mod show;
-mod upload;
+pub(crate) mod upload;
 
 use serde::Deserialize;
 use utoipa::ToSchema;

@@ -27,6 +27,28 @@ pub(crate) struct UploadForm {
     file: Vec<u8>,
 }
 
+/// A `file` part as the service keeps it: its name without any folder (a name never
+/// becomes a path), its content type, its bytes; `None` when it is empty.
+pub(crate) async fn file_part(
+    field: axum::extract::multipart::Field<'_>,
+) -> Result<Option<Upload>, axum::extract::multipart::MultipartError> {
+    let name = field
+        .file_name()
+        .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).trim().to_string())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "upload".to_string());
+    let content_type = field
+        .content_type()
+        .unwrap_or("application/octet-stream")
+        .to_string();
+    let bytes = field.bytes().await?;
+    Ok((!bytes.is_empty()).then_some(Upload {
+        bytes,
+        name,
+        content_type,
+    }))
+}
+
 /// Reads the one `file` part of a multipart upload.
 async fn read_upload(multipart: Result<Multipart, MultipartRejection>) -> Result<Upload, ApiError> {
     let mut multipart = multipart.map_err(|e| {
@@ -41,26 +63,10 @@ async fn read_upload(multipart: Result<Multipart, MultipartRejection>) -> Result
         if field.name() != Some("file") {
             continue;
         }
-        let name = field
-            .file_name()
-            .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).trim().to_string())
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| "upload".to_string());
-        let content_type = field
-            .content_type()
-            .unwrap_or("application/octet-stream")
-            .to_string();
-        let bytes = field.bytes().await.map_err(|e| {
-            ApiError::BadRequest(format!("unreadable file part: {}", e.body_text()))
-        })?;
-        if bytes.is_empty() {
-            return Err(ApiError::Unprocessable("the file is empty".into()));
-        }
-        return Ok(Upload {
-            bytes,
-            name,
-            content_type,
-        });
+        return file_part(field)
+            .await
+            .map_err(|e| ApiError::BadRequest(format!("unreadable file part: {}", e.body_text())))?
+            .ok_or_else(|| ApiError::Unprocessable("the file is empty".into()));
     }
     Err(ApiError::BadRequest(
         "the multipart body has no `file` part".into(),
