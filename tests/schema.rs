@@ -542,11 +542,58 @@ async fn every_answer_of_a_lifecycle_follows_the_document(backend: Backend) {
         "/api/orders/{id}/complete",
         at(&id, "/complete"),
         &client,
-        Some(json!({"rating": 5, "review": "Excellent"})),
+        Some(json!({"rating": 5, "review": "Excellent", "publish": true})),
     )
     .await
     .ok(200);
     assert_eq!(o["status"], "completed");
+    // Its review on the site, for anyone; then hidden by its manager.
+    let reviews = t
+        .call_checked("GET", "/api/reviews", "/api/reviews", None, None)
+        .await
+        .ok(200);
+    assert_eq!(reviews[0]["review"], "Excellent");
+    t.call_checked("GET", "/api/reviews", "/api/reviews?per_page=0", None, None)
+        .await
+        .problem(422);
+    let hide = "/api/reviews/{order_id}/hide";
+    let hide_at = format!("/api/reviews/{id}/hide");
+    t.call_checked(
+        "POST",
+        hide,
+        &hide_at,
+        Some(&client),
+        Some(json!({"reason": "x"})),
+    )
+    .await
+    .problem(403);
+    t.call_checked(
+        "POST",
+        hide,
+        &hide_at,
+        Some(&manager),
+        Some(json!({"reason": ""})),
+    )
+    .await
+    .problem(422);
+    t.call_checked(
+        "POST",
+        hide,
+        &hide_at,
+        Some(&manager),
+        Some(json!({"reason": "spam"})),
+    )
+    .await
+    .ok(200);
+    t.call_checked(
+        "POST",
+        hide,
+        &hide_at,
+        Some(&manager),
+        Some(json!({"reason": "spam"})),
+    )
+    .await
+    .problem(409);
     post(
         "/api/orders/{id}/complete",
         at(&id, "/complete"),

@@ -624,63 +624,6 @@ async fn the_managers_table_filters_sorts_and_pages_in_the_url(backend: Backend)
     assert!(page.html.contains("unknown status"));
 }
 
-/// Pays, uploads, approves and completes an accepted order through the API.
-async fn complete_by_api(t: &TestApp, a: &common::Accepted) {
-    let id = &a.order;
-    let pay = |half: &str, amount: i64, pid: &str| json!({"half": half, "amount": amount, "payment_id": pid});
-    t.post(
-        &format!("/api/orders/{id}/payments"),
-        &a.manager,
-        pay("first", 125000, "p-1"),
-    )
-    .await
-    .ok(200);
-    t.upload(
-        &format!("/api/orders/{id}/draft"),
-        &a.author,
-        "d.txt",
-        b"half",
-    )
-    .await
-    .ok(200);
-    t.post(
-        &format!("/api/orders/{id}/draft/approve"),
-        &a.manager,
-        json!({}),
-    )
-    .await
-    .ok(200);
-    t.post(
-        &format!("/api/orders/{id}/payments"),
-        &a.manager,
-        pay("second", 125001, "p-2"),
-    )
-    .await
-    .ok(200);
-    t.upload(
-        &format!("/api/orders/{id}/final"),
-        &a.author,
-        "f.txt",
-        b"all",
-    )
-    .await
-    .ok(200);
-    t.post(
-        &format!("/api/orders/{id}/final/approve"),
-        &a.manager,
-        json!({}),
-    )
-    .await
-    .ok(200);
-    t.post(
-        &format!("/api/orders/{id}/complete"),
-        &a.client,
-        json!({"rating": 5, "review": "Good"}),
-    )
-    .await
-    .ok(200);
-}
-
 /// Opens `path` as the holder of `token` and checks the answer's status.
 async fn expect(t: &TestApp, token: &str, path: &str, status: u16) -> Page {
     let mut b = Browser::with_session(t, token);
@@ -836,7 +779,7 @@ async fn an_author_declines_with_a_reason_the_manager_reads(backend: Backend) {
 async fn a_clerk_pays_out_what_is_due_once(backend: Backend) {
     let t = TestApp::spawn(backend).await;
     let a = accepted_order(&t).await;
-    complete_by_api(&t, &a).await;
+    common::delivered_and_completed(&t, &a, json!({"rating": 5, "review": "Good"})).await;
     let (_, clerk) = t.user(Role::PayoutClerk, "Klara Clerk").await;
     let ledger = format!("/api/authors/{}/ledger", a.author_id);
     for _ in 0..200 {
@@ -953,7 +896,7 @@ async fn the_auditor_sees_a_broken_chain(backend: Backend) {
 async fn reports_draw_their_charts_in_the_visitors_language(backend: Backend) {
     let t = TestApp::spawn(backend).await;
     let a = accepted_order(&t).await;
-    complete_by_api(&t, &a).await;
+    common::delivered_and_completed(&t, &a, json!({"rating": 5, "review": "Good"})).await;
     let (_, admin) = t.user(Role::Admin, "Ada Admin").await;
     let mut b = Browser::with_session(&t, &admin);
     let p = b
@@ -1095,6 +1038,102 @@ async fn the_admin_manages_users_authors_and_settings_by_forms(backend: Backend)
     assert!(!b.get("/admin").await.html.contains("class=\"blocked\""));
 }
 
+async fn a_review_published_on_the_page_reaches_the_home_page_until_hidden(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let a = accepted_order(&t).await;
+    let id = &a.order;
+    let pay = |half: &str, amount: i64, pid: &str| json!({"half": half, "amount": amount, "payment_id": pid});
+    t.post(
+        &format!("/api/orders/{id}/payments"),
+        &a.manager,
+        pay("first", 125000, "p-1"),
+    )
+    .await
+    .ok(200);
+    t.upload(
+        &format!("/api/orders/{id}/draft"),
+        &a.author,
+        "d.txt",
+        b"half",
+    )
+    .await
+    .ok(200);
+    t.post(
+        &format!("/api/orders/{id}/draft/approve"),
+        &a.manager,
+        json!({}),
+    )
+    .await
+    .ok(200);
+    t.post(
+        &format!("/api/orders/{id}/payments"),
+        &a.manager,
+        pay("second", 125001, "p-2"),
+    )
+    .await
+    .ok(200);
+    t.upload(
+        &format!("/api/orders/{id}/final"),
+        &a.author,
+        "f.txt",
+        b"all",
+    )
+    .await
+    .ok(200);
+    t.post(
+        &format!("/api/orders/{id}/final/approve"),
+        &a.manager,
+        json!({}),
+    )
+    .await
+    .ok(200);
+    let url = format!("/orders/{id}");
+    let mut client = Browser::with_session(&t, &a.client);
+    assert!(client.get(&url).await.html.contains("id=\"publish\""));
+    client
+        .submit(
+            &url,
+            &format!("{url}/complete"),
+            &[
+                ("rating", "5"),
+                ("review", "Superb sources"),
+                ("publish", "true"),
+            ],
+        )
+        .await
+        .redirected_to(&url);
+    let mut anon = Browser::new(&t);
+    let home = anon.get("/").await;
+    assert!(
+        home.html.contains("Superb sources") && home.html.contains("id=\"average\">5,00"),
+        "{}",
+        home.html
+    );
+    assert!(home.html.contains("★★★★★"));
+    assert!(!home.html.contains("Anna Client"));
+    // The manager sees it is public and hides it from the order's page.
+    let mut m = Browser::with_session(&t, &a.manager);
+    let p = m.get(&url).await;
+    assert!(p.html.contains("id=\"hide-review\""), "{}", p.html);
+    m.submit(
+        &url,
+        &format!("{url}/hide-review"),
+        &[("reason", "names a person")],
+    )
+    .await
+    .redirected_to(&url);
+    let p = m.get(&url).await;
+    assert!(!p.html.contains("id=\"hide-review\""));
+    assert!(
+        p.html.contains("Отзыв скрыт") && p.html.contains("names a person"),
+        "{}",
+        p.html
+    );
+    let home = anon.get("/").await;
+    assert!(!home.html.contains("Superb sources"));
+    assert!(home.html.contains("Отзывов пока нет"));
+}
+
 on_both!(
     pages_speak_russian_by_default_and_english_when_asked,
     a_guest_checks_out_and_logs_in_with_the_mailed_password,
@@ -1111,4 +1150,5 @@ on_both!(
     reports_draw_their_charts_in_the_visitors_language,
     the_admin_manages_users_authors_and_settings_by_forms,
     test_payments_are_off_unless_switched_on,
+    a_review_published_on_the_page_reaches_the_home_page_until_hidden,
 );

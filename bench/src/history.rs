@@ -34,10 +34,11 @@ pub struct Cast {
     pub author: Uuid,
 }
 
-/// Commands per lifecycle, and the events they produce (13: setting the price also
-/// claims the order for the manager, approving the paid final also delivers it).
+/// Commands per lifecycle, and the events they produce (14: setting the price also
+/// claims the order for the manager, approving the paid final also delivers it, and the
+/// client publishes their review when completing).
 pub const COMMANDS_PER_LIFECYCLE: usize = 11;
-pub const EVENTS_PER_LIFECYCLE: usize = 13;
+pub const EVENTS_PER_LIFECYCLE: usize = 14;
 
 const SUBJECTS: [&str; 6] = [
     "History",
@@ -208,6 +209,7 @@ pub fn lifecycle(
                 client_id: cast.client,
                 rating: rng.gen_range(3..=5),
                 review: "Thank you, well written and on time".to_string(),
+                publish: true,
                 at: hours(12 * 24),
             },
         ),

@@ -394,7 +394,7 @@ impl Worker {
                 api.post(
                     &format!("{order}/complete"),
                     client,
-                    &json!({"rating": 5, "review": "Good work"}),
+                    &json!({"rating": 5, "review": "Good work", "publish": true}),
                 ),
             )
             .await?;

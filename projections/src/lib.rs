@@ -9,6 +9,7 @@ pub mod ledger;
 pub mod order_list;
 pub mod payments;
 pub mod reports;
+pub mod reviews;
 pub mod runner;
 pub mod settings;
 pub mod shifts;
@@ -36,6 +37,7 @@ pub fn all() -> Vec<Box<dyn Projection>> {
         Box::new(reports::ReportsProjection),
         Box::new(ledger::LedgerProjection),
         Box::new(settings::SettingsProjection),
+        Box::new(reviews::ReviewsProjection),
     ]
 }
 

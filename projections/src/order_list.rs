@@ -427,7 +427,9 @@ fn fold_row(
         | OrderEvent::DraftApproved
         | OrderEvent::FinalApproved
         | OrderEvent::FinalRejected { .. }
-        | OrderEvent::RevisionRequested { .. } => {}
+        | OrderEvent::RevisionRequested { .. }
+        | OrderEvent::ReviewPublished { .. }
+        | OrderEvent::ReviewHidden { .. } => {}
     }
 }
 

@@ -10,6 +10,7 @@ pub mod outbox;
 pub mod payments;
 pub mod policy;
 pub mod reports;
+pub mod reviews;
 pub mod schemas;
 pub mod settings;
 pub mod shifts;

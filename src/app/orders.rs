@@ -191,7 +191,12 @@ impl App {
     }
 
     /// Runs `cmd` on an order the caller may act on, and answers with the order.
-    async fn act(&self, ctx: &Ctx, id: Uuid, cmd: OrderCommand) -> Result<OrderView, AppError> {
+    pub(crate) async fn act(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        cmd: OrderCommand,
+    ) -> Result<OrderView, AppError> {
         self.order(id, cmd, ctx).await?;
         self.answer(&ctx.actor, id).await
     }
@@ -541,6 +546,7 @@ impl App {
         id: Uuid,
         rating: i64,
         review: String,
+        publish: bool,
     ) -> Result<OrderView, AppError> {
         self.authorize_on(ctx, Action::CompleteOrder, id).await?;
         let rating = Rating::try_from(rating)?;
@@ -548,6 +554,7 @@ impl App {
             client_id: ctx.actor.id,
             rating: rating.get(),
             review,
+            publish,
             at: self.clock.now(),
         };
         self.act(ctx, id, cmd).await

@@ -80,6 +80,8 @@ pub enum Action {
     /// Pay a half of one's own order by a test payment, where no payment provider is
     /// configured (the pages' pay button; the same path as a payment by hand).
     PayTest,
+    /// Take a published review off the site (the order's manager, an admin).
+    HideReview,
 }
 
 /// Every role (the actions any logged-in user may attempt; what they reach is scoped).
@@ -88,7 +90,7 @@ const STAFF: &[Role] = &[Role::Manager, Role::Admin];
 const AUDITORS: &[Role] = &[Role::Auditor, Role::Admin];
 
 impl Action {
-    pub const ALL: [Action; 34] = [
+    pub const ALL: [Action; 35] = [
         Action::PlaceOrder,
         Action::ReadOrders,
         Action::SetPrice,
@@ -123,6 +125,7 @@ impl Action {
         Action::RetryMail,
         Action::ChooseLanguage,
         Action::PayTest,
+        Action::HideReview,
     ];
 
     /// The roles that may do this (on the records their scope holds).
@@ -157,6 +160,7 @@ impl Action {
             Action::ReadOutbox | Action::RetryMail => &[Role::Admin],
             Action::ChooseLanguage => ANYONE,
             Action::PayTest => &[Role::Client],
+            Action::HideReview => &[Role::Manager, Role::Admin],
         }
     }
 }
@@ -338,6 +342,7 @@ mod tests {
             (Action::RetryMail,       [false, false, false,  false, false,  true ]),
             (Action::ChooseLanguage,  [true,  true,  true,   true,  true,   true ]),
             (Action::PayTest,         [true,  false, false,  false, false,  false]),
+            (Action::HideReview,      [false, false, true,   false, false,  true ]),
         ];
         assert_eq!(table.len(), Action::ALL.len(), "every action has a row");
         let roles = [Client, Author, Manager, PayoutClerk, Auditor, Admin];

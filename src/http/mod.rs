@@ -13,6 +13,7 @@ pub mod orders;
 pub mod payments;
 pub mod payouts;
 pub mod reports;
+pub mod reviews;
 pub mod settings;
 pub mod shifts;
 pub mod users;
@@ -83,6 +84,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .merge(settings::router())
         .merge(audit::router())
         .merge(admin::router())
+        .merge(reviews::router())
         .merge(openapi::router())
 }
 

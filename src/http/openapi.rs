@@ -68,6 +68,7 @@ pub fn roles(action: Action) -> Value {
         (name = "settings", description = "the service's settings"),
         (name = "audit", description = "the global event log"),
         (name = "admin", description = "the mail outbox"),
+        (name = "reviews", description = "the public reviews of completed orders"),
     ),
     components(schemas(Problem, RoleSchema, OrderStatusSchema, FileKindSchema)),
 )]

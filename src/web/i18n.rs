@@ -481,6 +481,16 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("reports.revenue_by_day", "Выручка по дням", "Revenue by day"),
     ("reports.by_status", "Заказы периода по статусам", "The period's orders by status"),
     ("reports.check_by_day", "Средний чек по дням", "Average check by day"),
+    // Public reviews.
+    ("home.reviews", "Отзывы клиентов", "What clients say"),
+    ("home.average", "Средняя оценка", "Average rating"),
+    ("home.reviews_count", "отзывов", "reviews"),
+    ("home.no_reviews", "Отзывов пока нет.", "No reviews yet."),
+    ("order.publish", "Опубликовать отзыв на сайте (без имени)", "Publish the review on the site (without your name)"),
+    ("order.review_public", "Отзыв опубликован на сайте", "The review is on the site"),
+    ("order.hide_review", "Скрыть отзыв", "Hide the review"),
+    ("event.ReviewPublished", "Отзыв опубликован", "Review published"),
+    ("event.ReviewHidden", "Отзыв скрыт", "Review hidden"),
     // Roles.
     ("role.client", "Клиент", "Client"),
     ("role.author", "Автор", "Author"),

@@ -61,6 +61,7 @@ pub fn router(app: App) -> Router<App> {
         .route("/orders/{id}/offer", post(work::offer))
         .route("/orders/{id}/review", post(work::review))
         .route("/orders/{id}/refund", post(work::refund))
+        .route("/orders/{id}/hide-review", post(work::hide_review))
         .route("/shift", post(work::shift))
         .route("/offers", get(work::offers))
         .route("/ledger", get(money::ledger))

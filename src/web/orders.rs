@@ -207,7 +207,7 @@ fn detail(tr: Tr, e: &EventView) -> String {
         }
         "OfferDeclined" => text("reason"),
         "DraftRejected" | "FinalRejected" | "RevisionRequested" => text("comment"),
-        "OrderFailed" => text("reason"),
+        "OrderFailed" | "ReviewHidden" => text("reason"),
         "OrderCompleted" => match d["rating"].as_i64() {
             Some(r) => format!("{} {r}/5. {}", tr.t("field.rating"), text("review")),
             None => text("review"),
@@ -286,6 +286,7 @@ fn can(app: &App, v: &Visitor, o: &OrderSummary, state: &Order) -> Can {
             client_id: user.id,
             rating: 5,
             review: String::new(),
+            publish: false,
             at,
         });
     }
@@ -421,6 +422,9 @@ pub struct CompleteForm {
     rating: String,
     #[serde(default)]
     review: String,
+    /// A checkbox: present when ticked.
+    #[serde(default)]
+    publish: Option<String>,
 }
 
 pub async fn complete(
@@ -433,8 +437,14 @@ pub async fn complete(
     v.check_csrf(&form._csrf)?;
     let result = match form.rating.trim().parse::<i64>() {
         Ok(r) => {
-            app.complete_order(&member.ctx(), id, r, form.review.trim().to_string())
-                .await
+            app.complete_order(
+                &member.ctx(),
+                id,
+                r,
+                form.review.trim().to_string(),
+                form.publish.is_some(),
+            )
+            .await
         }
         Err(_) => Err(crate::app::AppError::Invalid(
             "the rating is a whole number from 1 to 5".into(),

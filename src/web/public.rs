@@ -24,14 +24,55 @@ pub const WORK_TYPES: [(&str, &str); 4] = [
     ("report", "work_type.report"),
 ];
 
+/// A published review on the home page.
+pub struct ReviewCard {
+    pub stars: String,
+    pub text: String,
+    /// The work type and subject.
+    pub what: String,
+    pub at: String,
+}
+
 #[derive(Template)]
 #[template(path = "web/home.html")]
 struct Home {
     f: Frame,
+    reviews: Vec<ReviewCard>,
+    total: i64,
+    /// The mean rating of the shown reviews, as the page writes it.
+    average: Option<String>,
 }
 
-pub async fn home(v: Visitor) -> Result<Response, PageError> {
-    page(Home { f: Frame::of(&v) })
+pub async fn home(State(app): State<App>, v: Visitor) -> Result<Response, PageError> {
+    let tr = v.tr;
+    let r = app.list_reviews(1, 6).await?;
+    let reviews = r
+        .items
+        .into_iter()
+        .map(|x| ReviewCard {
+            stars: "★".repeat(x.rating.clamp(0, 5) as usize)
+                + &"☆".repeat((5 - x.rating).clamp(0, 5) as usize),
+            text: x.review,
+            what: format!("{}, {}", tr.work_type(&x.work_type), x.subject),
+            at: chrono::DateTime::parse_from_rfc3339(&x.at)
+                .map(|t| tr.date(&t.date_naive()))
+                .unwrap_or(x.at),
+        })
+        .collect();
+    let average = r.average.map(|a| {
+        let s = format!("{a:.2}");
+        if tr.en() {
+            s
+        } else {
+            s.replace('.', ",")
+        }
+    });
+    page(Home {
+        f: Frame::of(&v),
+        reviews,
+        total: r.total,
+        average,
+    })
 }
 
 #[derive(Template)]

@@ -86,6 +86,7 @@ pub struct StaffCan {
     pub review_draft: bool,
     pub review_final: bool,
     pub refund: bool,
+    pub hide_review: bool,
 }
 
 impl StaffCan {
@@ -98,6 +99,7 @@ impl StaffCan {
             || self.review_draft
             || self.review_final
             || self.refund
+            || self.hide_review
     }
 }
 
@@ -146,6 +148,12 @@ pub fn staff_can(app: &App, v: &Visitor, state: &Order) -> StaffCan {
             && accepts(OrderCommand::ApproveFinal {
                 actor,
                 guarantee_days: 0,
+                at,
+            }),
+        hide_review: may(Action::HideReview)
+            && accepts(OrderCommand::HideReview {
+                actor,
+                reason: "probe".into(),
                 at,
             }),
         refund: may(Action::RecordRefund)
@@ -541,6 +549,19 @@ pub async fn refund(
         app.record_refund(&m.ctx(), id, refund).await
     }
     .await;
+    after(&v, &format!("/orders/{id}"), result)
+}
+
+/// Takes the order's published review off the site.
+pub async fn hide_review(
+    State(app): State<App>,
+    v: Visitor,
+    Path(id): Path<Uuid>,
+    Form(form): Form<ReasonForm>,
+) -> Result<Response, PageError> {
+    let m = v.require()?;
+    v.check_csrf(&form._csrf)?;
+    let result = app.hide_review(&m.ctx(), id, form.reason.clone()).await;
     after(&v, &format!("/orders/{id}"), result)
 }
 

@@ -725,3 +725,57 @@ pub fn replay(t: &TestApp, verify: bool) -> std::process::Output {
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// Pays, uploads, approves and delivers an accepted order through the API, then the
+/// client completes it with `completion` (the body of `POST /complete`).
+pub async fn delivered_and_completed(t: &TestApp, a: &Accepted, completion: Value) {
+    let id = &a.order;
+    let pay = |half: &str, amount: i64, pid: &str| json!({"half": half, "amount": amount, "payment_id": pid});
+    t.post(
+        &format!("/api/orders/{id}/payments"),
+        &a.manager,
+        pay("first", 125000, &format!("{id}-1")),
+    )
+    .await
+    .ok(200);
+    t.upload(
+        &format!("/api/orders/{id}/draft"),
+        &a.author,
+        "d.txt",
+        b"half",
+    )
+    .await
+    .ok(200);
+    t.post(
+        &format!("/api/orders/{id}/draft/approve"),
+        &a.manager,
+        json!({}),
+    )
+    .await
+    .ok(200);
+    t.post(
+        &format!("/api/orders/{id}/payments"),
+        &a.manager,
+        pay("second", 125001, &format!("{id}-2")),
+    )
+    .await
+    .ok(200);
+    t.upload(
+        &format!("/api/orders/{id}/final"),
+        &a.author,
+        "f.txt",
+        b"all",
+    )
+    .await
+    .ok(200);
+    t.post(
+        &format!("/api/orders/{id}/final/approve"),
+        &a.manager,
+        json!({}),
+    )
+    .await
+    .ok(200);
+    t.post(&format!("/api/orders/{id}/complete"), &a.client, completion)
+        .await
+        .ok(200);
+}

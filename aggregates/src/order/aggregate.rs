@@ -206,6 +206,12 @@ pub struct Order {
     /// The compensation granted to the author, once it has been.
     #[serde(default)]
     pub compensation: Option<Kopecks>,
+    /// Whether the client published their review on the site.
+    #[serde(default)]
+    pub review_published: bool,
+    /// Whether a manager took the published review off the site.
+    #[serde(default)]
+    pub review_hidden: bool,
 }
 
 impl Order {
@@ -336,8 +342,10 @@ impl Order {
                 client_id,
                 rating,
                 review,
+                publish,
                 ..
-            } => self.complete(client_id, rating, review),
+            } => self.complete(client_id, rating, review, publish),
+            OrderCommand::HideReview { actor, reason, .. } => self.hide_review(actor, reason),
             OrderCommand::CloseAfterGuarantee { at } => self.close_after_guarantee(at),
             OrderCommand::Cancel { actor, reason, .. } => self.cancel(actor, reason),
             OrderCommand::RecordRefund {
@@ -684,16 +692,46 @@ impl Order {
         client_id: Uuid,
         rating: u8,
         review: String,
+        publish: bool,
     ) -> Result<Vec<OrderEvent>, OrderError> {
         self.check_client(client_id)?;
         self.require_status(&[OrderStatus::Delivered])?;
         if !(1..=5).contains(&rating) {
             return Err(OrderError::InvalidRating);
         }
-        Ok(vec![OrderEvent::OrderCompleted {
+        let mut events = vec![OrderEvent::OrderCompleted {
             rating: Some(rating),
-            review,
-        }])
+            review: review.clone(),
+        }];
+        if publish {
+            events.push(OrderEvent::ReviewPublished {
+                rating,
+                review,
+                work_type: self.work_type.clone(),
+                subject: self.subject.clone(),
+            });
+        }
+        Ok(events)
+    }
+
+    /// The order's manager (or an admin) hides its published review.
+    fn hide_review(&self, actor: Actor, reason: String) -> Result<Vec<OrderEvent>, OrderError> {
+        if !matches!(actor.role, Role::Manager | Role::Admin) {
+            return Err(OrderError::NotYourOrder);
+        }
+        if actor.role == Role::Manager && self.manager_id != Some(actor.id) {
+            return Err(OrderError::RoutedToAnotherManager);
+        }
+        if !self.review_published {
+            return Err(OrderError::NoPublishedReview);
+        }
+        if self.review_hidden {
+            return Err(OrderError::ReviewAlreadyHidden);
+        }
+        if reason.trim().is_empty() {
+            return Err(OrderError::EmptyField("reason"));
+        }
+        Ok(vec![OrderEvent::ReviewHidden { reason }])
     }
 
     fn close_after_guarantee(&self, at: DateTime<Utc>) -> Result<Vec<OrderEvent>, OrderError> {
@@ -963,6 +1001,8 @@ impl Aggregate for Order {
             }
             OrderEvent::RefundRecorded { amount, .. } => self.refunded += amount,
             OrderEvent::CompensationGranted { amount, .. } => self.compensation = Some(amount),
+            OrderEvent::ReviewPublished { .. } => self.review_published = true,
+            OrderEvent::ReviewHidden { .. } => self.review_hidden = true,
         }
     }
 }

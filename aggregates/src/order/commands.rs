@@ -115,11 +115,19 @@ pub enum OrderCommand {
         comment: String,
         at: DateTime<Utc>,
     },
-    /// The client accepts the work and rates it 1..5.
+    /// The client accepts the work and rates it 1..5; with `publish` their rating and review
+    /// go on the site's public reviews (never their name).
     Complete {
         client_id: Uuid,
         rating: u8,
         review: String,
+        publish: bool,
+        at: DateTime<Utc>,
+    },
+    /// A manager (or admin) takes a published review off the site, saying why.
+    HideReview {
+        actor: Actor,
+        reason: String,
         at: DateTime<Utc>,
     },
     /// The guarantee period ended without a revision: completes the order unrated.

@@ -77,6 +77,10 @@ pub enum OrderError {
     CompensationAboveFee { fee: i64, asked: i64 },
     #[error("the author has already been compensated for this order")]
     AlreadyCompensated,
+    #[error("the order's review is not published")]
+    NoPublishedReview,
+    #[error("the order's review is already hidden")]
+    ReviewAlreadyHidden,
 }
 
 impl OrderError {

@@ -136,6 +136,18 @@ pub enum OrderEvent {
         reason: String,
         by: Role,
     },
+    /// The client put their review on the site: what the public list shows, carried by the
+    /// event itself (the rating, the text, the work type and subject; never a name).
+    ReviewPublished {
+        rating: u8,
+        review: String,
+        work_type: String,
+        subject: String,
+    },
+    /// A manager took the published review off the site.
+    ReviewHidden {
+        reason: String,
+    },
     /// Money given back to the client for a failed order (one of possibly several parts;
     /// together never above what was paid).
     RefundRecorded {
@@ -174,6 +186,8 @@ impl DomainEvent for OrderEvent {
             OrderEvent::RevisionRequested { .. } => "RevisionRequested",
             OrderEvent::OrderCompleted { .. } => "OrderCompleted",
             OrderEvent::OrderFailed { .. } => "OrderFailed",
+            OrderEvent::ReviewPublished { .. } => "ReviewPublished",
+            OrderEvent::ReviewHidden { .. } => "ReviewHidden",
             OrderEvent::RefundRecorded { .. } => "RefundRecorded",
             OrderEvent::CompensationGranted { .. } => "CompensationGranted",
         };

@@ -408,6 +408,7 @@ fn complete(client_id: Uuid, rating: u8) -> OrderCommand {
         client_id,
         rating,
         review: "thanks".to_string(),
+        publish: false,
         at: later(1),
     }
 }
@@ -1637,6 +1638,92 @@ fn only_a_delivered_work_can_be_accepted() {
             .when(complete(client(), 5))
             .then_expect_error(OrderError::WrongStatus(status));
     }
+}
+
+// ---------------------------------------------------------------- Public reviews
+
+fn published() -> Vec<OrderEvent> {
+    then(
+        completed(),
+        [OrderEvent::ReviewPublished {
+            rating: 5,
+            review: "great".to_string(),
+            work_type: "essay".to_string(),
+            subject: "history".to_string(),
+        }],
+    )
+}
+
+fn hide(actor: Actor, reason: &str) -> OrderCommand {
+    OrderCommand::HideReview {
+        actor,
+        reason: reason.to_string(),
+        at: later(2),
+    }
+}
+
+#[test]
+fn a_client_who_publishes_puts_the_rating_and_review_on_the_site_without_a_name() {
+    given(delivered())
+        .when(OrderCommand::Complete {
+            client_id: client(),
+            rating: 4,
+            review: "clear".to_string(),
+            publish: true,
+            at: later(1),
+        })
+        .then_expect_events(vec![
+            OrderEvent::OrderCompleted {
+                rating: Some(4),
+                review: "clear".to_string(),
+            },
+            OrderEvent::ReviewPublished {
+                rating: 4,
+                review: "clear".to_string(),
+                work_type: "essay".to_string(),
+                subject: "history".to_string(),
+            },
+        ]);
+    let order = state(published());
+    assert!(order.review_published && !order.review_hidden);
+    assert_eq!(
+        order.status,
+        OrderStatus::Completed,
+        "publishing moves no status"
+    );
+}
+
+#[test]
+fn the_orders_manager_or_an_admin_hides_a_published_review_once() {
+    for actor in [manager(), admin()] {
+        given(published())
+            .when(hide(actor, "a phone number"))
+            .then_expect_events(vec![OrderEvent::ReviewHidden {
+                reason: "a phone number".to_string(),
+            }]);
+    }
+    let hidden = then(
+        published(),
+        [OrderEvent::ReviewHidden {
+            reason: "x".to_string(),
+        }],
+    );
+    assert!(state(hidden.clone()).review_hidden);
+    given(hidden)
+        .when(hide(manager(), "again"))
+        .then_expect_error(OrderError::ReviewAlreadyHidden);
+    given(completed())
+        .when(hide(manager(), "x"))
+        .then_expect_error(OrderError::NoPublishedReview);
+    given(published())
+        .when(hide(other_manager(), "x"))
+        .then_expect_error(OrderError::RoutedToAnotherManager);
+    given(published())
+        .when(hide(client_actor(), "x"))
+        .then_expect_error(OrderError::NotYourOrder);
+    given(published())
+        .when(hide(manager(), " "))
+        .then_expect_error(OrderError::EmptyField("reason"));
 }
 
 // ---------------------------------------------------------------- CloseAfterGuarantee

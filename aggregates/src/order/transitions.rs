@@ -33,6 +33,7 @@ impl OrderStatus {
             OrderEvent::OrderDelivered { .. } => S::Delivered,
             OrderEvent::OrderCompleted { .. } => S::Completed,
             OrderEvent::OrderFailed { .. } => S::Failed,
+            OrderEvent::ReviewPublished { .. } | OrderEvent::ReviewHidden { .. } => self,
         }
     }
 }

@@ -23,6 +23,11 @@ pub(crate) struct CompleteBody {
     #[serde(default)]
     #[schema(default = "")]
     review: String,
+    /// Put the rating and review on the site's public reviews (`GET /api/reviews`; never
+    /// the client's name).
+    #[serde(default)]
+    #[schema(default = false)]
+    publish: bool,
 }
 
 /// Accept the work and rate it
@@ -48,7 +53,7 @@ pub(super) async fn complete(
     Body(b): Body<CompleteBody>,
 ) -> Result<Json<OrderView>, ApiError> {
     let order = app
-        .complete_order(&caller.ctx(), id, b.rating, b.review)
+        .complete_order(&caller.ctx(), id, b.rating, b.review, b.publish)
         .await?;
     Ok(Json(order))
 }
