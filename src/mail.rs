@@ -30,10 +30,12 @@ pub enum Kind {
     Credentials,
     /// An order placed at checkout with an existing client's email: log in to follow it.
     LoginNotice,
+    /// An order broke a time limit (to its manager and every admin).
+    Problem,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Status,
         Kind::Offer,
         Kind::OfferExpired,
@@ -42,6 +44,7 @@ impl Kind {
         Kind::Receipt,
         Kind::Credentials,
         Kind::LoginNotice,
+        Kind::Problem,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +57,7 @@ impl Kind {
             Kind::Receipt => "receipt",
             Kind::Credentials => "credentials",
             Kind::LoginNotice => "login_notice",
+            Kind::Problem => "problem",
         }
     }
 
@@ -99,6 +103,11 @@ pub struct Params {
     /// Whether the recipient is the order's manager rather than its client.
     #[serde(default)]
     pub to_staff: bool,
+    /// A problem's limit: the stage's hours (with `status`), or the deadline passed.
+    #[serde(default)]
+    pub limit_hours: Option<i64>,
+    #[serde(default)]
+    pub deadline: Option<String>,
 }
 
 /// A file to attach: from the file store, by content hash.
@@ -204,6 +213,9 @@ pub struct View {
     pub link: String,
     pub to_staff: bool,
     pub attached: String,
+    /// A problem's stage limit in hours ("" for a deadline) and the deadline passed.
+    pub limit_hours: String,
+    pub deadline: String,
 }
 
 impl View {
@@ -253,6 +265,8 @@ impl View {
             password: secret.password.clone().unwrap_or_default(),
             link,
             to_staff: p.to_staff,
+            limit_hours: p.limit_hours.map(|h| h.to_string()).unwrap_or_default(),
+            deadline: p.deadline.clone().unwrap_or_default(),
             attached: mail
                 .attachments
                 .iter()
@@ -298,6 +312,14 @@ impl View {
                 format!("Заказ №{n} принят: войдите, чтобы следить за ним"),
                 format!("Order #{n} received: log in to follow it"),
             ),
+            Kind::Problem if self.limit_hours.is_empty() => (
+                format!("Заказ №{n}: срок сдачи прошёл"),
+                format!("Order #{n}: past its deadline"),
+            ),
+            Kind::Problem => (
+                format!("Заказ №{n}: превышен срок этапа «{}»", self.status),
+                format!("Order #{n}: over the time limit of \"{}\"", self.status),
+            ),
         };
         if self.en {
             en
@@ -337,6 +359,7 @@ templates! {
     Status => StatusText "mail/status.txt", StatusHtml "mail/status.html";
     Offer => OfferText "mail/offer.txt", OfferHtml "mail/offer.html";
     OfferExpired => OfferExpiredText "mail/offer_expired.txt", OfferExpiredHtml "mail/offer_expired.html";
+    Problem => ProblemText "mail/problem.txt", ProblemHtml "mail/problem.html";
     Draft => DraftText "mail/draft.txt", DraftHtml "mail/draft.html";
     Final => FinalText "mail/final.txt", FinalHtml "mail/final.html";
     Receipt => ReceiptText "mail/receipt.txt", ReceiptHtml "mail/receipt.html";

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use aggregates::order::{FileKind, FileRef, OrderEvent, OrderStatus};
+use aggregates::order::{Breach, FileKind, FileRef, OrderEvent, OrderStatus};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -375,7 +375,17 @@ fn fold_row(
     at: DateTime<Utc>,
     names: &HashMap<Uuid, String>,
 ) {
-    o.status = o.status.after(event);
+    let status = o.status.after(event);
+    if status != o.status {
+        // A new stage: its own time limit, not yet broken.
+        o.stage += 1;
+        o.status_since = at;
+        o.stage_limit_hours = None;
+        if !status.awaits_delivery() {
+            o.deadline_breach = false;
+        }
+    }
+    o.status = status;
     o.updated_at = at;
     match event {
         OrderEvent::OrderPlaced { .. } => {}
@@ -430,7 +440,17 @@ fn fold_row(
         | OrderEvent::RevisionRequested { .. }
         | OrderEvent::ReviewPublished { .. }
         | OrderEvent::ReviewHidden { .. } => {}
+        OrderEvent::ProblemFlagged { breach, .. } => match breach {
+            Breach::StageLimit { limit_hours, .. } => {
+                o.stage_limit_hours = Some(i64::from(*limit_hours));
+            }
+            Breach::Deadline { .. } => {
+                o.deadline_breach = true;
+                o.deadline_flagged = true;
+            }
+        },
     }
+    o.problem = o.stage_limit_hours.is_some() || o.deadline_breach;
 }
 
 /// The kind of file an upload or an approval is about.
@@ -497,7 +517,7 @@ pub fn accepted_authors(stream: &[(OrderEvent, DateTime<Utc>)]) -> Vec<Uuid> {
 }
 
 /// The columns the projection writes, in the order of [`row_args`].
-const WRITE_COLUMNS: [&str; 31] = [
+const WRITE_COLUMNS: [&str; 36] = [
     "id",
     "number",
     "status",
@@ -529,6 +549,11 @@ const WRITE_COLUMNS: [&str; 31] = [
     "failure_reason",
     "placed_at",
     "updated_at",
+    "stage",
+    "status_since",
+    "stage_limit_hours",
+    "deadline_breach",
+    "deadline_flagged",
 ];
 
 fn row_args(o: &OrderRow) -> Vec<Arg> {
@@ -563,7 +588,12 @@ fn row_args(o: &OrderRow) -> Vec<Arg> {
         o.rating,
         o.failure_reason.clone(),
         o.placed_at.to_rfc3339(),
-        o.updated_at.to_rfc3339()
+        o.updated_at.to_rfc3339(),
+        o.stage,
+        o.status_since.to_rfc3339(),
+        o.stage_limit_hours,
+        o.deadline_breach,
+        o.deadline_flagged
     ]
     .to_vec()
 }
@@ -615,6 +645,11 @@ fn placed_row(id: &str, event: &OrderEvent, at: DateTime<Utc>) -> Option<OrderRo
         failure_reason: None,
         placed_at: at,
         updated_at: at,
+        stage: 0,
+        status_since: at,
+        stage_limit_hours: None,
+        deadline_breach: false,
+        deadline_flagged: false,
     })
 }
 
@@ -849,13 +884,24 @@ pub struct OrderRow {
     pub failure_reason: Option<String>,
     pub placed_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// How many times the status changed (the order aggregate's `stage`).
+    pub stage: i64,
+    /// When the order entered its status.
+    pub status_since: DateTime<Utc>,
+    /// The limit in hours the current stage broke, once flagged (cleared on the next status).
+    pub stage_limit_hours: Option<i64>,
+    /// The deadline passed before delivery (flagged; cleared on delivery or end).
+    pub deadline_breach: bool,
+    /// The deadline's breach was flagged once (it stays).
+    pub deadline_flagged: bool,
 }
 
 pub(crate) const COLUMNS: &str = "id, number, status, work_type, subject, topic, pages, deadline, requirements, \
      currency, price, author_fee, first_half, second_half, paid, refunded, compensation, client_id, \
      manager_id, offered_to, \
      offer_expires_at, author_id, author_name, problem, draft_rejections, guarantee_until, rating, \
-     failure_reason, placed_at, updated_at";
+     failure_reason, placed_at, updated_at, stage, status_since, stage_limit_hours, deadline_breach, \
+     deadline_flagged";
 
 impl OrderRow {
     pub(crate) fn from_row(r: &Row) -> Result<OrderRow, sqlx::Error> {
@@ -890,6 +936,11 @@ impl OrderRow {
             failure_reason: r.opt_text("failure_reason")?,
             placed_at: r.parsed("placed_at")?,
             updated_at: r.parsed("updated_at")?,
+            stage: r.int("stage")?,
+            status_since: r.parsed("status_since")?,
+            stage_limit_hours: r.opt_int("stage_limit_hours")?,
+            deadline_breach: r.bool("deadline_breach")?,
+            deadline_flagged: r.bool("deadline_flagged")?,
         })
     }
 }

@@ -109,6 +109,7 @@ fn order_delta(event: &OrderEvent, sums: &mut DaySums) -> bool {
         }
         OrderEvent::OrderFailed { .. } => sums.orders_failed += 1,
         OrderEvent::RefundRecorded { amount, .. } => sums.refunds += amount,
+        OrderEvent::ProblemFlagged { .. } => sums.sla_breaches += 1,
         _ => {}
     }
     false

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use aggregates::order::OrderStatus;
 use aggregates::settings::{Setting, SettingsCommand};
 use aggregates::Actor;
 use chrono::Duration;
@@ -17,9 +18,9 @@ use super::{App, AppError, Ctx};
 /// The payout threshold before an admin sets one: 1 000.00 RUB.
 pub const DEFAULT_PAYOUT_THRESHOLD: i64 = 100_000;
 
-/// The settings in force. Later settings (`stage_limits_hours`, `cashback_percent`,
-/// `referral_percent`) join as fields here and as [`Setting`]s.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+/// The settings in force. Later settings (`cashback_percent`, `referral_percent`) join as
+/// fields here and as [`Setting`]s.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct SettingsView {
     /// Kopecks: an author's balance at or above it is due for a payout.
     #[schema(minimum = 1, maximum = 1_000_000_000)]
@@ -35,25 +36,59 @@ pub struct SettingsView {
     /// hours, rounded down).
     #[schema(minimum = 0, maximum = 720)]
     pub offer_ttl_hours: i64,
+    /// The longest an order may stay in a status, in hours, by status code: only the
+    /// statuses with a limit (`new` … `fully_ready`; `delivered` has its guarantee period).
+    /// An order over it is flagged a problem.
+    #[schema(value_type = BTreeMap<String, i64>, example = json!({"offered": 24, "draft_review": 4}))]
+    pub stage_limits_hours: BTreeMap<String, i64>,
 }
 
 impl SettingsView {
     fn get(&self, s: Setting) -> i64 {
+        if let Some(status) = s.limited_status() {
+            return self
+                .stage_limits_hours
+                .get(status.as_str())
+                .copied()
+                .unwrap_or(0);
+        }
         match s {
             Setting::PayoutThreshold => self.payout_threshold,
             Setting::AuthorFeePercent => self.author_fee_percent,
             Setting::GuaranteeDays => self.guarantee_days,
             Setting::OfferTtlHours => self.offer_ttl_hours,
+            _ => 0,
         }
     }
 
     fn set(&mut self, s: Setting, v: i64) {
+        if let Some(status) = s.limited_status() {
+            let key = status.as_str().to_string();
+            if v > 0 {
+                self.stage_limits_hours.insert(key, v);
+            } else {
+                self.stage_limits_hours.remove(&key);
+            }
+            return;
+        }
         match s {
             Setting::PayoutThreshold => self.payout_threshold = v,
             Setting::AuthorFeePercent => self.author_fee_percent = v,
             Setting::GuaranteeDays => self.guarantee_days = v,
             Setting::OfferTtlHours => self.offer_ttl_hours = v,
+            _ => {}
         }
+    }
+
+    /// The stage limits in force, by status (only those set).
+    pub fn stage_limits(&self) -> Vec<(OrderStatus, i64)> {
+        OrderStatus::LIMITED
+            .into_iter()
+            .filter_map(|st| {
+                let h = *self.stage_limits_hours.get(st.as_str())?;
+                (h > 0).then_some((st, h))
+            })
+            .collect()
     }
 }
 
@@ -73,6 +108,27 @@ pub struct SettingChangeView {
     pub changed_by: Option<Uuid>,
 }
 
+/// The settings of stage limits given by status code (`{"offered": 24}`): a code that is
+/// no status, or a status that takes no limit, is refused (422).
+pub fn stage_limit_settings(
+    limits: &BTreeMap<String, i64>,
+) -> Result<BTreeMap<Setting, i64>, AppError> {
+    limits
+        .iter()
+        .map(|(code, hours)| {
+            OrderStatus::parse(code)
+                .and_then(Setting::stage_limit)
+                .map(|s| (s, *hours))
+                .ok_or_else(|| {
+                    AppError::Invalid(format!(
+                        "stage_limits_hours: {code:?} is not a status with a time limit (one of {})",
+                        OrderStatus::LIMITED.map(|s| s.as_str()).join(", ")
+                    ))
+                })
+        })
+        .collect()
+}
+
 impl App {
     /// The configured defaults of every setting.
     pub fn default_settings(&self) -> SettingsView {
@@ -81,6 +137,7 @@ impl App {
             author_fee_percent: i64::from(self.config.author_fee_percent),
             guarantee_days: i64::from(self.config.guarantee_days),
             offer_ttl_hours: self.config.offer_ttl.num_hours(),
+            stage_limits_hours: BTreeMap::new(),
         }
     }
 

@@ -106,7 +106,18 @@ pub struct OrderSummary {
     #[serde(with = "rfc3339::option")]
     #[schema(required = true)]
     pub offer_expires_at: Option<DateTime<Utc>>,
+    /// Over a time limit: its status's (a stage limit) or the deadline before delivery.
     pub problem: bool,
+    /// Which limit, in words (null without a problem), e.g. "in draft_review longer than
+    /// its limit of 4 h (since 2030-03-01T12:00:00+00:00)".
+    #[schema(required = true)]
+    pub problem_reason: Option<String>,
+    /// The stage limit broken, in hours (for the pages' own words).
+    #[serde(skip)]
+    pub stage_limit_hours: Option<i64>,
+    /// The deadline passed before delivery (for the pages' own words).
+    #[serde(skip)]
+    pub deadline_breach: bool,
     #[schema(minimum = 0)]
     pub draft_rejections: i64,
     #[serde(with = "rfc3339::option")]
@@ -120,6 +131,25 @@ pub struct OrderSummary {
     pub placed_at: DateTime<Utc>,
     #[serde(with = "rfc3339")]
     pub updated_at: DateTime<Utc>,
+}
+
+/// The order's problems in words: the stage limit its status broke, the deadline passed.
+pub fn problem_reason(o: &OrderRow) -> Option<String> {
+    let mut reasons = Vec::new();
+    if let Some(hours) = o.stage_limit_hours {
+        reasons.push(format!(
+            "in {} longer than its limit of {hours} h (since {})",
+            o.status,
+            o.status_since.to_rfc3339()
+        ));
+    }
+    if o.deadline_breach {
+        reasons.push(format!(
+            "the deadline {} passed before delivery",
+            o.deadline
+        ));
+    }
+    (!reasons.is_empty()).then(|| reasons.join("; "))
 }
 
 impl OrderSummary {
@@ -150,6 +180,9 @@ impl OrderSummary {
             offered_to: o.offered_to,
             offer_expires_at: o.offer_expires_at,
             problem: o.problem,
+            problem_reason: problem_reason(o),
+            stage_limit_hours: o.stage_limit_hours,
+            deadline_breach: o.deadline_breach,
             draft_rejections: o.draft_rejections,
             guarantee_until: o.guarantee_until,
             rating: o.rating,

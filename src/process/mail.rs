@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use aggregates::order::{FileKind, Order, OrderEvent};
+use aggregates::order::{Breach, FileKind, Order, OrderEvent};
 use aggregates::user::{User, UserEvent};
 use async_trait::async_trait;
 use cqrs_es::Aggregate;
@@ -123,6 +123,8 @@ struct Deriver<'a> {
     /// Each order's state after its last event of the round, and that event's sequence.
     orders: HashMap<Uuid, (i64, Order)>,
     users: HashMap<Uuid, Option<Recipient>>,
+    /// The admins, read once a round when a problem is to be told.
+    admins: Option<Vec<Uuid>>,
 }
 
 impl<'a> Deriver<'a> {
@@ -131,6 +133,7 @@ impl<'a> Deriver<'a> {
             app,
             orders: HashMap::new(),
             users: HashMap::new(),
+            admins: None,
         }
     }
 
@@ -309,6 +312,29 @@ impl<'a> Deriver<'a> {
                     tracing::error!(order = %id, "delivered without both halves paid: no final work mailed");
                 }
             }
+            OrderEvent::ProblemFlagged { breach, .. } => {
+                let (limit_hours, deadline) = match breach {
+                    Breach::StageLimit { limit_hours, .. } => (Some(i64::from(*limit_hours)), None),
+                    Breach::Deadline { deadline } => (None, Some(deadline.to_string())),
+                };
+                let params = Params {
+                    to_staff: true,
+                    limit_hours,
+                    deadline,
+                    ..base.clone()
+                };
+                // The order's manager and every admin, each once.
+                let mut staff: Vec<Uuid> = after.manager_id.into_iter().collect();
+                for admin in self.admins().await? {
+                    if !staff.contains(&admin) {
+                        staff.push(admin);
+                    }
+                }
+                for who in staff {
+                    self.push(&mut mails, ev, who, Kind::Problem, params.clone(), vec![])
+                        .await?;
+                }
+            }
             _ => {}
         }
         let changed = !before.placed || before.status != after.status;
@@ -412,6 +438,28 @@ impl<'a> Deriver<'a> {
             attachments,
         });
         Ok(())
+    }
+
+    /// The admins who are not blocked (who they are, from the user directory; what their
+    /// mail says still comes from their own streams).
+    async fn admins(&mut self) -> Result<Vec<Uuid>, AppError> {
+        if let Some(ids) = &self.admins {
+            return Ok(ids.clone());
+        }
+        let rows = self
+            .app
+            .db
+            .fetch_all(
+                "SELECT id FROM users WHERE role = 'admin' AND blocked = false ORDER BY id",
+                &[],
+            )
+            .await?;
+        let ids = rows
+            .iter()
+            .map(|r| r.uuid("id"))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.admins = Some(ids.clone());
+        Ok(ids)
     }
 
     /// The user's address, name and language as their own stream says.

@@ -12,6 +12,7 @@ pub mod mail_sender;
 pub mod offers;
 pub mod ratings;
 pub mod routing;
+pub mod sla;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -68,6 +69,7 @@ pub fn all() -> Vec<Arc<dyn Worker>> {
         Arc::new(routing::worker()),
         Arc::new(mail::MailOutbox),
         Arc::new(mail_sender::MailSender),
+        Arc::new(sla::SlaWatch),
     ]
 }
 

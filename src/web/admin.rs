@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use aggregates::order::OrderStatus;
 use aggregates::settings::Setting;
 use aggregates::Role;
 use askama::Template;
@@ -48,6 +49,8 @@ struct Admin {
     fee_percent: i64,
     guarantee_days: i64,
     offer_ttl_hours: i64,
+    /// Each limited status: its form field, its label and its limit (0: none).
+    stage_limits: Vec<(&'static str, &'static str, i64)>,
     changes: Vec<Change>,
 }
 
@@ -82,6 +85,18 @@ pub async fn admin(State(app): State<App>, v: Visitor) -> Result<Response, PageE
         fee_percent: settings.author_fee_percent,
         guarantee_days: settings.guarantee_days,
         offer_ttl_hours: settings.offer_ttl_hours,
+        stage_limits: OrderStatus::LIMITED
+            .into_iter()
+            .filter_map(|st| {
+                let s = Setting::stage_limit(st)?;
+                let hours = settings
+                    .stage_limits_hours
+                    .get(st.as_str())
+                    .copied()
+                    .unwrap_or(0);
+                Some((s.as_str(), tr.status(st.as_str()), hours))
+            })
+            .collect(),
         changes,
     })
 }
@@ -218,6 +233,9 @@ pub struct SettingsForm {
     guarantee_days: String,
     #[serde(default)]
     offer_ttl_hours: String,
+    /// `stage_limit_hours_<status>` fields: the stage limits.
+    #[serde(flatten)]
+    stage_limits: BTreeMap<String, String>,
 }
 
 /// The settings, as `PUT /api/settings`: each change an attributed event.
@@ -251,6 +269,14 @@ pub async fn settings(
             Setting::OfferTtlHours,
             whole("offer_ttl_hours", &form.offer_ttl_hours)?,
         );
+        for (name, value) in &form.stage_limits {
+            let Some(setting) = Setting::parse(name).filter(|s| s.limited_status().is_some())
+            else {
+                continue;
+            };
+            let value = if value.trim().is_empty() { "0" } else { value };
+            values.insert(setting, whole(name, value)?);
+        }
         app.change_settings_to(&m.ctx(), values).await
     }
     .await;

@@ -28,6 +28,25 @@ pub struct Row {
     pub price: String,
     pub paid: String,
     pub due: String,
+    /// The order's problems in words (empty without one).
+    pub problem: String,
+}
+
+/// An order's problems in the visitor's words: the stage limit broken, the deadline passed.
+pub(crate) fn problem_words(tr: Tr, o: &OrderSummary) -> String {
+    let mut words = Vec::new();
+    if let Some(h) = o.stage_limit_hours {
+        words.push(format!(
+            "{} «{}» > {h} {}",
+            tr.t("problem.stage"),
+            tr.status(o.status.as_str()),
+            tr.t("problem.hours")
+        ));
+    }
+    if o.deadline_breach {
+        words.push(tr.t("problem.deadline").to_string());
+    }
+    words.join("; ")
 }
 
 impl Row {
@@ -39,6 +58,7 @@ impl Row {
             .map(|p| p - o.paid)
             .filter(|d| *d > 0);
         Row {
+            problem: problem_words(tr, &o),
             status: tr.status(o.status.as_str()),
             deadline: tr.date(&o.deadline),
             price: tr.money_opt(&o.price),
@@ -208,6 +228,19 @@ fn detail(tr: Tr, e: &EventView) -> String {
         "OfferDeclined" => text("reason"),
         "DraftRejected" | "FinalRejected" | "RevisionRequested" => text("comment"),
         "OrderFailed" | "ReviewHidden" => text("reason"),
+        "ProblemFlagged" => {
+            let b = &d["breach"];
+            match b["kind"].as_str() {
+                Some("stage_limit") => format!(
+                    "{} «{}» > {} {}",
+                    tr.t("problem.stage"),
+                    tr.status(b["status"].as_str().unwrap_or("")),
+                    b["limit_hours"],
+                    tr.t("problem.hours")
+                ),
+                _ => format!("{} ({})", tr.t("problem.deadline"), text_of(b, "deadline")),
+            }
+        }
         "OrderCompleted" => match d["rating"].as_i64() {
             Some(r) => format!("{} {r}/5. {}", tr.t("field.rating"), text("review")),
             None => text("review"),

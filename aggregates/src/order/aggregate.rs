@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::commands::{NextOffer, OrderCommand};
 use super::error::OrderError;
-use super::events::{FileKind, FileRef, Half, OrderEvent};
+use super::events::{Breach, FileKind, FileRef, Half, OrderEvent};
 use crate::{Actor, Kopecks, Role, CURRENCY};
 
 /// Where an order is in its lifecycle; the codes are those of DESIGN.md and the manager's table.
@@ -212,6 +212,15 @@ pub struct Order {
     /// Whether a manager took the published review off the site.
     #[serde(default)]
     pub review_hidden: bool,
+    /// How many times the status changed: which stay in a status a stage limit is about.
+    #[serde(default)]
+    pub stage: u32,
+    /// The stage whose time limit was flagged, if any.
+    #[serde(default)]
+    pub breached_stage: Option<u32>,
+    /// Whether the deadline's breach was flagged (once per order).
+    #[serde(default)]
+    pub deadline_flagged: bool,
 }
 
 impl Order {
@@ -347,6 +356,7 @@ impl Order {
             } => self.complete(client_id, rating, review, publish),
             OrderCommand::HideReview { actor, reason, .. } => self.hide_review(actor, reason),
             OrderCommand::CloseAfterGuarantee { at } => self.close_after_guarantee(at),
+            OrderCommand::FlagProblem { breach, stage, at } => self.flag_problem(breach, stage, at),
             OrderCommand::Cancel { actor, reason, .. } => self.cancel(actor, reason),
             OrderCommand::RecordRefund {
                 actor,
@@ -834,6 +844,51 @@ impl Order {
         Ok(events)
     }
 
+    /// A breach the SLA worker found: flagged once; nothing when the order has moved on
+    /// since the worker looked (another stage, delivered, ended) or it is flagged already.
+    fn flag_problem(
+        &self,
+        breach: Breach,
+        stage: u32,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
+        match &breach {
+            Breach::StageLimit {
+                status,
+                limit_hours,
+                since,
+            } => {
+                if *limit_hours == 0 {
+                    return Err(OrderError::InvalidLimit);
+                }
+                if *status != self.status
+                    || stage != self.stage
+                    || self.breached_stage == Some(self.stage)
+                {
+                    return Ok(vec![]);
+                }
+                let due = TimeDelta::try_hours(i64::from(*limit_hours))
+                    .and_then(|d| since.checked_add_signed(d));
+                if due.is_none_or(|due| at < due) {
+                    return Err(OrderError::LimitNotReached);
+                }
+            }
+            Breach::Deadline { deadline } => {
+                if !self.status.awaits_delivery()
+                    || self.deadline != Some(*deadline)
+                    || self.deadline_flagged
+                {
+                    return Ok(vec![]);
+                }
+                // The deadline day is the client's to the end.
+                if at.date_naive() <= *deadline {
+                    return Err(OrderError::LimitNotReached);
+                }
+            }
+        }
+        Ok(vec![OrderEvent::ProblemFlagged { breach, at }])
+    }
+
     fn clear_offer(&mut self) {
         self.offered_to = None;
         self.offer_expires_at = None;
@@ -914,7 +969,11 @@ impl Aggregate for Order {
 
     fn apply(&mut self, event: Self::Event) {
         // The lifecycle table lives in one place, shared with the read models.
-        self.status = self.status.after(&event);
+        let status = self.status.after(&event);
+        if status != self.status {
+            self.stage = self.stage.saturating_add(1);
+        }
+        self.status = status;
         match event {
             OrderEvent::OrderPlaced {
                 number,
@@ -1003,6 +1062,10 @@ impl Aggregate for Order {
             OrderEvent::CompensationGranted { amount, .. } => self.compensation = Some(amount),
             OrderEvent::ReviewPublished { .. } => self.review_published = true,
             OrderEvent::ReviewHidden { .. } => self.review_hidden = true,
+            OrderEvent::ProblemFlagged { breach, .. } => match breach {
+                Breach::StageLimit { .. } => self.breached_stage = Some(self.stage),
+                Breach::Deadline { .. } => self.deadline_flagged = true,
+            },
         }
     }
 }

@@ -2,7 +2,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::events::{FileRef, Half};
+use super::events::{Breach, FileRef, Half};
 use crate::{Actor, Kopecks};
 
 /// The author an expired offer passes to, chosen by the service.
@@ -148,6 +148,14 @@ pub enum OrderCommand {
     Cancel {
         actor: Actor,
         reason: String,
+        at: DateTime<Utc>,
+    },
+    /// The SLA worker flags a breach it found in the order table. `stage` is the order's
+    /// stage (how many times its status changed) the worker saw: a stage limit of a stage
+    /// the order has left, or a breach already flagged, changes nothing.
+    FlagProblem {
+        breach: Breach,
+        stage: u32,
         at: DateTime<Utc>,
     },
 }

@@ -81,6 +81,10 @@ pub enum OrderError {
     NoPublishedReview,
     #[error("the order's review is already hidden")]
     ReviewAlreadyHidden,
+    #[error("the order is not over that time limit yet")]
+    LimitNotReached,
+    #[error("a stage time limit is a positive number of hours")]
+    InvalidLimit,
 }
 
 impl OrderError {
@@ -97,6 +101,7 @@ impl OrderError {
                 | OrderError::InvalidExpiry
                 | OrderError::InvalidRefund
                 | OrderError::InvalidCompensation
+                | OrderError::InvalidLimit
         )
     }
 

@@ -3,6 +3,7 @@ use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::aggregate::OrderStatus;
 use crate::{Kopecks, Role};
 
 /// Which half of the price a payment is for.
@@ -63,6 +64,21 @@ pub struct FileRef {
     pub size: i64,
     pub content_type: String,
     pub sha256: String,
+}
+
+/// A time limit an order broke: the admin's limit on one status (stage), or the client's
+/// deadline passing before the work was delivered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Breach {
+    /// The order stayed in `status` (entered at `since`) longer than `limit_hours`.
+    StageLimit {
+        status: OrderStatus,
+        limit_hours: u32,
+        since: DateTime<Utc>,
+    },
+    /// The deadline passed and the full work was not delivered.
+    Deadline { deadline: NaiveDate },
 }
 
 /// Everything that can happen to an order. Type strings never change once shipped.
@@ -163,6 +179,13 @@ pub enum OrderEvent {
         amount: Kopecks,
         at: DateTime<Utc>,
     },
+    /// The SLA worker found the order over a time limit (once per breach): a problem in
+    /// the manager's table until the order moves on (a stage limit: its next status; the
+    /// deadline: its delivery or end).
+    ProblemFlagged {
+        breach: Breach,
+        at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for OrderEvent {
@@ -190,6 +213,7 @@ impl DomainEvent for OrderEvent {
             OrderEvent::ReviewHidden { .. } => "ReviewHidden",
             OrderEvent::RefundRecorded { .. } => "RefundRecorded",
             OrderEvent::CompensationGranted { .. } => "CompensationGranted",
+            OrderEvent::ProblemFlagged { .. } => "ProblemFlagged",
         };
         name.to_string()
     }

@@ -2087,3 +2087,159 @@ fn an_order_walks_the_whole_lifecycle_through_commands_alone() {
     assert_eq!(order.rating, Some(4));
     assert_eq!(order.files.len(), 3);
 }
+
+// ---------------------------------------------------------------- stage time limits
+
+fn stage_breach(status: OrderStatus, limit_hours: u32) -> Breach {
+    Breach::StageLimit {
+        status,
+        limit_hours,
+        since: now(),
+    }
+}
+
+fn flag(breach: Breach, stage: u32, at: DateTime<Utc>) -> OrderCommand {
+    OrderCommand::FlagProblem { breach, stage, at }
+}
+
+#[test]
+fn each_status_change_is_a_new_stage_and_other_events_are_not() {
+    assert_eq!(state(placed()).stage, 0);
+    assert_eq!(state(priced()).stage, 0);
+    assert_eq!(state(offered()).stage, 1);
+    assert_eq!(state(in_progress()).stage, 3);
+    assert_eq!(state(draft_review()).stage, 4);
+    // Declined: back to new, a stage of its own.
+    assert_eq!(state(declined()).stage, 2);
+}
+
+#[test]
+fn an_order_over_its_stage_limit_is_flagged_naming_the_limit() {
+    let breach = stage_breach(OrderStatus::DraftReview, 4);
+    given(draft_review())
+        .when(flag(breach.clone(), 4, later(4)))
+        .then_expect_events(vec![OrderEvent::ProblemFlagged {
+            breach,
+            at: later(4),
+        }]);
+}
+
+#[test]
+fn a_stage_breach_is_flagged_once() {
+    let breach = stage_breach(OrderStatus::DraftReview, 4);
+    let flagged = then(
+        draft_review(),
+        [OrderEvent::ProblemFlagged {
+            breach: breach.clone(),
+            at: later(4),
+        }],
+    );
+    assert_eq!(state(flagged.clone()).breached_stage, Some(4));
+    given(flagged)
+        .when(flag(breach, 4, later(5)))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_stage_limit_not_reached_yet_is_refused() {
+    given(draft_review())
+        .when(flag(stage_breach(OrderStatus::DraftReview, 4), 4, later(3)))
+        .then_expect_error(OrderError::LimitNotReached);
+}
+
+#[test]
+fn a_limit_of_zero_hours_is_no_limit() {
+    given(draft_review())
+        .when(flag(stage_breach(OrderStatus::DraftReview, 0), 4, later(3)))
+        .then_expect_error(OrderError::InvalidLimit);
+}
+
+#[test]
+fn a_stage_the_order_has_left_is_not_flagged() {
+    // Seen in draft review (stage 4); the draft was approved meanwhile.
+    given(half_ready())
+        .when(flag(stage_breach(OrderStatus::DraftReview, 4), 4, later(9)))
+        .then_expect_events(vec![]);
+    // Back in draft review after a rework: a new stage, not the one seen.
+    let again = then(
+        rework(),
+        [OrderEvent::DraftSubmitted {
+            file: file("draft-2.pdf"),
+        }],
+    );
+    assert_eq!(state(again.clone()).status, OrderStatus::DraftReview);
+    given(again)
+        .when(flag(stage_breach(OrderStatus::DraftReview, 4), 4, later(9)))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn the_next_stage_can_be_flagged_again() {
+    let first = stage_breach(OrderStatus::DraftReview, 4);
+    let again = then(
+        rework(),
+        [OrderEvent::DraftSubmitted {
+            file: file("draft-2.pdf"),
+        }],
+    );
+    let mut events = draft_review();
+    events.push(OrderEvent::ProblemFlagged {
+        breach: first.clone(),
+        at: later(4),
+    });
+    events.extend(again.into_iter().skip(draft_review().len()));
+    let stage = state(events.clone()).stage;
+    assert_eq!(stage, 6);
+    given(events)
+        .when(flag(first.clone(), stage, later(10)))
+        .then_expect_events(vec![OrderEvent::ProblemFlagged {
+            breach: first,
+            at: later(10),
+        }]);
+}
+
+#[test]
+fn a_deadline_passed_before_delivery_is_flagged_once() {
+    let breach = Breach::Deadline {
+        deadline: deadline(),
+    };
+    let day_after = Utc.with_ymd_and_hms(2030, 4, 2, 0, 0, 0).unwrap();
+    given(in_progress())
+        .when(flag(breach.clone(), 3, day_after))
+        .then_expect_events(vec![OrderEvent::ProblemFlagged {
+            breach: breach.clone(),
+            at: day_after,
+        }]);
+    // The deadline day itself is still the client's.
+    let last_minute = Utc.with_ymd_and_hms(2030, 4, 1, 23, 59, 0).unwrap();
+    given(in_progress())
+        .when(flag(breach.clone(), 3, last_minute))
+        .then_expect_error(OrderError::LimitNotReached);
+    let flagged = then(
+        in_progress(),
+        [OrderEvent::ProblemFlagged {
+            breach: breach.clone(),
+            at: day_after,
+        }],
+    );
+    given(flagged)
+        .when(flag(breach.clone(), 3, day_after))
+        .then_expect_events(vec![]);
+    // Delivered: nothing is owed any more.
+    given(delivered())
+        .when(flag(breach, 3, day_after))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_flag_changes_no_status() {
+    let s = state(then(
+        draft_review(),
+        [OrderEvent::ProblemFlagged {
+            breach: stage_breach(OrderStatus::DraftReview, 4),
+            at: later(4),
+        }],
+    ));
+    assert_eq!(s.status, OrderStatus::DraftReview);
+    assert_eq!(s.stage, 4);
+}

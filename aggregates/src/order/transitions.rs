@@ -33,7 +33,33 @@ impl OrderStatus {
             OrderEvent::OrderDelivered { .. } => S::Delivered,
             OrderEvent::OrderCompleted { .. } => S::Completed,
             OrderEvent::OrderFailed { .. } => S::Failed,
-            OrderEvent::ReviewPublished { .. } | OrderEvent::ReviewHidden { .. } => self,
+            OrderEvent::ReviewPublished { .. }
+            | OrderEvent::ReviewHidden { .. }
+            | OrderEvent::ProblemFlagged { .. } => self,
         }
+    }
+}
+
+impl OrderStatus {
+    /// The statuses an admin may limit in time: every open one but `delivered` (its
+    /// guarantee period is its own limit).
+    pub const LIMITED: [OrderStatus; 9] = [
+        OrderStatus::New,
+        OrderStatus::Offered,
+        OrderStatus::AwaitingPrepayment,
+        OrderStatus::InProgress,
+        OrderStatus::DraftReview,
+        OrderStatus::HalfReady,
+        OrderStatus::Rework,
+        OrderStatus::FinalReview,
+        OrderStatus::FullyReady,
+    ];
+
+    /// The work is still owed to the client: a deadline passing now is a breach.
+    pub fn awaits_delivery(self) -> bool {
+        !matches!(
+            self,
+            OrderStatus::Delivered | OrderStatus::Completed | OrderStatus::Failed
+        )
     }
 }

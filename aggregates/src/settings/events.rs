@@ -1,6 +1,8 @@
 use std::ops::RangeInclusive;
 
 use chrono::{DateTime, Utc};
+
+use crate::order::OrderStatus;
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
@@ -19,15 +21,62 @@ pub enum Setting {
     GuaranteeDays,
     /// How long an author has to take an offer.
     OfferTtlHours,
+    /// The longest an order may stay in one status, in hours (0: no limit); one setting
+    /// per status of [`OrderStatus::LIMITED`], named `stage_limit_hours_<status>`.
+    StageLimitHoursNew,
+    StageLimitHoursOffered,
+    StageLimitHoursAwaitingPrepayment,
+    StageLimitHoursInProgress,
+    StageLimitHoursDraftReview,
+    StageLimitHoursHalfReady,
+    StageLimitHoursRework,
+    StageLimitHoursFinalReview,
+    StageLimitHoursFullyReady,
 }
 
 impl Setting {
-    pub const ALL: [Setting; 4] = [
+    pub const ALL: [Setting; 13] = [
         Setting::PayoutThreshold,
         Setting::AuthorFeePercent,
         Setting::GuaranteeDays,
         Setting::OfferTtlHours,
+        Setting::StageLimitHoursNew,
+        Setting::StageLimitHoursOffered,
+        Setting::StageLimitHoursAwaitingPrepayment,
+        Setting::StageLimitHoursInProgress,
+        Setting::StageLimitHoursDraftReview,
+        Setting::StageLimitHoursHalfReady,
+        Setting::StageLimitHoursRework,
+        Setting::StageLimitHoursFinalReview,
+        Setting::StageLimitHoursFullyReady,
     ];
+
+    /// The time limit setting of `status`, if it may be limited.
+    pub fn stage_limit(status: OrderStatus) -> Option<Setting> {
+        Setting::ALL
+            .into_iter()
+            .find(|s| s.limited_status() == Some(status))
+    }
+
+    /// The status a stage limit setting is about.
+    pub fn limited_status(self) -> Option<OrderStatus> {
+        use OrderStatus as S;
+        Some(match self {
+            Setting::StageLimitHoursNew => S::New,
+            Setting::StageLimitHoursOffered => S::Offered,
+            Setting::StageLimitHoursAwaitingPrepayment => S::AwaitingPrepayment,
+            Setting::StageLimitHoursInProgress => S::InProgress,
+            Setting::StageLimitHoursDraftReview => S::DraftReview,
+            Setting::StageLimitHoursHalfReady => S::HalfReady,
+            Setting::StageLimitHoursRework => S::Rework,
+            Setting::StageLimitHoursFinalReview => S::FinalReview,
+            Setting::StageLimitHoursFullyReady => S::FullyReady,
+            Setting::PayoutThreshold
+            | Setting::AuthorFeePercent
+            | Setting::GuaranteeDays
+            | Setting::OfferTtlHours => return None,
+        })
+    }
 
     /// The wire name.
     pub fn as_str(self) -> &'static str {
@@ -36,6 +85,15 @@ impl Setting {
             Setting::AuthorFeePercent => "author_fee_percent",
             Setting::GuaranteeDays => "guarantee_days",
             Setting::OfferTtlHours => "offer_ttl_hours",
+            Setting::StageLimitHoursNew => "stage_limit_hours_new",
+            Setting::StageLimitHoursOffered => "stage_limit_hours_offered",
+            Setting::StageLimitHoursAwaitingPrepayment => "stage_limit_hours_awaiting_prepayment",
+            Setting::StageLimitHoursInProgress => "stage_limit_hours_in_progress",
+            Setting::StageLimitHoursDraftReview => "stage_limit_hours_draft_review",
+            Setting::StageLimitHoursHalfReady => "stage_limit_hours_half_ready",
+            Setting::StageLimitHoursRework => "stage_limit_hours_rework",
+            Setting::StageLimitHoursFinalReview => "stage_limit_hours_final_review",
+            Setting::StageLimitHoursFullyReady => "stage_limit_hours_fully_ready",
         }
     }
 
@@ -52,6 +110,8 @@ impl Setting {
             Setting::GuaranteeDays => 1..=365,
             // Up to 30 days.
             Setting::OfferTtlHours => 1..=720,
+            // Up to a year; 0 is no limit.
+            _ => 0..=8760,
         }
     }
 }

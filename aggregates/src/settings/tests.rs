@@ -109,3 +109,22 @@ fn the_state_holds_the_last_value_of_each_setting() {
         assert_eq!(Setting::parse(s.as_str()), Some(s));
     }
 }
+
+#[test]
+fn every_limited_status_has_its_stage_limit_setting_named_after_it() {
+    use crate::order::OrderStatus;
+    for status in OrderStatus::LIMITED {
+        let s = Setting::stage_limit(status).expect("a setting");
+        assert_eq!(s.as_str(), format!("stage_limit_hours_{status}"));
+        assert_eq!(s.limited_status(), Some(status));
+        // The wire name is the serde name: events and tables agree.
+        assert_eq!(
+            serde_json::to_value(s).unwrap(),
+            serde_json::json!(s.as_str())
+        );
+        assert_eq!(s.range(), 0..=8760);
+    }
+    assert_eq!(Setting::stage_limit(OrderStatus::Delivered), None);
+    assert_eq!(Setting::stage_limit(OrderStatus::Completed), None);
+    assert_eq!(Setting::PayoutThreshold.limited_status(), None);
+}

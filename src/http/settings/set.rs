@@ -33,6 +33,10 @@ pub(crate) struct SettingsBody {
     /// 1..=720.
     #[schema(minimum = 1, maximum = 720)]
     offer_ttl_hours: Option<i64>,
+    /// Stage time limits by status code, in hours (0..=8760; 0 removes the limit); the
+    /// statuses left out keep theirs. `new` … `fully_ready`; any other key is refused (422).
+    #[schema(value_type = Option<BTreeMap<String, i64>>, example = json!({"offered": 24, "draft_review": 4}))]
+    stage_limits_hours: Option<BTreeMap<String, i64>>,
 }
 
 /// Change settings
@@ -57,7 +61,7 @@ pub(super) async fn set(
     caller: Caller,
     Body(b): Body<SettingsBody>,
 ) -> Result<Json<SettingsView>, ApiError> {
-    let values: BTreeMap<Setting, i64> = [
+    let mut values: BTreeMap<Setting, i64> = [
         (Setting::PayoutThreshold, b.payout_threshold),
         (Setting::AuthorFeePercent, b.author_fee_percent),
         (Setting::GuaranteeDays, b.guarantee_days),
@@ -66,5 +70,8 @@ pub(super) async fn set(
     .into_iter()
     .filter_map(|(s, v)| v.map(|v| (s, v)))
     .collect();
+    if let Some(limits) = &b.stage_limits_hours {
+        values.extend(crate::app::settings::stage_limit_settings(limits)?);
+    }
     Ok(Json(app.change_settings_to(&caller.ctx(), values).await?))
 }
