@@ -342,6 +342,17 @@ async fn a_guests_order_goes_through_every_role_in_the_browser(backend: Backend)
             .as_deref(),
         Some("History, Law")
     );
+    // A new order may wait two hours for its price and offer; longer is a problem.
+    b.type_in("input[name=stage_limit_hours_new]", "2").await;
+    b.click("#save-settings").await;
+    assert_eq!(b.flash().await, "Готово.", "{}", b.source().await);
+    assert!(
+        b.text("#settings-history")
+            .await
+            .contains("Лимит этапа «Новый»"),
+        "{}",
+        b.source().await
+    );
     b.shot("01-admin").await;
     b.log_out().await;
 
@@ -411,6 +422,23 @@ async fn a_guests_order_goes_through_every_role_in_the_browser(backend: Backend)
     b.wait_for("/orders", "#orders tr[data-order]:nth-child(4)")
         .await;
     b.shot("04-manager-table").await;
+    // Three hours later the new orders are over their stage's limit: the SLA worker flags
+    // them, and the table says so and filters by it.
+    t.clock.advance(chrono::Duration::hours(3));
+    b.wait_for(
+        "/orders?problem=true",
+        "#orders tr[data-order]:nth-child(4) .badge.problem",
+    )
+    .await;
+    assert!(
+        b.text("#orders tr[data-order] .problem-cell")
+            .await
+            .contains("Этап «Новый» > 2 ч"),
+        "{}",
+        b.source().await
+    );
+    b.shot("04b-manager-problems").await;
+    b.open("/orders").await;
     // Bookmarkable: the filter is in the URL.
     b.type_in("input[name=q]", "Ladoga").await;
     b.click("#filter").await;
@@ -437,9 +465,13 @@ async fn a_guests_order_goes_through_every_role_in_the_browser(backend: Backend)
     assert!(b.has("#candidates").await, "{}", b.source().await);
     assert_eq!(b.text("#candidates .probability").await, "100.0%");
     b.shot("05-manager-order").await;
+    assert!(b.has("#problem").await, "{}", b.source().await);
     b.click("#offer").await;
     assert_eq!(b.flash().await, "Готово.", "{}", b.source().await);
     assert!(b.text("#offer-history").await.contains("Ivan Author"));
+    // Offered: the order moved on, its problem is gone; the timeline keeps the breach.
+    assert!(!b.has("#problem").await, "{}", b.source().await);
+    assert!(b.source().await.contains("Нарушен срок"));
     b.log_out().await;
 
     // ---- The author takes it from the offers queue.

@@ -22,6 +22,7 @@ fn defaults() -> Value {
         "author_fee_percent": 50,
         "guarantee_days": 14,
         "offer_ttl_hours": 24,
+        "stage_limits_hours": {},
     })
 }
 

@@ -1151,4 +1151,92 @@ on_both!(
     the_admin_manages_users_authors_and_settings_by_forms,
     test_payments_are_off_unless_switched_on,
     a_review_published_on_the_page_reaches_the_home_page_until_hidden,
+    stage_limits_are_set_on_the_admins_page_and_problems_shown_in_the_managers_table,
 );
+
+async fn stage_limits_are_set_on_the_admins_page_and_problems_shown_in_the_managers_table(
+    backend: Backend,
+) {
+    let t = TestApp::spawn(backend).await;
+    let (_, admin) = t.user(Role::Admin, "Ada Admin").await;
+    let a = accepted_order(&t).await;
+    let mut b = Browser::with_session(&t, &admin);
+    let p = b.get("/admin").await;
+    assert!(
+        p.html
+            .contains("name=\"stage_limit_hours_awaiting_prepayment\""),
+        "{}",
+        p.html
+    );
+    b.submit(
+        "/admin",
+        "/admin/settings",
+        &[
+            ("payout_threshold", "1000"),
+            ("author_fee_percent", "50"),
+            ("guarantee_days", "14"),
+            ("offer_ttl_hours", "24"),
+            ("stage_limit_hours_awaiting_prepayment", "2"),
+            ("stage_limit_hours_rework", ""),
+        ],
+    )
+    .await
+    .redirected_to("/admin");
+    let s = t.get("/api/settings", &admin).await.ok(200);
+    assert_eq!(s["stage_limits_hours"], json!({"awaiting_prepayment": 2}));
+    assert!(b
+        .get("/admin")
+        .await
+        .html
+        .contains("Лимит этапа «Ожидает предоплаты», ч"));
+    // Out of range: refused, nothing changes.
+    b.submit(
+        "/admin",
+        "/admin/settings",
+        &[
+            ("payout_threshold", "1000"),
+            ("author_fee_percent", "50"),
+            ("guarantee_days", "14"),
+            ("offer_ttl_hours", "24"),
+            ("stage_limit_hours_awaiting_prepayment", "99999"),
+        ],
+    )
+    .await
+    .redirected_to("/admin");
+    assert_eq!(
+        t.get("/api/settings", &admin).await.ok(200)["stage_limits_hours"],
+        json!({"awaiting_prepayment": 2})
+    );
+
+    // Three hours waiting for the first half: the manager's table says why.
+    t.clock.advance(chrono::Duration::hours(3));
+    scriptorium::process::sla::flag_due(&t.application.app)
+        .await
+        .unwrap();
+    let mut m = Browser::with_session(&t, &a.manager);
+    let p = m.get("/orders?problem=true").await;
+    assert!(
+        p.html.contains("Этап «Ожидает предоплаты» &#62; 2 ч"),
+        "{}",
+        p.html
+    );
+    let p = m.get(&format!("/orders/{}?lang=en", a.order)).await;
+    assert!(p.html.contains("id=\"problem\""), "{}", p.html);
+    assert!(p.html.contains("Time limit broken"), "{}", p.html);
+    // Paid: the order moved on, the problem is gone.
+    t.post(
+        &format!("/api/orders/{}/payments", a.order),
+        &a.manager,
+        json!({"half": "first", "amount": 125000, "payment_id": "p-1"}),
+    )
+    .await
+    .ok(200);
+    let p = m.get(&format!("/orders/{}", a.order)).await;
+    assert!(!p.html.contains("id=\"problem\""), "{}", p.html);
+    let p = m.get("/orders?problem=true").await;
+    assert!(
+        !p.html.contains(&format!("data-order=\"{}\"", a.order)),
+        "{}",
+        p.html
+    );
+}

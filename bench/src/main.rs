@@ -447,6 +447,18 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
         opts.clients
     );
     let teams = teams(&api, &admin, opts.clients).await?;
+    // Stage time limits as a company sets them: the SLA worker's queries run through the
+    // whole run (a lifecycle takes seconds, so none is over a limit).
+    let limits =
+        json!({"stage_limits_hours": {"offered": 24, "draft_review": 4, "final_review": 8}});
+    let set = api.put("/api/settings", Some(&admin), &limits).await?;
+    if set.status != 200 {
+        return Err(format!(
+            "setting the stage limits: {} {}",
+            set.status,
+            String::from_utf8_lossy(&set.body)
+        ));
+    }
     // Other writers on the Postgres cluster hold the feed back: sample them throughout.
     let monitor = Monitor::start(&pool, fresh.kind);
 
