@@ -22,6 +22,8 @@ fn placed(number: i64) -> serde_json::Value {
         deadline: chrono::NaiveDate::from_ymd_opt(2026, 5, 1).unwrap(),
         requirements: String::new(),
         currency: "RUB".into(),
+        source: Default::default(),
+        repeats: None,
     })
     .unwrap()
 }

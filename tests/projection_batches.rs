@@ -59,6 +59,8 @@ async fn an_approval_concerns_the_file_under_review_whatever_the_batches(backend
             deadline: chrono::NaiveDate::from_ymd_opt(2026, 5, 1).unwrap(),
             requirements: String::new(),
             currency: "RUB".into(),
+            source: Default::default(),
+            repeats: None,
         },
         OrderEvent::FinalSubmitted {
             file: first.clone(),

@@ -114,6 +114,8 @@ pub fn lifecycle(
                                seventy per cent, a table of contents and an appendix with the data"
                     .to_string(),
                 manager_id: None,
+                source: aggregates::order::OrderSource::Site,
+                repeats: None,
                 at: placed,
             },
         ),

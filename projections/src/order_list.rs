@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use aggregates::order::{Breach, FileKind, FileRef, OrderEvent, OrderStatus};
+use aggregates::order::{Breach, FileKind, FileRef, OrderEvent, OrderSource, OrderStatus};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -517,7 +517,7 @@ pub fn accepted_authors(stream: &[(OrderEvent, DateTime<Utc>)]) -> Vec<Uuid> {
 }
 
 /// The columns the projection writes, in the order of [`row_args`].
-const WRITE_COLUMNS: [&str; 36] = [
+const WRITE_COLUMNS: [&str; 38] = [
     "id",
     "number",
     "status",
@@ -554,6 +554,8 @@ const WRITE_COLUMNS: [&str; 36] = [
     "stage_limit_hours",
     "deadline_breach",
     "deadline_flagged",
+    "source",
+    "repeats",
 ];
 
 fn row_args(o: &OrderRow) -> Vec<Arg> {
@@ -593,7 +595,9 @@ fn row_args(o: &OrderRow) -> Vec<Arg> {
         o.status_since.to_rfc3339(),
         o.stage_limit_hours,
         o.deadline_breach,
-        o.deadline_flagged
+        o.deadline_flagged,
+        o.source.as_str(),
+        o.repeats
     ]
     .to_vec()
 }
@@ -610,6 +614,8 @@ fn placed_row(id: &str, event: &OrderEvent, at: DateTime<Utc>) -> Option<OrderRo
         deadline,
         requirements,
         currency,
+        source,
+        repeats,
     } = event
     else {
         return None;
@@ -645,6 +651,8 @@ fn placed_row(id: &str, event: &OrderEvent, at: DateTime<Utc>) -> Option<OrderRo
         failure_reason: None,
         placed_at: at,
         updated_at: at,
+        source: *source,
+        repeats: *repeats,
         stage: 0,
         status_since: at,
         stage_limit_hours: None,
@@ -894,6 +902,10 @@ pub struct OrderRow {
     pub deadline_breach: bool,
     /// The deadline's breach was flagged once (it stays).
     pub deadline_flagged: bool,
+    /// Where the order came from.
+    pub source: OrderSource,
+    /// The finished order this one repeats.
+    pub repeats: Option<Uuid>,
 }
 
 pub(crate) const COLUMNS: &str = "id, number, status, work_type, subject, topic, pages, deadline, requirements, \
@@ -901,7 +913,7 @@ pub(crate) const COLUMNS: &str = "id, number, status, work_type, subject, topic,
      manager_id, offered_to, \
      offer_expires_at, author_id, author_name, problem, draft_rejections, guarantee_until, rating, \
      failure_reason, placed_at, updated_at, stage, status_since, stage_limit_hours, deadline_breach, \
-     deadline_flagged";
+     deadline_flagged, source, repeats";
 
 impl OrderRow {
     pub(crate) fn from_row(r: &Row) -> Result<OrderRow, sqlx::Error> {
@@ -941,6 +953,8 @@ impl OrderRow {
             stage_limit_hours: r.opt_int("stage_limit_hours")?,
             deadline_breach: r.bool("deadline_breach")?,
             deadline_flagged: r.bool("deadline_flagged")?,
+            source: r.parsed("source")?,
+            repeats: r.opt_uuid("repeats")?,
         })
     }
 }
@@ -995,6 +1009,8 @@ pub struct ListQuery {
     pub status: Option<OrderStatus>,
     pub author_id: Option<Uuid>,
     pub problem: Option<bool>,
+    /// Only orders from this source.
+    pub source: Option<OrderSource>,
     /// Only orders no manager has yet.
     pub unrouted: bool,
     pub q: Option<String>,
@@ -1047,6 +1063,9 @@ pub async fn list(db: &Db, scope: Scope, query: &ListQuery) -> Result<Page, sqlx
     if let Some(p) = query.problem {
         push("problem = $a", &crate::args![p], &mut args);
     }
+    if let Some(s) = query.source {
+        push("source = $a", &crate::args![s.as_str()], &mut args);
+    }
     if let Some(q) = q {
         let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
         match q.trim_start_matches('#').parse::<i64>() {
@@ -1064,7 +1083,11 @@ pub async fn list(db: &Db, scope: Scope, query: &ListQuery) -> Result<Page, sqlx
     } else {
         format!("WHERE {}", conds.join(" AND "))
     };
-    let counted = if query.author_id.is_none() && query.problem.is_none() && q.is_none() {
+    let counted = if query.author_id.is_none()
+        && query.problem.is_none()
+        && query.source.is_none()
+        && q.is_none()
+    {
         counted_total(db, scope, query.unrouted, query.status).await?
     } else {
         None
@@ -1263,6 +1286,8 @@ mod count_tests {
             deadline: NaiveDate::from_ymd_opt(2030, 1, 1).unwrap(),
             requirements: String::new(),
             currency: "RUB".into(),
+            source: Default::default(),
+            repeats: None,
         };
         placed_row(&Uuid::new_v4().to_string(), &placed, Utc::now()).unwrap()
     }

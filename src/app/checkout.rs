@@ -4,6 +4,7 @@
 //! no password, only the order and a mail telling them to log in (`CheckoutNoted` on
 //! both). The answer is the order either way: it never says which case it was.
 
+use aggregates::order::OrderSource;
 use aggregates::user::{parse_language, User, UserCommand, UserEvent};
 use aggregates::{Actor, Role};
 use cqrs_es::Aggregate;
@@ -32,8 +33,63 @@ impl App {
         &self,
         request_id: &str,
         contact: Contact,
-        new: NewOrder,
+        mut new: NewOrder,
     ) -> Result<OrderView, AppError> {
+        new.source = OrderSource::GuestCheckout;
+        let client = self.client_for(request_id, &contact, &new).await?;
+        let ctx = Ctx::request(Actor::new(client, Role::Client), request_id);
+        let order = self.place_order(&ctx, new).await?;
+        self.note_checkout(client, &order, &ctx).await?;
+        Ok(order)
+    }
+
+    /// A manager (or admin) takes an order by phone for the client with `contact`'s
+    /// email, creating their account (its password mailed as at checkout) when there is
+    /// none. The order is the manager's own (routed to them; an admin's goes by the
+    /// routing rule) and its source is `manager`; every event names the manager as actor.
+    pub async fn place_by_phone(
+        &self,
+        ctx: &Ctx,
+        contact: Contact,
+        mut new: NewOrder,
+    ) -> Result<OrderView, AppError> {
+        super::policy::authorize(&ctx.actor, super::policy::Action::PlaceOrderByPhone)?;
+        new.source = OrderSource::Manager;
+        let client = self.client_for(&ctx.request_id, &contact, &new).await?;
+        let taken_by = (ctx.actor.role == Role::Manager).then_some(ctx.actor.id);
+        let order = self.place_for(ctx, client, new, taken_by).await?;
+        self.note_checkout(client, &order, ctx).await?;
+        Ok(order)
+    }
+
+    /// Tells the client's account of an order placed for them without their log-in: the
+    /// mail worker sends the credentials of a new account, or a notice to log in.
+    async fn note_checkout(
+        &self,
+        client: Uuid,
+        order: &OrderView,
+        ctx: &Ctx,
+    ) -> Result<(), AppError> {
+        self.user(
+            client,
+            UserCommand::NoteCheckout {
+                order_id: order.order.id,
+                number: order.order.number,
+            },
+            ctx,
+        )
+        .await
+    }
+
+    /// The client with `contact`'s email, their account created first when there is none.
+    /// Everything is checked before anything is done: bad contact data or a bad order is
+    /// a 422 that creates nobody.
+    async fn client_for(
+        &self,
+        request_id: &str,
+        contact: &Contact,
+        new: &NewOrder,
+    ) -> Result<Uuid, AppError> {
         let email = Email::parse(&contact.email)?.as_str().to_string();
         let full_name = contact.full_name.trim().to_string();
         if full_name.is_empty() {
@@ -45,7 +101,7 @@ impl App {
             .map(parse_language)
             .transpose()?;
         // The order's own checks, before an account exists.
-        self.check_placement(&new, Uuid::nil())?;
+        self.check_placement(new, Uuid::nil())?;
 
         let client = match self.client_by_email(&email).await? {
             // No password hash to even out the time of the answer: sign-up already says
@@ -78,18 +134,7 @@ impl App {
                 }
             }
         };
-        let ctx = Ctx::request(Actor::new(client, Role::Client), request_id);
-        let order = self.place_order(&ctx, new).await?;
-        self.user(
-            client,
-            UserCommand::NoteCheckout {
-                order_id: order.order.id,
-                number: order.order.number,
-            },
-            &ctx,
-        )
-        .await?;
-        Ok(order)
+        Ok(client)
     }
 
     /// The client whose account has this email; a staff member's, or a blocked

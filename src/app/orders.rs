@@ -3,7 +3,7 @@
 //! author, settings), after the access policy has said yes; and answers with the order
 //! as the caller may see it.
 
-use aggregates::order::{FileKind, FileRef, Half, Order, OrderCommand, OrderEvent};
+use aggregates::order::{FileKind, FileRef, Half, Order, OrderCommand, OrderEvent, OrderSource};
 use aggregates::Actor;
 use chrono::{DateTime, NaiveDate, Utc};
 use cqrs_es::Aggregate;
@@ -27,6 +27,10 @@ pub struct NewOrder {
     pub pages: i64,
     pub deadline: NaiveDate,
     pub requirements: String,
+    /// Where it comes from (the service sets it: `site` for a client's own request).
+    pub source: OrderSource,
+    /// The finished order it repeats.
+    pub repeats: Option<Uuid>,
 }
 
 impl NewOrder {
@@ -50,6 +54,8 @@ impl NewOrder {
             deadline: self.deadline,
             requirements: self.requirements.clone(),
             manager_id,
+            source: self.source,
+            repeats: self.repeats,
             at,
         }
     }
@@ -216,17 +222,31 @@ impl App {
     /// A client places an order; it gets the next number.
     pub async fn place_order(&self, ctx: &Ctx, new: NewOrder) -> Result<OrderView, AppError> {
         policy::authorize(&ctx.actor, Action::PlaceOrder)?;
+        self.place_for(ctx, ctx.actor.id, new, None).await
+    }
+
+    /// Places `new` for `client_id` (the caller, or the client a manager took it from by
+    /// phone), routed to `taken_by` when a manager took it, else by the routing rule.
+    pub(crate) async fn place_for(
+        &self,
+        ctx: &Ctx,
+        client_id: Uuid,
+        new: NewOrder,
+        taken_by: Option<Uuid>,
+    ) -> Result<OrderView, AppError> {
         // Numbers are 1, 2, 3, … in placement order: a placement the order would refuse
         // must not take one, so the (pure) decision is made before the number is drawn.
-        let pages = self.check_placement(&new, ctx.actor.id)?;
+        let pages = self.check_placement(&new, client_id)?;
         let id = Uuid::new_v4();
         self.order_repo.expect_new(Order::TYPE, &id.to_string());
         let place = |number, manager_id| {
-            new.placement(pages, ctx.actor.id, number, manager_id, self.clock.now())
+            new.placement(pages, client_id, number, manager_id, self.clock.now())
         };
         // Placed routed when someone is on shift (one append; the answer names the
         // manager). Otherwise the router, woken, routes it (or a shift's start will).
-        let manager = if self.config.route_on_placement {
+        let manager = if taken_by.is_some() {
+            taken_by
+        } else if self.config.route_on_placement {
             crate::process::routing::manager_for_placement(self)
                 .await
                 .unwrap_or_else(|e| {
@@ -574,6 +594,40 @@ impl App {
             at: self.clock.now(),
         };
         self.act(ctx, id, cmd).await
+    }
+
+    /// The client orders a finished order (completed or failed) again: a new order with
+    /// the same work type, subject, topic, pages and requirements, by `deadline`, that
+    /// names the first (`repeats`). 404 for an order not theirs, 409 for one not finished.
+    pub async fn repeat_order(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        deadline: NaiveDate,
+    ) -> Result<OrderView, AppError> {
+        policy::authorize(&ctx.actor, Action::PlaceOrder)?;
+        self.ensure_visible(&ctx.actor, id).await?;
+        let first = self.order_state(id).await?;
+        if !first.placed || first.client_id != ctx.actor.id {
+            return Err(AppError::NotFound);
+        }
+        if !first.status.is_terminal() {
+            return Err(AppError::Conflict(format!(
+                "only a finished order can be repeated; this one is {}",
+                first.status
+            )));
+        }
+        let new = NewOrder {
+            work_type: first.work_type,
+            subject: first.subject,
+            topic: first.topic,
+            pages: i64::from(first.pages),
+            deadline,
+            requirements: first.requirements,
+            source: OrderSource::Site,
+            repeats: Some(id),
+        };
+        self.place_for(ctx, ctx.actor.id, new, None).await
     }
 
     /// A file of the order, if it reaches the caller, with its bytes.

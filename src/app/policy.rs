@@ -15,6 +15,8 @@ use super::AppError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
     PlaceOrder,
+    /// Take an order by phone for a client (found by email, or created on the spot).
+    PlaceOrderByPhone,
     /// List and read the orders the caller's scope holds, their events, history and files.
     ReadOrders,
     SetPrice,
@@ -90,8 +92,9 @@ const STAFF: &[Role] = &[Role::Manager, Role::Admin];
 const AUDITORS: &[Role] = &[Role::Auditor, Role::Admin];
 
 impl Action {
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 36] = [
         Action::PlaceOrder,
+        Action::PlaceOrderByPhone,
         Action::ReadOrders,
         Action::SetPrice,
         Action::OfferOrder,
@@ -132,6 +135,7 @@ impl Action {
     pub fn roles(self) -> &'static [Role] {
         match self {
             Action::PlaceOrder | Action::RequestRevision | Action::CompleteOrder => &[Role::Client],
+            Action::PlaceOrderByPhone => STAFF,
             Action::ReadOrders => ANYONE,
             Action::SetPrice | Action::OfferOrder | Action::Review => STAFF,
             Action::AnswerOffer | Action::SubmitWork => &[Role::Author],
@@ -309,6 +313,7 @@ mod tests {
         let table: &[(Action, [bool; 6])] = &[
             //                        client author manager clerk  auditor admin
             (Action::PlaceOrder,      [true,  false, false,  false, false,  false]),
+            (Action::PlaceOrderByPhone, [false, false, true, false, false,  true ]),
             (Action::ReadOrders,      [true,  true,  true,   true,  true,   true ]),
             (Action::SetPrice,        [false, false, true,   false, false,  true ]),
             (Action::OfferOrder,      [false, false, true,   false, false,  true ]),

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use aggregates::order::{FileKind, OrderStatus};
+use aggregates::order::{FileKind, OrderSource, OrderStatus};
 use aggregates::Role;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
@@ -61,6 +61,14 @@ enum_schema!(
     "OrderStatus",
     "where an order is in its lifecycle",
     OrderStatus::ALL.map(OrderStatus::as_str)
+);
+
+enum_schema!(
+    /// [`OrderSource`]: its wire names are [`OrderSource::as_str`].
+    OrderSourceSchema,
+    "OrderSource",
+    "where an order came from: `site` (a client logged in), `guest_checkout` (checkout without registration), `manager` (taken by phone)",
+    OrderSource::ALL.map(OrderSource::as_str)
 );
 
 enum_schema!(

@@ -6,7 +6,7 @@
 //! Every field is required unless the view may leave it out; a field that may be null
 //! says `required = true` (utoipa takes an `Option` as "may be absent" otherwise).
 
-use aggregates::order::{FileKind, OrderStatus};
+use aggregates::order::{FileKind, OrderSource, OrderStatus};
 use aggregates::Actor;
 use chrono::{DateTime, NaiveDate, Utc};
 use projections::client_history::HistoryEntry;
@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::policy;
-use super::schemas::{FileKindSchema, OrderStatusSchema, RoleSchema};
+use super::schemas::{FileKindSchema, OrderSourceSchema, OrderStatusSchema, RoleSchema};
 
 /// Times are answered as RFC 3339 with a numeric offset (`…+00:00`), as they are stored.
 pub mod rfc3339 {
@@ -55,6 +55,12 @@ pub struct OrderSummary {
     pub number: i64,
     #[schema(value_type = OrderStatusSchema)]
     pub status: OrderStatus,
+    /// Where the order came from.
+    #[schema(value_type = OrderSourceSchema)]
+    pub source: OrderSource,
+    /// The finished order this one repeats (null for a first order).
+    #[schema(required = true)]
+    pub repeats: Option<Uuid>,
     #[schema(examples("term_paper"))]
     pub work_type: String,
     pub subject: String,
@@ -159,6 +165,8 @@ impl OrderSummary {
             id: o.id,
             number: o.number,
             status: o.status,
+            source: o.source,
+            repeats: o.repeats,
             work_type: o.work_type.clone(),
             subject: o.subject.clone(),
             topic: o.topic.clone(),

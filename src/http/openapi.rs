@@ -29,7 +29,7 @@ use utoipa_axum::routes;
 use super::error::Problem;
 use super::idempotency::{MAX_KEY_LEN, NEVER_STORED};
 use crate::app::policy::Action;
-use crate::app::schemas::{FileKindSchema, OrderStatusSchema, RoleSchema};
+use crate::app::schemas::{FileKindSchema, OrderSourceSchema, OrderStatusSchema, RoleSchema};
 use crate::app::App;
 
 /// `x-roles` of an operation anyone may call without a token.
@@ -70,7 +70,7 @@ pub fn roles(action: Action) -> Value {
         (name = "admin", description = "the mail outbox"),
         (name = "reviews", description = "the public reviews of completed orders"),
     ),
-    components(schemas(Problem, RoleSchema, OrderStatusSchema, FileKindSchema)),
+    components(schemas(Problem, RoleSchema, OrderStatusSchema, OrderSourceSchema, FileKindSchema)),
 )]
 pub struct ApiDoc;
 

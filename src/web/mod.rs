@@ -53,6 +53,7 @@ pub fn router(app: App) -> Router<App> {
         .route("/orders/{id}/revision", post(orders::revision))
         .route("/orders/{id}/complete", post(orders::complete))
         .route("/orders/{id}/cancel", post(orders::cancel))
+        .route("/orders/{id}/repeat", post(orders::repeat))
         .route("/orders/{id}/take", post(work::take))
         .route("/orders/{id}/decline", post(work::decline))
         .route("/orders/{id}/draft", post(work::upload_draft))
@@ -146,6 +147,9 @@ impl Frame {
                     menu.push(("/checkout", "nav.checkout"));
                 } else {
                     menu.push(("/orders", "nav.orders"));
+                }
+                if may(Action::PlaceOrderByPhone) {
+                    menu.push(("/checkout", "nav.phone_order"));
                 }
                 if may(Action::ReadOffers) {
                     menu.push(("/offers", "nav.offers"));

@@ -9,6 +9,7 @@ use aggregates::Role;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
+use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
@@ -17,7 +18,7 @@ use super::i18n::Tr;
 use super::session::Visitor;
 use super::{after, page, Form, Frame, PageError, Path};
 use crate::app::views::{EventView, OrderPage, OrderSummary, OrderView};
-use crate::app::App;
+use crate::app::{App, AppError};
 use crate::http::orders::list::{list_query, SORTS};
 
 /// One row of the table, as the page shows it.
@@ -30,6 +31,8 @@ pub struct Row {
     pub due: String,
     /// The order's problems in words (empty without one).
     pub problem: String,
+    /// Where it came from, in words.
+    pub source: &'static str,
 }
 
 /// An order's problems in the visitor's words: the stage limit broken, the deadline passed.
@@ -59,6 +62,7 @@ impl Row {
             .filter(|d| *d > 0);
         Row {
             problem: problem_words(tr, &o),
+            source: tr.t(&format!("source.{}", o.source.as_str())),
             status: tr.status(o.status.as_str()),
             deadline: tr.date(&o.deadline),
             price: tr.money_opt(&o.price),
@@ -83,6 +87,9 @@ struct List {
     status: String,
     q: String,
     problem: bool,
+    /// The source filter as asked (empty: any) and the choices.
+    source: String,
+    sources: Vec<(&'static str, &'static str)>,
     unrouted: bool,
     /// Whether the unrouted filter means anything to this visitor (who sees every order).
     sees_unrouted: bool,
@@ -158,6 +165,11 @@ pub async fn list(
         status: params.get("status").cloned().unwrap_or_default(),
         q: params.get("q").cloned().unwrap_or_default(),
         problem: params.get("problem").is_some_and(|p| p == "true"),
+        source: params.get("source").cloned().unwrap_or_default(),
+        sources: aggregates::order::OrderSource::ALL
+            .iter()
+            .map(|s| (s.as_str(), tr.t(&format!("source.{}", s.as_str()))))
+            .collect(),
         unrouted: params.get("unrouted").is_some_and(|p| p == "true"),
         sees_unrouted: sees_all,
         on_shift: super::work::on_shift(&app, &v).await,
@@ -272,11 +284,13 @@ pub struct Can {
     pub revision: bool,
     pub complete: bool,
     pub cancel: bool,
+    /// The client may order a finished order again.
+    pub repeat: bool,
 }
 
 impl Can {
     pub fn any(&self) -> bool {
-        self.pay.is_some() || self.revision || self.complete || self.cancel
+        self.pay.is_some() || self.revision || self.complete || self.cancel || self.repeat
     }
 }
 
@@ -313,6 +327,9 @@ fn can(app: &App, v: &Visitor, o: &OrderSummary, state: &Order) -> Can {
             comment: "probe".into(),
             at,
         });
+    }
+    if may(crate::app::policy::Action::PlaceOrder) {
+        can.repeat = state.client_id == user.id && state.status.is_terminal();
     }
     if may(crate::app::policy::Action::CompleteOrder) {
         can.complete = accepts(OrderCommand::Complete {
@@ -492,6 +509,35 @@ pub struct ReasonForm {
     _csrf: String,
     #[serde(default)]
     reason: String,
+}
+
+#[derive(Deserialize)]
+pub struct RepeatForm {
+    #[serde(default)]
+    _csrf: String,
+    #[serde(default)]
+    deadline: String,
+}
+
+/// The client orders a finished order again, as `POST /api/orders/{id}/repeat`: to the new
+/// order's page.
+pub async fn repeat(
+    State(app): State<App>,
+    v: Visitor,
+    Path(id): Path<Uuid>,
+    Form(form): Form<RepeatForm>,
+) -> Result<Response, PageError> {
+    let member = v.require()?;
+    v.check_csrf(&form._csrf)?;
+    let result = match NaiveDate::parse_from_str(form.deadline.trim(), "%Y-%m-%d") {
+        Ok(deadline) => app.repeat_order(&member.ctx(), id, deadline).await,
+        Err(_) => Err(AppError::Invalid("the deadline must be a date".into())),
+    };
+    let to = match &result {
+        Ok(order) => format!("/orders/{}", order.order.id),
+        Err(_) => format!("/orders/{id}"),
+    };
+    after(&v, &to, result)
 }
 
 pub async fn cancel(

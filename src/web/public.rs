@@ -261,6 +261,8 @@ pub struct OrderForm {
 #[template(path = "web/checkout.html")]
 struct Checkout {
     f: Frame,
+    /// A manager taking an order by phone: the client's contact is asked for.
+    by_phone: bool,
     form: OrderForm,
     work_types: [(&'static str, &'static str); 4],
     error: Option<String>,
@@ -274,9 +276,21 @@ pub async fn checkout_page(v: Visitor) -> Result<Response, PageError> {
     };
     page(Checkout {
         f: Frame::of(&v),
+        by_phone: takes_phone_orders(&v),
         form,
         work_types: WORK_TYPES,
         error: None,
+    })
+}
+
+/// Whether the visitor is staff who take orders by phone (the checkout page is then theirs).
+fn takes_phone_orders(v: &Visitor) -> bool {
+    v.user.as_ref().is_some_and(|u| {
+        crate::app::policy::authorize(
+            &aggregates::Actor::new(u.id, u.role),
+            crate::app::policy::Action::PlaceOrderByPhone,
+        )
+        .is_ok()
     })
 }
 
@@ -304,11 +318,21 @@ pub async fn checkout(
             pages,
             deadline,
             requirements: form.requirements.trim().to_string(),
+            source: aggregates::order::OrderSource::Site,
+            repeats: None,
         })
     })();
     let placed = match new {
         Err(e) => Err(e),
         Ok(new) => match v.require() {
+            Ok(member) if takes_phone_orders(&v) => {
+                let contact = Contact {
+                    email: form.email.clone(),
+                    full_name: form.full_name.clone(),
+                    language: None,
+                };
+                app.place_by_phone(&member.ctx(), contact, new).await
+            }
             Ok(member) => app.place_order(&member.ctx(), new).await,
             Err(_) => {
                 let contact = Contact {
@@ -339,6 +363,7 @@ pub async fn checkout(
             let (status, message) = refusal(e)?;
             let mut res = page(Checkout {
                 f: Frame::of(&v),
+                by_phone: takes_phone_orders(&v),
                 form,
                 work_types: WORK_TYPES,
                 error: Some(message),

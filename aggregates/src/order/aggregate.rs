@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::commands::{NextOffer, OrderCommand};
 use super::error::OrderError;
-use super::events::{Breach, FileKind, FileRef, Half, OrderEvent};
+use super::events::{Breach, FileKind, FileRef, Half, OrderEvent, OrderSource};
 use crate::{Actor, Kopecks, Role, CURRENCY};
 
 /// Where an order is in its lifecycle; the codes are those of DESIGN.md and the manager's table.
@@ -221,6 +221,12 @@ pub struct Order {
     /// Whether the deadline's breach was flagged (once per order).
     #[serde(default)]
     pub deadline_flagged: bool,
+    /// Where the order came from.
+    #[serde(default)]
+    pub source: OrderSource,
+    /// The finished order this one repeats.
+    #[serde(default)]
+    pub repeats: Option<Uuid>,
 }
 
 impl Order {
@@ -279,6 +285,8 @@ impl Order {
                 deadline,
                 requirements,
                 manager_id,
+                source,
+                repeats,
                 at,
             } => Self::place(PlaceOrder {
                 number,
@@ -290,6 +298,8 @@ impl Order {
                 deadline,
                 requirements,
                 manager_id,
+                source,
+                repeats,
                 at,
             }),
             OrderCommand::RouteToManager { manager_id, .. } => self.route(manager_id),
@@ -398,6 +408,8 @@ impl Order {
             deadline: cmd.deadline,
             requirements: cmd.requirements,
             currency: CURRENCY.to_string(),
+            source: cmd.source,
+            repeats: cmd.repeats,
         }];
         if let Some(manager_id) = cmd.manager_id {
             events.push(OrderEvent::RoutedToManager { manager_id });
@@ -914,6 +926,8 @@ struct PlaceOrder {
     deadline: NaiveDate,
     requirements: String,
     manager_id: Option<Uuid>,
+    source: OrderSource,
+    repeats: Option<Uuid>,
     at: DateTime<Utc>,
 }
 
@@ -985,8 +999,12 @@ impl Aggregate for Order {
                 deadline,
                 requirements,
                 currency,
+                source,
+                repeats,
             } => {
                 self.placed = true;
+                self.source = source;
+                self.repeats = repeats;
                 self.number = number;
                 self.client_id = client_id;
                 self.work_type = work_type;

@@ -2,7 +2,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::events::{Breach, FileRef, Half};
+use super::events::{Breach, FileRef, Half, OrderSource};
 use crate::{Actor, Kopecks};
 
 /// The author an expired offer passes to, chosen by the service.
@@ -25,9 +25,13 @@ pub enum OrderCommand {
         pages: u32,
         deadline: NaiveDate,
         requirements: String,
-        /// The on-shift manager the routing rule chose at placement: the order is placed
-        /// routed to them (one append). `None`: the router routes it later.
+        /// The on-shift manager the routing rule chose at placement (or the manager who
+        /// took it by phone): the order is placed routed to them (one append). `None`:
+        /// the router routes it later.
         manager_id: Option<Uuid>,
+        source: OrderSource,
+        /// The finished order this one repeats, if any.
+        repeats: Option<Uuid>,
         at: DateTime<Utc>,
     },
     /// Routing: the router hands an unrouted order to a manager. Changes nothing on an

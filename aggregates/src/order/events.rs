@@ -66,6 +66,49 @@ pub struct FileRef {
     pub sha256: String,
 }
 
+/// Where an order came from: the client on the site, a guest's checkout without
+/// registration, or a manager taking it by phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderSource {
+    /// Placed by a logged-in client (and every order placed before sources were recorded).
+    #[default]
+    Site,
+    GuestCheckout,
+    Manager,
+}
+
+impl OrderSource {
+    pub const ALL: [OrderSource; 3] = [
+        OrderSource::Site,
+        OrderSource::GuestCheckout,
+        OrderSource::Manager,
+    ];
+
+    /// The wire name (`site`, `guest_checkout`, `manager`), as stored and answered.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderSource::Site => "site",
+            OrderSource::GuestCheckout => "guest_checkout",
+            OrderSource::Manager => "manager",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OrderSource> {
+        OrderSource::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+impl std::str::FromStr for OrderSource {
+    type Err = crate::common::UnknownCode;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        OrderSource::parse(s).ok_or_else(|| crate::common::UnknownCode {
+            what: "order source",
+            code: s.to_string(),
+        })
+    }
+}
+
 /// A time limit an order broke: the admin's limit on one status (stage), or the client's
 /// deadline passing before the work was delivered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,6 +137,12 @@ pub enum OrderEvent {
         deadline: NaiveDate,
         requirements: String,
         currency: String,
+        /// Where it came from; absent (`site`) in the events placed before it was recorded.
+        #[serde(default)]
+        source: OrderSource,
+        /// The order this one repeats (a finished order the client ordered again).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        repeats: Option<Uuid>,
     },
     RoutedToManager {
         manager_id: Uuid,

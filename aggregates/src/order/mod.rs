@@ -11,4 +11,4 @@ mod transitions;
 pub use aggregate::{Order, OrderStatus};
 pub use commands::{NextOffer, OrderCommand};
 pub use error::OrderError;
-pub use events::{Breach, FileKind, FileRef, Half, OrderEvent};
+pub use events::{Breach, FileKind, FileRef, Half, OrderEvent, OrderSource};

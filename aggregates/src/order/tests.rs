@@ -116,6 +116,8 @@ fn placed_event() -> OrderEvent {
         deadline: deadline(),
         requirements: "APA style".to_string(),
         currency: "RUB".to_string(),
+        source: OrderSource::Site,
+        repeats: None,
     }
 }
 fn placed() -> Vec<OrderEvent> {
@@ -291,6 +293,8 @@ fn place_order() -> OrderCommand {
         deadline: deadline(),
         requirements: "APA style".to_string(),
         manager_id: None,
+        source: OrderSource::Site,
+        repeats: None,
         at: now(),
     }
 }
@@ -2242,4 +2246,60 @@ fn a_flag_changes_no_status() {
     ));
     assert_eq!(s.status, OrderStatus::DraftReview);
     assert_eq!(s.stage, 4);
+}
+
+// ---------------------------------------------------------------- sources and repeats
+
+#[test]
+fn an_order_records_where_it_came_from_and_what_it_repeats() {
+    let first = Uuid::from_u128(500);
+    let taken_by = manager_id();
+    let cmd = place_with(|c| {
+        if let OrderCommand::PlaceOrder {
+            source,
+            repeats,
+            manager_id,
+            ..
+        } = c
+        {
+            *source = OrderSource::Manager;
+            *repeats = Some(first);
+            *manager_id = Some(taken_by);
+        }
+    });
+    let events = state(vec![]).decide(cmd).unwrap();
+    let s = state(events.clone());
+    assert_eq!(s.source, OrderSource::Manager);
+    assert_eq!(s.repeats, Some(first));
+    assert_eq!(s.manager_id, Some(manager_id()));
+    assert!(matches!(
+        &events[0],
+        OrderEvent::OrderPlaced {
+            source: OrderSource::Manager,
+            repeats: Some(r),
+            ..
+        } if *r == first
+    ));
+}
+
+#[test]
+fn an_order_placed_before_sources_were_recorded_reads_as_placed_on_the_site() {
+    let old = serde_json::json!({"OrderPlaced": {
+        "number": 1, "client_id": client(), "work_type": "essay", "subject": "history",
+        "topic": "t", "pages": 3, "deadline": "2030-04-01", "requirements": "",
+        "currency": "RUB"
+    }});
+    let event: OrderEvent = serde_json::from_value(old).unwrap();
+    assert!(matches!(
+        event,
+        OrderEvent::OrderPlaced {
+            source: OrderSource::Site,
+            repeats: None,
+            ..
+        }
+    ));
+    // And a new one without a repeat is written as before, plus its source.
+    let v = serde_json::to_value(placed_event()).unwrap();
+    assert_eq!(v["OrderPlaced"]["source"], "site");
+    assert!(v["OrderPlaced"].get("repeats").is_none());
 }

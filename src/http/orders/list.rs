@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use aggregates::order::OrderStatus;
+use aggregates::order::{OrderSource, OrderStatus};
 use axum::extract::{Query, State};
 use axum::Json;
 use projections::order_list::{ListQuery, Sort};
@@ -11,7 +11,7 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::app::policy::Action;
-use crate::app::schemas::OrderStatusSchema;
+use crate::app::schemas::{OrderSourceSchema, OrderStatusSchema};
 use crate::app::views::OrderPage;
 use crate::app::App;
 use crate::http::error::ApiError;
@@ -41,6 +41,9 @@ pub(crate) struct ListParams {
     author_id: Option<Uuid>,
     /// Only orders flagged (true) or not (false) as a problem.
     problem: Option<bool>,
+    /// Only orders from this source.
+    #[param(value_type = Option<OrderSourceSchema>)]
+    source: Option<String>,
     /// `true`: only orders no manager has yet, waiting for one to start a shift (for those
     /// who see every order: a manager's own orders are all routed).
     #[param(default = false)]
@@ -96,6 +99,10 @@ pub(crate) fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, 
                 _ => Err(bad("problem must be true or false".into())),
             })
             .transpose()?,
+        source: params
+            .get("source")
+            .map(|s| OrderSource::parse(s).ok_or_else(|| bad(format!("unknown source {s:?}"))))
+            .transpose()?,
         unrouted: params
             .get("unrouted")
             .map(|s| match s.as_str() {
@@ -133,7 +140,7 @@ pub(crate) fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, 
     params(ListParams),
     responses(
         (status = 200, description = "one page of the list", body = OrderPage),
-        (status = 422, description = "a parameter out of range: an unknown status or sort, a page outside its range, an author_id that is not a UUID, problem or unrouted neither true nor false"),
+        (status = 422, description = "a parameter out of range: an unknown status or sort, a page outside its range, an author_id that is not a UUID, an unknown source, problem or unrouted neither true nor false"),
     ),
 )]
 pub(super) async fn list(

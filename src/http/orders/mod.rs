@@ -3,6 +3,7 @@
 //! the command) and renders its answer.
 
 mod accept;
+mod by_phone;
 mod cancel;
 mod candidates;
 mod complete;
@@ -17,6 +18,7 @@ mod payment;
 mod place;
 mod price;
 mod refund;
+mod repeat;
 mod review;
 mod revision;
 pub(crate) mod show;
@@ -33,6 +35,8 @@ use crate::app::App;
 pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(place::place, list::list))
+        .routes(routes!(by_phone::by_phone))
+        .routes(routes!(repeat::repeat))
         .routes(routes!(show::show))
         .routes(routes!(events::events))
         .routes(routes!(history::history))

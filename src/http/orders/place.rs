@@ -46,13 +46,13 @@ pub(crate) struct PlaceBody {
 #[schema(as = CheckoutContact)]
 pub(crate) struct ContactBody {
     #[schema(format = "email", examples("guest@example.com"))]
-    email: String,
+    pub(super) email: String,
     #[schema(min_length = 1)]
-    full_name: String,
+    pub(super) full_name: String,
     /// The language of the account's mail: `ru` (the default) or `en`.
     #[serde(default)]
     #[schema(value_type = Option<crate::app::schemas::LanguageSchema>)]
-    language: Option<String>,
+    pub(super) language: Option<String>,
 }
 
 /// Place an order
@@ -99,6 +99,8 @@ pub(super) async fn place(
         pages: b.pages,
         deadline: b.deadline,
         requirements: b.requirements,
+        source: aggregates::order::OrderSource::Site,
+        repeats: None,
     };
     let order =
         match (caller, b.contact) {
