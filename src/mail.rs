@@ -32,10 +32,13 @@ pub enum Kind {
     LoginNotice,
     /// An order broke a time limit (to its manager and every admin).
     Problem,
+    /// A manager changed the order (details, a discount) or proposes a new deadline (to
+    /// the client).
+    Changed,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Status,
         Kind::Offer,
         Kind::OfferExpired,
@@ -45,6 +48,7 @@ impl Kind {
         Kind::Credentials,
         Kind::LoginNotice,
         Kind::Problem,
+        Kind::Changed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -58,6 +62,7 @@ impl Kind {
             Kind::Credentials => "credentials",
             Kind::LoginNotice => "login_notice",
             Kind::Problem => "problem",
+            Kind::Changed => "changed",
         }
     }
 
@@ -108,6 +113,15 @@ pub struct Params {
     pub limit_hours: Option<i64>,
     #[serde(default)]
     pub deadline: Option<String>,
+    /// What a manager changed: (field, old, new); money in kopecks, as text.
+    #[serde(default)]
+    pub changes: Vec<(String, String, String)>,
+    /// Why (a discount's reason).
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// A deadline proposed to the client.
+    #[serde(default)]
+    pub proposed_deadline: Option<String>,
 }
 
 /// A file to attach: from the file store, by content hash.
@@ -175,6 +189,25 @@ pub fn status_label(status: &str, en: bool) -> &'static str {
     }
 }
 
+/// The human name of an order's field a manager may change.
+pub fn field_label(field: &str, en: bool) -> &'static str {
+    let (ru, english) = match field {
+        "topic" => ("Тема", "Topic"),
+        "pages" => ("Страниц", "Pages"),
+        "deadline" => ("Срок сдачи", "Deadline"),
+        "requirements" => ("Требования", "Requirements"),
+        "work_type" => ("Тип работы", "Work type"),
+        "subject" => ("Предмет", "Subject"),
+        "price" => ("Цена", "Price"),
+        _ => ("—", "—"),
+    };
+    if en {
+        english
+    } else {
+        ru
+    }
+}
+
 /// Kopecks as roubles: `1 234,56 ₽` in Russian, `1,234.56 RUB` in English.
 pub fn money(kopecks: i64, en: bool) -> String {
     let sign = if kopecks < 0 { "-" } else { "" };
@@ -216,6 +249,10 @@ pub struct View {
     /// A problem's stage limit in hours ("" for a deadline) and the deadline passed.
     pub limit_hours: String,
     pub deadline: String,
+    /// What changed, in the recipient's words: (field, old, new).
+    pub changes: Vec<(String, String, String)>,
+    pub reason: String,
+    pub proposed_deadline: String,
 }
 
 impl View {
@@ -267,6 +304,19 @@ impl View {
             to_staff: p.to_staff,
             limit_hours: p.limit_hours.map(|h| h.to_string()).unwrap_or_default(),
             deadline: p.deadline.clone().unwrap_or_default(),
+            changes: p
+                .changes
+                .iter()
+                .map(|(field, old, new)| {
+                    let shown = |v: &str| match (field.as_str(), v.parse::<i64>()) {
+                        ("price", Ok(k)) => money(k, en),
+                        _ => v.to_string(),
+                    };
+                    (field_label(field, en).to_string(), shown(old), shown(new))
+                })
+                .collect(),
+            reason: p.reason.clone().unwrap_or_default(),
+            proposed_deadline: p.proposed_deadline.clone().unwrap_or_default(),
             attached: mail
                 .attachments
                 .iter()
@@ -311,6 +361,14 @@ impl View {
             Kind::LoginNotice => (
                 format!("Заказ №{n} принят: войдите, чтобы следить за ним"),
                 format!("Order #{n} received: log in to follow it"),
+            ),
+            Kind::Changed if !self.proposed_deadline.is_empty() => (
+                format!("Заказ №{n}: предлагаем перенести срок сдачи"),
+                format!("Order #{n}: a new deadline is proposed"),
+            ),
+            Kind::Changed => (
+                format!("Заказ №{n}: изменения в заказе"),
+                format!("Order #{n}: your order was changed"),
             ),
             Kind::Problem if self.limit_hours.is_empty() => (
                 format!("Заказ №{n}: срок сдачи прошёл"),
@@ -360,6 +418,7 @@ templates! {
     Offer => OfferText "mail/offer.txt", OfferHtml "mail/offer.html";
     OfferExpired => OfferExpiredText "mail/offer_expired.txt", OfferExpiredHtml "mail/offer_expired.html";
     Problem => ProblemText "mail/problem.txt", ProblemHtml "mail/problem.html";
+    Changed => ChangedText "mail/changed.txt", ChangedHtml "mail/changed.html";
     Draft => DraftText "mail/draft.txt", DraftHtml "mail/draft.html";
     Final => FinalText "mail/final.txt", FinalHtml "mail/final.html";
     Receipt => ReceiptText "mail/receipt.txt", ReceiptHtml "mail/receipt.html";

@@ -5,7 +5,9 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use aggregates::order::{Breach, FileKind, FileRef, OrderEvent, OrderSource, OrderStatus};
+use aggregates::order::{
+    Breach, FileKind, FileRef, OrderEdit, OrderEvent, OrderSource, OrderStatus,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -440,6 +442,34 @@ fn fold_row(
         | OrderEvent::RevisionRequested { .. }
         | OrderEvent::ReviewPublished { .. }
         | OrderEvent::ReviewHidden { .. } => {}
+        OrderEvent::OrderEdited { edits } => {
+            for e in edits {
+                match e {
+                    OrderEdit::Topic { new, .. } => o.topic = new.clone(),
+                    OrderEdit::Pages { new, .. } => o.pages = i64::from(*new),
+                    OrderEdit::Deadline { new, .. } => move_deadline(o, *new),
+                    OrderEdit::Requirements { new, .. } => o.requirements = new.clone(),
+                    OrderEdit::WorkType { new, .. } => o.work_type = new.clone(),
+                    OrderEdit::Subject { new, .. } => o.subject = new.clone(),
+                }
+            }
+        }
+        OrderEvent::DiscountGiven {
+            price,
+            first_half,
+            second_half,
+            ..
+        } => {
+            o.price = Some(*price);
+            o.first_half = Some(*first_half);
+            o.second_half = Some(*second_half);
+        }
+        OrderEvent::DeadlineProposed { deadline } => o.proposed_deadline = Some(*deadline),
+        OrderEvent::DeadlineMoved { new, .. } => {
+            o.proposed_deadline = None;
+            move_deadline(o, *new);
+        }
+        OrderEvent::DeadlineProposalDeclined { .. } => o.proposed_deadline = None,
         OrderEvent::ProblemFlagged { breach, .. } => match breach {
             Breach::StageLimit { limit_hours, .. } => {
                 o.stage_limit_hours = Some(i64::from(*limit_hours));
@@ -451,6 +481,13 @@ fn fold_row(
         },
     }
     o.problem = o.stage_limit_hours.is_some() || o.deadline_breach;
+}
+
+/// A new deadline: the old one's breach no longer counts; the new one may be breached.
+fn move_deadline(o: &mut OrderRow, deadline: NaiveDate) {
+    o.deadline = deadline;
+    o.deadline_breach = false;
+    o.deadline_flagged = false;
 }
 
 /// The kind of file an upload or an approval is about.
@@ -517,7 +554,7 @@ pub fn accepted_authors(stream: &[(OrderEvent, DateTime<Utc>)]) -> Vec<Uuid> {
 }
 
 /// The columns the projection writes, in the order of [`row_args`].
-const WRITE_COLUMNS: [&str; 38] = [
+const WRITE_COLUMNS: [&str; 39] = [
     "id",
     "number",
     "status",
@@ -556,6 +593,7 @@ const WRITE_COLUMNS: [&str; 38] = [
     "deadline_flagged",
     "source",
     "repeats",
+    "proposed_deadline",
 ];
 
 fn row_args(o: &OrderRow) -> Vec<Arg> {
@@ -597,7 +635,8 @@ fn row_args(o: &OrderRow) -> Vec<Arg> {
         o.deadline_breach,
         o.deadline_flagged,
         o.source.as_str(),
-        o.repeats
+        o.repeats,
+        o.proposed_deadline.map(|d| d.to_string())
     ]
     .to_vec()
 }
@@ -653,6 +692,7 @@ fn placed_row(id: &str, event: &OrderEvent, at: DateTime<Utc>) -> Option<OrderRo
         updated_at: at,
         source: *source,
         repeats: *repeats,
+        proposed_deadline: None,
         stage: 0,
         status_since: at,
         stage_limit_hours: None,
@@ -906,6 +946,8 @@ pub struct OrderRow {
     pub source: OrderSource,
     /// The finished order this one repeats.
     pub repeats: Option<Uuid>,
+    /// A new deadline proposed to the client after the first half, until they answer.
+    pub proposed_deadline: Option<NaiveDate>,
 }
 
 pub(crate) const COLUMNS: &str = "id, number, status, work_type, subject, topic, pages, deadline, requirements, \
@@ -913,7 +955,8 @@ pub(crate) const COLUMNS: &str = "id, number, status, work_type, subject, topic,
      manager_id, offered_to, \
      offer_expires_at, author_id, author_name, problem, draft_rejections, guarantee_until, rating, \
      failure_reason, placed_at, updated_at, stage, status_since, stage_limit_hours, deadline_breach, \
-     deadline_flagged, source, repeats";
+     deadline_flagged, source, repeats, \
+     proposed_deadline";
 
 impl OrderRow {
     pub(crate) fn from_row(r: &Row) -> Result<OrderRow, sqlx::Error> {
@@ -955,6 +998,7 @@ impl OrderRow {
             deadline_flagged: r.bool("deadline_flagged")?,
             source: r.parsed("source")?,
             repeats: r.opt_uuid("repeats")?,
+            proposed_deadline: r.opt_parsed("proposed_deadline")?,
         })
     }
 }

@@ -3,7 +3,9 @@
 //! author, settings), after the access policy has said yes; and answers with the order
 //! as the caller may see it.
 
-use aggregates::order::{FileKind, FileRef, Half, Order, OrderCommand, OrderEvent, OrderSource};
+use aggregates::order::{
+    FileKind, FileRef, Half, Order, OrderChanges, OrderCommand, OrderEvent, OrderSource,
+};
 use aggregates::Actor;
 use chrono::{DateTime, NaiveDate, Utc};
 use cqrs_es::Aggregate;
@@ -59,6 +61,17 @@ impl NewOrder {
             at,
         }
     }
+}
+
+/// The details a manager changes on an order, as asked (pages not yet checked).
+#[derive(Debug, Clone, Default)]
+pub struct Edits {
+    pub topic: Option<String>,
+    pub pages: Option<i64>,
+    pub deadline: Option<NaiveDate>,
+    pub requirements: Option<String>,
+    pub work_type: Option<String>,
+    pub subject: Option<String>,
 }
 
 /// A payment of one half, as the caller (or the provider) states it.
@@ -591,6 +604,66 @@ impl App {
         let cmd = OrderCommand::Cancel {
             actor: ctx.actor,
             reason,
+            at: self.clock.now(),
+        };
+        self.act(ctx, id, cmd).await
+    }
+
+    /// A manager changes an order's details (`None` leaves a field as it is): before the
+    /// first half, any of them (one `OrderEdited` with each old and new value); after it,
+    /// the deadline alone, as a proposal the client answers.
+    pub async fn edit_order(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        changes: Edits,
+    ) -> Result<OrderView, AppError> {
+        self.authorize_on(ctx, Action::EditOrder, id).await?;
+        let pages = changes.pages.map(Pages::try_from).transpose()?;
+        let cmd = OrderCommand::EditOrder {
+            actor: ctx.actor,
+            changes: OrderChanges {
+                topic: changes.topic,
+                pages: pages.map(Pages::get),
+                deadline: changes.deadline,
+                requirements: changes.requirements,
+                work_type: changes.work_type,
+                subject: changes.subject,
+            },
+            at: self.clock.now(),
+        };
+        self.act(ctx, id, cmd).await
+    }
+
+    /// A manager lowers the order's price, saying why (before the first half).
+    pub async fn give_discount(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        price: i64,
+        reason: String,
+    ) -> Result<OrderView, AppError> {
+        self.authorize_on(ctx, Action::EditOrder, id).await?;
+        let cmd = OrderCommand::GiveDiscount {
+            actor: ctx.actor,
+            price,
+            reason,
+            at: self.clock.now(),
+        };
+        self.act(ctx, id, cmd).await
+    }
+
+    /// The client accepts (or refuses) the deadline their order's manager proposed.
+    pub async fn answer_deadline(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        accept: bool,
+    ) -> Result<OrderView, AppError> {
+        self.authorize_on(ctx, Action::AnswerDeadline, id).await?;
+        let cmd = OrderCommand::AnswerDeadline {
+            client_id: ctx.actor.id,
+            accept,
             at: self.clock.now(),
         };
         self.act(ctx, id, cmd).await

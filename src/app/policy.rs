@@ -17,6 +17,10 @@ pub enum Action {
     PlaceOrder,
     /// Take an order by phone for a client (found by email, or created on the spot).
     PlaceOrderByPhone,
+    /// Change an order's details, give a discount, propose a new deadline.
+    EditOrder,
+    /// Accept or refuse a proposed deadline.
+    AnswerDeadline,
     /// List and read the orders the caller's scope holds, their events, history and files.
     ReadOrders,
     SetPrice,
@@ -92,9 +96,11 @@ const STAFF: &[Role] = &[Role::Manager, Role::Admin];
 const AUDITORS: &[Role] = &[Role::Auditor, Role::Admin];
 
 impl Action {
-    pub const ALL: [Action; 36] = [
+    pub const ALL: [Action; 38] = [
         Action::PlaceOrder,
         Action::PlaceOrderByPhone,
+        Action::EditOrder,
+        Action::AnswerDeadline,
         Action::ReadOrders,
         Action::SetPrice,
         Action::OfferOrder,
@@ -135,7 +141,8 @@ impl Action {
     pub fn roles(self) -> &'static [Role] {
         match self {
             Action::PlaceOrder | Action::RequestRevision | Action::CompleteOrder => &[Role::Client],
-            Action::PlaceOrderByPhone => STAFF,
+            Action::PlaceOrderByPhone | Action::EditOrder => STAFF,
+            Action::AnswerDeadline => &[Role::Client],
             Action::ReadOrders => ANYONE,
             Action::SetPrice | Action::OfferOrder | Action::Review => STAFF,
             Action::AnswerOffer | Action::SubmitWork => &[Role::Author],
@@ -314,6 +321,8 @@ mod tests {
             //                        client author manager clerk  auditor admin
             (Action::PlaceOrder,      [true,  false, false,  false, false,  false]),
             (Action::PlaceOrderByPhone, [false, false, true, false, false,  true ]),
+            (Action::EditOrder,       [false, false, true,   false, false,  true ]),
+            (Action::AnswerDeadline,  [true,  false, false,  false, false,  false]),
             (Action::ReadOrders,      [true,  true,  true,   true,  true,   true ]),
             (Action::SetPrice,        [false, false, true,   false, false,  true ]),
             (Action::OfferOrder,      [false, false, true,   false, false,  true ]),

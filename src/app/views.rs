@@ -68,6 +68,10 @@ pub struct OrderSummary {
     #[schema(minimum = 1, maximum = 1000)]
     pub pages: i64,
     pub deadline: NaiveDate,
+    /// A new deadline the manager proposed after the first half, waiting for the client
+    /// (null when none).
+    #[schema(required = true)]
+    pub proposed_deadline: Option<NaiveDate>,
     pub requirements: String,
     #[schema(schema_with = super::schemas::currency)]
     pub currency: String,
@@ -167,6 +171,7 @@ impl OrderSummary {
             status: o.status,
             source: o.source,
             repeats: o.repeats,
+            proposed_deadline: o.proposed_deadline,
             work_type: o.work_type.clone(),
             subject: o.subject.clone(),
             topic: o.topic.clone(),

@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use aggregates::order::OrderEdit;
 use aggregates::order::{Breach, FileKind, Order, OrderEvent};
 use aggregates::user::{User, UserEvent};
 use async_trait::async_trait;
@@ -312,6 +313,32 @@ impl<'a> Deriver<'a> {
                     tracing::error!(order = %id, "delivered without both halves paid: no final work mailed");
                 }
             }
+            OrderEvent::OrderEdited { .. }
+            | OrderEvent::DiscountGiven { .. }
+            | OrderEvent::DeadlineProposed { .. }
+            | OrderEvent::DeadlineMoved { .. } => {
+                let params = Params {
+                    changes: changes_of(event),
+                    reason: match event {
+                        OrderEvent::DiscountGiven { reason, .. } => Some(reason.clone()),
+                        _ => None,
+                    },
+                    proposed_deadline: match event {
+                        OrderEvent::DeadlineProposed { deadline } => Some(deadline.to_string()),
+                        _ => None,
+                    },
+                    ..base.clone()
+                };
+                self.push(
+                    &mut mails,
+                    ev,
+                    after.client_id,
+                    Kind::Changed,
+                    params,
+                    vec![],
+                )
+                .await?;
+            }
             OrderEvent::ProblemFlagged { breach, .. } => {
                 let (limit_hours, deadline) = match breach {
                     Breach::StageLimit { limit_hours, .. } => (Some(i64::from(*limit_hours)), None),
@@ -476,6 +503,26 @@ impl<'a> Deriver<'a> {
         });
         self.users.insert(id, r.clone());
         Ok(r)
+    }
+}
+
+/// What an edit, a discount or a moved deadline changed: (field, old, new).
+fn changes_of(event: &OrderEvent) -> Vec<(String, String, String)> {
+    match event {
+        OrderEvent::OrderEdited { edits } => edits
+            .iter()
+            .map(|e: &OrderEdit| {
+                let (old, new) = e.values();
+                (e.field().to_string(), old, new)
+            })
+            .collect(),
+        OrderEvent::DiscountGiven {
+            old_price, price, ..
+        } => vec![("price".into(), old_price.to_string(), price.to_string())],
+        OrderEvent::DeadlineMoved { old, new } => {
+            vec![("deadline".into(), old.to_string(), new.to_string())]
+        }
+        _ => Vec::new(),
     }
 }
 

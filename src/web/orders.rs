@@ -240,6 +240,36 @@ fn detail(tr: Tr, e: &EventView) -> String {
         "OfferDeclined" => text("reason"),
         "DraftRejected" | "FinalRejected" | "RevisionRequested" => text("comment"),
         "OrderFailed" | "ReviewHidden" => text("reason"),
+        "OrderEdited" => d["edits"]
+            .as_array()
+            .map(|edits| {
+                edits
+                    .iter()
+                    .map(|e| {
+                        let field = e["field"].as_str().unwrap_or("");
+                        let shown = |v: &Value| match v {
+                            Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        };
+                        format!(
+                            "{}: {} → {}",
+                            tr.t(&format!("field.{field}")),
+                            shown(&e["old"]),
+                            shown(&e["new"])
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .unwrap_or_default(),
+        "DiscountGiven" => format!(
+            "{} → {} — {}",
+            money("old_price"),
+            money("price"),
+            text("reason")
+        ),
+        "DeadlineProposed" | "DeadlineProposalDeclined" => text("deadline"),
+        "DeadlineMoved" => format!("{} → {}", text("old"), text("new")),
         "ProblemFlagged" => {
             let b = &d["breach"];
             match b["kind"].as_str() {
@@ -286,11 +316,18 @@ pub struct Can {
     pub cancel: bool,
     /// The client may order a finished order again.
     pub repeat: bool,
+    /// The client may accept or decline the deadline proposed to them.
+    pub answer_deadline: bool,
 }
 
 impl Can {
     pub fn any(&self) -> bool {
-        self.pay.is_some() || self.revision || self.complete || self.cancel || self.repeat
+        self.pay.is_some()
+            || self.revision
+            || self.complete
+            || self.cancel
+            || self.repeat
+            || self.answer_deadline
     }
 }
 
@@ -325,6 +362,13 @@ fn can(app: &App, v: &Visitor, o: &OrderSummary, state: &Order) -> Can {
         can.revision = accepts(OrderCommand::RequestRevision {
             client_id: user.id,
             comment: "probe".into(),
+            at,
+        });
+    }
+    if may(crate::app::policy::Action::AnswerDeadline) {
+        can.answer_deadline = accepts(OrderCommand::AnswerDeadline {
+            client_id: user.id,
+            accept: false,
             at,
         });
     }
@@ -509,6 +553,32 @@ pub struct ReasonForm {
     _csrf: String,
     #[serde(default)]
     reason: String,
+}
+
+#[derive(Deserialize)]
+pub struct AnswerForm {
+    #[serde(default)]
+    _csrf: String,
+    /// `accept` or `decline`.
+    #[serde(default)]
+    answer: String,
+}
+
+/// The client's answer to a proposed deadline.
+pub async fn answer_deadline(
+    State(app): State<App>,
+    v: Visitor,
+    Path(id): Path<Uuid>,
+    Form(form): Form<AnswerForm>,
+) -> Result<Response, PageError> {
+    let member = v.require()?;
+    v.check_csrf(&form._csrf)?;
+    let result = match form.answer.as_str() {
+        "accept" => app.answer_deadline(&member.ctx(), id, true).await,
+        "decline" => app.answer_deadline(&member.ctx(), id, false).await,
+        _ => Err(AppError::Invalid("the answer is accept or decline".into())),
+    };
+    after(&v, &format!("/orders/{id}"), result)
 }
 
 #[derive(Deserialize)]

@@ -6,7 +6,7 @@
 //! Each form calls the same application service as its JSON endpoint, with the visitor
 //! as the caller: the access policy and the order's own rules decide, as for the API.
 
-use aggregates::order::{FileKind, FileRef, Order, OrderCommand};
+use aggregates::order::{FileKind, FileRef, Order, OrderChanges, OrderCommand};
 use aggregates::Role;
 use askama::Template;
 use axum::extract::{Multipart, State};
@@ -87,6 +87,12 @@ pub struct StaffCan {
     pub review_final: bool,
     pub refund: bool,
     pub hide_review: bool,
+    /// Change the order's details (before the first half).
+    pub edit: bool,
+    /// Lower the price (before the first half, once priced).
+    pub discount: bool,
+    /// Propose a new deadline to the client (after the first half, before delivery).
+    pub propose_deadline: bool,
 }
 
 impl StaffCan {
@@ -100,6 +106,9 @@ impl StaffCan {
             || self.review_final
             || self.refund
             || self.hide_review
+            || self.edit
+            || self.discount
+            || self.propose_deadline
     }
 }
 
@@ -155,6 +164,37 @@ pub fn staff_can(app: &App, v: &Visitor, state: &Order) -> StaffCan {
                 actor,
                 reason: "probe".into(),
                 at,
+            }),
+        edit: may(Action::EditOrder)
+            && accepts(OrderCommand::EditOrder {
+                actor,
+                changes: OrderChanges {
+                    topic: Some(state.topic.clone()),
+                    ..OrderChanges::default()
+                },
+                at,
+            }),
+        discount: may(Action::EditOrder)
+            && accepts(OrderCommand::EditOrder {
+                actor,
+                changes: OrderChanges::default(),
+                at,
+            })
+            && state.first_payment.is_none()
+            && state.price.is_some(),
+        propose_deadline: may(Action::EditOrder)
+            && state.first_payment.is_some()
+            && state.proposed_deadline.is_none()
+            && state.status.awaits_delivery()
+            && state.deadline.is_some_and(|d| {
+                accepts(OrderCommand::EditOrder {
+                    actor,
+                    changes: OrderChanges {
+                        deadline: d.checked_add_days(chrono::Days::new(1)),
+                        ..OrderChanges::default()
+                    },
+                    at,
+                })
             }),
         refund: may(Action::RecordRefund)
             && accepts(OrderCommand::RecordRefund {
@@ -446,6 +486,88 @@ pub async fn price(
             s => Some(parse_rubles("author_fee", s)?),
         };
         app.set_price(&m.ctx(), id, price, fee).await
+    }
+    .await;
+    after(&v, &format!("/orders/{id}"), result)
+}
+
+#[derive(Deserialize)]
+pub struct EditForm {
+    #[serde(default)]
+    _csrf: String,
+    topic: Option<String>,
+    pages: Option<String>,
+    deadline: Option<String>,
+    requirements: Option<String>,
+    work_type: Option<String>,
+    subject: Option<String>,
+}
+
+/// The manager's edit of the order (as `PATCH /api/orders/{id}`): the fields the form
+/// sends, of which only those changed are recorded; after the first half the form sends
+/// the deadline alone, which becomes the proposal to the client.
+pub async fn edit(
+    State(app): State<App>,
+    v: Visitor,
+    Path(id): Path<Uuid>,
+    Form(form): Form<EditForm>,
+) -> Result<Response, PageError> {
+    let m = v.require()?;
+    v.check_csrf(&form._csrf)?;
+    let result = async {
+        let pages = form
+            .pages
+            .as_deref()
+            .map(|p| {
+                p.trim()
+                    .parse::<i64>()
+                    .map_err(|_| AppError::Invalid("pages must be a whole number".into()))
+            })
+            .transpose()?;
+        let deadline = form
+            .deadline
+            .as_deref()
+            .map(|d| {
+                chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
+                    .map_err(|_| AppError::Invalid("the deadline must be a date".into()))
+            })
+            .transpose()?;
+        let edits = crate::app::orders::Edits {
+            topic: form.topic,
+            pages,
+            deadline,
+            requirements: form.requirements,
+            work_type: form.work_type,
+            subject: form.subject,
+        };
+        app.edit_order(&m.ctx(), id, edits).await
+    }
+    .await;
+    after(&v, &format!("/orders/{id}"), result)
+}
+
+#[derive(Deserialize)]
+pub struct DiscountForm {
+    #[serde(default)]
+    _csrf: String,
+    #[serde(default)]
+    price: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// A discount (as `PUT /api/orders/{id}/discount`), the new price in roubles.
+pub async fn discount(
+    State(app): State<App>,
+    v: Visitor,
+    Path(id): Path<Uuid>,
+    Form(form): Form<DiscountForm>,
+) -> Result<Response, PageError> {
+    let m = v.require()?;
+    v.check_csrf(&form._csrf)?;
+    let result = async {
+        let price = parse_rubles("price", &form.price)?;
+        app.give_discount(&m.ctx(), id, price, form.reason).await
     }
     .await;
     after(&v, &format!("/orders/{id}"), result)

@@ -6,9 +6,9 @@ use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::commands::{NextOffer, OrderCommand};
+use super::commands::{NextOffer, OrderChanges, OrderCommand};
 use super::error::OrderError;
-use super::events::{Breach, FileKind, FileRef, Half, OrderEvent, OrderSource};
+use super::events::{Breach, FileKind, FileRef, Half, OrderEdit, OrderEvent, OrderSource};
 use crate::{Actor, Kopecks, Role, CURRENCY};
 
 /// Where an order is in its lifecycle; the codes are those of DESIGN.md and the manager's table.
@@ -227,6 +227,9 @@ pub struct Order {
     /// The finished order this one repeats.
     #[serde(default)]
     pub repeats: Option<Uuid>,
+    /// A new deadline a manager proposed after the first half, waiting for the client.
+    #[serde(default)]
+    pub proposed_deadline: Option<NaiveDate>,
 }
 
 impl Order {
@@ -367,6 +370,16 @@ impl Order {
             OrderCommand::HideReview { actor, reason, .. } => self.hide_review(actor, reason),
             OrderCommand::CloseAfterGuarantee { at } => self.close_after_guarantee(at),
             OrderCommand::FlagProblem { breach, stage, at } => self.flag_problem(breach, stage, at),
+            OrderCommand::EditOrder { actor, changes, at } => self.edit(actor, changes, at),
+            OrderCommand::GiveDiscount {
+                actor,
+                price,
+                reason,
+                ..
+            } => self.discount(actor, price, reason),
+            OrderCommand::AnswerDeadline {
+                client_id, accept, ..
+            } => self.answer_deadline(client_id, accept),
             OrderCommand::Cancel { actor, reason, .. } => self.cancel(actor, reason),
             OrderCommand::RecordRefund {
                 actor,
@@ -856,6 +869,160 @@ impl Order {
         Ok(events)
     }
 
+    /// Before the first half: the fields that really change, checked as at placement, in
+    /// one `OrderEdited` (none when nothing changes). After it: a deadline alone becomes a
+    /// proposal to the client; anything else is refused.
+    fn edit(
+        &self,
+        actor: Actor,
+        c: OrderChanges,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
+        // Values first (422), then the state (409).
+        if c.pages.is_some_and(|p| !(1..=1000).contains(&p)) {
+            return Err(OrderError::InvalidPages);
+        }
+        if c.deadline.is_some_and(|d| d < at.date_naive()) {
+            return Err(OrderError::DeadlineInPast);
+        }
+        let text = |v: Option<String>, field| v.map(|v| non_empty(v, field)).transpose();
+        let topic = text(c.topic, "topic")?;
+        let work_type = text(c.work_type, "work_type")?;
+        let subject = text(c.subject, "subject")?;
+        let requirements = c.requirements.map(|r| r.trim().to_string());
+        let claim = self.check_manager(actor)?;
+        if self.status.is_terminal() {
+            return Err(OrderError::WrongStatus(self.status));
+        }
+        if self.first_payment.is_some() {
+            let only_deadline = topic.is_none()
+                && c.pages.is_none()
+                && requirements.is_none()
+                && work_type.is_none()
+                && subject.is_none();
+            let Some(deadline) = c.deadline.filter(|_| only_deadline) else {
+                return Err(OrderError::PaidAlready);
+            };
+            if !self.status.awaits_delivery() {
+                return Err(OrderError::WrongStatus(self.status));
+            }
+            if self.deadline == Some(deadline) || self.proposed_deadline == Some(deadline) {
+                return Ok(vec![]);
+            }
+            if self.proposed_deadline.is_some() {
+                return Err(OrderError::DeadlineAlreadyProposed);
+            }
+            return Ok(claimed(claim, OrderEvent::DeadlineProposed { deadline }));
+        }
+        let mut edits = Vec::new();
+        if let Some(new) = topic.filter(|t| *t != self.topic) {
+            edits.push(OrderEdit::Topic {
+                old: self.topic.clone(),
+                new,
+            });
+        }
+        if let Some(new) = c.pages.filter(|p| *p != self.pages) {
+            edits.push(OrderEdit::Pages {
+                old: self.pages,
+                new,
+            });
+        }
+        if let (Some(new), Some(old)) = (c.deadline, self.deadline) {
+            if new != old {
+                edits.push(OrderEdit::Deadline { old, new });
+            }
+        }
+        if let Some(new) = requirements.filter(|r| *r != self.requirements) {
+            edits.push(OrderEdit::Requirements {
+                old: self.requirements.clone(),
+                new,
+            });
+        }
+        if let Some(new) = work_type.filter(|w| *w != self.work_type) {
+            edits.push(OrderEdit::WorkType {
+                old: self.work_type.clone(),
+                new,
+            });
+        }
+        if let Some(new) = subject.filter(|s| *s != self.subject) {
+            edits.push(OrderEdit::Subject {
+                old: self.subject.clone(),
+                new,
+            });
+        }
+        if edits.is_empty() {
+            return Ok(vec![]);
+        }
+        Ok(claimed(claim, OrderEvent::OrderEdited { edits }))
+    }
+
+    /// A lower price on the whole order before the first half; the halves follow it, to
+    /// the kopeck, and the author's fee must still fit in it.
+    fn discount(
+        &self,
+        actor: Actor,
+        price: Kopecks,
+        reason: String,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
+        if price <= 0 {
+            return Err(OrderError::InvalidPrice);
+        }
+        let reason = non_empty(reason, "reason")?;
+        let claim = self.check_manager(actor)?;
+        if self.status.is_terminal() {
+            return Err(OrderError::WrongStatus(self.status));
+        }
+        if self.first_payment.is_some() {
+            return Err(OrderError::PaidAlready);
+        }
+        let Some(old_price) = self.price else {
+            return Err(OrderError::PriceNotSet);
+        };
+        if price >= old_price {
+            return Err(OrderError::NotADiscount {
+                price: old_price,
+                asked: price,
+            });
+        }
+        let fee = self.author_fee.unwrap_or(0);
+        if fee > price {
+            return Err(OrderError::FeeAbovePrice { fee, price });
+        }
+        let first_half = price / 2;
+        Ok(claimed(
+            claim,
+            OrderEvent::DiscountGiven {
+                old_price,
+                price,
+                first_half,
+                second_half: price - first_half,
+                reason,
+            },
+        ))
+    }
+
+    /// The client takes or refuses the deadline a manager proposed.
+    fn answer_deadline(
+        &self,
+        client_id: Uuid,
+        accept: bool,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
+        self.check_client(client_id)?;
+        let Some(deadline) = self.proposed_deadline else {
+            return Err(OrderError::NoDeadlineProposed);
+        };
+        if !self.status.awaits_delivery() {
+            return Err(OrderError::WrongStatus(self.status));
+        }
+        if !accept {
+            return Ok(vec![OrderEvent::DeadlineProposalDeclined { deadline }]);
+        }
+        let Some(old) = self.deadline else {
+            return Err(OrderError::NotPlaced);
+        };
+        Ok(vec![OrderEvent::DeadlineMoved { old, new: deadline }])
+    }
+
     /// A breach the SLA worker found: flagged once; nothing when the order has moved on
     /// since the worker looked (another stage, delivered, ended) or it is flagged already.
     fn flag_problem(
@@ -899,6 +1066,12 @@ impl Order {
             }
         }
         Ok(vec![OrderEvent::ProblemFlagged { breach, at }])
+    }
+
+    /// A new deadline: a breach of the old one no longer counts, the new one may be.
+    fn move_deadline(&mut self, deadline: NaiveDate) {
+        self.deadline = Some(deadline);
+        self.deadline_flagged = false;
     }
 
     fn clear_offer(&mut self) {
@@ -1084,6 +1257,34 @@ impl Aggregate for Order {
                 Breach::StageLimit { .. } => self.breached_stage = Some(self.stage),
                 Breach::Deadline { .. } => self.deadline_flagged = true,
             },
+            OrderEvent::OrderEdited { edits } => {
+                for e in edits {
+                    match e {
+                        OrderEdit::Topic { new, .. } => self.topic = new,
+                        OrderEdit::Pages { new, .. } => self.pages = new,
+                        OrderEdit::Deadline { new, .. } => self.move_deadline(new),
+                        OrderEdit::Requirements { new, .. } => self.requirements = new,
+                        OrderEdit::WorkType { new, .. } => self.work_type = new,
+                        OrderEdit::Subject { new, .. } => self.subject = new,
+                    }
+                }
+            }
+            OrderEvent::DiscountGiven {
+                price,
+                first_half,
+                second_half,
+                ..
+            } => {
+                self.price = Some(price);
+                self.first_half = Some(first_half);
+                self.second_half = Some(second_half);
+            }
+            OrderEvent::DeadlineProposed { deadline } => self.proposed_deadline = Some(deadline),
+            OrderEvent::DeadlineMoved { new, .. } => {
+                self.proposed_deadline = None;
+                self.move_deadline(new);
+            }
+            OrderEvent::DeadlineProposalDeclined { .. } => self.proposed_deadline = None,
         }
     }
 }

@@ -162,4 +162,37 @@ pub enum OrderCommand {
         stage: u32,
         at: DateTime<Utc>,
     },
+    /// A manager changes any of these fields (the others stay); before the first half is
+    /// paid. After it, only the deadline may move, by a proposal the client accepts: a
+    /// change of the deadline alone then becomes that proposal.
+    EditOrder {
+        actor: Actor,
+        changes: OrderChanges,
+        at: DateTime<Utc>,
+    },
+    /// A manager lowers the price (a discount on the whole order, with its reason);
+    /// before the first half is paid.
+    GiveDiscount {
+        actor: Actor,
+        price: Kopecks,
+        reason: String,
+        at: DateTime<Utc>,
+    },
+    /// The client answers the proposed deadline.
+    AnswerDeadline {
+        client_id: Uuid,
+        accept: bool,
+        at: DateTime<Utc>,
+    },
+}
+
+/// The fields of an order a manager may change; `None` leaves one as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderChanges {
+    pub topic: Option<String>,
+    pub pages: Option<u32>,
+    pub deadline: Option<NaiveDate>,
+    pub requirements: Option<String>,
+    pub work_type: Option<String>,
+    pub subject: Option<String>,
 }

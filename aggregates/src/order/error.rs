@@ -85,6 +85,16 @@ pub enum OrderError {
     LimitNotReached,
     #[error("a stage time limit is a positive number of hours")]
     InvalidLimit,
+    #[error("the first half is paid: only the deadline may move, with the client's consent")]
+    PaidAlready,
+    #[error("a discount lowers the price: {asked} kopecks is not below {price}")]
+    NotADiscount { price: i64, asked: i64 },
+    #[error("the author's fee of {fee} kopecks would be above the price of {price}")]
+    FeeAbovePrice { fee: i64, price: i64 },
+    #[error("no new deadline is proposed")]
+    NoDeadlineProposed,
+    #[error("a deadline proposal is already waiting for the client")]
+    DeadlineAlreadyProposed,
 }
 
 impl OrderError {
@@ -102,6 +112,7 @@ impl OrderError {
                 | OrderError::InvalidRefund
                 | OrderError::InvalidCompensation
                 | OrderError::InvalidLimit
+                | OrderError::NotADiscount { .. }
         )
     }
 

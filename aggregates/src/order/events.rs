@@ -109,6 +109,45 @@ impl std::str::FromStr for OrderSource {
     }
 }
 
+/// One field a manager changed on an order before its first half was paid, with the
+/// value before and after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "field", rename_all = "snake_case")]
+pub enum OrderEdit {
+    Topic { old: String, new: String },
+    Pages { old: u32, new: u32 },
+    Deadline { old: NaiveDate, new: NaiveDate },
+    Requirements { old: String, new: String },
+    WorkType { old: String, new: String },
+    Subject { old: String, new: String },
+}
+
+impl OrderEdit {
+    /// The field's wire name (`topic`, `pages`, …).
+    pub fn field(&self) -> &'static str {
+        match self {
+            OrderEdit::Topic { .. } => "topic",
+            OrderEdit::Pages { .. } => "pages",
+            OrderEdit::Deadline { .. } => "deadline",
+            OrderEdit::Requirements { .. } => "requirements",
+            OrderEdit::WorkType { .. } => "work_type",
+            OrderEdit::Subject { .. } => "subject",
+        }
+    }
+
+    /// The old and the new value, as text.
+    pub fn values(&self) -> (String, String) {
+        match self {
+            OrderEdit::Topic { old, new }
+            | OrderEdit::Requirements { old, new }
+            | OrderEdit::WorkType { old, new }
+            | OrderEdit::Subject { old, new } => (old.clone(), new.clone()),
+            OrderEdit::Pages { old, new } => (old.to_string(), new.to_string()),
+            OrderEdit::Deadline { old, new } => (old.to_string(), new.to_string()),
+        }
+    }
+}
+
 /// A time limit an order broke: the admin's limit on one status (stage), or the client's
 /// deadline passing before the work was delivered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -235,6 +274,31 @@ pub enum OrderEvent {
         breach: Breach,
         at: DateTime<Utc>,
     },
+    /// A manager changed the order before its first half was paid.
+    OrderEdited {
+        edits: Vec<OrderEdit>,
+    },
+    /// A manager lowered the price, on the whole order, saying why; the halves follow.
+    DiscountGiven {
+        old_price: Kopecks,
+        price: Kopecks,
+        first_half: Kopecks,
+        second_half: Kopecks,
+        reason: String,
+    },
+    /// After the first half was paid, a manager asks the client to move the deadline.
+    DeadlineProposed {
+        deadline: NaiveDate,
+    },
+    /// The client agreed: the deadline moves.
+    DeadlineMoved {
+        old: NaiveDate,
+        new: NaiveDate,
+    },
+    /// The client refused the proposed deadline; the old one stands.
+    DeadlineProposalDeclined {
+        deadline: NaiveDate,
+    },
 }
 
 impl DomainEvent for OrderEvent {
@@ -263,6 +327,11 @@ impl DomainEvent for OrderEvent {
             OrderEvent::RefundRecorded { .. } => "RefundRecorded",
             OrderEvent::CompensationGranted { .. } => "CompensationGranted",
             OrderEvent::ProblemFlagged { .. } => "ProblemFlagged",
+            OrderEvent::OrderEdited { .. } => "OrderEdited",
+            OrderEvent::DiscountGiven { .. } => "DiscountGiven",
+            OrderEvent::DeadlineProposed { .. } => "DeadlineProposed",
+            OrderEvent::DeadlineMoved { .. } => "DeadlineMoved",
+            OrderEvent::DeadlineProposalDeclined { .. } => "DeadlineProposalDeclined",
         };
         name.to_string()
     }

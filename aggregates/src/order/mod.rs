@@ -9,6 +9,6 @@ mod tests;
 mod transitions;
 
 pub use aggregate::{Order, OrderStatus};
-pub use commands::{NextOffer, OrderCommand};
+pub use commands::{NextOffer, OrderChanges, OrderCommand};
 pub use error::OrderError;
-pub use events::{Breach, FileKind, FileRef, Half, OrderEvent, OrderSource};
+pub use events::{Breach, FileKind, FileRef, Half, OrderEdit, OrderEvent, OrderSource};

@@ -2303,3 +2303,331 @@ fn an_order_placed_before_sources_were_recorded_reads_as_placed_on_the_site() {
     assert_eq!(v["OrderPlaced"]["source"], "site");
     assert!(v["OrderPlaced"].get("repeats").is_none());
 }
+
+// ---------------------------------------------------------------- edits, discounts, deadlines
+
+fn changes(edit: impl FnOnce(&mut OrderChanges)) -> OrderChanges {
+    let mut c = OrderChanges::default();
+    edit(&mut c);
+    c
+}
+
+fn edit_cmd(c: OrderChanges) -> OrderCommand {
+    OrderCommand::EditOrder {
+        actor: manager(),
+        changes: c,
+        at: now(),
+    }
+}
+
+fn discount_cmd(price: Kopecks, reason: &str) -> OrderCommand {
+    OrderCommand::GiveDiscount {
+        actor: manager(),
+        price,
+        reason: reason.to_string(),
+        at: now(),
+    }
+}
+
+#[test]
+fn a_manager_edits_an_unpaid_order_and_each_change_has_its_old_and_new_value() {
+    let new_deadline = NaiveDate::from_ymd_opt(2030, 5, 1).unwrap();
+    given(accepted())
+        .when(edit_cmd(changes(|c| {
+            c.topic = Some("  The Hanse and Novgorod ".into());
+            c.pages = Some(20);
+            c.deadline = Some(new_deadline);
+            // Unchanged: not an edit.
+            c.subject = Some("history".into());
+        })))
+        .then_expect_events(vec![OrderEvent::OrderEdited {
+            edits: vec![
+                OrderEdit::Topic {
+                    old: "The Hanseatic League".into(),
+                    new: "The Hanse and Novgorod".into(),
+                },
+                OrderEdit::Pages { old: 12, new: 20 },
+                OrderEdit::Deadline {
+                    old: deadline(),
+                    new: new_deadline,
+                },
+            ],
+        }]);
+    given(priced())
+        .when(edit_cmd(changes(|c| c.subject = Some("history".into()))))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn an_edit_is_checked_like_a_placement_and_by_the_orders_manager_only() {
+    given(priced())
+        .when(edit_cmd(changes(|c| c.pages = Some(0))))
+        .then_expect_error(OrderError::InvalidPages);
+    given(priced())
+        .when(edit_cmd(changes(|c| c.topic = Some("   ".into()))))
+        .then_expect_error(OrderError::EmptyField("topic"));
+    given(priced())
+        .when(edit_cmd(changes(|c| {
+            c.deadline = Some(NaiveDate::from_ymd_opt(2030, 2, 1).unwrap())
+        })))
+        .then_expect_error(OrderError::DeadlineInPast);
+    given(priced())
+        .when(OrderCommand::EditOrder {
+            actor: other_manager(),
+            changes: changes(|c| c.pages = Some(3)),
+            at: now(),
+        })
+        .then_expect_error(OrderError::RoutedToAnotherManager);
+}
+
+#[test]
+fn after_the_first_half_only_the_deadline_moves_and_only_when_the_client_agrees() {
+    let later_day = NaiveDate::from_ymd_opt(2030, 5, 10).unwrap();
+    given(in_progress())
+        .when(edit_cmd(changes(|c| c.topic = Some("Other".into()))))
+        .then_expect_error(OrderError::PaidAlready);
+    given(in_progress())
+        .when(edit_cmd(changes(|c| {
+            c.deadline = Some(later_day);
+            c.pages = Some(30);
+        })))
+        .then_expect_error(OrderError::PaidAlready);
+    given(in_progress())
+        .when(edit_cmd(changes(|c| c.deadline = Some(later_day))))
+        .then_expect_events(vec![OrderEvent::DeadlineProposed {
+            deadline: later_day,
+        }]);
+    let proposed = then(
+        in_progress(),
+        [OrderEvent::DeadlineProposed {
+            deadline: later_day,
+        }],
+    );
+    // The deadline stands until the client answers.
+    assert_eq!(state(proposed.clone()).deadline, Some(deadline()));
+    given(proposed.clone())
+        .when(edit_cmd(changes(|c| {
+            c.deadline = Some(NaiveDate::from_ymd_opt(2030, 6, 1).unwrap())
+        })))
+        .then_expect_error(OrderError::DeadlineAlreadyProposed);
+    given(proposed.clone())
+        .when(OrderCommand::AnswerDeadline {
+            client_id: other_client(),
+            accept: true,
+            at: now(),
+        })
+        .then_expect_error(OrderError::NotYourOrder);
+    given(proposed.clone())
+        .when(OrderCommand::AnswerDeadline {
+            client_id: client(),
+            accept: true,
+            at: now(),
+        })
+        .then_expect_events(vec![OrderEvent::DeadlineMoved {
+            old: deadline(),
+            new: later_day,
+        }]);
+    given(proposed.clone())
+        .when(OrderCommand::AnswerDeadline {
+            client_id: client(),
+            accept: false,
+            at: now(),
+        })
+        .then_expect_events(vec![OrderEvent::DeadlineProposalDeclined {
+            deadline: later_day,
+        }]);
+    given(in_progress())
+        .when(OrderCommand::AnswerDeadline {
+            client_id: client(),
+            accept: true,
+            at: now(),
+        })
+        .then_expect_error(OrderError::NoDeadlineProposed);
+    let moved = state(then(
+        proposed,
+        [OrderEvent::DeadlineMoved {
+            old: deadline(),
+            new: later_day,
+        }],
+    ));
+    assert_eq!(moved.deadline, Some(later_day));
+    assert_eq!(moved.proposed_deadline, None);
+}
+
+#[test]
+fn a_moved_deadline_may_be_breached_again() {
+    let flagged = then(
+        in_progress(),
+        [OrderEvent::ProblemFlagged {
+            breach: Breach::Deadline {
+                deadline: deadline(),
+            },
+            at: later(24 * 40),
+        }],
+    );
+    assert!(state(flagged.clone()).deadline_flagged);
+    let later_day = NaiveDate::from_ymd_opt(2030, 5, 10).unwrap();
+    let moved = then(
+        flagged,
+        [
+            OrderEvent::DeadlineProposed {
+                deadline: later_day,
+            },
+            OrderEvent::DeadlineMoved {
+                old: deadline(),
+                new: later_day,
+            },
+        ],
+    );
+    assert!(!state(moved).deadline_flagged);
+}
+
+#[test]
+fn a_discount_lowers_the_price_and_the_halves_follow_to_the_kopeck() {
+    given(priced())
+        .when(discount_cmd(900_001, "a returning client"))
+        .then_expect_events(vec![OrderEvent::DiscountGiven {
+            old_price: PRICE,
+            price: 900_001,
+            first_half: 450_000,
+            second_half: 450_001,
+            reason: "a returning client".into(),
+        }]);
+    given(priced())
+        .when(discount_cmd(PRICE, "none"))
+        .then_expect_error(OrderError::NotADiscount {
+            price: PRICE,
+            asked: PRICE,
+        });
+    given(priced())
+        .when(discount_cmd(0, "all of it"))
+        .then_expect_error(OrderError::InvalidPrice);
+    given(priced())
+        .when(discount_cmd(500_000, "  "))
+        .then_expect_error(OrderError::EmptyField("reason"));
+    given(priced())
+        .when(discount_cmd(FEE - 1, "below the fee"))
+        .then_expect_error(OrderError::FeeAbovePrice {
+            fee: FEE,
+            price: FEE - 1,
+        });
+    given(routed())
+        .when(discount_cmd(1, "no price yet"))
+        .then_expect_error(OrderError::PriceNotSet);
+    given(in_progress())
+        .when(discount_cmd(900_000, "too late"))
+        .then_expect_error(OrderError::PaidAlready);
+}
+
+mod money_property {
+    //! After any sequence of prices, edits, discounts, payments and deadline proposals,
+    //! the halves sum to the price and nothing paid is lost.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        Price(Kopecks),
+        Discount(Kopecks),
+        Edit(u32),
+        Offer,
+        Accept,
+        PayFirst,
+        PaySecond,
+        Propose(u32),
+        Answer(bool),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            (1i64..5_000_000).prop_map(Step::Price),
+            (1i64..5_000_000).prop_map(Step::Discount),
+            (1u32..1000).prop_map(Step::Edit),
+            Just(Step::Offer),
+            Just(Step::Accept),
+            Just(Step::PayFirst),
+            Just(Step::PaySecond),
+            (1u32..60).prop_map(Step::Propose),
+            any::<bool>().prop_map(Step::Answer),
+        ]
+    }
+
+    fn command(order: &Order, step: &Step) -> OrderCommand {
+        let at = now();
+        match step {
+            Step::Price(p) => OrderCommand::SetPrice {
+                actor: manager(),
+                price: *p,
+                author_fee: p / 3,
+                at,
+            },
+            Step::Discount(p) => discount_cmd(*p, "a reason"),
+            Step::Edit(pages) => edit_cmd(changes(|c| c.pages = Some(*pages))),
+            Step::Offer => OrderCommand::OfferToAuthor {
+                actor: manager(),
+                author_id: author(),
+                expires_at: later(2),
+                at,
+            },
+            Step::Accept => OrderCommand::AcceptOffer {
+                author_id: author(),
+                at,
+            },
+            Step::PayFirst => OrderCommand::RecordPayment {
+                half: Half::First,
+                amount: order.first_half.unwrap_or(0),
+                payment_id: "p1".into(),
+                guarantee_days: 14,
+                at,
+            },
+            Step::PaySecond => OrderCommand::RecordPayment {
+                half: Half::Second,
+                amount: order.second_half.unwrap_or(0),
+                payment_id: "p2".into(),
+                guarantee_days: 14,
+                at,
+            },
+            Step::Propose(days) => edit_cmd(changes(|c| {
+                c.deadline = Some(deadline() + chrono::Days::new(u64::from(*days)))
+            })),
+            Step::Answer(accept) => OrderCommand::AnswerDeadline {
+                client_id: client(),
+                accept: *accept,
+                at,
+            },
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+        #[test]
+        fn the_halves_always_sum_to_the_price_and_payments_stay(steps in proptest::collection::vec(step(), 1..40)) {
+            let mut order = state(routed());
+            let mut paid_so_far = 0;
+            for s in &steps {
+                if let Ok(events) = order.decide(command(&order, s)) {
+                    for e in events {
+                        order.apply(e);
+                    }
+                }
+                if let (Some(p), Some(a), Some(b)) = (order.price, order.first_half, order.second_half) {
+                    prop_assert_eq!(a + b, p);
+                    prop_assert_eq!(a, p / 2);
+                    prop_assert!(order.author_fee.unwrap_or(0) <= p);
+                }
+                // Nothing paid is ever lost, and nothing is paid but a half of the price.
+                prop_assert!(order.paid() >= paid_so_far);
+                paid_so_far = order.paid();
+                prop_assert!(order.paid() <= order.price.unwrap_or(0));
+                if order.first_payment.is_some() {
+                    // After the first half, the price never moves again.
+                    let price = order.price;
+                    let after = order.decide(discount_cmd(1, "x"));
+                    prop_assert!(after.is_err());
+                    prop_assert_eq!(order.price, price);
+                }
+            }
+        }
+    }
+}

@@ -35,7 +35,12 @@ impl OrderStatus {
             OrderEvent::OrderFailed { .. } => S::Failed,
             OrderEvent::ReviewPublished { .. }
             | OrderEvent::ReviewHidden { .. }
-            | OrderEvent::ProblemFlagged { .. } => self,
+            | OrderEvent::ProblemFlagged { .. }
+            | OrderEvent::OrderEdited { .. }
+            | OrderEvent::DiscountGiven { .. }
+            | OrderEvent::DeadlineProposed { .. }
+            | OrderEvent::DeadlineMoved { .. }
+            | OrderEvent::DeadlineProposalDeclined { .. } => self,
         }
     }
 }

@@ -7,8 +7,11 @@ mod by_phone;
 mod cancel;
 mod candidates;
 mod complete;
+mod deadline;
 mod decline;
+mod discount;
 pub(crate) mod download;
+mod edit;
 mod events;
 mod history;
 pub(crate) mod list;
@@ -37,7 +40,10 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(place::place, list::list))
         .routes(routes!(by_phone::by_phone))
         .routes(routes!(repeat::repeat))
-        .routes(routes!(show::show))
+        .routes(routes!(show::show, edit::edit))
+        .routes(routes!(discount::discount))
+        .routes(routes!(deadline::accept))
+        .routes(routes!(deadline::decline))
         .routes(routes!(events::events))
         .routes(routes!(history::history))
         .routes(routes!(price::set_price))

@@ -4,3 +4,6 @@
 ALTER TABLE order_list ADD COLUMN source text NOT NULL DEFAULT 'site';
 ALTER TABLE order_list ADD COLUMN repeats text;
 CREATE INDEX order_list_source ON order_list (source, number);
+
+-- A new deadline a manager proposed after the first half, until the client answers.
+ALTER TABLE order_list ADD COLUMN proposed_deadline text;
