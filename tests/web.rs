@@ -1152,7 +1152,166 @@ on_both!(
     test_payments_are_off_unless_switched_on,
     a_review_published_on_the_page_reaches_the_home_page_until_hidden,
     stage_limits_are_set_on_the_admins_page_and_problems_shown_in_the_managers_table,
+    a_manager_takes_an_order_by_phone_edits_and_discounts_it_on_its_page,
+    a_client_answers_a_proposed_deadline_and_repeats_a_finished_order_on_its_page,
 );
+
+async fn a_manager_takes_an_order_by_phone_edits_and_discounts_it_on_its_page(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let (_, manager) = t.manager_on_shift("Maria Manager").await;
+    let mut b = Browser::with_session(&t, &manager);
+    // The checkout page is the phone form for staff: the client's contact is asked for.
+    let p = b.get("/checkout").await;
+    assert!(
+        p.html.contains("Заказ по телефону") && p.html.contains("name=\"email\""),
+        "{}",
+        p.html
+    );
+    let placed = b
+        .submit(
+            "/checkout",
+            "/checkout",
+            &[
+                ("full_name", "Petr Caller"),
+                ("email", "caller@example.com"),
+                ("work_type", "essay"),
+                ("subject", "History"),
+                ("topic", "Ladoga trade"),
+                ("pages", "12"),
+                ("deadline", "2026-05-01"),
+                ("requirements", ""),
+            ],
+        )
+        .await;
+    let to = placed.location.clone().expect("to the new order");
+    let id = to.trim_start_matches("/orders/").to_string();
+    let o = order_json(&t, &id).await;
+    assert_eq!(o["source"], "manager");
+    assert_eq!(o["topic"], "Ladoga trade");
+    // The table shows the source and filters by it.
+    let p = b.get("/orders?source=manager").await;
+    assert!(p.html.contains("Менеджер (телефон)"), "{}", p.html);
+    assert!(p.html.contains(&format!("data-order=\"{id}\"")));
+    assert!(!b
+        .get("/orders?source=site")
+        .await
+        .html
+        .contains(&format!("data-order=\"{id}\"")));
+
+    // Priced, then edited and discounted from its page.
+    b.submit(
+        &to,
+        &format!("{to}/price"),
+        &[("price", "3000"), ("author_fee", "1000")],
+    )
+    .await
+    .redirected_to(&to);
+    let p = b.get(&to).await;
+    assert!(p.html.contains("id=\"edit-form\"") && p.html.contains("id=\"discount-form\""));
+    b.submit(
+        &to,
+        &format!("{to}/edit"),
+        &[
+            ("topic", "Ladoga trade routes"),
+            ("subject", "History"),
+            ("work_type", "essay"),
+            ("pages", "15"),
+            ("deadline", "2026-05-01"),
+            ("requirements", "GOST"),
+        ],
+    )
+    .await
+    .redirected_to(&to);
+    b.submit(
+        &to,
+        &format!("{to}/discount"),
+        &[("price", "2500"), ("reason", "a returning client")],
+    )
+    .await
+    .redirected_to(&to);
+    let o = order_json(&t, &id).await;
+    assert_eq!(o["topic"], "Ladoga trade routes");
+    assert_eq!(o["pages"], 15);
+    assert_eq!(o["requirements"], "GOST");
+    assert_eq!(o["price"], 250000);
+    assert_eq!(
+        (o["first_half"].as_i64(), o["second_half"].as_i64()),
+        (Some(125000), Some(125000))
+    );
+    // The timeline says what changed, in words.
+    let p = b.get(&to).await;
+    assert!(
+        p.html.contains("Заказ изменён") && p.html.contains("Ladoga trade → Ladoga trade routes"),
+        "{}",
+        p.html
+    );
+    assert!(
+        p.html.contains("Скидка") && p.html.contains("a returning client"),
+        "{}",
+        p.html
+    );
+    // Out of range: refused, nothing changes.
+    b.submit(
+        &to,
+        &format!("{to}/discount"),
+        &[("price", "9000"), ("reason", "more")],
+    )
+    .await
+    .redirected_to(&to);
+    assert_eq!(order_json(&t, &id).await["price"], 250000);
+}
+
+async fn a_client_answers_a_proposed_deadline_and_repeats_a_finished_order_on_its_page(
+    backend: Backend,
+) {
+    let t = TestApp::spawn(backend).await;
+    let a = accepted_order(&t).await;
+    t.post(
+        &format!("/api/orders/{}/payments", a.order),
+        &a.manager,
+        json!({"half": "first", "amount": 125000, "payment_id": "p-1"}),
+    )
+    .await
+    .ok(200);
+    let to = format!("/orders/{}", a.order);
+    let mut m = Browser::with_session(&t, &a.manager);
+    let p = m.get(&to).await;
+    assert!(!p.html.contains("id=\"edit-form\""), "paid: no edits");
+    assert!(
+        p.html.contains("id=\"propose-deadline-form\""),
+        "{}",
+        p.html
+    );
+    m.submit(&to, &format!("{to}/edit"), &[("deadline", "2026-05-20")])
+        .await
+        .redirected_to(&to);
+    let mut c = Browser::with_session(&t, &a.client);
+    let p = c.get(&to).await;
+    assert!(
+        p.html.contains("id=\"deadline-answer\"") && p.html.contains("2026-05-20"),
+        "{}",
+        p.html
+    );
+    c.submit(&to, &format!("{to}/deadline"), &[("answer", "accept")])
+        .await
+        .redirected_to(&to);
+    let o = order_json(&t, &a.order).await;
+    assert_eq!(o["deadline"], "2026-05-20");
+    assert!(c.get(&to).await.html.contains("Срок перенесён"));
+
+    // Finished: the client orders it again from its page.
+    common::completed_after_first_half(&t, &a, json!({"rating": 5, "review": "Good"})).await;
+    let p = c.get(&to).await;
+    assert!(p.html.contains("id=\"repeat-form\""), "{}", p.html);
+    let again = c
+        .submit(&to, &format!("{to}/repeat"), &[("deadline", "2026-07-01")])
+        .await;
+    let new = again.location.clone().expect("to the new order");
+    assert_ne!(new, to);
+    let o = order_json(&t, new.trim_start_matches("/orders/")).await;
+    assert_eq!(o["repeats"], a.order.as_str());
+    assert!(c.get(&new).await.html.contains("id=\"repeats\""));
+}
 
 async fn stage_limits_are_set_on_the_admins_page_and_problems_shown_in_the_managers_table(
     backend: Backend,

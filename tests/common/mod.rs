@@ -730,14 +730,20 @@ pub fn text(bytes: &[u8]) -> String {
 /// client completes it with `completion` (the body of `POST /complete`).
 pub async fn delivered_and_completed(t: &TestApp, a: &Accepted, completion: Value) {
     let id = &a.order;
-    let pay = |half: &str, amount: i64, pid: &str| json!({"half": half, "amount": amount, "payment_id": pid});
     t.post(
         &format!("/api/orders/{id}/payments"),
         &a.manager,
-        pay("first", 125000, &format!("{id}-1")),
+        json!({"half": "first", "amount": 125000, "payment_id": format!("{id}-1")}),
     )
     .await
     .ok(200);
+    completed_after_first_half(t, a, completion).await;
+}
+
+/// [`delivered_and_completed`] of an order whose first half is paid already.
+pub async fn completed_after_first_half(t: &TestApp, a: &Accepted, completion: Value) {
+    let id = &a.order;
+    let pay = |half: &str, amount: i64, pid: &str| json!({"half": half, "amount": amount, "payment_id": pid});
     t.upload(
         &format!("/api/orders/{id}/draft"),
         &a.author,
