@@ -429,7 +429,10 @@ fn fold_row(
         | OrderEvent::FinalRejected { .. }
         | OrderEvent::RevisionRequested { .. }
         | OrderEvent::ReviewPublished { .. }
-        | OrderEvent::ReviewHidden { .. } => {}
+        | OrderEvent::ReviewHidden { .. }
+        | OrderEvent::MessagePosted { .. }
+        | OrderEvent::MessageApproved { .. }
+        | OrderEvent::MessageRejected { .. } => {}
     }
 }
 

@@ -317,11 +317,12 @@ impl App {
         let events = feed::stream(&self.db, Order::TYPE, &id.to_string()).await?;
         let fee = policy::sees_author_fee(actor);
         let client = policy::sees_client(actor);
+        let conversation = super::messages::ConversationFilter::new(actor, &events);
         Ok(events
             .iter()
             // What the author is paid is between the company and the author.
             .filter(|e| fee || e.event_type != "CompensationGranted")
-            .map(|e| {
+            .filter_map(|e| {
                 let mut data = event_data(&e.payload);
                 if let Some(m) = data.as_object_mut() {
                     if !fee {
@@ -337,7 +338,11 @@ impl App {
                     // The client's id is theirs to keep from an author.
                     view.actor.id = None;
                 }
-                view
+                // The conversation's events as its list shows them (a held message
+                // only to its sender and the company).
+                conversation
+                    .keep(&e.event_type, &mut view.data, &mut view.actor.id)
+                    .then_some(view)
             })
             .collect())
     }

@@ -212,6 +212,9 @@ pub struct Order {
     /// Whether a manager took the published review off the site.
     #[serde(default)]
     pub review_hidden: bool,
+    /// The conversation's messages, oldest first (their status, not their text).
+    #[serde(default)]
+    pub messages: Vec<super::messages::MessageState>,
 }
 
 impl Order {
@@ -346,6 +349,24 @@ impl Order {
                 ..
             } => self.complete(client_id, rating, review, publish),
             OrderCommand::HideReview { actor, reason, .. } => self.hide_review(actor, reason),
+            OrderCommand::PostMessage {
+                actor,
+                message_id,
+                text,
+                at,
+            } => self.post_message(actor, message_id, text, at),
+            OrderCommand::ApproveMessage {
+                actor,
+                message_id,
+                text,
+                at,
+            } => self.approve_message(actor, message_id, &text, at),
+            OrderCommand::RejectMessage {
+                actor,
+                message_id,
+                reason,
+                at,
+            } => self.reject_message(actor, message_id, reason, at),
             OrderCommand::CloseAfterGuarantee { at } => self.close_after_guarantee(at),
             OrderCommand::Cancel { actor, reason, .. } => self.cancel(actor, reason),
             OrderCommand::RecordRefund {
@@ -1003,6 +1024,9 @@ impl Aggregate for Order {
             OrderEvent::CompensationGranted { amount, .. } => self.compensation = Some(amount),
             OrderEvent::ReviewPublished { .. } => self.review_published = true,
             OrderEvent::ReviewHidden { .. } => self.review_hidden = true,
+            OrderEvent::MessagePosted { .. }
+            | OrderEvent::MessageApproved { .. }
+            | OrderEvent::MessageRejected { .. } => self.apply_message(&event),
         }
     }
 }

@@ -4,6 +4,9 @@ mod aggregate;
 mod commands;
 mod error;
 mod events;
+mod messages;
+#[cfg(test)]
+mod message_tests;
 #[cfg(test)]
 mod tests;
 mod transitions;
@@ -12,3 +15,6 @@ pub use aggregate::{Order, OrderStatus};
 pub use commands::{NextOffer, OrderCommand};
 pub use error::OrderError;
 pub use events::{FileKind, FileRef, Half, OrderEvent};
+pub use messages::{
+    find_contact, party_of, ContactKind, MessageState, MessageStatus, MAX_MESSAGE_CHARS,
+};

@@ -34,6 +34,9 @@ impl OrderStatus {
             OrderEvent::OrderCompleted { .. } => S::Completed,
             OrderEvent::OrderFailed { .. } => S::Failed,
             OrderEvent::ReviewPublished { .. } | OrderEvent::ReviewHidden { .. } => self,
+            OrderEvent::MessagePosted { .. }
+            | OrderEvent::MessageApproved { .. }
+            | OrderEvent::MessageRejected { .. } => self,
         }
     }
 }

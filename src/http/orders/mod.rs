@@ -11,10 +11,13 @@ pub(crate) mod download;
 mod events;
 mod history;
 pub(crate) mod list;
+mod messages;
+mod moderate_message;
 mod offer;
 mod offers;
 mod payment;
 mod place;
+mod post_message;
 mod price;
 mod refund;
 mod review;
@@ -54,6 +57,9 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(complete::complete))
         .routes(routes!(cancel::cancel))
         .routes(routes!(download::download))
+        .routes(routes!(messages::messages, post_message::post_message))
+        .routes(routes!(moderate_message::approve_message))
+        .routes(routes!(moderate_message::reject_message))
 }
 
 /// The 404 of an operation on one order.
