@@ -588,8 +588,16 @@ mod tests {
             },
         ];
         let r = render(&m, &Secret { password: None }, "http://x").unwrap();
-        assert!(r.subject.contains("17") && r.subject.contains("(2)"), "{}", r.subject);
-        assert!(r.text.contains("Автор") && r.text.contains("Клиент"), "{}", r.text);
+        assert!(
+            r.subject.contains("17") && r.subject.contains("(2)"),
+            "{}",
+            r.subject
+        );
+        assert!(
+            r.text.contains("Автор") && r.text.contains("Клиент"),
+            "{}",
+            r.text
+        );
         assert!(r.text.contains("<b>Черновик</b> будет в пятницу"));
         assert!(!r.html.contains("<b>Черновик"), "{}", r.html);
         assert!(r.text.contains("2026-03-02 09:05 UTC"));

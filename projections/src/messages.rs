@@ -79,11 +79,7 @@ impl Projection for MessagesProjection {
                     tx.execute(
                         "UPDATE order_messages SET status = $1, moderated_at = $2 \
                          WHERE message_id = $3",
-                        &crate::args![
-                            MessageStatus::Visible.as_str(),
-                            at.to_rfc3339(),
-                            message_id
-                        ],
+                        &crate::args![MessageStatus::Visible.as_str(), at.to_rfc3339(), message_id],
                     )
                     .await?;
                 }

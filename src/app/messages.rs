@@ -292,7 +292,8 @@ impl ConversationFilter {
         let mut senders = HashMap::new();
         for e in stream.iter().filter(|e| e.event_type == "MessagePosted") {
             let data = super::orders::event_data(&e.payload);
-            if let (Some(m), Some(s)) = (uuid_of(&data["message_id"]), uuid_of(&data["sender_id"])) {
+            if let (Some(m), Some(s)) = (uuid_of(&data["message_id"]), uuid_of(&data["sender_id"]))
+            {
                 senders.insert(m, s);
             }
         }

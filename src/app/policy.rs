@@ -519,7 +519,10 @@ mod tests {
             assert!(sees_conversation(who, accepted), "{:?}", who.role);
             assert!(!sees_conversation(who, elsewhere), "{:?}", who.role);
         }
-        assert!(!sees_conversation(&author, offered), "an offer is not enough");
+        assert!(
+            !sees_conversation(&author, offered),
+            "an offer is not enough"
+        );
         for role in [Role::Admin, Role::Auditor] {
             assert!(sees_conversation(&actor(role), elsewhere), "{role}");
         }

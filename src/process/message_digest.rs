@@ -57,8 +57,9 @@ impl Worker for MessageDigest {
         let Some(last) = batch.last() else {
             return Ok(Round::default());
         };
-        let is_message =
-            |e: &StoredEvent| e.aggregate_type == Order::TYPE && TYPES.contains(&e.event_type.as_str());
+        let is_message = |e: &StoredEvent| {
+            e.aggregate_type == Order::TYPE && TYPES.contains(&e.event_type.as_str())
+        };
         let full = batch.len() as i64 >= BATCH;
         let Some(first) = batch.iter().position(is_message) else {
             // Nothing to tell: the checkpoint passes these events.
@@ -267,7 +268,9 @@ impl<'a> Gather<'a> {
                     number: Some(order.number),
                     topic: order.topic.clone(),
                     subject: order.subject.clone(),
-                    to_staff: who.role.is_some_and(|r| r != Role::Client && r != Role::Author),
+                    to_staff: who
+                        .role
+                        .is_some_and(|r| r != Role::Client && r != Role::Author),
                     messages: new.into_iter().map(|n| n.line).collect(),
                     ..Params::default()
                 },
@@ -291,8 +294,10 @@ impl<'a> Gather<'a> {
                 .map(|i| format!("${i}"))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let args: Vec<projections::sql::Arg> =
-                chunk.iter().map(|id| projections::sql::Arg::from(*id)).collect();
+            let args: Vec<projections::sql::Arg> = chunk
+                .iter()
+                .map(|id| projections::sql::Arg::from(*id))
+                .collect();
             let rows = self
                 .app
                 .db
@@ -313,7 +318,12 @@ impl<'a> Gather<'a> {
 }
 
 /// A digest's line: the side that wrote, never who.
-fn digest_line(by: Role, text: String, at: chrono::DateTime<chrono::Utc>, held: bool) -> DigestLine {
+fn digest_line(
+    by: Role,
+    text: String,
+    at: chrono::DateTime<chrono::Utc>,
+    held: bool,
+) -> DigestLine {
     DigestLine {
         from: party_of(by).unwrap_or("manager").to_string(),
         text,

@@ -248,9 +248,9 @@ impl Order {
 /// Top-level domains a bare domain (`name.ru`, `site.com/page`) is recognised by: the ones
 /// people give out; a file name (`work.docx`) or an abbreviation (`e.g.`) is not a link.
 const TLDS: &[&str] = &[
-    "ru", "com", "net", "org", "su", "рф", "info", "biz", "io", "me", "co", "us", "uk", "de",
-    "ua", "by", "kz", "uz", "am", "ge", "online", "site", "store", "shop", "pro", "xyz", "top",
-    "app", "dev", "link", "club", "space", "tech", "website", "ly", "gl", "cc", "tv", "ws",
+    "ru", "com", "net", "org", "su", "рф", "info", "biz", "io", "me", "co", "us", "uk", "de", "ua",
+    "by", "kz", "uz", "am", "ge", "online", "site", "store", "shop", "pro", "xyz", "top", "app",
+    "dev", "link", "club", "space", "tech", "website", "ly", "gl", "cc", "tv", "ws",
 ];
 
 /// The first contact `text` seems to carry, if any: an email address (also written

@@ -4,9 +4,9 @@ mod aggregate;
 mod commands;
 mod error;
 mod events;
-mod messages;
 #[cfg(test)]
 mod message_tests;
+mod messages;
 #[cfg(test)]
 mod tests;
 mod transitions;
