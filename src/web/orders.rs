@@ -207,7 +207,19 @@ fn detail(tr: Tr, e: &EventView) -> String {
         }
         "OfferDeclined" => text("reason"),
         "DraftRejected" | "FinalRejected" | "RevisionRequested" => text("comment"),
-        "OrderFailed" | "ReviewHidden" => text("reason"),
+        "OrderFailed" | "ReviewHidden" | "MessageRejected" => text("reason"),
+        // The side that wrote, never who; a held text reaches only those who may read it
+        // (the history leaves it out for the others).
+        "MessagePosted" => format!(
+            "{}: {}",
+            tr.role(d["by"].as_str().unwrap_or("")),
+            text("text")
+        ),
+        "MessageApproved" => format!(
+            "{}: {}",
+            tr.role(d["from"].as_str().unwrap_or("")),
+            text("text")
+        ),
         "OrderCompleted" => match d["rating"].as_i64() {
             Some(r) => format!("{} {r}/5. {}", tr.t("field.rating"), text("review")),
             None => text("review"),
@@ -315,6 +327,8 @@ struct Show {
     price_value: String,
     fee_value: String,
     client: bool,
+    /// The order's conversation, when the visitor reads it.
+    conversation: Option<super::messages::Conversation>,
 }
 
 pub async fn show(
@@ -346,7 +360,9 @@ pub async fn show(
     let staff = super::work::staff_can(&app, &v, &state);
     let (candidates, offers) = super::work::candidates(&app, &member, &v, id, staff.offer).await;
     let rubles = |k: Option<i64>| k.map(super::work::rubles_value).unwrap_or_default();
+    let conversation = super::messages::conversation(&app, &v, id, &state).await?;
     page(Show {
+        conversation,
         price_value: rubles(view.order.price),
         fee_value: rubles(view.order.author_fee.flatten()),
         staff,
