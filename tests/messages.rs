@@ -393,7 +393,20 @@ async fn only_the_orders_parties_reach_its_conversation(backend: Backend) {
     .await
     .ok(200);
     let offered = format!("/api/orders/{id}/messages");
+    t.post(
+        &offered,
+        &a.client,
+        json!({"text": "Before anyone took it"}),
+    )
+    .await
+    .ok(201);
     t.get(&format!("/api/orders/{id}"), &author2).await.ok(200);
+    // Nor in the order's history, which an offered author reads.
+    let history = t
+        .get(&format!("/api/orders/{id}/events"), &author2)
+        .await
+        .ok(200);
+    assert!(!history.to_string().contains("Before anyone"), "{history}");
     t.get(&offered, &author2).await.problem(404);
     t.post(&offered, &author2, json!({"text": "hi"}))
         .await
@@ -417,7 +430,7 @@ async fn only_the_orders_parties_reach_its_conversation(backend: Backend) {
                 .unwrap()
                 .clone()
         ),
-        ["Taken, thank you"]
+        ["Before anyone took it", "Taken, thank you"]
     );
 }
 
@@ -616,22 +629,58 @@ async fn each_party_gets_one_digest_of_several_messages_and_nothing_twice(backen
     digest_settled(&t).await;
     assert_eq!(digests(&smtp).len(), 3, "a digest was sent twice");
 
-    // Approved: the author hears of it in the next digest; the sender and the manager not.
+    // Approved: the author hears of it in the next digest, the sender not, the manager
+    // (who had it as waiting) not again; a manager's message reaches both others; a held
+    // message approved before the round reaches the author once, and never the manager.
     let id = held["id"].as_str().unwrap();
     t.post(&format!("{}/{id}/approve", url(&a)), &a.manager, json!({}))
         .await
         .ok(200);
+    t.post(&url(&a), &a.manager, json!({"text": "Manager here"}))
+        .await
+        .ok(201);
+    let quick = t
+        .post(&url(&a), &a.client, json!({"text": "see anna-notes.ru"}))
+        .await
+        .ok(201);
+    assert_eq!(quick["held"], true);
+    let quick_id = quick["id"].as_str().unwrap();
+    t.post(
+        &format!("{}/{quick_id}/approve", url(&a)),
+        &a.manager,
+        json!({}),
+    )
+    .await
+    .ok(200);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(digests(&smtp).len(), 3, "before its time");
     t.clock.advance(chrono::Duration::minutes(11));
     digest_settled(&t).await;
     let mails = digests(&smtp);
-    assert_eq!(mails.len(), 4);
+    assert_eq!(
+        mails.len(),
+        5,
+        "{:#?}",
+        mails.iter().map(|m| &m.to).collect::<Vec<_>>()
+    );
     let au = to(&mails, &author);
     assert_eq!(au.len(), 2);
-    assert!(au
+    let latest = au
         .iter()
-        .any(|m| m.text().contains("anna@example.org") && !m.text().contains("question")));
+        .find(|m| m.text().contains("anna@example.org"))
+        .expect("the approved message reached the author");
+    let text = latest.text();
+    for s in ["Manager here", "see anna-notes.ru"] {
+        assert!(text.contains(s), "{s} not in {text}");
+    }
+    assert_eq!(text.matches("see anna-notes.ru").count(), 1, "{text}");
+    assert!(!text.contains("question"), "{text}");
+    let c = to(&mails, &client);
+    assert_eq!(c.len(), 2);
+    assert!(c.iter().any(|m| m.text().contains("Manager here")
+        && !m.text().contains("anna-notes")
+        && !m.text().contains("anna@example.org")));
+    assert_eq!(to(&mails, &manager).len(), 1, "the manager had them all");
     let outbox = t
         .application
         .app
@@ -644,7 +693,7 @@ async fn each_party_gets_one_digest_of_several_messages_and_nothing_twice(backen
         .unwrap()
         .int("n")
         .unwrap();
-    assert_eq!(outbox, 4);
+    assert_eq!(outbox, 5);
 
     let out = common::replay(&t, true);
     assert!(out.status.success(), "{}", common::text(&out.stderr));

@@ -288,7 +288,11 @@ pub(crate) struct ConversationFilter {
 }
 
 impl ConversationFilter {
-    pub(crate) fn new(actor: &Actor, stream: &[projections::StoredEvent]) -> ConversationFilter {
+    pub(crate) fn new(
+        actor: &Actor,
+        parties: Parties,
+        stream: &[projections::StoredEvent],
+    ) -> ConversationFilter {
         let mut senders = HashMap::new();
         for e in stream.iter().filter(|e| e.event_type == "MessagePosted") {
             let data = super::orders::event_data(&e.payload);
@@ -298,7 +302,9 @@ impl ConversationFilter {
             }
         }
         ConversationFilter {
-            reads: policy::authorize(actor, Action::ReadMessages).is_ok(),
+            // An author the order was only offered to reads its history, not its talk.
+            reads: policy::authorize(actor, Action::ReadMessages).is_ok()
+                && policy::sees_conversation(actor, parties),
             company: policy::sees_every_message(actor),
             me: actor.id,
             senders,

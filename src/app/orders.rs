@@ -313,11 +313,12 @@ impl App {
     /// not see of each event.
     pub async fn order_events(&self, actor: &Actor, id: Uuid) -> Result<Vec<EventView>, AppError> {
         policy::authorize(actor, Action::ReadOrders)?;
-        self.visible_row(actor, id).await?;
+        let row = self.visible_row(actor, id).await?;
         let events = feed::stream(&self.db, Order::TYPE, &id.to_string()).await?;
         let fee = policy::sees_author_fee(actor);
         let client = policy::sees_client(actor);
-        let conversation = super::messages::ConversationFilter::new(actor, &events);
+        let conversation =
+            super::messages::ConversationFilter::new(actor, policy::Parties::from(&row), &events);
         Ok(events
             .iter()
             // What the author is paid is between the company and the author.
