@@ -213,6 +213,27 @@ async fn a_held_message_is_invisible_to_the_other_party_until_approved(backend: 
     t.post(&approve, &a.client, json!({})).await.problem(403);
     let (_, other) = t.user(Role::Manager, "Oleg Other").await;
     t.post(&approve, &other, json!({})).await.problem(404);
+    // The managers' queue: the order's manager and an admin find it there, nobody else.
+    let queue = t.get("/api/messages/held", &a.manager).await.ok(200);
+    let queue = queue.as_array().unwrap();
+    assert_eq!(queue.len(), 1, "{queue:?}");
+    assert_eq!(
+        (
+            &queue[0]["id"],
+            &queue[0]["order_id"],
+            &queue[0]["held_for"]
+        ),
+        (&json!(id), &json!(a.order), &json!("phone"))
+    );
+    assert!(queue[0]["number"].as_i64().unwrap() >= 1);
+    let (_, admin) = t.user(Role::Admin, "Ada Admin").await;
+    assert_eq!(
+        t.get("/api/messages/held", &admin).await.ok(200),
+        json!(queue)
+    );
+    assert_eq!(t.get("/api/messages/held", &other).await.ok(200), json!([]));
+    t.get("/api/messages/held", &a.client).await.problem(403);
+    t.get("/api/messages/held", &a.author).await.problem(403);
     let before = t.event_count().await;
     let m = t.post(&approve, &a.manager, json!({})).await.ok(200);
     assert_eq!(
@@ -220,6 +241,10 @@ async fn a_held_message_is_invisible_to_the_other_party_until_approved(backend: 
         (&json!("visible"), &json!(false))
     );
     assert_eq!(t.event_count().await, before + 1);
+    assert_eq!(
+        t.get("/api/messages/held", &a.manager).await.ok(200),
+        json!([])
+    );
     // Once: a second approval is a conflict and appends nothing.
     t.post(&approve, &a.manager, json!({})).await.problem(409);
     assert_eq!(t.event_count().await, before + 1);

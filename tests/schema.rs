@@ -436,6 +436,26 @@ async fn every_answer_of_a_lifecycle_follows_the_document(backend: Backend) {
     )
     .await
     .problem(400);
+    let queue = t
+        .call_checked(
+            "GET",
+            "/api/messages/held",
+            "/api/messages/held",
+            Some(&manager),
+            None,
+        )
+        .await
+        .ok(200);
+    assert_eq!(queue.as_array().unwrap().len(), 2, "{queue}");
+    t.call_checked(
+        "GET",
+        "/api/messages/held",
+        "/api/messages/held",
+        Some(&client),
+        None,
+    )
+    .await
+    .problem(403);
     let approve = "/api/orders/{id}/messages/{message_id}/approve";
     let reject = "/api/orders/{id}/messages/{message_id}/reject";
     post(

@@ -19,6 +19,8 @@ CREATE TABLE order_messages
     reason       text
 );
 CREATE INDEX order_messages_by_order ON order_messages (order_id, position);
+-- The managers' queue of held messages: a few rows among many.
+CREATE INDEX order_messages_held ON order_messages (position) WHERE status = 'held';
 
 -- Which message each recipient has been told of by the message digest (the worker
 -- message-digest writes it with the digest's outbox row and its checkpoint): a digest

@@ -180,3 +180,52 @@ pub async fn by_id(
     .map(row)
     .transpose()
 }
+
+/// A held message with its order's number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeldRow {
+    pub message: MessageRow,
+    pub number: i64,
+}
+
+/// The messages waiting for a manager's approval, oldest first: on the orders routed to
+/// `manager`, or on every order (`None`), at most `limit`.
+pub async fn held(db: &Db, manager: Option<Uuid>, limit: i64) -> Result<Vec<HeldRow>, sqlx::Error> {
+    let columns = COLUMNS
+        .split(',')
+        .map(|c| format!("m.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows = match manager {
+        Some(m) => {
+            db.fetch_all(
+                &format!(
+                    "SELECT {columns}, o.number FROM order_messages m \
+                     JOIN order_list o ON o.id = m.order_id \
+                     WHERE m.status = $1 AND o.manager_id = $2 ORDER BY m.position LIMIT $3"
+                ),
+                &crate::args![MessageStatus::Held.as_str(), m, limit],
+            )
+            .await?
+        }
+        None => {
+            db.fetch_all(
+                &format!(
+                    "SELECT {columns}, o.number FROM order_messages m \
+                     JOIN order_list o ON o.id = m.order_id \
+                     WHERE m.status = $1 ORDER BY m.position LIMIT $2"
+                ),
+                &crate::args![MessageStatus::Held.as_str(), limit],
+            )
+            .await?
+        }
+    };
+    rows.iter()
+        .map(|r| {
+            Ok(HeldRow {
+                message: row(r)?,
+                number: r.int("number")?,
+            })
+        })
+        .collect()
+}

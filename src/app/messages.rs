@@ -76,7 +76,40 @@ impl MessageView {
     }
 }
 
+/// The most held messages one queue shows.
+pub const HELD_LIMIT: i64 = 200;
+
+/// A message waiting for the manager, with the order it is on.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = HeldMessage)]
+pub struct HeldMessageView {
+    pub order_id: Uuid,
+    /// The order's number.
+    #[schema(minimum = 1)]
+    pub number: i64,
+    #[serde(flatten)]
+    pub message: MessageView,
+}
+
 impl App {
+    /// The messages waiting for the caller's approval, oldest first: on the orders routed
+    /// to a manager, on every order for an admin (at most [`HELD_LIMIT`]).
+    pub async fn held_messages(&self, actor: &Actor) -> Result<Vec<HeldMessageView>, AppError> {
+        policy::authorize(actor, Action::ModerateMessage)?;
+        let manager = (actor.role == Role::Manager).then_some(actor.id);
+        let rows = table::held(&self.db, manager, HELD_LIMIT).await?;
+        let refs: Vec<&MessageRow> = rows.iter().map(|h| &h.message).collect();
+        let names = self.sender_names(actor, &refs).await?;
+        Ok(rows
+            .iter()
+            .map(|h| HeldMessageView {
+                order_id: h.message.order_id,
+                number: h.number,
+                message: MessageView::of(actor, &h.message, &names),
+            })
+            .collect())
+    }
+
     /// The parties of the order (none: not placed), from its own stream.
     async fn conversation_of(&self, actor: &Actor, id: Uuid) -> Result<Parties, AppError> {
         let state = self.order_state(id).await?;
