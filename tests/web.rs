@@ -1173,6 +1173,13 @@ async fn the_order_page_holds_a_contact_until_the_manager_approves_it(backend: B
     assert!(p.html.contains("id=\"message-form\""));
     // The manager approves it from the page; then the author reads it, by its side only.
     let mut manager = Browser::with_session(&t, &a.manager);
+    let queue = manager.get("/orders").await;
+    assert!(
+        queue.html.contains("Сообщения ждут одобрения: 1")
+            && queue.html.contains(&format!("href=\"{url}#messages\"")),
+        "{}",
+        queue.html
+    );
     let p = manager.get(&url).await;
     assert!(p.html.contains("class=\"approve-message\""), "{}", p.html);
     assert!(p.html.contains("Anna Client (Клиент)"), "{}", p.html);
@@ -1192,6 +1199,7 @@ async fn the_order_page_holds_a_contact_until_the_manager_approves_it(backend: B
         .await
         .html
         .contains("class=\"approve-message\""));
+    assert!(!manager.get("/orders").await.html.contains("held-messages"));
     let p = author.get(&url).await;
     assert!(p.html.contains("+7 900 123-45-67"), "{}", p.html);
     assert!(

@@ -493,6 +493,7 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("event.ReviewHidden", "Отзыв скрыт", "Review hidden"),
     // Order conversations.
     ("msg.title", "Переписка", "Conversation"),
+    ("msg.queue", "Сообщения ждут одобрения", "Messages awaiting approval"),
     ("msg.empty", "Сообщений пока нет.", "No messages yet."),
     ("msg.text", "Сообщение", "Message"),
     ("msg.send", "Отправить", "Send"),

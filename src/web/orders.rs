@@ -74,6 +74,8 @@ struct List {
     error: Option<String>,
     /// A manager's shift: on or off (`None` for everyone else).
     on_shift: Option<bool>,
+    /// The messages waiting for this manager's (or admin's) approval.
+    held: Vec<crate::app::messages::HeldMessageView>,
 }
 
 /// The query string of the list with `page` instead.
@@ -141,6 +143,13 @@ pub async fn list(
         unrouted: params.get("unrouted").is_some_and(|p| p == "true"),
         sees_unrouted: sees_all,
         on_shift: super::work::on_shift(&app, &v).await,
+        held: if crate::app::policy::authorize(&actor, crate::app::policy::Action::ModerateMessage)
+            .is_ok()
+        {
+            app.held_messages(&actor).await?
+        } else {
+            Vec::new()
+        },
         sort: params
             .get("sort")
             .cloned()
