@@ -59,6 +59,10 @@ pub struct Config {
     /// one's own (`SCRIPTORIUM_WORKER_POLL_MS`; unset: the worker's, e.g. 1 s). A worker
     /// that is woken (the router, by a placement) does not wait for it.
     pub worker_poll: Option<std::time::Duration>,
+    /// How long the first new message of a conversation waits for others before the
+    /// parties are mailed one digest each (`SCRIPTORIUM_MESSAGE_DIGEST_MINUTES`, default
+    /// 10), on the service's clock.
+    pub message_digest: Duration,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -137,6 +141,9 @@ impl Config {
                     1000u64,
                 )?)),
             },
+            message_digest: Duration::minutes(
+                env_num("SCRIPTORIUM_MESSAGE_DIGEST_MINUTES", 10i64)?.max(0),
+            ),
         };
         if config.test_payments && config.payment_webhook_secret.is_some() {
             return Err(ConfigError::TestPaymentsWithProvider);
@@ -168,6 +175,7 @@ impl Config {
             run_workers: true,
             route_on_placement: true,
             worker_poll: None,
+            message_digest: Duration::minutes(10),
         }
     }
 }

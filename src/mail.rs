@@ -35,10 +35,12 @@ pub enum Kind {
     /// A manager changed the order (details, a discount) or proposes a new deadline (to
     /// the client).
     Changed,
+    /// A digest of an order's new messages to one party (`process::message_digest`).
+    Messages,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Status,
         Kind::Offer,
         Kind::OfferExpired,
@@ -49,6 +51,7 @@ impl Kind {
         Kind::LoginNotice,
         Kind::Problem,
         Kind::Changed,
+        Kind::Messages,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +66,7 @@ impl Kind {
             Kind::LoginNotice => "login_notice",
             Kind::Problem => "problem",
             Kind::Changed => "changed",
+            Kind::Messages => "messages",
         }
     }
 
@@ -122,6 +126,22 @@ pub struct Params {
     /// A deadline proposed to the client.
     #[serde(default)]
     pub proposed_deadline: Option<String>,
+    /// A digest's messages, oldest first: the side that wrote each, never a name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<DigestLine>,
+}
+
+/// One message of a digest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DigestLine {
+    /// `client`, `manager` or `author`.
+    pub from: String,
+    pub text: String,
+    /// When it was posted (RFC 3339).
+    pub at: String,
+    /// Waiting for the recipient's (the manager's) approval.
+    #[serde(default)]
+    pub held: bool,
 }
 
 /// A file to attach: from the file store, by content hash.
@@ -253,6 +273,42 @@ pub struct View {
     pub changes: Vec<(String, String, String)>,
     pub reason: String,
     pub proposed_deadline: String,
+    /// A digest's messages, in words.
+    pub lines: Vec<Line>,
+    /// How many of them wait for the recipient's approval.
+    pub held: usize,
+}
+
+/// A digest's message as the templates show it.
+pub struct Line {
+    /// The side that wrote it, in the mail's language.
+    pub from: &'static str,
+    pub at: String,
+    pub text: String,
+    pub held: bool,
+}
+
+/// The side of a conversation in words.
+fn party_label(party: &str, en: bool) -> &'static str {
+    match (party, en) {
+        ("client", false) => "Клиент",
+        ("client", true) => "Client",
+        ("author", false) => "Автор",
+        ("author", true) => "Author",
+        (_, false) => "Менеджер",
+        (_, true) => "Manager",
+    }
+}
+
+/// An RFC 3339 time as the mails write it.
+fn utc_minute(t: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .map(|t| {
+            t.with_timezone(&chrono::Utc)
+                .format("%Y-%m-%d %H:%M UTC")
+                .to_string()
+        })
+        .unwrap_or_default()
 }
 
 impl View {
@@ -323,6 +379,17 @@ impl View {
                 .map(|a| a.name.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
+            lines: p
+                .messages
+                .iter()
+                .map(|m| Line {
+                    from: party_label(&m.from, en),
+                    at: utc_minute(&m.at),
+                    text: m.text.clone(),
+                    held: m.held,
+                })
+                .collect(),
+            held: p.messages.iter().filter(|m| m.held).count(),
         }
     }
 
@@ -378,6 +445,13 @@ impl View {
                 format!("Заказ №{n}: превышен срок этапа «{}»", self.status),
                 format!("Order #{n}: over the time limit of \"{}\"", self.status),
             ),
+            Kind::Messages => {
+                let k = self.lines.len();
+                (
+                    format!("Заказ №{n}: новые сообщения ({k})"),
+                    format!("Order #{n}: new messages ({k})"),
+                )
+            }
         };
         if self.en {
             en
@@ -424,6 +498,7 @@ templates! {
     Receipt => ReceiptText "mail/receipt.txt", ReceiptHtml "mail/receipt.html";
     Credentials => CredentialsText "mail/credentials.txt", CredentialsHtml "mail/credentials.html";
     LoginNotice => LoginNoticeText "mail/login_notice.txt", LoginNoticeHtml "mail/login_notice.html";
+    Messages => MessagesText "mail/messages.txt", MessagesHtml "mail/messages.html";
 }
 
 /// A mail rendered: subject and both parts.
@@ -575,6 +650,51 @@ mod tests {
         assert!(r.html.contains("&lt;script&gt;") || r.html.contains("&#60;script&#62;"));
         assert!(r.text.contains("<script>alert(1)</script>"));
         assert!(!r.html.contains("<b>"));
+    }
+
+    #[test]
+    fn a_digest_lists_each_message_by_its_side_without_names_and_escapes_them() {
+        let mut m = mail(Kind::Messages, "ru", "t");
+        m.params.messages = vec![
+            DigestLine {
+                from: "author".into(),
+                text: "<b>Черновик</b> будет в пятницу".into(),
+                at: "2026-03-02T09:05:00+00:00".into(),
+                held: false,
+            },
+            DigestLine {
+                from: "client".into(),
+                text: "мой номер +7 900 000-00-00".into(),
+                at: "2026-03-02T09:06:00+00:00".into(),
+                held: true,
+            },
+        ];
+        let r = render(&m, &Secret { password: None }, "http://x").unwrap();
+        assert!(
+            r.subject.contains("17") && r.subject.contains("(2)"),
+            "{}",
+            r.subject
+        );
+        assert!(
+            r.text.contains("Автор") && r.text.contains("Клиент"),
+            "{}",
+            r.text
+        );
+        assert!(r.text.contains("<b>Черновик</b> будет в пятницу"));
+        assert!(!r.html.contains("<b>Черновик"), "{}", r.html);
+        assert!(r.text.contains("2026-03-02 09:05 UTC"));
+        assert!(r.html.contains("http://x/orders/"));
+        let en = render(
+            &Mail {
+                language: "en".into(),
+                ..m
+            },
+            &Secret { password: None },
+            "",
+        )
+        .unwrap();
+        assert!(en.subject.starts_with("Order #17: new messages"));
+        assert!(en.text.contains("awaits your approval"), "{}", en.text);
     }
 
     #[test]

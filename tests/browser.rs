@@ -495,6 +495,16 @@ async fn a_guests_order_goes_through_every_role_in_the_browser(backend: Backend)
     assert!(b.text("#pay").await.contains("2 500,00"));
     b.click("#pay").await;
     assert!(b.text("#paid").await.contains("2 500,00"));
+    // The client writes to the author: a phone number waits for the manager.
+    b.type_in("#message-text", "Можно созвониться? +7 900 123-45-67")
+        .await;
+    b.click("#send-message").await;
+    assert!(
+        b.flash().await.contains("на проверку"),
+        "{}",
+        b.source().await
+    );
+    assert!(b.text("#conversation").await.contains("Ждёт одобрения"));
     b.log_out().await;
 
     // ---- The author uploads the draft; the manager approves it.
@@ -503,6 +513,11 @@ async fn a_guests_order_goes_through_every_role_in_the_browser(backend: Backend)
     b.log_in("maria@scriptorium.test", "staff-password-1").await;
     b.open(&order_path).await;
     assert!(b.text("#files").await.contains("draft.txt"));
+    // The held message: the manager lets it through.
+    assert!(b.text("#conversation").await.contains("Olga Guest"));
+    b.shot("14-manager-conversation").await;
+    b.click("#conversation .approve-message").await;
+    assert_eq!(b.flash().await, "Готово.", "{}", b.source().await);
     b.click("#approve").await;
     assert_eq!(b.flash().await, "Готово.", "{}", b.source().await);
     b.log_out().await;
@@ -568,6 +583,11 @@ async fn a_guests_order_goes_through_every_role_in_the_browser(backend: Backend)
         b.source().await
     );
     b.shot("08-author-ledger").await;
+    // The client's message reached the author once approved, without the client's name.
+    b.open(&order_path).await;
+    let conversation = b.text("#conversation").await;
+    assert!(conversation.contains("+7 900 123-45-67"), "{conversation}");
+    assert!(!conversation.contains("Olga"), "{conversation}");
     b.log_out().await;
     b.log_in("klara@scriptorium.test", "staff-password-1").await;
     assert_eq!(b.path().await, "/payouts");

@@ -389,6 +389,140 @@ async fn every_answer_of_a_lifecycle_follows_the_document(backend: Backend) {
         .ok(200);
     assert_eq!(offers[0]["outcome"], "accepted");
 
+    // The conversation: a plain message, a held one approved, another rejected; each
+    // reader's list; the refusals.
+    let messages = "/api/orders/{id}/messages";
+    let plain = post(
+        messages,
+        at(&id, "/messages"),
+        &client,
+        Some(json!({"text": "Hello"})),
+    )
+    .await
+    .ok(201);
+    assert_eq!(plain["held"], false);
+    let held = post(
+        messages,
+        at(&id, "/messages"),
+        &author,
+        Some(json!({"text": "call 8 900 123 45 67"})),
+    )
+    .await
+    .ok(201);
+    assert_eq!(held["held"], true);
+    let held_id = held["id"].as_str().unwrap().to_string();
+    let other = post(
+        messages,
+        at(&id, "/messages"),
+        &client,
+        Some(json!({"text": "see www.example.org"})),
+    )
+    .await
+    .ok(201);
+    let other_id = other["id"].as_str().unwrap().to_string();
+    post(
+        messages,
+        at(&id, "/messages"),
+        &client,
+        Some(json!({"text": ""})),
+    )
+    .await
+    .problem(422);
+    post(
+        messages,
+        at(&id, "/messages"),
+        &client,
+        Some(json!({"text": 1})),
+    )
+    .await
+    .problem(400);
+    let queue = t
+        .call_checked(
+            "GET",
+            "/api/messages/held",
+            "/api/messages/held",
+            Some(&manager),
+            None,
+        )
+        .await
+        .ok(200);
+    assert_eq!(queue.as_array().unwrap().len(), 2, "{queue}");
+    t.call_checked(
+        "GET",
+        "/api/messages/held",
+        "/api/messages/held",
+        Some(&client),
+        None,
+    )
+    .await
+    .problem(403);
+    let approve = "/api/orders/{id}/messages/{message_id}/approve";
+    let reject = "/api/orders/{id}/messages/{message_id}/reject";
+    post(
+        approve,
+        at(&id, &format!("/messages/{held_id}/approve")),
+        &client,
+        None,
+    )
+    .await
+    .problem(403);
+    post(
+        approve,
+        at(&id, &format!("/messages/{held_id}/approve")),
+        &manager,
+        None,
+    )
+    .await
+    .ok(200);
+    post(
+        approve,
+        at(&id, &format!("/messages/{held_id}/approve")),
+        &manager,
+        None,
+    )
+    .await
+    .problem(409);
+    post(
+        reject,
+        at(&id, &format!("/messages/{other_id}/reject")),
+        &manager,
+        Some(json!({"reason": ""})),
+    )
+    .await
+    .problem(422);
+    post(
+        reject,
+        at(&id, &format!("/messages/{other_id}/reject")),
+        &manager,
+        Some(json!({"reason": "no links"})),
+    )
+    .await
+    .ok(200);
+    post(
+        reject,
+        at(&id, &format!("/messages/{}/reject", uuid::Uuid::new_v4())),
+        &manager,
+        Some(json!({"reason": "x"})),
+    )
+    .await
+    .problem(404);
+    for (token, n) in [(&client, 3), (&author, 2), (&manager, 3)] {
+        let list = t
+            .call_checked("GET", messages, &at(&id, "/messages"), Some(token), None)
+            .await
+            .ok(200);
+        assert_eq!(list.as_array().unwrap().len(), n, "{list}");
+    }
+    t.call_checked(
+        "GET",
+        messages,
+        &at(&uuid::Uuid::new_v4().to_string(), "/messages"),
+        Some(&client),
+        None,
+    )
+    .await
+    .problem(404);
+
     let pay = |half: &str, amount: i64, pid: &str| json!({"half": half, "amount": amount, "payment_id": pid});
     post(
         "/api/orders/{id}/payments",

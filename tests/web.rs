@@ -1134,7 +1134,99 @@ async fn a_review_published_on_the_page_reaches_the_home_page_until_hidden(backe
     assert!(home.html.contains("Отзывов пока нет"));
 }
 
+async fn the_order_page_holds_a_contact_until_the_manager_approves_it(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let a = accepted_order(&t).await;
+    let url = format!("/orders/{}", a.order);
+    let mut client = Browser::with_session(&t, &a.client);
+    let p = client.get(&url).await;
+    assert!(
+        p.html.contains("id=\"message-form\"") && p.html.contains("Сообщений пока нет"),
+        "{}",
+        p.html
+    );
+    client
+        .submit(
+            &url,
+            &format!("{url}/messages"),
+            &[("text", "Позвоните мне: +7 900 123-45-67")],
+        )
+        .await
+        .redirected_to(&url);
+    let p = client.get(&url).await;
+    assert!(
+        p.html
+            .contains("Сообщение отправлено менеджеру на проверку"),
+        "{}",
+        p.html
+    );
+    assert!(
+        p.html.contains("Ждёт одобрения менеджера: есть телефон"),
+        "{}",
+        p.html
+    );
+    // The author sees neither the held text nor who the client is.
+    let mut author = Browser::with_session(&t, &a.author);
+    let p = author.get(&url).await;
+    assert!(!p.html.contains("+7 900"), "{}", p.html);
+    assert!(!p.html.contains("Anna Client"));
+    assert!(p.html.contains("id=\"message-form\""));
+    // The manager approves it from the page; then the author reads it, by its side only.
+    let mut manager = Browser::with_session(&t, &a.manager);
+    let queue = manager.get("/orders").await;
+    assert!(
+        queue.html.contains("Сообщения ждут одобрения: 1")
+            && queue.html.contains(&format!("href=\"{url}#messages\"")),
+        "{}",
+        queue.html
+    );
+    let p = manager.get(&url).await;
+    assert!(p.html.contains("class=\"approve-message\""), "{}", p.html);
+    assert!(p.html.contains("Anna Client (Клиент)"), "{}", p.html);
+    let message = t
+        .get(&format!("/api/orders/{}/messages", a.order), &a.manager)
+        .await
+        .ok(200)[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    manager
+        .submit(&url, &format!("{url}/messages/{message}/approve"), &[])
+        .await
+        .redirected_to(&url);
+    assert!(!manager
+        .get(&url)
+        .await
+        .html
+        .contains("class=\"approve-message\""));
+    assert!(!manager.get("/orders").await.html.contains("held-messages"));
+    let p = author.get(&url).await;
+    assert!(p.html.contains("+7 900 123-45-67"), "{}", p.html);
+    assert!(
+        p.html.contains("Сообщение одобрено"),
+        "the timeline says so: {}",
+        p.html
+    );
+    assert!(!p.html.contains("Anna Client"));
+    // The author answers; the client reads it without the author's name, in English too.
+    author
+        .submit(
+            &url,
+            &format!("{url}/messages"),
+            &[("text", "Спасибо, пишите здесь.")],
+        )
+        .await
+        .redirected_to(&url);
+    let p = client.get(&format!("{url}?lang=en")).await;
+    assert!(p.html.contains("Conversation") && p.html.contains("Спасибо, пишите здесь."));
+    assert!(!p.html.contains("Ivan Petrov"), "{}", p.html);
+    // Someone else's order: no page at all.
+    let (_, other) = t.user(Role::Client, "Olga Other").await;
+    expect(&t, &other, &url, 404).await;
+}
+
 on_both!(
+    the_order_page_holds_a_contact_until_the_manager_approves_it,
     pages_speak_russian_by_default_and_english_when_asked,
     a_guest_checks_out_and_logs_in_with_the_mailed_password,
     a_form_without_the_csrf_token_is_refused_and_changes_nothing,

@@ -18,12 +18,13 @@ use super::server;
 use super::stats::{Samples, Summary};
 
 /// The lifecycle's commands, in order (the endpoints reported).
-pub const ENDPOINTS: [&str; 12] = [
+pub const ENDPOINTS: [&str; 13] = [
     "place",
     "checkout",
     "price",
     "offer",
     "accept",
+    "message",
     "pay_first",
     "draft",
     "approve_draft",
@@ -55,6 +56,10 @@ pub struct Team {
 
 /// One lifecycle in this many places its order by checkout without registration.
 pub const CHECKOUT_EVERY: u64 = 50;
+
+/// One lifecycle in this many has the client write one plain message once the author
+/// took the order (the conversation's event, read model and digest).
+pub const MESSAGE_EVERY: u64 = 10;
 
 /// How long a lifecycle waits for its order to be routed before it counts as failed.
 const ROUTE_GIVE_UP: Duration = Duration::from_secs(5);
@@ -357,6 +362,17 @@ impl Worker {
             api.post(&format!("{order}/offer/accept"), author, &json!({})),
         )
         .await?;
+        if k % MESSAGE_EVERY == MESSAGE_EVERY / 2 {
+            self.cmd(
+                "message",
+                api.post(
+                    &format!("{order}/messages"),
+                    client,
+                    &json!({"text": "Please keep to the sources in the requirements."}),
+                ),
+            )
+            .await?;
+        }
         // Both halves from the payment provider: its signed notification.
         let pay = |half: &str| json!({"payment_id": format!("bench-{}", uuid::Uuid::new_v4()), "order_id": id, "half": half, "amount": price / 2});
         self.cmd("pay_first", api.webhook(&pay("first"))).await?;

@@ -21,7 +21,11 @@ fn note(event: &OrderEvent) -> Option<Option<String>> {
         | OrderEvent::OfferDeclined { .. }
         | OrderEvent::OfferExpired { .. }
         // What the author is paid is between the company and the author.
-        | OrderEvent::CompensationGranted { .. } => return None,
+        | OrderEvent::CompensationGranted { .. }
+        // The conversation has its own list, where a held message shows to its sender only.
+        | OrderEvent::MessagePosted { .. }
+        | OrderEvent::MessageApproved { .. }
+        | OrderEvent::MessageRejected { .. } => return None,
         OrderEvent::PriceSet { price, .. } => Some(format!("price {price} kopecks")),
         OrderEvent::PaymentReceived { half, amount, .. } => {
             Some(format!("{half:?} half paid: {amount} kopecks").to_lowercase())

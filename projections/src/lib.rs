@@ -6,6 +6,7 @@ pub mod client_history;
 pub mod feed;
 pub mod leader;
 pub mod ledger;
+pub mod messages;
 pub mod order_list;
 pub mod payments;
 pub mod reports;
@@ -38,6 +39,7 @@ pub fn all() -> Vec<Box<dyn Projection>> {
         Box::new(ledger::LedgerProjection),
         Box::new(settings::SettingsProjection),
         Box::new(reviews::ReviewsProjection),
+        Box::new(messages::MessagesProjection),
     ]
 }
 

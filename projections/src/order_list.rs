@@ -479,6 +479,9 @@ fn fold_row(
                 o.deadline_flagged = true;
             }
         },
+        OrderEvent::MessagePosted { .. }
+        | OrderEvent::MessageApproved { .. }
+        | OrderEvent::MessageRejected { .. } => {}
     }
     o.problem = o.stage_limit_hours.is_some() || o.deadline_breach;
 }

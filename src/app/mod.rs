@@ -5,6 +5,7 @@ pub mod authors;
 pub mod checkout;
 pub mod error;
 pub mod ledger;
+pub mod messages;
 pub mod orders;
 pub mod outbox;
 pub mod payments;

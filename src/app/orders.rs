@@ -346,15 +346,17 @@ impl App {
     /// not see of each event.
     pub async fn order_events(&self, actor: &Actor, id: Uuid) -> Result<Vec<EventView>, AppError> {
         policy::authorize(actor, Action::ReadOrders)?;
-        self.visible_row(actor, id).await?;
+        let row = self.visible_row(actor, id).await?;
         let events = feed::stream(&self.db, Order::TYPE, &id.to_string()).await?;
         let fee = policy::sees_author_fee(actor);
         let client = policy::sees_client(actor);
+        let conversation =
+            super::messages::ConversationFilter::new(actor, policy::Parties::from(&row), &events);
         Ok(events
             .iter()
             // What the author is paid is between the company and the author.
             .filter(|e| fee || e.event_type != "CompensationGranted")
-            .map(|e| {
+            .filter_map(|e| {
                 let mut data = event_data(&e.payload);
                 if let Some(m) = data.as_object_mut() {
                     if !fee {
@@ -370,7 +372,11 @@ impl App {
                     // The client's id is theirs to keep from an author.
                     view.actor.id = None;
                 }
-                view
+                // The conversation's events as its list shows them (a held message
+                // only to its sender and the company).
+                conversation
+                    .keep(&e.event_type, &mut view.data, &mut view.actor.id)
+                    .then_some(view)
             })
             .collect())
     }

@@ -88,6 +88,12 @@ pub enum Action {
     PayTest,
     /// Take a published review off the site (the order's manager, an admin).
     HideReview,
+    /// Read an order's conversation (its parties, and the auditor: [`sees_conversation`]).
+    ReadMessages,
+    /// Write in an order's conversation (its client, its manager or an admin, its author).
+    PostMessage,
+    /// Approve or reject a held message (the order's manager, an admin).
+    ModerateMessage,
 }
 
 /// Every role (the actions any logged-in user may attempt; what they reach is scoped).
@@ -96,7 +102,7 @@ const STAFF: &[Role] = &[Role::Manager, Role::Admin];
 const AUDITORS: &[Role] = &[Role::Auditor, Role::Admin];
 
 impl Action {
-    pub const ALL: [Action; 38] = [
+    pub const ALL: [Action; 41] = [
         Action::PlaceOrder,
         Action::PlaceOrderByPhone,
         Action::EditOrder,
@@ -135,6 +141,9 @@ impl Action {
         Action::ChooseLanguage,
         Action::PayTest,
         Action::HideReview,
+        Action::ReadMessages,
+        Action::PostMessage,
+        Action::ModerateMessage,
     ];
 
     /// The roles that may do this (on the records their scope holds).
@@ -172,6 +181,16 @@ impl Action {
             Action::ChooseLanguage => ANYONE,
             Action::PayTest => &[Role::Client],
             Action::HideReview => &[Role::Manager, Role::Admin],
+            // The auditor reads the whole history anyway; the payout clerk has no part in it.
+            Action::ReadMessages => &[
+                Role::Client,
+                Role::Author,
+                Role::Manager,
+                Role::Auditor,
+                Role::Admin,
+            ],
+            Action::PostMessage => &[Role::Client, Role::Author, Role::Manager, Role::Admin],
+            Action::ModerateMessage => STAFF,
         }
     }
 }
@@ -299,6 +318,38 @@ pub fn sees_file_of(actor: &Actor, order: &OrderRow, f: &FileRow) -> bool {
     sees_file(actor, f.kind, f.approved, fully_paid)
 }
 
+/// Whose order's conversation the caller reads (given their role may): its client, the
+/// manager it is routed to, the author who took it (not one it is only offered to), and
+/// the admin and the auditor any.
+pub fn sees_conversation(actor: &Actor, o: Parties) -> bool {
+    let me = actor.id;
+    match actor.role {
+        Role::Admin | Role::Auditor => true,
+        Role::Client => o.client_id == me,
+        Role::Manager => o.manager_id == Some(me),
+        Role::Author => o.author_id == Some(me),
+        Role::PayoutClerk => false,
+    }
+}
+
+/// Whether the caller reads every message of a conversation they read, held and rejected
+/// ones too, with who wrote it: the company's side (manager, admin) and the auditor.
+pub fn sees_every_message(actor: &Actor) -> bool {
+    matches!(actor.role, Role::Manager | Role::Admin | Role::Auditor)
+}
+
+/// Whether a message of a conversation the caller reads reaches them: a visible one
+/// everyone, a held or rejected one only its sender and the company.
+pub fn sees_message(
+    actor: &Actor,
+    sender_id: Uuid,
+    status: aggregates::order::MessageStatus,
+) -> bool {
+    status == aggregates::order::MessageStatus::Visible
+        || sender_id == actor.id
+        || sees_every_message(actor)
+}
+
 /// Whether the caller sees what the author is paid: between the company and the author,
 /// never the client's to know.
 pub fn sees_author_fee(actor: &Actor) -> bool {
@@ -357,6 +408,9 @@ mod tests {
             (Action::ChooseLanguage,  [true,  true,  true,   true,  true,   true ]),
             (Action::PayTest,         [true,  false, false,  false, false,  false]),
             (Action::HideReview,      [false, false, true,   false, false,  true ]),
+            (Action::ReadMessages,    [true,  true,  true,   false, true,   true ]),
+            (Action::PostMessage,     [true,  true,  true,   false, false,  true ]),
+            (Action::ModerateMessage, [false, false, true,   false, false,  true ]),
         ];
         assert_eq!(table.len(), Action::ALL.len(), "every action has a row");
         let roles = [Client, Author, Manager, PayoutClerk, Auditor, Admin];
@@ -449,6 +503,52 @@ mod tests {
         assert!(sees_order_state(&author, &order));
         let unplaced = Order::default();
         assert!(!sees_order_state(&actor(Role::Admin), &unplaced));
+    }
+
+    #[test]
+    fn who_reads_a_conversation_and_which_messages() {
+        use aggregates::order::MessageStatus::{Held, Rejected, Visible};
+        let client = actor(Role::Client);
+        let author = actor(Role::Author);
+        let manager = actor(Role::Manager);
+        let other = Uuid::from_u128(99);
+        let accepted = Parties {
+            client_id: client.id,
+            manager_id: Some(manager.id),
+            author_id: Some(author.id),
+            offered_to: None,
+        };
+        let offered = Parties {
+            author_id: None,
+            offered_to: Some(author.id),
+            ..accepted
+        };
+        let elsewhere = Parties {
+            client_id: other,
+            manager_id: Some(other),
+            author_id: Some(other),
+            offered_to: None,
+        };
+        for who in [&client, &author, &manager] {
+            assert!(sees_conversation(who, accepted), "{:?}", who.role);
+            assert!(!sees_conversation(who, elsewhere), "{:?}", who.role);
+        }
+        assert!(
+            !sees_conversation(&author, offered),
+            "an offer is not enough"
+        );
+        for role in [Role::Admin, Role::Auditor] {
+            assert!(sees_conversation(&actor(role), elsewhere), "{role}");
+        }
+        assert!(!sees_conversation(&actor(Role::PayoutClerk), accepted));
+        // A held or rejected message: its sender and the company; a visible one, all.
+        for status in [Held, Rejected] {
+            assert!(sees_message(&client, client.id, status));
+            assert!(!sees_message(&author, client.id, status));
+            assert!(!sees_message(&client, author.id, status));
+            assert!(sees_message(&manager, client.id, status));
+        }
+        assert!(sees_message(&author, client.id, Visible));
     }
 
     #[test]

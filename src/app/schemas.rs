@@ -79,6 +79,30 @@ enum_schema!(
     file_kinds().map(FileKind::as_str)
 );
 
+enum_schema!(
+    /// The sides of an order's conversation ([`aggregates::order::party_of`]).
+    PartySchema,
+    "MessageParty",
+    "who wrote a message: the client, the company (its manager or an admin) or the author",
+    ["client", "manager", "author"]
+);
+
+enum_schema!(
+    /// [`aggregates::order::MessageStatus`]: its wire names are its `as_str`.
+    MessageStatusSchema,
+    "MessageStatus",
+    "`visible`: every party sees it; `held`: it seemed to carry a contact and waits for the manager (only its sender and the company see it); `rejected`: the manager refused it (likewise)",
+    ["visible", "held", "rejected"]
+);
+
+enum_schema!(
+    /// [`aggregates::order::ContactKind`]: its wire names are its `as_str`.
+    ContactKindSchema,
+    "ContactKind",
+    "what a held message seemed to carry",
+    ["email", "phone", "link", "handle"]
+);
+
 /// Every kind of file (the match makes a new kind a compile error here).
 fn file_kinds() -> [FileKind; 2] {
     let all = [FileKind::Draft, FileKind::Final];

@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
+pub mod messages;
 pub mod openapi;
 pub mod orders;
 pub mod payments;
@@ -85,6 +86,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .merge(audit::router())
         .merge(admin::router())
         .merge(reviews::router())
+        .merge(messages::router())
         .merge(openapi::router())
 }
 

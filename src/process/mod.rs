@@ -9,6 +9,7 @@ pub mod ledger;
 pub mod log;
 pub mod mail;
 pub mod mail_sender;
+pub mod message_digest;
 pub mod offers;
 pub mod ratings;
 pub mod routing;
@@ -70,6 +71,7 @@ pub fn all() -> Vec<Arc<dyn Worker>> {
         Arc::new(mail::MailOutbox),
         Arc::new(mail_sender::MailSender),
         Arc::new(sla::SlaWatch),
+        Arc::new(message_digest::MessageDigest),
     ]
 }
 

@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod audit;
 pub mod i18n;
+pub mod messages;
 pub mod money;
 pub mod orders;
 pub mod public;
@@ -66,6 +67,15 @@ pub fn router(app: App) -> Router<App> {
         .route("/orders/{id}/review", post(work::review))
         .route("/orders/{id}/refund", post(work::refund))
         .route("/orders/{id}/hide-review", post(work::hide_review))
+        .route("/orders/{id}/messages", post(messages::post))
+        .route(
+            "/orders/{id}/messages/{message}/approve",
+            post(messages::approve),
+        )
+        .route(
+            "/orders/{id}/messages/{message}/reject",
+            post(messages::reject),
+        )
         .route("/shift", post(work::shift))
         .route("/offers", get(work::offers))
         .route("/ledger", get(money::ledger))

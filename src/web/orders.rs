@@ -101,6 +101,8 @@ struct List {
     error: Option<String>,
     /// A manager's shift: on or off (`None` for everyone else).
     on_shift: Option<bool>,
+    /// The messages waiting for this manager's (or admin's) approval.
+    held: Vec<crate::app::messages::HeldMessageView>,
 }
 
 /// The query string of the list with `page` instead.
@@ -173,6 +175,13 @@ pub async fn list(
         unrouted: params.get("unrouted").is_some_and(|p| p == "true"),
         sees_unrouted: sees_all,
         on_shift: super::work::on_shift(&app, &v).await,
+        held: if crate::app::policy::authorize(&actor, crate::app::policy::Action::ModerateMessage)
+            .is_ok()
+        {
+            app.held_messages(&actor).await?
+        } else {
+            Vec::new()
+        },
         sort: params
             .get("sort")
             .cloned()
@@ -239,7 +248,6 @@ fn detail(tr: Tr, e: &EventView) -> String {
         }
         "OfferDeclined" => text("reason"),
         "DraftRejected" | "FinalRejected" | "RevisionRequested" => text("comment"),
-        "OrderFailed" | "ReviewHidden" => text("reason"),
         "OrderEdited" => d["edits"]
             .as_array()
             .map(|edits| {
@@ -283,6 +291,19 @@ fn detail(tr: Tr, e: &EventView) -> String {
                 _ => format!("{} ({})", tr.t("problem.deadline"), text_of(b, "deadline")),
             }
         }
+        "OrderFailed" | "ReviewHidden" | "MessageRejected" => text("reason"),
+        // The side that wrote, never who; a held text reaches only those who may read it
+        // (the history leaves it out for the others).
+        "MessagePosted" => format!(
+            "{}: {}",
+            tr.role(d["by"].as_str().unwrap_or("")),
+            text("text")
+        ),
+        "MessageApproved" => format!(
+            "{}: {}",
+            tr.role(d["from"].as_str().unwrap_or("")),
+            text("text")
+        ),
         "OrderCompleted" => match d["rating"].as_i64() {
             Some(r) => format!("{} {r}/5. {}", tr.t("field.rating"), text("review")),
             None => text("review"),
@@ -409,6 +430,8 @@ struct Show {
     price_value: String,
     fee_value: String,
     client: bool,
+    /// The order's conversation, when the visitor reads it.
+    conversation: Option<super::messages::Conversation>,
 }
 
 pub async fn show(
@@ -440,7 +463,9 @@ pub async fn show(
     let staff = super::work::staff_can(&app, &v, &state);
     let (candidates, offers) = super::work::candidates(&app, &member, &v, id, staff.offer).await;
     let rubles = |k: Option<i64>| k.map(super::work::rubles_value).unwrap_or_default();
+    let conversation = super::messages::conversation(&app, &v, id, &state).await?;
     page(Show {
+        conversation,
         price_value: rubles(view.order.price),
         fee_value: rubles(view.order.author_fee.flatten()),
         staff,

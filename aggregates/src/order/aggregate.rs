@@ -230,6 +230,9 @@ pub struct Order {
     /// A new deadline a manager proposed after the first half, waiting for the client.
     #[serde(default)]
     pub proposed_deadline: Option<NaiveDate>,
+    /// The conversation's messages, oldest first (their status, not their text).
+    #[serde(default)]
+    pub messages: Vec<super::messages::MessageState>,
 }
 
 impl Order {
@@ -368,6 +371,24 @@ impl Order {
                 ..
             } => self.complete(client_id, rating, review, publish),
             OrderCommand::HideReview { actor, reason, .. } => self.hide_review(actor, reason),
+            OrderCommand::PostMessage {
+                actor,
+                message_id,
+                text,
+                at,
+            } => self.post_message(actor, message_id, text, at),
+            OrderCommand::ApproveMessage {
+                actor,
+                message_id,
+                text,
+                at,
+            } => self.approve_message(actor, message_id, &text, at),
+            OrderCommand::RejectMessage {
+                actor,
+                message_id,
+                reason,
+                at,
+            } => self.reject_message(actor, message_id, reason, at),
             OrderCommand::CloseAfterGuarantee { at } => self.close_after_guarantee(at),
             OrderCommand::FlagProblem { breach, stage, at } => self.flag_problem(breach, stage, at),
             OrderCommand::EditOrder { actor, changes, at } => self.edit(actor, changes, at),
@@ -1285,6 +1306,9 @@ impl Aggregate for Order {
                 self.move_deadline(new);
             }
             OrderEvent::DeadlineProposalDeclined { .. } => self.proposed_deadline = None,
+            OrderEvent::MessagePosted { .. }
+            | OrderEvent::MessageApproved { .. }
+            | OrderEvent::MessageRejected { .. } => self.apply_message(&event),
         }
     }
 }

@@ -148,6 +148,28 @@ pub enum OrderCommand {
         compensation: Option<Kopecks>,
         at: DateTime<Utc>,
     },
+    /// A party writes in the order's conversation; `message_id` is allocated by the service.
+    PostMessage {
+        actor: Actor,
+        message_id: Uuid,
+        text: String,
+        at: DateTime<Utc>,
+    },
+    /// The order's manager (or an admin) lets a held message through; `text` is the
+    /// message's own, looked up by the service (the order does not keep texts).
+    ApproveMessage {
+        actor: Actor,
+        message_id: Uuid,
+        text: String,
+        at: DateTime<Utc>,
+    },
+    /// The order's manager (or an admin) refuses a held message, saying why.
+    RejectMessage {
+        actor: Actor,
+        message_id: Uuid,
+        reason: String,
+        at: DateTime<Utc>,
+    },
     /// "Сорван": the client before work starts, a manager or admin before delivery.
     Cancel {
         actor: Actor,

@@ -95,6 +95,18 @@ pub enum OrderError {
     NoDeadlineProposed,
     #[error("a deadline proposal is already waiting for the client")]
     DeadlineAlreadyProposed,
+    #[error("a message is at most {max} characters, this one has {got}")]
+    MessageTooLong { max: usize, got: usize },
+    #[error("a {0} takes no part in the order's conversation")]
+    NotAParty(crate::Role),
+    #[error("a message with this id was already posted")]
+    DuplicateMessage,
+    #[error("the order has no message {0}")]
+    UnknownMessage(uuid::Uuid),
+    #[error("the message is not held for approval")]
+    MessageNotHeld,
+    #[error("the message was already rejected")]
+    MessageAlreadyRejected,
 }
 
 impl OrderError {
@@ -113,11 +125,12 @@ impl OrderError {
                 | OrderError::InvalidCompensation
                 | OrderError::InvalidLimit
                 | OrderError::NotADiscount { .. }
+                | OrderError::MessageTooLong { .. }
         )
     }
 
     /// The command's target does not exist (404).
     pub fn is_not_found(&self) -> bool {
-        matches!(self, OrderError::NotPlaced)
+        matches!(self, OrderError::NotPlaced | OrderError::UnknownMessage(_))
     }
 }

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::aggregate::OrderStatus;
+use super::messages::ContactKind;
 use crate::{Kopecks, Role};
 
 /// Which half of the price a payment is for.
@@ -252,6 +253,33 @@ pub enum OrderEvent {
     ReviewHidden {
         reason: String,
     },
+    /// A party wrote in the order's conversation. `held`: it seemed to carry a contact
+    /// (`held_for` says which kind) and waits for the manager; only its sender and the
+    /// company see it until then.
+    MessagePosted {
+        message_id: Uuid,
+        by: Role,
+        sender_id: Uuid,
+        text: String,
+        held: bool,
+        #[serde(default)]
+        held_for: Option<ContactKind>,
+        at: DateTime<Utc>,
+    },
+    /// The manager let a held message through: carries what the other parties now see
+    /// (the sender's side and the text; never a name or an id).
+    MessageApproved {
+        message_id: Uuid,
+        from: Role,
+        text: String,
+        at: DateTime<Utc>,
+    },
+    /// The manager refused a held message: the other parties never see it.
+    MessageRejected {
+        message_id: Uuid,
+        reason: String,
+        at: DateTime<Utc>,
+    },
     /// Money given back to the client for a failed order (one of possibly several parts;
     /// together never above what was paid).
     RefundRecorded {
@@ -332,6 +360,9 @@ impl DomainEvent for OrderEvent {
             OrderEvent::DeadlineProposed { .. } => "DeadlineProposed",
             OrderEvent::DeadlineMoved { .. } => "DeadlineMoved",
             OrderEvent::DeadlineProposalDeclined { .. } => "DeadlineProposalDeclined",
+            OrderEvent::MessagePosted { .. } => "MessagePosted",
+            OrderEvent::MessageApproved { .. } => "MessageApproved",
+            OrderEvent::MessageRejected { .. } => "MessageRejected",
         };
         name.to_string()
     }

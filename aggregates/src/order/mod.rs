@@ -5,6 +5,9 @@ mod commands;
 mod error;
 mod events;
 #[cfg(test)]
+mod message_tests;
+mod messages;
+#[cfg(test)]
 mod tests;
 mod transitions;
 
@@ -12,3 +15,6 @@ pub use aggregate::{Order, OrderStatus};
 pub use commands::{NextOffer, OrderChanges, OrderCommand};
 pub use error::OrderError;
 pub use events::{Breach, FileKind, FileRef, Half, OrderEdit, OrderEvent, OrderSource};
+pub use messages::{
+    find_contact, party_of, ContactKind, MessageState, MessageStatus, MAX_MESSAGE_CHARS,
+};

@@ -41,6 +41,9 @@ impl OrderStatus {
             | OrderEvent::DeadlineProposed { .. }
             | OrderEvent::DeadlineMoved { .. }
             | OrderEvent::DeadlineProposalDeclined { .. } => self,
+            OrderEvent::MessagePosted { .. }
+            | OrderEvent::MessageApproved { .. }
+            | OrderEvent::MessageRejected { .. } => self,
         }
     }
 }

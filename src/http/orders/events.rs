@@ -14,7 +14,9 @@ use crate::http::openapi::roles;
 
 /// The order's whole history from the log
 ///
-/// Oldest first. A client is not shown `author_fee` in the data.
+/// Oldest first. A client is not shown `author_fee` in the data. The conversation's events
+/// follow its list's rule: a held or rejected message only to its sender and the company,
+/// no sender's id to a client or an author, none to whoever does not read the conversation.
 #[utoipa::path(
     get,
     path = "/api/orders/{id}/events",

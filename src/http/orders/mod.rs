@@ -15,10 +15,13 @@ mod edit;
 mod events;
 mod history;
 pub(crate) mod list;
+mod messages;
+mod moderate_message;
 mod offer;
 mod offers;
 mod payment;
 mod place;
+mod post_message;
 mod price;
 mod refund;
 mod repeat;
@@ -64,6 +67,9 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(complete::complete))
         .routes(routes!(cancel::cancel))
         .routes(routes!(download::download))
+        .routes(routes!(messages::messages, post_message::post_message))
+        .routes(routes!(moderate_message::approve_message))
+        .routes(routes!(moderate_message::reject_message))
 }
 
 /// The 404 of an operation on one order.
