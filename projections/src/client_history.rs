@@ -20,6 +20,10 @@ fn note(event: &OrderEvent) -> Option<Option<String>> {
         OrderEvent::RoutedToManager { .. }
         | OrderEvent::OfferDeclined { .. }
         | OrderEvent::OfferExpired { .. }
+        | OrderEvent::OfferWithdrawn { .. }
+        | OrderEvent::ManagerReleased { .. }
+        // The company's own watch over its time limits.
+        | OrderEvent::ProblemFlagged { .. }
         // What the author is paid is between the company and the author.
         | OrderEvent::CompensationGranted { .. }
         // The conversation has its own list, where a held message shows to its sender only.
@@ -38,6 +42,29 @@ fn note(event: &OrderEvent) -> Option<Option<String>> {
             Some(format!("refunded {amount} kopecks: {reason}"))
         }
         OrderEvent::OrderCompleted { rating, .. } => rating.map(|r| format!("rated {r}")),
+        OrderEvent::OrderEdited { edits } => Some(
+            edits
+                .iter()
+                .map(|e| {
+                    let (old, new) = e.values();
+                    format!("{}: {old} → {new}", e.field())
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        OrderEvent::DiscountGiven {
+            old_price,
+            price,
+            reason,
+            ..
+        } => Some(format!("price {old_price} → {price} kopecks: {reason}")),
+        OrderEvent::DeadlineProposed { deadline } => {
+            Some(format!("a new deadline proposed: {deadline}"))
+        }
+        OrderEvent::DeadlineMoved { old, new } => Some(format!("deadline {old} → {new}")),
+        OrderEvent::DeadlineProposalDeclined { deadline } => {
+            Some(format!("the proposed deadline {deadline} declined"))
+        }
         _ => None,
     })
 }

@@ -173,12 +173,14 @@ impl Projection for OrderListProjection {
                 }
                 OrderEvent::OfferAccepted { author_id }
                 | OrderEvent::OfferDeclined { author_id, .. }
-                | OrderEvent::OfferExpired { author_id } => {
+                | OrderEvent::OfferExpired { author_id }
+                | OrderEvent::OfferWithdrawn { author_id } => {
                     let (outcome, reason) = match event {
                         OrderEvent::OfferAccepted { .. } => ("accepted", None),
                         OrderEvent::OfferDeclined { reason, .. } => {
                             ("declined", Some(reason.clone()))
                         }
+                        OrderEvent::OfferWithdrawn { .. } => ("withdrawn", None),
                         _ => ("expired", None),
                     };
                     let ended = Ended {
@@ -416,7 +418,10 @@ fn fold_row(
             o.offered_to = None;
             o.offer_expires_at = None;
         }
-        OrderEvent::OfferDeclined { .. } | OrderEvent::OfferExpired { .. } => {
+        OrderEvent::ManagerReleased { .. } => o.manager_id = None,
+        OrderEvent::OfferDeclined { .. }
+        | OrderEvent::OfferExpired { .. }
+        | OrderEvent::OfferWithdrawn { .. } => {
             o.offered_to = None;
             o.offer_expires_at = None;
         }

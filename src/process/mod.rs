@@ -5,6 +5,7 @@
 //! accepts only once (or a row keyed by its cause), so a round that runs twice, or again
 //! after a crash, changes nothing the second time (docs/decisions/006).
 
+pub mod blocking;
 pub mod ledger;
 pub mod log;
 pub mod mail;
@@ -68,6 +69,7 @@ pub fn all() -> Vec<Arc<dyn Worker>> {
         Arc::new(ratings::worker()),
         Arc::new(ledger::worker()),
         Arc::new(routing::worker()),
+        Arc::new(blocking::worker()),
         Arc::new(mail::MailOutbox),
         Arc::new(mail_sender::MailSender),
         Arc::new(sla::SlaWatch),

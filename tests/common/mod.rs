@@ -432,7 +432,12 @@ impl TestApp {
                 .await
                 .expect("the head");
             let mut behind = false;
-            for reactor in ["process:ratings", "process:routing", "process:ledger"] {
+            for reactor in [
+                "process:ratings",
+                "process:routing",
+                "process:ledger",
+                "process:blocking",
+            ] {
                 let done = projections::Runner::load_checkpoint(db, reactor)
                     .await
                     .expect("the checkpoint");

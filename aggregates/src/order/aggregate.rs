@@ -392,6 +392,17 @@ impl Order {
             OrderCommand::CloseAfterGuarantee { at } => self.close_after_guarantee(at),
             OrderCommand::FlagProblem { breach, stage, at } => self.flag_problem(breach, stage, at),
             OrderCommand::EditOrder { actor, changes, at } => self.edit(actor, changes, at),
+            OrderCommand::WithdrawOffer {
+                author_id,
+                next,
+                at,
+            } => self.withdraw_offer(author_id, next, at),
+            OrderCommand::ReleaseFromManager { manager_id, .. } => {
+                if self.manager_id != Some(manager_id) || self.status.is_terminal() {
+                    return Ok(vec![]);
+                }
+                Ok(vec![OrderEvent::ManagerReleased { manager_id }])
+            }
             OrderCommand::GiveDiscount {
                 actor,
                 price,
@@ -593,6 +604,33 @@ impl Order {
             return Err(OrderError::OfferNotExpired);
         }
         let mut events = vec![OrderEvent::OfferExpired { author_id }];
+        if let Some(next) = next {
+            if next.author_id == author_id || self.declined_by.contains(&next.author_id) {
+                return Err(OrderError::AuthorAlreadyDeclined);
+            }
+            if next.expires_at <= at {
+                return Err(OrderError::InvalidExpiry);
+            }
+            events.push(OrderEvent::AuthorOffered {
+                author_id: next.author_id,
+                expires_at: next.expires_at,
+            });
+        }
+        Ok(events)
+    }
+
+    /// A blocked author's pending offer ends (nothing when it is no longer theirs), and
+    /// the order passes to `next` in the same step.
+    fn withdraw_offer(
+        &self,
+        author_id: Uuid,
+        next: Option<NextOffer>,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
+        if self.status != OrderStatus::Offered || self.offered_to != Some(author_id) {
+            return Ok(vec![]);
+        }
+        let mut events = vec![OrderEvent::OfferWithdrawn { author_id }];
         if let Some(next) = next {
             if next.author_id == author_id || self.declined_by.contains(&next.author_id) {
                 return Err(OrderError::AuthorAlreadyDeclined);
@@ -1210,6 +1248,7 @@ impl Aggregate for Order {
                 self.currency = currency;
             }
             OrderEvent::RoutedToManager { manager_id } => self.manager_id = Some(manager_id),
+            OrderEvent::ManagerReleased { .. } => self.manager_id = None,
             OrderEvent::PriceSet {
                 price,
                 author_fee,
@@ -1233,7 +1272,8 @@ impl Aggregate for Order {
                 self.clear_offer();
             }
             OrderEvent::OfferDeclined { author_id, .. }
-            | OrderEvent::OfferExpired { author_id } => {
+            | OrderEvent::OfferExpired { author_id }
+            | OrderEvent::OfferWithdrawn { author_id } => {
                 self.mark_declined(author_id);
             }
             OrderEvent::PaymentReceived {

@@ -192,6 +192,20 @@ pub enum OrderCommand {
         changes: OrderChanges,
         at: DateTime<Utc>,
     },
+    /// The offered author was blocked: their pending offer ends and, with `next`, the
+    /// order is offered to the next author in the same step. Nothing when the order is no
+    /// longer offered to them.
+    WithdrawOffer {
+        author_id: Uuid,
+        next: Option<NextOffer>,
+        at: DateTime<Utc>,
+    },
+    /// The order's manager was blocked and nobody is on shift: the order waits unrouted.
+    /// Nothing when it is no longer theirs.
+    ReleaseFromManager {
+        manager_id: Uuid,
+        at: DateTime<Utc>,
+    },
     /// A manager lowers the price (a discount on the whole order, with its reason);
     /// before the first half is paid.
     GiveDiscount {

@@ -302,6 +302,16 @@ pub enum OrderEvent {
         breach: Breach,
         at: DateTime<Utc>,
     },
+    /// The author's pending offer ended because they were blocked (the next author, if
+    /// any, is offered in the same step).
+    OfferWithdrawn {
+        author_id: Uuid,
+    },
+    /// The order's manager was blocked and nobody was on shift to take it: it waits for
+    /// the next manager who starts a shift.
+    ManagerReleased {
+        manager_id: Uuid,
+    },
     /// A manager changed the order before its first half was paid.
     OrderEdited {
         edits: Vec<OrderEdit>,
@@ -355,6 +365,8 @@ impl DomainEvent for OrderEvent {
             OrderEvent::RefundRecorded { .. } => "RefundRecorded",
             OrderEvent::CompensationGranted { .. } => "CompensationGranted",
             OrderEvent::ProblemFlagged { .. } => "ProblemFlagged",
+            OrderEvent::OfferWithdrawn { .. } => "OfferWithdrawn",
+            OrderEvent::ManagerReleased { .. } => "ManagerReleased",
             OrderEvent::OrderEdited { .. } => "OrderEdited",
             OrderEvent::DiscountGiven { .. } => "DiscountGiven",
             OrderEvent::DeadlineProposed { .. } => "DeadlineProposed",

@@ -2631,3 +2631,71 @@ mod money_property {
         }
     }
 }
+
+// ---------------------------------------------------------------- blocking
+
+#[test]
+fn a_blocked_authors_offer_is_withdrawn_and_passes_on_in_one_step() {
+    let next = NextOffer {
+        author_id: other_author(),
+        expires_at: later(24),
+    };
+    given(offered())
+        .when(OrderCommand::WithdrawOffer {
+            author_id: author(),
+            next: Some(next),
+            at: now(),
+        })
+        .then_expect_events(vec![
+            OrderEvent::OfferWithdrawn {
+                author_id: author(),
+            },
+            OrderEvent::AuthorOffered {
+                author_id: other_author(),
+                expires_at: later(24),
+            },
+        ]);
+    // No longer theirs (taken, or offered to another): nothing.
+    given(accepted())
+        .when(OrderCommand::WithdrawOffer {
+            author_id: author(),
+            next: None,
+            at: now(),
+        })
+        .then_expect_events(vec![]);
+    let withdrawn = state(then(
+        offered(),
+        [OrderEvent::OfferWithdrawn {
+            author_id: author(),
+        }],
+    ));
+    assert_eq!(withdrawn.status, OrderStatus::New);
+    assert_eq!(withdrawn.offered_to, None);
+    assert!(withdrawn.declined_by.contains(&author()));
+}
+
+#[test]
+fn a_blocked_managers_order_is_released_once() {
+    given(priced())
+        .when(OrderCommand::ReleaseFromManager {
+            manager_id: manager_id(),
+            at: now(),
+        })
+        .then_expect_events(vec![OrderEvent::ManagerReleased {
+            manager_id: manager_id(),
+        }]);
+    given(priced())
+        .when(OrderCommand::ReleaseFromManager {
+            manager_id: other_manager().id,
+            at: now(),
+        })
+        .then_expect_events(vec![]);
+    let released = state(then(
+        priced(),
+        [OrderEvent::ManagerReleased {
+            manager_id: manager_id(),
+        }],
+    ));
+    assert_eq!(released.manager_id, None);
+    assert_eq!(released.status, OrderStatus::New);
+}

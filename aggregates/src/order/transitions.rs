@@ -16,7 +16,9 @@ impl OrderStatus {
             | OrderEvent::CompensationGranted { .. } => self,
             OrderEvent::AuthorOffered { .. } => S::Offered,
             OrderEvent::OfferAccepted { .. } => S::AwaitingPrepayment,
-            OrderEvent::OfferDeclined { .. } | OrderEvent::OfferExpired { .. } => S::New,
+            OrderEvent::OfferDeclined { .. }
+            | OrderEvent::OfferExpired { .. }
+            | OrderEvent::OfferWithdrawn { .. } => S::New,
             OrderEvent::PaymentReceived {
                 half: Half::First, ..
             } => S::InProgress,
@@ -36,6 +38,7 @@ impl OrderStatus {
             OrderEvent::ReviewPublished { .. }
             | OrderEvent::ReviewHidden { .. }
             | OrderEvent::ProblemFlagged { .. }
+            | OrderEvent::ManagerReleased { .. }
             | OrderEvent::OrderEdited { .. }
             | OrderEvent::DiscountGiven { .. }
             | OrderEvent::DeadlineProposed { .. }
