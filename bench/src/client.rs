@@ -168,6 +168,22 @@ impl Api {
         .await
     }
 
+    pub async fn patch(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> Result<Answer, String> {
+        self.send(
+            Method::PATCH,
+            path,
+            token,
+            Some("application/json"),
+            Bytes::from(body.to_string()),
+        )
+        .await
+    }
+
     /// `multipart/form-data` with one `file` part, as a browser sends an upload.
     pub async fn upload(
         &self,

@@ -61,6 +61,14 @@ pub const CHECKOUT_EVERY: u64 = 50;
 /// took the order (the conversation's event, read model and digest).
 pub const MESSAGE_EVERY: u64 = 10;
 
+/// One lifecycle in this many is taken by phone by the team's manager for its client
+/// (`POST /api/orders/by-phone`: found by email, routed to that manager).
+pub const PHONE_EVERY: u64 = 50;
+
+/// One lifecycle in this many has its manager edit the topic and give a discount once
+/// it is priced (`PATCH`, `PUT …/discount`: the halves paid follow the new price).
+pub const EDIT_EVERY: u64 = 10;
+
 /// How long a lifecycle waits for its order to be routed before it counts as failed.
 const ROUTE_GIVE_UP: Duration = Duration::from_secs(5);
 
@@ -295,7 +303,15 @@ impl Worker {
         let t = self.team.clone();
         let client = Some(t.client.as_str());
 
-        let (placed, at) = if k % CHECKOUT_EVERY == CHECKOUT_EVERY / 2 {
+        let (placed, at) = if k % PHONE_EVERY == PHONE_EVERY / 4 {
+            let mut body = order_body();
+            body["client"] = json!({"email": t.client_email, "full_name": "Bench client"});
+            self.cmd(
+                "phone",
+                api.post("/api/orders/by-phone", Some(t.manager.as_str()), &body),
+            )
+            .await?
+        } else if k % CHECKOUT_EVERY == CHECKOUT_EVERY / 2 {
             let mut body = order_body();
             body["contact"] = json!({"email": t.client_email, "full_name": "Bench client"});
             self.cmd("checkout", api.post("/api/orders", None, &body))
@@ -324,7 +340,7 @@ impl Worker {
                 self.rec.lag_place.push(d);
             }
         }
-        let (price, fee) = (250_000, 125_000);
+        let (mut price, fee) = (250_000, 125_000);
         let order = format!("/api/orders/{id}");
         self.cmd(
             "price",
@@ -335,6 +351,27 @@ impl Worker {
             ),
         )
         .await?;
+        if k % EDIT_EVERY == EDIT_EVERY / 3 {
+            self.cmd(
+                "edit",
+                api.patch(
+                    &order,
+                    manager,
+                    &json!({"topic": "The Hanseatic League and Novgorod, revised", "pages": 30}),
+                ),
+            )
+            .await?;
+            price = 240_000;
+            self.cmd(
+                "discount",
+                api.put(
+                    &format!("{order}/discount"),
+                    manager,
+                    &json!({"price": price, "reason": "a returning client"}),
+                ),
+            )
+            .await?;
+        }
         // The system's weighted draw among the eligible authors; the one drawn writes it.
         let (offer, _) = self
             .cmd(
