@@ -30,10 +30,12 @@ pub enum Kind {
     Credentials,
     /// An order placed at checkout with an existing client's email: log in to follow it.
     LoginNotice,
+    /// A paid purchase of a ready-made work: the work attached (to the buyer).
+    Purchase,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Status,
         Kind::Offer,
         Kind::OfferExpired,
@@ -42,6 +44,7 @@ impl Kind {
         Kind::Receipt,
         Kind::Credentials,
         Kind::LoginNotice,
+        Kind::Purchase,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +57,7 @@ impl Kind {
             Kind::Receipt => "receipt",
             Kind::Credentials => "credentials",
             Kind::LoginNotice => "login_notice",
+            Kind::Purchase => "purchase",
         }
     }
 
@@ -99,6 +103,9 @@ pub struct Params {
     /// Whether the recipient is the order's manager rather than its client.
     #[serde(default)]
     pub to_staff: bool,
+    /// The shop purchase the mail is about (its work's title in `topic`; no order number).
+    #[serde(default)]
+    pub purchase_id: Option<Uuid>,
 }
 
 /// A file to attach: from the file store, by content hash.
@@ -204,6 +211,8 @@ pub struct View {
     pub link: String,
     pub to_staff: bool,
     pub attached: String,
+    /// About a shop purchase rather than an order.
+    pub purchase: bool,
 }
 
 impl View {
@@ -214,6 +223,7 @@ impl View {
         let link = match (mail.kind, p.order_id) {
             (Kind::Credentials | Kind::LoginNotice, _) => format!("{base}/login"),
             (Kind::Offer, _) => format!("{base}/offers"),
+            (Kind::Purchase, _) => format!("{base}/purchases"),
             (_, Some(id)) => format!("{base}/orders/{id}"),
             (_, None) => base.to_string(),
         };
@@ -259,12 +269,31 @@ impl View {
                 .map(|a| a.name.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
+            purchase: p.purchase_id.is_some(),
         }
     }
 
     /// The subject line: every mail about an order carries its number.
     fn subject_line(&self, kind: Kind) -> String {
         let n = self.number;
+        if self.purchase {
+            let t = &self.topic;
+            let (ru, en) = match kind {
+                Kind::Credentials => (
+                    format!("Покупка «{t}»: ваш аккаунт в Scriptorium"),
+                    format!("Purchase of \"{t}\": your Scriptorium account"),
+                ),
+                Kind::LoginNotice => (
+                    format!("Покупка «{t}» оформлена: войдите, чтобы оплатить"),
+                    format!("Purchase of \"{t}\" made: log in to pay"),
+                ),
+                _ => (
+                    format!("Покупка «{t}»: ваша работа"),
+                    format!("Purchase of \"{t}\": your work"),
+                ),
+            };
+            return if self.en { en } else { ru };
+        }
         let (ru, en) = match kind {
             Kind::Status => (
                 format!("Заказ №{n}: {}", self.status),
@@ -297,6 +326,10 @@ impl View {
             Kind::LoginNotice => (
                 format!("Заказ №{n} принят: войдите, чтобы следить за ним"),
                 format!("Order #{n} received: log in to follow it"),
+            ),
+            Kind::Purchase => (
+                format!("Покупка «{}»: ваша работа", self.topic),
+                format!("Purchase of \"{}\": your work", self.topic),
             ),
         };
         if self.en {
@@ -342,6 +375,7 @@ templates! {
     Receipt => ReceiptText "mail/receipt.txt", ReceiptHtml "mail/receipt.html";
     Credentials => CredentialsText "mail/credentials.txt", CredentialsHtml "mail/credentials.html";
     LoginNotice => LoginNoticeText "mail/login_notice.txt", LoginNoticeHtml "mail/login_notice.html";
+    Purchase => PurchaseText "mail/purchase.txt", PurchaseHtml "mail/purchase.html";
 }
 
 /// A mail rendered: subject and both parts.
@@ -440,7 +474,8 @@ mod tests {
                     "http://x",
                 )
                 .unwrap();
-                assert!(r.subject.contains("17"), "{kind:?} {lang}: {}", r.subject);
+                let about = if kind == Kind::Purchase { "Тема" } else { "17" };
+                assert!(r.subject.contains(about), "{kind:?} {lang}: {}", r.subject);
                 assert!(!r.text.trim().is_empty() && !r.html.trim().is_empty());
                 assert_eq!(Kind::parse(kind.as_str()), Some(kind));
             }

@@ -13,6 +13,7 @@ pub mod reviews;
 pub mod runner;
 pub mod settings;
 pub mod shifts;
+pub mod shop;
 pub mod sql;
 pub mod users;
 
@@ -38,6 +39,7 @@ pub fn all() -> Vec<Box<dyn Projection>> {
         Box::new(ledger::LedgerProjection),
         Box::new(settings::SettingsProjection),
         Box::new(reviews::ReviewsProjection),
+        Box::new(shop::ShopProjection),
     ]
 }
 
@@ -111,10 +113,12 @@ mod tests {
             [
                 "User",
                 "Order",
+                "Purchase",
                 "Author",
                 "Shift",
                 "AuthorAccount",
-                "Settings"
+                "Settings",
+                "ReadyWork"
             ]
         );
     }

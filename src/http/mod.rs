@@ -12,6 +12,8 @@ pub mod openapi;
 pub mod orders;
 pub mod payments;
 pub mod payouts;
+pub mod purchases;
+pub mod ready_works;
 pub mod reports;
 pub mod reviews;
 pub mod settings;
@@ -85,6 +87,8 @@ pub fn routes() -> OpenApiRouter<App> {
         .merge(audit::router())
         .merge(admin::router())
         .merge(reviews::router())
+        .merge(ready_works::router())
+        .merge(purchases::router())
         .merge(openapi::router())
 }
 

@@ -14,7 +14,7 @@ pub(crate) mod list;
 mod offer;
 mod offers;
 mod payment;
-mod place;
+pub(crate) mod place;
 mod price;
 mod refund;
 mod review;
