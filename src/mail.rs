@@ -474,7 +474,11 @@ mod tests {
                     "http://x",
                 )
                 .unwrap();
-                let about = if kind == Kind::Purchase { "Тема" } else { "17" };
+                let about = if kind == Kind::Purchase {
+                    "Тема"
+                } else {
+                    "17"
+                };
                 assert!(r.subject.contains(about), "{kind:?} {lang}: {}", r.subject);
                 assert!(!r.text.trim().is_empty() && !r.html.trim().is_empty());
                 assert_eq!(Kind::parse(kind.as_str()), Some(kind));

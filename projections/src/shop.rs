@@ -302,9 +302,7 @@ pub async fn work(db: &Db, id: Uuid) -> Result<Option<WorkRow>, sqlx::Error> {
 pub async fn facets(db: &Db) -> Result<(Vec<String>, Vec<String>), sqlx::Error> {
     let col = |c: &'static str| async move {
         db.fetch_all(
-            &format!(
-                "SELECT DISTINCT {c} AS v FROM ready_works WHERE delisted = $1 ORDER BY {c}"
-            ),
+            &format!("SELECT DISTINCT {c} AS v FROM ready_works WHERE delisted = $1 ORDER BY {c}"),
             &crate::args![false],
         )
         .await?
@@ -392,7 +390,10 @@ mod tests {
 
     #[test]
     fn search_text_folds_case_and_like_patterns_are_literal() {
-        assert_eq!(searchable("Пётр I", "История", "Эссе"), "пётр i\nистория\nэссе");
+        assert_eq!(
+            searchable("Пётр I", "История", "Эссе"),
+            "пётр i\nистория\nэссе"
+        );
         assert_eq!(like_escaped("50%_a\\"), "50\\%\\_a\\\\");
     }
 }

@@ -40,11 +40,7 @@ impl Contact {
         if full_name.is_empty() {
             return Err(AppError::Invalid("the full name must not be empty".into()));
         }
-        let language = self
-            .language
-            .as_deref()
-            .map(parse_language)
-            .transpose()?;
+        let language = self.language.as_deref().map(parse_language).transpose()?;
         Ok(Guest {
             email,
             full_name,

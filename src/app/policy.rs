@@ -398,7 +398,10 @@ mod tests {
         let buyer = Uuid::from_u128(7);
         let me = Actor::new(buyer, Client);
         assert!(sees_purchase(&me, buyer));
-        assert!(!sees_purchase(&Actor::new(Uuid::from_u128(8), Client), buyer));
+        assert!(!sees_purchase(
+            &Actor::new(Uuid::from_u128(8), Client),
+            buyer
+        ));
         assert!(!sees_purchase(&Actor::new(buyer, Author), buyer));
         for role in [Manager, PayoutClerk, Auditor, Admin] {
             assert!(sees_purchase(&Actor::new(Uuid::from_u128(9), role), buyer));

@@ -464,6 +464,12 @@ impl App {
     ) -> Result<PurchaseView, AppError> {
         let guest = contact.parse()?;
         let work = self.work_on_sale(work_id).await?;
+        // The purchase's own checks, before an account exists.
+        Purchase::default().decide(PurchaseCommand::Make {
+            buyer: Actor::new(Uuid::nil(), Role::Client),
+            work: work.clone(),
+            at: self.clock.now(),
+        })?;
         let buyer = self.guest_client(request_id, &guest).await?;
         let ctx = Ctx::request(Actor::new(buyer, Role::Client), request_id);
         let purchase = self.make_purchase(&ctx, work).await?;
@@ -502,7 +508,8 @@ impl App {
         };
         // Decided first: a refusal leaves no stream remembered.
         Purchase::default().decide(cmd.clone())?;
-        self.purchase_repo.expect_new(Purchase::TYPE, &id.to_string());
+        self.purchase_repo
+            .expect_new(Purchase::TYPE, &id.to_string());
         self.execute(&self.purchases, &id.to_string(), cmd, ctx)
             .await?;
         self.projector.wake();
@@ -526,7 +533,10 @@ impl App {
 
     /// One purchase, for its buyer or staff.
     pub async fn show_purchase(&self, actor: &Actor, id: Uuid) -> Result<PurchaseView, AppError> {
-        Ok(self.seen_purchase(actor, Action::ReadPurchases, id).await?.1)
+        Ok(self
+            .seen_purchase(actor, Action::ReadPurchases, id)
+            .await?
+            .1)
     }
 
     /// The caller's purchases (a client's own; staff every one), newest first.
@@ -648,9 +658,10 @@ impl App {
             Ok(at) => at,
             Err(e) => {
                 let e = AppError::from(e);
-                if let AppError::Purchase(
-                    aggregates::purchase::PurchaseError::WrongAmount { expected, got },
-                ) = &e
+                if let AppError::Purchase(aggregates::purchase::PurchaseError::WrongAmount {
+                    expected,
+                    got,
+                }) = &e
                 {
                     tracing::warn!(purchase = %id, expected, got, actor = %ctx.actor.id,
                         price = p.price, "a purchase payment of the wrong amount is refused");

@@ -61,10 +61,7 @@ pub(super) async fn create(
     // Asked before the body is read: a refused caller's upload is never looked at.
     caller.may(Action::ListReadyWork)?;
     let mut multipart = multipart.map_err(|e| {
-        ApiError::BadRequest(format!(
-            "expected multipart/form-data: {}",
-            e.body_text()
-        ))
+        ApiError::BadRequest(format!("expected multipart/form-data: {}", e.body_text()))
     })?;
     let bad = |e: axum::extract::multipart::MultipartError| {
         ApiError::BadRequest(format!("unreadable multipart body: {}", e.body_text()))
