@@ -395,6 +395,7 @@ mod tests {
 
     #[test]
     fn a_client_sees_only_their_own_purchases_and_an_author_none() {
+        use Role::*;
         let buyer = Uuid::from_u128(7);
         let me = Actor::new(buyer, Client);
         assert!(sees_purchase(&me, buyer));
