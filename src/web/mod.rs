@@ -14,6 +14,7 @@ pub mod orders;
 pub mod public;
 pub mod reports;
 pub mod session;
+pub mod shop;
 pub mod work;
 
 use aggregates::Role;
@@ -62,6 +63,14 @@ pub fn router(app: App) -> Router<App> {
         .route("/orders/{id}/review", post(work::review))
         .route("/orders/{id}/refund", post(work::refund))
         .route("/orders/{id}/hide-review", post(work::hide_review))
+        .route("/shop", get(shop::stock).post(shop::list))
+        .route("/shop/{id}", get(shop::work))
+        .route("/shop/{id}/buy", post(shop::buy))
+        .route("/shop/{id}/delist", post(shop::delist))
+        .route("/shop/{id}/file", get(shop::work_file))
+        .route("/purchases", get(shop::purchases))
+        .route("/purchases/{id}/pay", post(shop::pay))
+        .route("/purchases/{id}/file", get(shop::purchase_file))
         .route("/shift", post(work::shift))
         .route("/offers", get(work::offers))
         .route("/ledger", get(money::ledger))
@@ -144,8 +153,12 @@ impl Frame {
                 if u.role == Role::Client {
                     menu.push(("/orders", "nav.my_orders"));
                     menu.push(("/checkout", "nav.checkout"));
+                    menu.push(("/purchases", "nav.purchases"));
                 } else {
                     menu.push(("/orders", "nav.orders"));
+                }
+                if may(Action::ListReadyWork) {
+                    menu.push(("/shop", "nav.shop"));
                 }
                 if may(Action::ReadOffers) {
                     menu.push(("/offers", "nav.offers"));
