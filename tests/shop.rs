@@ -822,4 +822,7 @@ async fn a_work_sells_many_times_and_the_shop_revenue_is_reported(backend: Backe
         .collect();
     assert_eq!(shop, [0, 300_000, 150_000]);
     replay_verifies(&t);
+    // The works' and purchases' streams are sealed into their hash chains like any other.
+    let out = common::audit_verify(&t);
+    assert!(out.status.success(), "{}", common::text(&out.stderr));
 }
