@@ -37,10 +37,12 @@ pub enum Kind {
     Changed,
     /// A digest of an order's new messages to one party (`process::message_digest`).
     Messages,
+    /// A paid purchase of a ready-made work: the work attached (to the buyer).
+    Purchase,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Status,
         Kind::Offer,
         Kind::OfferExpired,
@@ -52,6 +54,7 @@ impl Kind {
         Kind::Problem,
         Kind::Changed,
         Kind::Messages,
+        Kind::Purchase,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -67,6 +70,7 @@ impl Kind {
             Kind::Problem => "problem",
             Kind::Changed => "changed",
             Kind::Messages => "messages",
+            Kind::Purchase => "purchase",
         }
     }
 
@@ -129,6 +133,9 @@ pub struct Params {
     /// A digest's messages, oldest first: the side that wrote each, never a name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub messages: Vec<DigestLine>,
+    /// The shop purchase the mail is about (its work's title in `topic`; no order number).
+    #[serde(default)]
+    pub purchase_id: Option<Uuid>,
 }
 
 /// One message of a digest.
@@ -266,6 +273,8 @@ pub struct View {
     pub link: String,
     pub to_staff: bool,
     pub attached: String,
+    /// About a shop purchase rather than an order.
+    pub purchase: bool,
     /// A problem's stage limit in hours ("" for a deadline) and the deadline passed.
     pub limit_hours: String,
     pub deadline: String,
@@ -319,6 +328,7 @@ impl View {
         let link = match (mail.kind, p.order_id) {
             (Kind::Credentials | Kind::LoginNotice, _) => format!("{base}/login"),
             (Kind::Offer, _) => format!("{base}/offers"),
+            (Kind::Purchase, _) => format!("{base}/purchases"),
             (_, Some(id)) => format!("{base}/orders/{id}"),
             (_, None) => base.to_string(),
         };
@@ -379,6 +389,7 @@ impl View {
                 .map(|a| a.name.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
+            purchase: p.purchase_id.is_some(),
             lines: p
                 .messages
                 .iter()
@@ -396,6 +407,24 @@ impl View {
     /// The subject line: every mail about an order carries its number.
     fn subject_line(&self, kind: Kind) -> String {
         let n = self.number;
+        if self.purchase {
+            let t = &self.topic;
+            let (ru, en) = match kind {
+                Kind::Credentials => (
+                    format!("Покупка «{t}»: ваш аккаунт в Scriptorium"),
+                    format!("Purchase of \"{t}\": your Scriptorium account"),
+                ),
+                Kind::LoginNotice => (
+                    format!("Покупка «{t}» оформлена: войдите, чтобы оплатить"),
+                    format!("Purchase of \"{t}\" made: log in to pay"),
+                ),
+                _ => (
+                    format!("Покупка «{t}»: ваша работа"),
+                    format!("Purchase of \"{t}\": your work"),
+                ),
+            };
+            return if self.en { en } else { ru };
+        }
         let (ru, en) = match kind {
             Kind::Status => (
                 format!("Заказ №{n}: {}", self.status),
@@ -452,6 +481,10 @@ impl View {
                     format!("Order #{n}: new messages ({k})"),
                 )
             }
+            Kind::Purchase => (
+                format!("Покупка «{}»: ваша работа", self.topic),
+                format!("Purchase of \"{}\": your work", self.topic),
+            ),
         };
         if self.en {
             en
@@ -499,6 +532,7 @@ templates! {
     Credentials => CredentialsText "mail/credentials.txt", CredentialsHtml "mail/credentials.html";
     LoginNotice => LoginNoticeText "mail/login_notice.txt", LoginNoticeHtml "mail/login_notice.html";
     Messages => MessagesText "mail/messages.txt", MessagesHtml "mail/messages.html";
+    Purchase => PurchaseText "mail/purchase.txt", PurchaseHtml "mail/purchase.html";
 }
 
 /// A mail rendered: subject and both parts.
@@ -597,7 +631,12 @@ mod tests {
                     "http://x",
                 )
                 .unwrap();
-                assert!(r.subject.contains("17"), "{kind:?} {lang}: {}", r.subject);
+                let about = if kind == Kind::Purchase {
+                    "Тема"
+                } else {
+                    "17"
+                };
+                assert!(r.subject.contains(about), "{kind:?} {lang}: {}", r.subject);
                 assert!(!r.text.trim().is_empty() && !r.html.trim().is_empty());
                 assert_eq!(Kind::parse(kind.as_str()), Some(kind));
             }

@@ -641,6 +641,86 @@ async fn a_guests_order_goes_through_every_role_in_the_browser(backend: Backend)
     b.shot("13-manager-table").await;
     b.log_out().await;
 
+    // ---- The shop: the manager lists a ready-made work, a guest buys it, pays it.
+    b.log_in("maria@scriptorium.test", "staff-password-1").await;
+    b.open("/shop").await;
+    b.type_in("#work-title", "Петровские реформы").await;
+    b.type_in("#work-subject", "History").await;
+    b.type_in("#work-price", "1200").await;
+    b.type_in("#work-description", "Готовое эссе с источниками")
+        .await;
+    let work_file = t.dir.path().join("ready-work.txt");
+    std::fs::write(&work_file, "The ready-made essay").unwrap();
+    b.c.find(Locator::Css("#work-file"))
+        .await
+        .unwrap()
+        .send_keys(&work_file.display().to_string())
+        .await
+        .unwrap();
+    b.click("#list-submit").await;
+    assert_eq!(b.flash().await, "Готово.", "{}", b.source().await);
+    assert!(b.text("#works").await.contains("Петровские реформы"));
+    b.shot("14-shop-staff").await;
+    b.log_out().await;
+    b.open("/?q=%D1%80%D0%B5%D1%84%D0%BE%D1%80%D0%BC%D1%8B")
+        .await;
+    assert!(
+        b.text("#ready-works").await.contains("1 200,00"),
+        "{}",
+        b.source().await
+    );
+    b.shot("15-shop-home").await;
+    b.click("#ready-works article a").await;
+    b.type_in("#email", "shop.buyer@example.com").await;
+    b.type_in("#full_name", "Sofia Buyer").await;
+    b.shot("16-shop-work").await;
+    b.click("#buy").await;
+    assert_eq!(b.path().await, "/login");
+    assert!(b.flash().await.contains("Покупка оформлена"));
+    let mut buyer_password = None;
+    for _ in 0..200 {
+        buyer_password = smtp
+            .received()
+            .iter()
+            .map(Mail::parse)
+            .filter(|m| m.to.iter().any(|t| t == "shop.buyer@example.com"))
+            .find_map(|m| {
+                m.text()
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Пароль: ").map(str::to_string))
+            });
+        if buyer_password.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let buyer_password = buyer_password.expect("the buyer's password by mail");
+    b.log_in("shop.buyer@example.com", &buyer_password).await;
+    b.open("/purchases").await;
+    b.click(".pay-purchase").await;
+    assert!(
+        b.text("#purchases").await.contains("Оплачена"),
+        "{}",
+        b.source().await
+    );
+    b.shot("17-purchases").await;
+    // The work arrives by mail, attached.
+    let mut attached = false;
+    for _ in 0..200 {
+        attached = smtp.received().iter().map(Mail::parse).any(|m| {
+            m.to.iter().any(|t| t == "shop.buyer@example.com")
+                && m.attachments
+                    .iter()
+                    .any(|(_, bytes)| bytes == b"The ready-made essay")
+        });
+        if attached {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(attached, "the paid work by mail");
+    b.log_out().await;
+
     // ---- The director's report.
     b.log_in(&admin_email, "correct horse battery").await;
     b.open("/reports?from=2026-03-01&to=2026-03-02").await;

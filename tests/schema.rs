@@ -1010,6 +1010,270 @@ async fn every_answer_of_a_lifecycle_follows_the_document(backend: Backend) {
     )
     .await
     .problem(403);
+    // --- the ready-made works shop ---
+    let work_fields = [
+        ("title", "Пётр I"),
+        ("subject", "History"),
+        ("work_type", "essay"),
+        ("pages", "12"),
+        ("price", "150000"),
+        ("description", "Reforms"),
+    ];
+    let work = t
+        .multipart_checked(
+            "/api/ready-works",
+            "/api/ready-works",
+            &manager,
+            &work_fields,
+            ("work.pdf", b"%PDF work"),
+        )
+        .await
+        .ok(201);
+    let work_id = id_of(&work);
+    t.multipart_checked(
+        "/api/ready-works",
+        "/api/ready-works",
+        &client,
+        &work_fields,
+        ("work.pdf", b"%PDF work"),
+    )
+    .await
+    .problem(403);
+    t.multipart_checked(
+        "/api/ready-works",
+        "/api/ready-works",
+        &manager,
+        &[
+            ("title", "t"),
+            ("subject", "s"),
+            ("work_type", "essay"),
+            ("pages", "0"),
+            ("price", "1"),
+        ],
+        ("work.pdf", b"%PDF work"),
+    )
+    .await
+    .problem(422);
+    let browse = |uri: &'static str, token: Option<String>| async move {
+        t.call_checked("GET", "/api/ready-works", uri, token.as_deref(), None)
+            .await
+    };
+    assert_eq!(
+        browse("/api/ready-works?q=reforms", None).await.ok(200)["total"],
+        1
+    );
+    browse("/api/ready-works", Some(manager.clone()))
+        .await
+        .ok(200);
+    browse("/api/ready-works?per_page=0", None)
+        .await
+        .problem(422);
+    browse(
+        "/api/ready-works?include_delisted=true",
+        Some(client.clone()),
+    )
+    .await
+    .problem(403);
+    let work_at = format!("/api/ready-works/{work_id}");
+    t.call_checked("GET", "/api/ready-works/{id}", &work_at, None, None)
+        .await
+        .ok(200);
+    t.call_checked(
+        "GET",
+        "/api/ready-works/{id}",
+        &work_at,
+        Some(&manager),
+        None,
+    )
+    .await
+    .ok(200);
+    t.call_checked(
+        "GET",
+        "/api/ready-works/{id}",
+        &format!("/api/ready-works/{nobody}"),
+        None,
+        None,
+    )
+    .await
+    .problem(404);
+    let file_at = format!("/api/ready-works/{work_id}/file");
+    t.call_checked(
+        "GET",
+        "/api/ready-works/{id}/file",
+        &file_at,
+        Some(&manager),
+        None,
+    )
+    .await
+    .ok(200);
+    t.call_checked(
+        "GET",
+        "/api/ready-works/{id}/file",
+        &file_at,
+        Some(&client),
+        None,
+    )
+    .await
+    .problem(403);
+    let buy_at = format!("/api/ready-works/{work_id}/purchase");
+    let buy_t = "/api/ready-works/{id}/purchase";
+    let bought = t
+        .call_checked("POST", buy_t, &buy_at, Some(&client), None)
+        .await
+        .ok(201);
+    let purchase_id = id_of(&bought);
+    let guest = t
+        .call_checked(
+            "POST",
+            buy_t,
+            &buy_at,
+            None,
+            Some(
+                json!({"contact": {"email": "shop.guest@example.com", "full_name": "Shop Guest"}}),
+            ),
+        )
+        .await
+        .ok(201);
+    t.call_checked("POST", buy_t, &buy_at, None, None)
+        .await
+        .problem(401);
+    t.call_checked("POST", buy_t, &buy_at, Some(&manager), None)
+        .await
+        .problem(403);
+    let purchase_at = format!("/api/purchases/{purchase_id}");
+    t.call_checked(
+        "GET",
+        "/api/purchases/{id}",
+        &purchase_at,
+        Some(&client),
+        None,
+    )
+    .await
+    .ok(200);
+    t.call_checked(
+        "GET",
+        "/api/purchases/{id}",
+        &purchase_at,
+        Some(&author),
+        None,
+    )
+    .await
+    .problem(403);
+    t.call_checked(
+        "GET",
+        "/api/purchases/{id}/file",
+        &format!("{purchase_at}/file"),
+        Some(&client),
+        None,
+    )
+    .await
+    .problem(409);
+    let pay_t = "/api/purchases/{id}/payments";
+    let pay_at = format!("{purchase_at}/payments");
+    t.call_checked(
+        "POST",
+        pay_t,
+        &pay_at,
+        Some(&manager),
+        Some(json!({"amount": 1, "payment_id": "shop-1"})),
+    )
+    .await
+    .problem(409);
+    let paid = t
+        .call_checked(
+            "POST",
+            pay_t,
+            &pay_at,
+            Some(&manager),
+            Some(json!({"amount": 150000, "payment_id": "shop-1"})),
+        )
+        .await
+        .ok(200);
+    assert_eq!(paid["status"], "paid");
+    t.call_checked(
+        "GET",
+        "/api/purchases/{id}/file",
+        &format!("{purchase_at}/file"),
+        Some(&client),
+        None,
+    )
+    .await
+    .ok(200);
+    // The guest's purchase, paid through the provider.
+    let notification =
+        json!({"payment_id": "prov-shop", "purchase_id": id_of(&guest), "amount": 150000});
+    let ts = t.clock.now().timestamp();
+    let signature = {
+        use hmac::Mac;
+        let mut mac =
+            hmac::Hmac::<sha2::Sha256>::new_from_slice(common::schema::WEBHOOK_SECRET.as_bytes())
+                .unwrap();
+        mac.update(format!("{ts}.{notification}").as_bytes());
+        format!("t={ts},v1={}", hex::encode(mac.finalize().into_bytes()))
+    };
+    let receipt = t
+        .call_checked_with(
+            "POST",
+            "/api/payments/webhook",
+            "/api/payments/webhook",
+            None,
+            Some(notification),
+            &[("x-signature", signature.as_str())],
+        )
+        .await
+        .ok(200);
+    assert_eq!(receipt["recorded"], true);
+    t.call_checked(
+        "GET",
+        "/api/purchases",
+        "/api/purchases",
+        Some(&client),
+        None,
+    )
+    .await
+    .ok(200);
+    t.call_checked(
+        "GET",
+        "/api/purchases",
+        "/api/purchases?per_page=0",
+        Some(&client),
+        None,
+    )
+    .await
+    .problem(422);
+    let delist_t = "/api/ready-works/{id}/delist";
+    let delist_at = format!("/api/ready-works/{work_id}/delist");
+    t.call_checked(
+        "POST",
+        delist_t,
+        &delist_at,
+        Some(&manager),
+        Some(json!({"reason": ""})),
+    )
+    .await
+    .problem(422);
+    t.call_checked(
+        "POST",
+        delist_t,
+        &delist_at,
+        Some(&manager),
+        Some(json!({"reason": "old"})),
+    )
+    .await
+    .ok(200);
+    t.call_checked(
+        "POST",
+        delist_t,
+        &delist_at,
+        Some(&manager),
+        Some(json!({"reason": "old"})),
+    )
+    .await
+    .problem(409);
+    t.call_checked("POST", buy_t, &buy_at, Some(&client), None)
+        .await
+        .problem(409);
+
     let summary = call(
         "GET",
         "/api/reports/summary",

@@ -130,6 +130,42 @@ impl<'t> Browser<'t> {
         .await
     }
 
+    /// Posts a `multipart/form-data` form of text `fields` and one `file` part.
+    async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &[u8]),
+    ) -> Page {
+        let boundary = "web-test-boundary";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: application/pdf\r\n\r\n",
+                file.0
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(file.1);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        self.send(
+            Request::post(path).header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            ),
+            Body::from(body),
+        )
+        .await
+    }
+
     /// Opens `page`, then posts `fields` to `action` with the page's CSRF token.
     async fn submit(&mut self, page: &str, action: &str, fields: &[(&str, &str)]) -> Page {
         let p = self.get(page).await;
@@ -1225,6 +1261,185 @@ async fn the_order_page_holds_a_contact_until_the_manager_approves_it(backend: B
     expect(&t, &other, &url, 404).await;
 }
 
+/// A work listed by a manager through the service; its id.
+async fn shop_work(t: &TestApp, title: &str, subject: &str, price: i64) -> String {
+    let (manager_id, _) = t.user(Role::Manager, "Shop Manager").await;
+    let ctx = scriptorium::app::Ctx::request(
+        aggregates::Actor::new(manager_id.parse().unwrap(), Role::Manager),
+        "web-test",
+    );
+    let new = scriptorium::app::shop::NewReadyWork {
+        title: title.into(),
+        subject: subject.into(),
+        work_type: "essay".into(),
+        pages: 10,
+        price,
+        description: "Источники и выводы".into(),
+        file: scriptorium::app::orders::Upload {
+            bytes: axum::body::Bytes::from_static(b"%PDF shop work"),
+            name: "work.pdf".into(),
+            content_type: "application/pdf".into(),
+        },
+    };
+    let w = t.application.app.list_ready_work(&ctx, new).await.unwrap();
+    w.id.to_string()
+}
+
+async fn a_manager_lists_a_work_on_the_shop_page_and_delists_it(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let (_, manager) = t.user(Role::Manager, "Maria Manager").await;
+    let (_, client) = t.user(Role::Client, "Anna Client").await;
+    expect(&t, &client, "/shop", 403).await;
+    let mut staff = Browser::with_session(&t, &manager);
+    let page = staff.get("/shop").await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(page.html.contains("id=\"list-work\""));
+    let csrf = page.csrf();
+    // A bad price: refused with the reason, nothing listed.
+    let fields = |price: &'static str| {
+        vec![
+            ("title", "Пётр Первый"),
+            ("subject", "История"),
+            ("work_type", "essay"),
+            ("pages", "12"),
+            ("price", price),
+            ("description", "Реформы"),
+        ]
+    };
+    let mut bad = fields("дорого");
+    bad.push(("_csrf", csrf.as_str()));
+    staff
+        .post_multipart("/shop", &bad, ("work.pdf", b"%PDF"))
+        .await
+        .redirected_to("/shop");
+    assert!(staff
+        .get("/shop")
+        .await
+        .html
+        .contains("not an amount in roubles"));
+    let mut good = fields("1500");
+    good.push(("_csrf", csrf.as_str()));
+    staff
+        .post_multipart("/shop", &good, ("work.pdf", b"%PDF"))
+        .await
+        .redirected_to("/shop");
+    let page = staff.get("/shop").await;
+    assert!(page.html.contains("Пётр Первый"), "{}", page.html);
+    assert!(page.html.contains("1\u{a0}500,00\u{a0}₽"));
+
+    // On the home page for anyone, with the filters and the search.
+    let mut anyone = Browser::new(&t);
+    let home = anyone.get("/").await;
+    assert!(home.html.contains("Пётр Первый"), "{}", home.html);
+    let found = anyone
+        .get("/?q=%D0%BF%D0%81%D0%A2%D0%A0&subject=&work_type=&min_price=&max_price=")
+        .await;
+    assert!(found.html.contains("Пётр Первый"), "{}", found.html);
+    let none = anyone.get("/?min_price=2000").await;
+    assert!(!none.html.contains("Пётр Первый") && none.html.contains("id=\"no-works\""));
+    let refused = anyone.get("/?max_price=much").await;
+    assert_eq!(refused.status, 200);
+    assert!(refused.html.contains("not an amount in roubles"));
+
+    // Its page: a guest's form; staff's delist form.
+    let works = t.call("GET", "/api/ready-works", None, None).await.ok(200);
+    let id = works["items"][0]["id"].as_str().unwrap().to_string();
+    let url = format!("/shop/{id}");
+    let page = anyone.get(&url).await;
+    assert!(page.html.contains("id=\"guest-buy\"") && !page.html.contains("id=\"delist\""));
+    assert!(
+        !page.html.contains("work.pdf"),
+        "the file is not the public's"
+    );
+    anyone
+        .get(&format!("{url}/file"))
+        .await
+        .redirected_to("/login");
+    let staff_page = staff.get(&url).await;
+    assert!(staff_page.html.contains("id=\"delist\"") && staff_page.html.contains("work.pdf"));
+    staff
+        .submit(&url, &format!("{url}/delist"), &[("reason", "устарела")])
+        .await
+        .redirected_to(&url);
+    let page = anyone.get(&url).await;
+    assert!(page.html.contains("Снята с продажи") && !page.html.contains("id=\"buy\""));
+    assert!(!anyone.get("/").await.html.contains("Пётр Первый"));
+}
+
+async fn a_guest_buys_a_work_and_a_client_pays_one_on_their_purchases_page(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let id = shop_work(&t, "Cell biology", "Biology", 90_000).await;
+    let url = format!("/shop/{id}");
+    // A guest buys with an email: an account, and a log-in page telling them.
+    let mut guest = Browser::new(&t);
+    guest
+        .submit(
+            &url,
+            &format!("{url}/buy"),
+            &[
+                ("email", "shop.guest@example.com"),
+                ("full_name", "Shop Guest"),
+            ],
+        )
+        .await
+        .redirected_to("/login");
+    let login = guest.get("/login").await;
+    assert!(
+        login.html.contains("Покупка оформлена") && login.html.contains("shop.guest@example.com"),
+        "{}",
+        login.html
+    );
+    // Bad contact data: back to the work with the reason.
+    guest
+        .submit(
+            &url,
+            &format!("{url}/buy"),
+            &[("email", "nope"), ("full_name", "X")],
+        )
+        .await
+        .redirected_to(&url);
+
+    // A logged-in client buys with one button and pays on their purchases page.
+    let (_, token) = t.user(Role::Client, "Anna Client").await;
+    let mut client = Browser::with_session(&t, &token);
+    let page = client.get(&url).await;
+    assert!(page.html.contains("id=\"buy\"") && !page.html.contains("id=\"guest-buy\""));
+    client
+        .submit(&url, &format!("{url}/buy"), &[])
+        .await
+        .redirected_to("/purchases");
+    let list = client.get("/purchases").await;
+    assert!(
+        list.html.contains("Cell biology") && list.html.contains("Ожидает оплаты"),
+        "{}",
+        list.html
+    );
+    assert!(list.html.contains("class=\"pay-purchase\""));
+    let mine = t.get("/api/purchases", &token).await.ok(200);
+    assert_eq!(mine["total"], 1);
+    let pid = mine["items"][0]["id"].as_str().unwrap().to_string();
+    client
+        .submit("/purchases", &format!("/purchases/{pid}/pay"), &[])
+        .await
+        .redirected_to("/purchases");
+    let list = client.get("/purchases").await;
+    assert!(list.html.contains("Оплачена"), "{}", list.html);
+    let file = client.get(&format!("/purchases/{pid}/file")).await;
+    assert_eq!(
+        (file.status, file.resp.bytes.as_slice()),
+        (200, b"%PDF shop work".as_slice())
+    );
+    assert_eq!(
+        t.get(&format!("/api/purchases/{pid}"), &token)
+            .await
+            .ok(200)["status"],
+        "paid"
+    );
+    // Another client gets no such page.
+    let (_, other) = t.user(Role::Client, "Other Client").await;
+    expect(&t, &other, &format!("/purchases/{pid}/file"), 404).await;
+}
+
 on_both!(
     the_order_page_holds_a_contact_until_the_manager_approves_it,
     pages_speak_russian_by_default_and_english_when_asked,
@@ -1246,6 +1461,8 @@ on_both!(
     stage_limits_are_set_on_the_admins_page_and_problems_shown_in_the_managers_table,
     a_manager_takes_an_order_by_phone_edits_and_discounts_it_on_its_page,
     a_client_answers_a_proposed_deadline_and_repeats_a_finished_order_on_its_page,
+    a_manager_lists_a_work_on_the_shop_page_and_delists_it,
+    a_guest_buys_a_work_and_a_client_pays_one_on_their_purchases_page,
 );
 
 async fn a_manager_takes_an_order_by_phone_edits_and_discounts_it_on_its_page(backend: Backend) {

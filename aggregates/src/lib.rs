@@ -10,6 +10,8 @@ pub mod account;
 pub mod author;
 pub mod common;
 pub mod order;
+pub mod purchase;
+pub mod ready_work;
 pub mod settings;
 pub mod shift;
 pub mod user;

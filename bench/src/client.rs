@@ -192,8 +192,28 @@ impl Api {
         name: &str,
         content: &[u8],
     ) -> Result<Answer, String> {
+        self.upload_with(path, token, &[], name, content).await
+    }
+
+    /// `multipart/form-data` with text `fields` and one `file` part (a ready-made work).
+    pub async fn upload_with(
+        &self,
+        path: &str,
+        token: &str,
+        fields: &[(&str, &str)],
+        name: &str,
+        content: &[u8],
+    ) -> Result<Answer, String> {
         const BOUNDARY: &str = "scriptorium-bench-boundary-7f3a9c";
         let mut body = Vec::with_capacity(content.len() + 256);
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
         body.extend_from_slice(
             format!(
                 "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\

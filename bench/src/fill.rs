@@ -76,6 +76,14 @@ pub async fn fill(pool: &Pool, target: u64, staff: &Staff) -> Result<FillReport,
         let step_ms = (HISTORY_DAYS * 86_400_000) / orders.max(1) as i64;
         let mut batch = Vec::with_capacity(BATCH + 64);
         let mut client = Uuid::nil();
+        // One ready-made work, bought once every `SHOP_EVERY` orders (as the load does).
+        let work = Uuid::new_v4();
+        batch.extend(history::ready_work(
+            work,
+            managers[0],
+            start - Span::hours(1),
+            &mut rng,
+        ));
         for k in 0..orders {
             let placed =
                 start + Span::milliseconds(step_ms * k as i64 + rng.gen_range(0..step_ms.max(1)));
@@ -99,6 +107,9 @@ pub async fn fill(pool: &Pool, target: u64, staff: &Staff) -> Result<FillReport,
                 placed,
                 &mut rng,
             ));
+            if k % super::load::SHOP_EVERY == super::load::SHOP_EVERY / 3 {
+                batch.extend(history::purchase(work, client, placed + Span::minutes(1)));
+            }
             if batch.len() >= BATCH {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH + 64));
                 if tx.blocking_send(full).is_err() {

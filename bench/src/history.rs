@@ -6,6 +6,8 @@
 //! history passes `scriptorium audit verify`.
 
 use aggregates::order::{FileRef, Half, Order, OrderCommand};
+use aggregates::purchase::{Purchase, PurchaseCommand, PurchaseEvent, WorkOnSale};
+use aggregates::ready_work::{ReadyWork, ReadyWorkCommand, ReadyWorkEvent, WorkFile};
 use aggregates::user::UserEvent;
 use aggregates::{Actor, Role};
 use chrono::{DateTime, Duration, Utc};
@@ -283,10 +285,125 @@ pub fn registered_client(id: Uuid, serial: u64, at: DateTime<Utc>) -> EventRow {
     sealed(vec![row]).remove(0)
 }
 
+/// The rows of one stream of `A`, each event decided by the aggregate from the commands.
+fn stream_of<A: DecideFor>(
+    id: Uuid,
+    steps: Vec<(A::Command, Actor, DateTime<Utc>)>,
+) -> Vec<EventRow> {
+    let mut state = A::default();
+    let mut rows = Vec::new();
+    for (cmd, actor, at) in steps {
+        for event in A::decide_for(&state, cmd) {
+            rows.push(EventRow {
+                aggregate_type: A::TYPE,
+                aggregate_id: id.to_string(),
+                sequence: rows.len() as i64 + 1,
+                event_type: event.event_type(),
+                event_version: event.event_version(),
+                payload: serde_json::to_string(&event).expect("events serialise"),
+                metadata: metadata(actor, at),
+            });
+            state.apply(event);
+        }
+    }
+    sealed(rows)
+}
+
+/// The aggregates' pure decisions, for [`stream_of`] (a refusal is a bug of the generator).
+trait DecideFor: Aggregate {
+    fn decide_for(&self, cmd: Self::Command) -> Vec<Self::Event>;
+}
+
+impl DecideFor for ReadyWork {
+    fn decide_for(&self, cmd: ReadyWorkCommand) -> Vec<ReadyWorkEvent> {
+        self.decide(cmd).expect("the generator lists a valid work")
+    }
+}
+
+impl DecideFor for Purchase {
+    fn decide_for(&self, cmd: PurchaseCommand) -> Vec<PurchaseEvent> {
+        self.decide(cmd).expect("the generator buys a work on sale")
+    }
+}
+
+/// The price of the history's ready-made work, kopecks.
+pub const WORK_PRICE: i64 = 99_000;
+
+/// A ready-made work listed by `manager` at `at`, as the service would have recorded it.
+pub fn ready_work(id: Uuid, manager: Uuid, at: DateTime<Utc>, rng: &mut impl Rng) -> Vec<EventRow> {
+    let f = file("work.pdf", rng);
+    let actor = Actor::new(manager, Role::Manager);
+    let cmd = ReadyWorkCommand::List {
+        actor,
+        title: "History ready-made essay".into(),
+        subject: "History".into(),
+        work_type: "essay".into(),
+        pages: 15,
+        price: WORK_PRICE,
+        description: "A work of the generated history".into(),
+        file: WorkFile {
+            name: f.name,
+            size: f.size,
+            content_type: f.content_type,
+            sha256: f.sha256,
+        },
+        at,
+    };
+    stream_of::<ReadyWork>(id, vec![(cmd, actor, at)])
+}
+
+/// A purchase of the work by `buyer` at `at`, paid through the provider a minute later.
+pub fn purchase(work_id: Uuid, buyer: Uuid, at: DateTime<Utc>) -> Vec<EventRow> {
+    let client = Actor::new(buyer, Role::Client);
+    let paid_at = at + Duration::minutes(1);
+    stream_of::<Purchase>(
+        Uuid::new_v4(),
+        vec![
+            (
+                PurchaseCommand::Make {
+                    buyer: client,
+                    work: WorkOnSale {
+                        work_id,
+                        title: "History ready-made essay".into(),
+                        price: WORK_PRICE,
+                        on_sale: true,
+                    },
+                    at,
+                },
+                client,
+                at,
+            ),
+            (
+                PurchaseCommand::RecordPayment {
+                    amount: WORK_PRICE,
+                    payment_id: format!("history-{}", Uuid::new_v4()),
+                    at: paid_at,
+                },
+                Actor::system(),
+                paid_at,
+            ),
+        ],
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use aggregates::order::OrderEvent;
+
+    #[test]
+    fn a_generated_purchase_is_of_the_listed_work_and_paid() {
+        let mut rng = rand::thread_rng();
+        let work = Uuid::new_v4();
+        let listed = ready_work(work, Uuid::new_v4(), Utc::now(), &mut rng);
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].event_type, "WorkListed");
+        let rows = purchase(work, Uuid::new_v4(), Utc::now());
+        let types: Vec<&str> = rows.iter().map(|r| r.event_type.as_str()).collect();
+        assert_eq!(types, ["PurchaseMade", "PurchasePaid"]);
+        assert_eq!((rows[0].sequence, rows[1].sequence), (1, 2));
+        assert!(rows[1].metadata.contains("prev_hash"));
+    }
 
     #[test]
     fn a_generated_lifecycle_decodes_and_completes() {

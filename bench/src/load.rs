@@ -18,10 +18,13 @@ use super::server;
 use super::stats::{Samples, Summary};
 
 /// The lifecycle's commands, in order (the endpoints reported).
-pub const ENDPOINTS: [&str; 13] = [
+pub const ENDPOINTS: [&str; 20] = [
     "place",
     "checkout",
+    "phone",
     "price",
+    "edit",
+    "discount",
     "offer",
     "accept",
     "message",
@@ -32,6 +35,10 @@ pub const ENDPOINTS: [&str; 13] = [
     "final",
     "approve_final",
     "complete",
+    "browse",
+    "list_work",
+    "buy",
+    "pay_purchase",
 ];
 
 /// A projection-lag sample gives up after this long (and counts as not seen).
@@ -68,6 +75,9 @@ pub const PHONE_EVERY: u64 = 50;
 /// One lifecycle in this many has its manager edit the topic and give a discount once
 /// it is priced (`PATCH`, `PUT …/discount`: the halves paid follow the new price).
 pub const EDIT_EVERY: u64 = 10;
+/// One lifecycle in this many also browses the shop and buys a ready-made work (listing
+/// one first when there is none), paid through the provider.
+pub const SHOP_EVERY: u64 = 20;
 
 /// How long a lifecycle waits for its order to be routed before it counts as failed.
 const ROUTE_GIVE_UP: Duration = Duration::from_secs(5);
@@ -456,7 +466,61 @@ impl Worker {
                 self.rec.lag_complete.push(d);
             }
         }
+        if k % SHOP_EVERY == SHOP_EVERY / 3 {
+            self.shop(&api, &t).await?;
+        }
         self.rec.lifecycles += 1;
+        Ok(())
+    }
+
+    /// The shop's part of a lifecycle: anyone's search, a work listed by the manager when
+    /// the catalogue is empty, the client's purchase and the provider's payment of it.
+    async fn shop(&mut self, api: &Api, t: &Team) -> Result<(), End> {
+        let (found, _) = self
+            .cmd(
+                "browse",
+                api.get("/api/ready-works?q=bench&per_page=5", None),
+            )
+            .await?;
+        let found = found.json();
+        let work = match found["items"][0]["id"].as_str() {
+            Some(id) => id.to_string(),
+            None => {
+                let file = document("shop", "work", 16 * 1024);
+                let fields = [
+                    ("title", "Bench ready-made essay"),
+                    ("subject", "History"),
+                    ("work_type", "essay"),
+                    ("pages", "15"),
+                    ("price", "99000"),
+                    ("description", "A bench work"),
+                ];
+                let (listed, _) = self
+                    .cmd(
+                        "list_work",
+                        api.upload_with("/api/ready-works", &t.manager, &fields, "work.pdf", &file),
+                    )
+                    .await?;
+                listed.json()["id"].as_str().unwrap_or_default().to_string()
+            }
+        };
+        let (bought, _) = self
+            .cmd(
+                "buy",
+                api.post(
+                    &format!("/api/ready-works/{work}/purchase"),
+                    Some(t.client.as_str()),
+                    &json!({}),
+                ),
+            )
+            .await?;
+        let bought = bought.json();
+        let pay = json!({
+            "payment_id": format!("bench-shop-{}", uuid::Uuid::new_v4()),
+            "purchase_id": bought["id"],
+            "amount": bought["price"],
+        });
+        self.cmd("pay_purchase", api.webhook(&pay)).await?;
         Ok(())
     }
 

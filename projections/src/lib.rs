@@ -14,6 +14,7 @@ pub mod reviews;
 pub mod runner;
 pub mod settings;
 pub mod shifts;
+pub mod shop;
 pub mod sql;
 pub mod users;
 
@@ -40,6 +41,7 @@ pub fn all() -> Vec<Box<dyn Projection>> {
         Box::new(settings::SettingsProjection),
         Box::new(reviews::ReviewsProjection),
         Box::new(messages::MessagesProjection),
+        Box::new(shop::ShopProjection),
     ]
 }
 
@@ -113,10 +115,12 @@ mod tests {
             [
                 "User",
                 "Order",
+                "Purchase",
                 "Author",
                 "Shift",
                 "AuthorAccount",
-                "Settings"
+                "Settings",
+                "ReadyWork"
             ]
         );
     }

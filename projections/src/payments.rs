@@ -1,8 +1,10 @@
 //! Every payment recorded, by the provider's payment id (`payments`): which order and
-//! which half each id paid, so that an id already used elsewhere is refused before a
-//! command is built (one order's own stream only knows its own ids).
+//! which half each id paid — or which shop purchase it paid in full (`half` = `full`,
+//! `order_id` = the purchase's id) — so that an id already used elsewhere is refused
+//! before a command is built (one stream only knows its own ids).
 
 use aggregates::order::{Half, OrderEvent};
+use aggregates::purchase::PurchaseEvent;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -15,6 +17,8 @@ pub struct PaymentsProjection;
 
 /// Order events, as the order's own event type.
 const READS: Reads = Reads::of::<OrderEvent>("Order");
+/// Purchase events: a purchase's payment in full.
+const PURCHASES: Reads = Reads::of::<PurchaseEvent>("Purchase");
 
 #[async_trait]
 impl Projection for PaymentsProjection {
@@ -23,7 +27,7 @@ impl Projection for PaymentsProjection {
     }
 
     fn reads(&self) -> &'static [Reads] {
-        &[READS]
+        &[READS, PURCHASES]
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -36,17 +40,32 @@ impl Projection for PaymentsProjection {
     async fn apply(&self, tx: &mut Tx, events: &[StoredEvent]) -> Result<(), ProjectionError> {
         let mut rows: Vec<Vec<Arg>> = Vec::new();
         let mut ids: Vec<String> = Vec::new();
-        for ev in events.iter().filter(|e| READS.matches(e)) {
-            if ev.event_type != "PaymentReceived" {
-                continue;
-            }
-            let event: OrderEvent = ev.decode().map_err(|e| ProjectionError::decode(ev, e))?;
-            let OrderEvent::PaymentReceived {
-                half,
-                amount,
-                payment_id,
-            } = event
-            else {
+        for ev in events {
+            let (half, amount, payment_id) = if READS.matches(ev) {
+                if ev.event_type != "PaymentReceived" {
+                    continue;
+                }
+                let event: OrderEvent = ev.decode().map_err(|e| ProjectionError::decode(ev, e))?;
+                let OrderEvent::PaymentReceived {
+                    half,
+                    amount,
+                    payment_id,
+                } = event
+                else {
+                    continue;
+                };
+                (half_code(half), amount, payment_id)
+            } else if PURCHASES.matches(ev) {
+                if ev.event_type != "PurchasePaid" {
+                    continue;
+                }
+                let event: PurchaseEvent =
+                    ev.decode().map_err(|e| ProjectionError::decode(ev, e))?;
+                let PurchaseEvent::PurchasePaid { amount, payment_id } = event else {
+                    continue;
+                };
+                (FULL, amount, payment_id)
+            } else {
                 continue;
             };
             if ids.contains(&payment_id) {
@@ -56,7 +75,7 @@ impl Projection for PaymentsProjection {
                 crate::args![
                     payment_id.as_str(),
                     ev.aggregate_id.as_str(),
-                    half_code(half),
+                    half,
                     amount,
                     ev.cursor.position,
                     ev.meta.at.to_rfc3339()
@@ -75,6 +94,9 @@ impl Projection for PaymentsProjection {
     }
 }
 
+/// The `half` of a purchase's payment in full.
+pub const FULL: &str = "full";
+
 /// `first` or `second`, as stored and as the API names a half.
 pub fn half_code(half: Half) -> &'static str {
     match half {
@@ -87,8 +109,10 @@ pub fn half_code(half: Half) -> &'static str {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PaymentRow {
     pub payment_id: String,
+    /// The order's id, or the purchase's when `half` is `None`.
     pub order_id: Uuid,
-    pub half: Half,
+    /// The half of the order it paid; `None`: a shop purchase, paid in full.
+    pub half: Option<Half>,
     pub amount: i64,
     pub received_at: DateTime<Utc>,
 }
@@ -96,8 +120,9 @@ pub struct PaymentRow {
 impl PaymentRow {
     fn from_row(r: &Row) -> Result<PaymentRow, sqlx::Error> {
         let half = match r.text("half")?.as_str() {
-            "first" => Half::First,
-            "second" => Half::Second,
+            "first" => Some(Half::First),
+            "second" => Some(Half::Second),
+            FULL => None,
             other => {
                 return Err(sqlx::Error::ColumnDecode {
                     index: "half".into(),

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use aggregates::account::AccountEvent;
 use aggregates::order::OrderEvent;
+use aggregates::purchase::PurchaseEvent;
 use async_trait::async_trait;
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
@@ -24,6 +25,7 @@ pub struct ReportsProjection;
 
 const ORDERS: Reads = Reads::of::<OrderEvent>("Order");
 const ACCOUNTS: Reads = Reads::of::<AccountEvent>("AuthorAccount");
+const PURCHASES: Reads = Reads::of::<PurchaseEvent>("Purchase");
 
 /// The sums of one day; each field a column of `report_days`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -37,10 +39,14 @@ pub struct DaySums {
     pub author_credits: i64,
     pub payouts: i64,
     pub sla_breaches: i64,
+    /// Ready-made works' purchases paid, kopecks (not in `payments`: the orders' only).
+    pub shop_revenue: i64,
+    /// Ready-made works' purchases paid.
+    pub shop_sales: i64,
 }
 
 /// The columns of [`DaySums`], in its order.
-const COLUMNS: [&str; 9] = [
+const COLUMNS: [&str; 11] = [
     "orders_placed",
     "payments",
     "refunds",
@@ -50,10 +56,12 @@ const COLUMNS: [&str; 9] = [
     "author_credits",
     "payouts",
     "sla_breaches",
+    "shop_revenue",
+    "shop_sales",
 ];
 
 impl DaySums {
-    fn values(&self) -> [i64; 9] {
+    fn values(&self) -> [i64; 11] {
         [
             self.orders_placed,
             self.payments,
@@ -64,6 +72,8 @@ impl DaySums {
             self.author_credits,
             self.payouts,
             self.sla_breaches,
+            self.shop_revenue,
+            self.shop_sales,
         ]
     }
 
@@ -78,6 +88,8 @@ impl DaySums {
             author_credits: r.int("author_credits")?,
             payouts: r.int("payouts")?,
             sla_breaches: r.int("sla_breaches")?,
+            shop_revenue: r.int("shop_revenue")?,
+            shop_sales: r.int("shop_sales")?,
         })
     }
 
@@ -91,6 +103,8 @@ impl DaySums {
         self.author_credits += o.author_credits;
         self.payouts += o.payouts;
         self.sla_breaches += o.sla_breaches;
+        self.shop_revenue += o.shop_revenue;
+        self.shop_sales += o.shop_sales;
     }
 
     fn is_zero(&self) -> bool {
@@ -131,7 +145,7 @@ impl Projection for ReportsProjection {
     }
 
     fn reads(&self) -> &'static [Reads] {
-        &[ORDERS, ACCOUNTS]
+        &[ORDERS, ACCOUNTS, PURCHASES]
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -154,6 +168,14 @@ impl Projection for ReportsProjection {
                 let event: AccountEvent =
                     ev.decode().map_err(|e| ProjectionError::decode(ev, e))?;
                 account_delta(&event, days.entry(day).or_default());
+            } else if PURCHASES.matches(ev) && ev.event_type == "PurchasePaid" {
+                let event: PurchaseEvent =
+                    ev.decode().map_err(|e| ProjectionError::decode(ev, e))?;
+                if let PurchaseEvent::PurchasePaid { amount, .. } = event {
+                    let sums = days.entry(day).or_default();
+                    sums.shop_revenue += amount;
+                    sums.shop_sales += 1;
+                }
             }
         }
         if !completed.is_empty() {
@@ -301,12 +323,14 @@ mod tests {
             author_credits: 7,
             payouts: 8,
             sla_breaches: 9,
+            shop_revenue: 10,
+            shop_sales: 11,
         };
-        assert_eq!(s.values(), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        assert_eq!(s.values(), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
         let mut t = DaySums::default();
         assert!(t.is_zero());
         t.add(&s);
         t.add(&s);
-        assert_eq!(t.values(), [2, 4, 6, 8, 10, 12, 14, 16, 18]);
+        assert_eq!(t.values(), [2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22]);
     }
 }

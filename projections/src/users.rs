@@ -80,7 +80,9 @@ impl Projection for UsersProjection {
                 UserEvent::UserBlocked { .. } => true,
                 UserEvent::UserUnblocked { .. } => false,
                 // What the mail worker reads, not the directory.
-                UserEvent::CheckoutNoted { .. } | UserEvent::LanguageChosen { .. } => continue,
+                UserEvent::CheckoutNoted { .. }
+                | UserEvent::PurchaseNoted { .. }
+                | UserEvent::LanguageChosen { .. } => continue,
             };
             insert_new(tx, &mut new).await?;
             tx.execute(

@@ -25,6 +25,31 @@ pub struct Contact {
     pub language: Option<String>,
 }
 
+/// A contact parsed: a well-formed email, a name, a known language.
+#[derive(Debug, Clone)]
+pub struct Guest {
+    pub email: String,
+    pub full_name: String,
+    pub language: Option<String>,
+}
+
+impl Contact {
+    /// Bad contact data is a 422 that creates nobody.
+    pub fn parse(self) -> Result<Guest, AppError> {
+        let email = Email::parse(&self.email)?.as_str().to_string();
+        let full_name = self.full_name.trim().to_string();
+        if full_name.is_empty() {
+            return Err(AppError::Invalid("the full name must not be empty".into()));
+        }
+        let language = self.language.as_deref().map(parse_language).transpose()?;
+        Ok(Guest {
+            email,
+            full_name,
+            language,
+        })
+    }
+}
+
 impl App {
     /// Places `new` for the owner of `contact`'s email, creating their account first
     /// when there is none. Everything is checked before anything is done: bad contact
@@ -36,7 +61,10 @@ impl App {
         mut new: NewOrder,
     ) -> Result<OrderView, AppError> {
         new.source = OrderSource::GuestCheckout;
-        let client = self.client_for(request_id, &contact, &new).await?;
+        let guest = contact.parse()?;
+        // The order's own checks, before an account exists.
+        self.check_placement(&new, Uuid::nil())?;
+        let client = self.guest_client(request_id, &guest).await?;
         let ctx = Ctx::request(Actor::new(client, Role::Client), request_id);
         let order = self.place_order(&ctx, new).await?;
         self.note_checkout(client, &order, &ctx).await?;
@@ -55,7 +83,9 @@ impl App {
     ) -> Result<OrderView, AppError> {
         super::policy::authorize(&ctx.actor, super::policy::Action::PlaceOrderByPhone)?;
         new.source = OrderSource::Manager;
-        let client = self.client_for(&ctx.request_id, &contact, &new).await?;
+        let guest = contact.parse()?;
+        self.check_placement(&new, Uuid::nil())?;
+        let client = self.guest_client(&ctx.request_id, &guest).await?;
         let taken_by = (ctx.actor.role == Role::Manager).then_some(ctx.actor.id);
         let order = self.place_for(ctx, client, new, taken_by).await?;
         self.note_checkout(client, &order, ctx).await?;
@@ -81,29 +111,19 @@ impl App {
         .await
     }
 
-    /// The client with `contact`'s email, their account created first when there is none.
-    /// Everything is checked before anything is done: bad contact data or a bad order is
-    /// a 422 that creates nobody.
-    async fn client_for(
+    /// The client who checks out as `guest`: the existing client with their email, else
+    /// a new account (`RegisteredAtCheckout`, its password mailed by the mail worker).
+    pub(crate) async fn guest_client(
         &self,
         request_id: &str,
-        contact: &Contact,
-        new: &NewOrder,
+        guest: &Guest,
     ) -> Result<Uuid, AppError> {
-        let email = Email::parse(&contact.email)?.as_str().to_string();
-        let full_name = contact.full_name.trim().to_string();
-        if full_name.is_empty() {
-            return Err(AppError::Invalid("the full name must not be empty".into()));
-        }
-        let language = contact
-            .language
-            .as_deref()
-            .map(parse_language)
-            .transpose()?;
-        // The order's own checks, before an account exists.
-        self.check_placement(new, Uuid::nil())?;
-
-        let client = match self.client_by_email(&email).await? {
+        let Guest {
+            email,
+            full_name,
+            language,
+        } = guest;
+        Ok(match self.client_by_email(email).await? {
             // No password hash to even out the time of the answer: sign-up already says
             // an email is taken (409), and a hash (19 MiB, tens of ms of a core) per
             // returning guest was a tenth of the service's CPU in the benchmark.
@@ -117,24 +137,29 @@ impl App {
                     email: email.clone(),
                     full_name: full_name.clone(),
                 };
-                match self.create_user_as(id, &email, &password, cmd, &ctx).await {
+                match self.create_user_as(id, email, &password, cmd, &ctx).await {
                     Ok(()) => {
                         if let Some(language) = language {
-                            self.user(id, UserCommand::ChooseLanguage { language }, &ctx)
-                                .await?;
+                            self.user(
+                                id,
+                                UserCommand::ChooseLanguage {
+                                    language: language.clone(),
+                                },
+                                &ctx,
+                            )
+                            .await?;
                         }
                         id
                     }
                     // Created meanwhile by another request: theirs now.
                     Err(AppError::Conflict(_)) => self
-                        .client_by_email(&email)
+                        .client_by_email(email)
                         .await?
                         .ok_or_else(|| AppError::infrastructure("an email taken by nobody"))?,
                     Err(e) => return Err(e),
                 }
             }
-        };
-        Ok(client)
+        })
     }
 
     /// The client whose account has this email; a staff member's, or a blocked

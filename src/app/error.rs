@@ -5,6 +5,8 @@
 use aggregates::account::AccountError;
 use aggregates::author::AuthorError;
 use aggregates::order::OrderError;
+use aggregates::purchase::PurchaseError;
+use aggregates::ready_work::ReadyWorkError;
 use aggregates::settings::SettingsError;
 use aggregates::shift::ShiftError;
 use aggregates::user::UserError;
@@ -31,6 +33,13 @@ pub enum AppError {
     /// The manager's shift refused the command (already on shift, not on shift).
     #[error(transparent)]
     Shift(ShiftError),
+    /// A ready-made work refused the command (a value out of range, already delisted).
+    #[error(transparent)]
+    ReadyWork(ReadyWorkError),
+    /// A purchase refused the command (the work not on sale, the wrong amount, already
+    /// paid with another id).
+    #[error(transparent)]
+    Purchase(PurchaseError),
     /// Unknown, or not the caller's to see (never told apart).
     #[error("not found")]
     NotFound,
@@ -96,6 +105,8 @@ impl AppError {
                 | AppError::Account(_)
                 | AppError::Settings(_)
                 | AppError::Shift(_)
+                | AppError::ReadyWork(_)
+                | AppError::Purchase(_)
                 | AppError::Conflict(_)
         )
     }
@@ -183,6 +194,30 @@ impl From<AggregateError<ShiftError>> for AppError {
 impl From<ShiftError> for AppError {
     fn from(e: ShiftError) -> Self {
         AppError::Shift(e)
+    }
+}
+
+impl From<AggregateError<ReadyWorkError>> for AppError {
+    fn from(e: AggregateError<ReadyWorkError>) -> Self {
+        from_aggregate(e, "ready-made work", AppError::ReadyWork)
+    }
+}
+
+impl From<ReadyWorkError> for AppError {
+    fn from(e: ReadyWorkError) -> Self {
+        AppError::ReadyWork(e)
+    }
+}
+
+impl From<AggregateError<PurchaseError>> for AppError {
+    fn from(e: AggregateError<PurchaseError>) -> Self {
+        from_aggregate(e, "purchase", AppError::Purchase)
+    }
+}
+
+impl From<PurchaseError> for AppError {
+    fn from(e: PurchaseError) -> Self {
+        AppError::Purchase(e)
     }
 }
 

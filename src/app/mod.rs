@@ -15,6 +15,7 @@ pub mod reviews;
 pub mod schemas;
 pub mod settings;
 pub mod shifts;
+pub mod shop;
 pub mod users;
 pub mod values;
 pub mod views;
@@ -26,6 +27,8 @@ use std::time::Duration;
 use aggregates::account::{AccountCommand, AuthorAccount};
 use aggregates::author::{Author, AuthorCommand};
 use aggregates::order::{Order, OrderCommand, OrderEvent};
+use aggregates::purchase::Purchase;
+use aggregates::ready_work::ReadyWork;
 use aggregates::settings::{Settings, SettingsCommand, SETTINGS_ID};
 use aggregates::shift::{Shift, ShiftCommand};
 use aggregates::user::{User, UserCommand};
@@ -111,6 +114,11 @@ pub struct AppInner {
     /// The same store as `accounts`, for reading an account's state.
     pub account_store: SnapshotStore<AuthorAccount>,
     pub settings: Cqrs<Settings>,
+    /// The shop's works and their purchases (decision 021).
+    pub ready_works: Cqrs<ReadyWork>,
+    pub purchases: Cqrs<Purchase>,
+    pub ready_work_repo: Repo,
+    pub purchase_repo: Repo,
     /// The repositories behind `orders`, `users`, `authors`, `shifts`, `accounts` and
     /// `settings` (sharing what they remember).
     pub order_repo: Repo,
@@ -554,6 +562,8 @@ impl Application {
         let shift_repo = Repo::new(&db);
         let account_repo = Repo::new(&db);
         let settings_repo = Repo::new(&db);
+        let ready_work_repo = Repo::new(&db);
+        let purchase_repo = Repo::new(&db);
         // One store, so the state a command leaves is the one a read sees.
         let account_store = SnapshotStore::new(
             account_repo.clone(),
@@ -581,6 +591,10 @@ impl Application {
             accounts: CqrsFramework::new(account_store.clone(), vec![], ()),
             account_store,
             settings: cqrs(settings_repo.clone(), ()),
+            ready_works: cqrs(ready_work_repo.clone(), ()),
+            purchases: cqrs(purchase_repo.clone(), ()),
+            ready_work_repo,
+            purchase_repo,
             account_repo,
             settings_repo,
             routing_wake: Arc::new(Notify::new()),

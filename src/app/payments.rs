@@ -223,17 +223,8 @@ impl App {
         // The table as it stands: a command does not wait for the read models (decision
         // 010), so a payment of another order within their lag is not seen (decision 015).
         if let Some(used) = projections::payments::by_id(&self.db, payment_id.as_str()).await? {
-            if used.order_id != id || used.half != half {
-                let whose = if used.order_id == id {
-                    "this order"
-                } else {
-                    "another order"
-                };
-                return Err(AppError::Conflict(format!(
-                    "payment id {:?} already paid the {} half of {whose}",
-                    used.payment_id,
-                    projections::payments::half_code(used.half),
-                )));
+            if used.order_id != id || used.half != Some(half) {
+                return Err(used_elsewhere(&used, id));
             }
         }
         let cmd = OrderCommand::RecordPayment {
@@ -306,6 +297,29 @@ impl App {
             paid: order.order.paid,
         })
     }
+}
+
+/// The refusal of a payment id that already paid something other than `id` (or another
+/// half of it).
+pub(crate) fn used_elsewhere(used: &projections::payments::PaymentRow, id: Uuid) -> AppError {
+    let what = match used.half {
+        None => "a ready-made work's purchase".to_string(),
+        Some(h) => {
+            let whose = if used.order_id == id {
+                "this order"
+            } else {
+                "another order"
+            };
+            format!(
+                "the {} half of {whose}",
+                projections::payments::half_code(h)
+            )
+        }
+    };
+    AppError::Conflict(format!(
+        "payment id {:?} already paid {what}",
+        used.payment_id
+    ))
 }
 
 #[cfg(test)]

@@ -94,6 +94,16 @@ pub enum Action {
     PostMessage,
     /// Approve or reject a held message (the order's manager, an admin).
     ModerateMessage,
+    /// Put a ready-made work on sale, with its file.
+    ListReadyWork,
+    /// Take a ready-made work off sale.
+    DelistReadyWork,
+    /// Download a ready-made work's file (never the public's; buyers get it by mail).
+    ReadWorkFile,
+    /// Buy a ready-made work (a guest buys as the client checkout makes them).
+    BuyReadyWork,
+    /// Read purchases of ready-made works (a client: only their own, [`sees_purchase`]).
+    ReadPurchases,
 }
 
 /// Every role (the actions any logged-in user may attempt; what they reach is scoped).
@@ -102,7 +112,7 @@ const STAFF: &[Role] = &[Role::Manager, Role::Admin];
 const AUDITORS: &[Role] = &[Role::Auditor, Role::Admin];
 
 impl Action {
-    pub const ALL: [Action; 41] = [
+    pub const ALL: [Action; 46] = [
         Action::PlaceOrder,
         Action::PlaceOrderByPhone,
         Action::EditOrder,
@@ -144,6 +154,11 @@ impl Action {
         Action::ReadMessages,
         Action::PostMessage,
         Action::ModerateMessage,
+        Action::ListReadyWork,
+        Action::DelistReadyWork,
+        Action::ReadWorkFile,
+        Action::BuyReadyWork,
+        Action::ReadPurchases,
     ];
 
     /// The roles that may do this (on the records their scope holds).
@@ -191,6 +206,16 @@ impl Action {
             ],
             Action::PostMessage => &[Role::Client, Role::Author, Role::Manager, Role::Admin],
             Action::ModerateMessage => STAFF,
+            Action::ListReadyWork | Action::DelistReadyWork | Action::ReadWorkFile => STAFF,
+            Action::BuyReadyWork => &[Role::Client],
+            // Whoever takes, checks or audits a purchase's money, and its buyer.
+            Action::ReadPurchases => &[
+                Role::Client,
+                Role::Manager,
+                Role::PayoutClerk,
+                Role::Auditor,
+                Role::Admin,
+            ],
         }
     }
 }
@@ -219,6 +244,12 @@ pub fn sees_author(actor: &Actor, author_id: Uuid) -> bool {
 pub fn sees_ledger(actor: &Actor, author_id: Uuid) -> bool {
     authorize(actor, Action::ReadLedger).is_ok()
         && (actor.role != Role::Author || actor.id == author_id)
+}
+
+/// Whether the caller sees a purchase: its buyer, and the staff who may read purchases.
+pub fn sees_purchase(actor: &Actor, buyer_id: Uuid) -> bool {
+    authorize(actor, Action::ReadPurchases).is_ok()
+        && (actor.role != Role::Client || actor.id == buyer_id)
 }
 
 /// Whether the caller sees who the order's client is (their id, and so their name and
@@ -411,6 +442,11 @@ mod tests {
             (Action::ReadMessages,    [true,  true,  true,   false, true,   true ]),
             (Action::PostMessage,     [true,  true,  true,   false, false,  true ]),
             (Action::ModerateMessage, [false, false, true,   false, false,  true ]),
+            (Action::ListReadyWork,   [false, false, true,   false, false,  true ]),
+            (Action::DelistReadyWork, [false, false, true,   false, false,  true ]),
+            (Action::ReadWorkFile,    [false, false, true,   false, false,  true ]),
+            (Action::BuyReadyWork,    [true,  false, false,  false, false,  false]),
+            (Action::ReadPurchases,   [true,  false, true,   true,  true,   true ]),
         ];
         assert_eq!(table.len(), Action::ALL.len(), "every action has a row");
         let roles = [Client, Author, Manager, PayoutClerk, Auditor, Admin];
@@ -423,6 +459,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_client_sees_only_their_own_purchases_and_an_author_none() {
+        use Role::*;
+        let buyer = Uuid::from_u128(7);
+        let me = Actor::new(buyer, Client);
+        assert!(sees_purchase(&me, buyer));
+        assert!(!sees_purchase(
+            &Actor::new(Uuid::from_u128(8), Client),
+            buyer
+        ));
+        assert!(!sees_purchase(&Actor::new(buyer, Author), buyer));
+        for role in [Manager, PayoutClerk, Auditor, Admin] {
+            assert!(sees_purchase(&Actor::new(Uuid::from_u128(9), role), buyer));
+        }
+        assert!(sees_purchase(&Actor::system(), buyer));
     }
 
     #[test]

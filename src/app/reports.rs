@@ -46,8 +46,14 @@ pub struct SummaryView {
     /// The last day counted (null: up to now).
     #[schema(required = true, value_type = Option<String>, format = Date)]
     pub to: Option<NaiveDate>,
-    /// Payments received less refunds, kopecks.
+    /// The orders' payments received less refunds, kopecks (the shop's sales are apart:
+    /// `shop_revenue`; decision 021).
     pub revenue: i64,
+    /// Ready-made works' purchases paid in the period, kopecks (not in `revenue`).
+    pub shop_revenue: i64,
+    /// Ready-made works' purchases paid in the period.
+    #[schema(minimum = 0)]
+    pub shop_sales: i64,
     /// Payments received (both halves, by hand or from the provider), kopecks.
     pub payments: i64,
     /// Refunds recorded, kopecks.
@@ -81,8 +87,12 @@ pub struct SummaryView {
 pub struct DayView {
     #[schema(value_type = String, format = Date)]
     pub date: NaiveDate,
-    /// Payments less refunds, kopecks.
+    /// The orders' payments less refunds, kopecks (not the shop's).
     pub revenue: i64,
+    /// Ready-made works' purchases paid that day, kopecks.
+    pub shop_revenue: i64,
+    #[schema(minimum = 0)]
+    pub shop_sales: i64,
     pub payments: i64,
     pub refunds: i64,
     #[schema(minimum = 0)]
@@ -109,6 +119,8 @@ impl DayView {
         DayView {
             date,
             revenue: s.payments - s.refunds,
+            shop_revenue: s.shop_revenue,
+            shop_sales: s.shop_sales,
             payments: s.payments,
             refunds: s.refunds,
             orders_placed: s.orders_placed,
@@ -136,6 +148,8 @@ impl App {
             from: period.from,
             to: period.to,
             revenue: s.payments - s.refunds,
+            shop_revenue: s.shop_revenue,
+            shop_sales: s.shop_sales,
             payments: s.payments,
             refunds: s.refunds,
             orders_placed: s.orders_placed,

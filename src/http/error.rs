@@ -125,6 +125,14 @@ impl From<AppError> for ApiError {
             AppError::Settings(e) => ApiError::Unprocessable(e.to_string()),
             AppError::Shift(e) if e.is_invalid_value() => ApiError::Unprocessable(e.to_string()),
             AppError::Shift(e) => ApiError::Conflict(e.to_string()),
+            AppError::ReadyWork(e) if e.is_not_found() => ApiError::NotFound,
+            AppError::ReadyWork(e) if e.is_invalid_value() => {
+                ApiError::Unprocessable(e.to_string())
+            }
+            AppError::ReadyWork(e) => ApiError::Conflict(e.to_string()),
+            AppError::Purchase(e) if e.is_not_found() => ApiError::NotFound,
+            AppError::Purchase(e) if e.is_invalid_value() => ApiError::Unprocessable(e.to_string()),
+            AppError::Purchase(e) => ApiError::Conflict(e.to_string()),
             AppError::NotFound => ApiError::NotFound,
             AppError::BadCredentials => ApiError::Unauthorized,
             AppError::BadSignature(e) => ApiError::BadSignature(e.to_string()),

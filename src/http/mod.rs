@@ -13,6 +13,8 @@ pub mod openapi;
 pub mod orders;
 pub mod payments;
 pub mod payouts;
+pub mod purchases;
+pub mod ready_works;
 pub mod reports;
 pub mod reviews;
 pub mod settings;
@@ -87,6 +89,8 @@ pub fn routes() -> OpenApiRouter<App> {
         .merge(admin::router())
         .merge(reviews::router())
         .merge(messages::router())
+        .merge(ready_works::router())
+        .merge(purchases::router())
         .merge(openapi::router())
 }
 

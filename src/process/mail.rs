@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use aggregates::order::OrderEdit;
 use aggregates::order::{Breach, FileKind, Order, OrderEvent};
+use aggregates::purchase::{Purchase, PurchaseEvent};
 use aggregates::user::{User, UserEvent};
 use async_trait::async_trait;
 use cqrs_es::Aggregate;
@@ -142,6 +143,9 @@ impl<'a> Deriver<'a> {
         match ev.aggregate_type.as_str() {
             t if t == Order::TYPE => self.order_event(ev).await,
             t if t == User::TYPE => self.user_event(ev).await,
+            t if t == Purchase::TYPE && ev.event_type == "PurchasePaid" => {
+                self.purchase_paid(ev).await
+            }
             _ => Ok(Vec::new()),
         }
     }
@@ -411,14 +415,25 @@ impl<'a> Deriver<'a> {
         }
         let event = UserEvent::deserialize(&stream[(ev.sequence - 1) as usize].payload)
             .map_err(|e| AppError::infrastructure(format!("a user event does not decode: {e}")))?;
-        let UserEvent::CheckoutNoted { order_id, number } = event else {
-            return Ok(Vec::new());
+        let params = match event {
+            UserEvent::CheckoutNoted { order_id, number } => Params {
+                order_id: Some(order_id),
+                number: Some(number),
+                ..Params::default()
+            },
+            UserEvent::PurchaseNoted { purchase_id, title } => Params {
+                purchase_id: Some(purchase_id),
+                topic: title,
+                ..Params::default()
+            },
+            _ => return Ok(Vec::new()),
         };
-        // The first order noted on an account created at checkout tells its credentials
-        // (also when an interrupted checkout is tried again); every other, to log in.
+        // The first order or purchase noted on an account created at checkout tells its
+        // credentials (also when an interrupted checkout is tried again); every other, to
+        // log in.
         let first_noted = stream[..(ev.sequence - 1) as usize]
             .iter()
-            .all(|e| e.event_type != "CheckoutNoted");
+            .all(|e| e.event_type != "CheckoutNoted" && e.event_type != "PurchaseNoted");
         let Some(who) = self.recipient(id).await? else {
             return Ok(Vec::new());
         };
@@ -428,14 +443,64 @@ impl<'a> Deriver<'a> {
             Kind::LoginNotice
         };
         let params = Params {
-            order_id: Some(order_id),
-            number: Some(number),
             email: Some(who.email.clone()),
             user_id: Some(id),
-            ..Params::default()
+            ..params
         };
         let mut mails = Vec::new();
         self.push(&mut mails, ev, id, kind, params, vec![]).await?;
+        Ok(mails)
+    }
+
+    /// A purchase paid: its work, attached, to the buyer (the purchase is paid once, so
+    /// this event, and its mail, happen once whatever the deliveries of the payment).
+    async fn purchase_paid(&mut self, ev: &StoredEvent) -> Result<Vec<Mail>, AppError> {
+        let id: Uuid = ev
+            .aggregate_id
+            .parse()
+            .map_err(|_| AppError::infrastructure("a purchase id that is not a UUID"))?;
+        let stream = self
+            .stream_to::<Purchase>(&self.app.purchase_repo, &ev.aggregate_id, ev.sequence)
+            .await?;
+        let mut purchase = Purchase::default();
+        let mut amount = 0;
+        for e in stream.iter().take(ev.sequence.max(0) as usize) {
+            let event = PurchaseEvent::deserialize(&e.payload).map_err(|e| {
+                AppError::infrastructure(format!("a purchase event does not decode: {e}"))
+            })?;
+            if let PurchaseEvent::PurchasePaid { amount: a, .. } = &event {
+                amount = *a;
+            }
+            purchase.apply(event);
+        }
+        let work = self.app.ready_work_state(purchase.work_id).await?;
+        let files: Vec<AttachmentRef> = work
+            .file
+            .map(|f| AttachmentRef {
+                sha256: f.sha256,
+                name: f.name,
+                content_type: f.content_type,
+            })
+            .into_iter()
+            .collect();
+        let params = Params {
+            purchase_id: Some(id),
+            topic: purchase.title.clone(),
+            subject: work.subject,
+            amount: Some(amount),
+            payment_id: purchase.payment_id.clone(),
+            ..Params::default()
+        };
+        let mut mails = Vec::new();
+        self.push(
+            &mut mails,
+            ev,
+            purchase.buyer_id,
+            Kind::Purchase,
+            params,
+            files,
+        )
+        .await?;
         Ok(mails)
     }
 

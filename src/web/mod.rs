@@ -15,6 +15,7 @@ pub mod orders;
 pub mod public;
 pub mod reports;
 pub mod session;
+pub mod shop;
 pub mod work;
 
 use aggregates::Role;
@@ -76,6 +77,14 @@ pub fn router(app: App) -> Router<App> {
             "/orders/{id}/messages/{message}/reject",
             post(messages::reject),
         )
+        .route("/shop", get(shop::stock).post(shop::list))
+        .route("/shop/{id}", get(shop::work))
+        .route("/shop/{id}/buy", post(shop::buy))
+        .route("/shop/{id}/delist", post(shop::delist))
+        .route("/shop/{id}/file", get(shop::work_file))
+        .route("/purchases", get(shop::purchases))
+        .route("/purchases/{id}/pay", post(shop::pay))
+        .route("/purchases/{id}/file", get(shop::purchase_file))
         .route("/shift", post(work::shift))
         .route("/offers", get(work::offers))
         .route("/ledger", get(money::ledger))
@@ -158,11 +167,15 @@ impl Frame {
                 if u.role == Role::Client {
                     menu.push(("/orders", "nav.my_orders"));
                     menu.push(("/checkout", "nav.checkout"));
+                    menu.push(("/purchases", "nav.purchases"));
                 } else {
                     menu.push(("/orders", "nav.orders"));
                 }
                 if may(Action::PlaceOrderByPhone) {
                     menu.push(("/checkout", "nav.phone_order"));
+                }
+                if may(Action::ListReadyWork) {
+                    menu.push(("/shop", "nav.shop"));
                 }
                 if may(Action::ReadOffers) {
                     menu.push(("/offers", "nav.offers"));

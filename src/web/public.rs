@@ -37,13 +37,24 @@ pub struct ReviewCard {
 #[template(path = "web/home.html")]
 struct Home {
     f: Frame,
+    /// The ready-made works on sale, filtered as asked.
+    shop: super::shop::Catalogue,
     reviews: Vec<ReviewCard>,
     total: i64,
     /// The mean rating of the shown reviews, as the page writes it.
     average: Option<String>,
 }
 
-pub async fn home(State(app): State<App>, v: Visitor) -> Result<Response, PageError> {
+pub async fn home(
+    State(app): State<App>,
+    v: Visitor,
+    filters: Result<
+        axum::extract::Query<super::shop::Filters>,
+        axum::extract::rejection::QueryRejection,
+    >,
+) -> Result<Response, PageError> {
+    let filters = filters.map(|q| q.0).unwrap_or_default();
+    let shop = super::shop::catalogue(&app, &v, filters).await?;
     let tr = v.tr;
     let r = app.list_reviews(1, 6).await?;
     let reviews = r
@@ -69,6 +80,7 @@ pub async fn home(State(app): State<App>, v: Visitor) -> Result<Response, PageEr
     });
     page(Home {
         f: Frame::of(&v),
+        shop,
         reviews,
         total: r.total,
         average,

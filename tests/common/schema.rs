@@ -659,6 +659,49 @@ impl Checked {
         self.check("POST", template, uri, res)
     }
 
+    /// A multipart request of text `parts` and one `file` part, its answer checked.
+    pub async fn multipart_checked(
+        &self,
+        template: &str,
+        uri: &str,
+        token: &str,
+        parts: &[(&str, &str)],
+        file: (&str, &[u8]),
+    ) -> Resp {
+        let boundary = "schema-multipart-boundary";
+        let mut body = Vec::new();
+        for (name, value) in parts {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\n\
+                 Content-Type: application/pdf\r\n\r\n",
+                file.0
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(file.1);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let req = axum::http::Request::builder()
+            .method("POST")
+            .uri(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(axum::body::Body::from(body))
+            .expect("request");
+        let res = self.t.send(req).await;
+        self.check("POST", template, uri, res)
+    }
+
     /// The statuses answered so far, by (path template, method).
     pub fn seen(&self) -> BTreeMap<(String, String), BTreeSet<u16>> {
         self.seen.lock().unwrap().clone()

@@ -141,6 +141,15 @@ impl User {
                 }
                 Ok(vec![UserEvent::CheckoutNoted { order_id, number }])
             }
+            UserCommand::NotePurchase { purchase_id, title } => {
+                if !self.exists {
+                    return Err(UserError::NotFound);
+                }
+                if self.role != Some(Role::Client) {
+                    return Err(UserError::NotAClient);
+                }
+                Ok(vec![UserEvent::PurchaseNoted { purchase_id, title }])
+            }
             UserCommand::ChooseLanguage { language } => {
                 if !self.exists {
                     return Err(UserError::NotFound);
@@ -201,7 +210,7 @@ impl Aggregate for User {
             }
             UserEvent::UserBlocked { .. } => self.blocked = true,
             UserEvent::UserUnblocked { .. } => self.blocked = false,
-            UserEvent::CheckoutNoted { .. } => {}
+            UserEvent::CheckoutNoted { .. } | UserEvent::PurchaseNoted { .. } => {}
             UserEvent::LanguageChosen { language } => self.language = Some(language),
         }
     }

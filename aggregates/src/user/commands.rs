@@ -34,6 +34,12 @@ pub enum UserCommand {
         order_id: Uuid,
         number: i64,
     },
+    /// This client (created at checkout, or an existing one's email) bought a ready-made
+    /// work without logging in: mailed their credentials or told to log in, as at checkout.
+    NotePurchase {
+        purchase_id: Uuid,
+        title: String,
+    },
     /// The user chooses the language of their mail and pages.
     ChooseLanguage {
         language: String,

@@ -36,6 +36,13 @@ pub enum UserEvent {
         order_id: Uuid,
         number: i64,
     },
+    /// A ready-made work was bought without logging in with this client's email (a new
+    /// account's or an existing one's): mailed as a checkout is (credentials the first
+    /// time for an account created so, else a notice to log in).
+    PurchaseNoted {
+        purchase_id: Uuid,
+        title: String,
+    },
     /// The language of the user's mail and pages (`ru`, `en`).
     LanguageChosen {
         language: String,
@@ -52,6 +59,7 @@ impl DomainEvent for UserEvent {
             UserEvent::RegisteredAtCheckout { .. } => "RegisteredAtCheckout",
             UserEvent::CheckoutNoted { .. } => "CheckoutNoted",
             UserEvent::LanguageChosen { .. } => "LanguageChosen",
+            UserEvent::PurchaseNoted { .. } => "PurchaseNoted",
         }
         .to_string()
     }

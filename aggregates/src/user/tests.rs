@@ -325,6 +325,30 @@ fn only_an_existing_client_is_told_of_a_checkout() {
         .then_expect_error(UserError::NotFound);
 }
 
+#[tokio::test]
+async fn only_an_existing_client_is_told_of_a_purchase_without_log_in() {
+    let purchase_id = Uuid::from_u128(8);
+    let cmd = || UserCommand::NotePurchase {
+        purchase_id,
+        title: "Peter I".to_string(),
+    };
+    given(registered())
+        .when_async(cmd())
+        .await
+        .then_expect_events(vec![UserEvent::PurchaseNoted {
+            purchase_id,
+            title: "Peter I".to_string(),
+        }]);
+    given(staff())
+        .when_async(cmd())
+        .await
+        .then_expect_error(UserError::NotAClient);
+    given(vec![])
+        .when_async(cmd())
+        .await
+        .then_expect_error(UserError::NotFound);
+}
+
 #[test]
 fn a_language_is_chosen_once_and_only_a_known_one() {
     given(registered())

@@ -55,13 +55,18 @@ pub(super) async fn download(
 /// A stored file as a download: its type, and its name as the attachment's (quotes and
 /// line breaks of the name made harmless).
 pub(crate) fn attachment(file: projections::order_list::FileRow, bytes: Vec<u8>) -> Response {
+    named_attachment(&file.name, file.content_type, bytes)
+}
+
+/// Bytes as a download named `name` of `content_type` (see [`attachment`]).
+pub(crate) fn named_attachment(name: &str, content_type: String, bytes: Vec<u8>) -> Response {
     let disposition = format!(
         "attachment; filename=\"{}\"",
-        file.name.replace(['"', '\\', '\r', '\n'], "_")
+        name.replace(['"', '\\', '\r', '\n'], "_")
     );
     (
         [
-            (header::CONTENT_TYPE, file.content_type),
+            (header::CONTENT_TYPE, content_type),
             (header::CONTENT_DISPOSITION, disposition),
         ],
         bytes,

@@ -20,7 +20,7 @@ mod moderate_message;
 mod offer;
 mod offers;
 mod payment;
-mod place;
+pub(crate) mod place;
 mod post_message;
 mod price;
 mod refund;

@@ -46,13 +46,13 @@ pub(crate) struct PlaceBody {
 #[schema(as = CheckoutContact)]
 pub(crate) struct ContactBody {
     #[schema(format = "email", examples("guest@example.com"))]
-    pub(super) email: String,
+    pub(crate) email: String,
     #[schema(min_length = 1)]
-    pub(super) full_name: String,
+    pub(crate) full_name: String,
     /// The language of the account's mail: `ru` (the default) or `en`.
     #[serde(default)]
     #[schema(value_type = Option<crate::app::schemas::LanguageSchema>)]
-    pub(super) language: Option<String>,
+    pub(crate) language: Option<String>,
 }
 
 /// Place an order
