@@ -471,7 +471,7 @@ impl App {
                 detail.push_str(match o.outcome.as_str() {
                     "declined" => " (they declined it)",
                     "expired" => " (they let the offer expire)",
-                    "withdrawn" => " (it was withdrawn when they were blocked)",
+                    "withdrawn" => " (the offer to them was withdrawn)",
                     "pending" => " (it is offered to them now)",
                     _ => " (they accepted it)",
                 });

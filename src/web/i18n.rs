@@ -407,7 +407,6 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("offer.accepted", "взял", "took it"),
     ("offer.declined", "отказался", "declined"),
     ("offer.expired", "не ответил вовремя", "let it expire"),
-    ("offer.withdrawn", "отозвано: автор заблокирован", "withdrawn: the author was blocked"),
     ("event.OfferWithdrawn", "Предложение отозвано", "Offer withdrawn"),
     ("event.ManagerReleased", "Заказ ждёт менеджера", "Waiting for a manager"),
     ("offer.withdrawn", "отозвано", "withdrawn"),
