@@ -1425,6 +1425,161 @@ async fn every_answer_of_a_lifecycle_follows_the_document(backend: Backend) {
     events(Some(&client), "").await.problem(403);
     events(None, "").await.problem(401);
 
+    // --- the manager's controls: a phone order, edits, a discount, deadline answers, a repeat ---
+    let mut phone = common::order_body();
+    phone["client"] = json!({"email": "caller@example.com", "full_name": "Petr Caller"});
+    let by_phone = call(
+        "POST",
+        "/api/orders/by-phone",
+        "/api/orders/by-phone".into(),
+        manager.clone(),
+        Some(phone.clone()),
+    )
+    .await
+    .ok(201);
+    assert_eq!(by_phone["source"], "manager");
+    call(
+        "POST",
+        "/api/orders/by-phone",
+        "/api/orders/by-phone".into(),
+        client.clone(),
+        Some(phone),
+    )
+    .await
+    .problem(403);
+    let phoned = by_phone["id"].as_str().unwrap().to_string();
+    let edited = call(
+        "PATCH",
+        "/api/orders/{id}",
+        format!("/api/orders/{phoned}"),
+        manager.clone(),
+        Some(json!({"topic": "The Hanse, by phone", "pages": 12})),
+    )
+    .await
+    .ok(200);
+    assert_eq!(edited["pages"], 12);
+    call(
+        "PATCH",
+        "/api/orders/{id}",
+        format!("/api/orders/{phoned}"),
+        manager.clone(),
+        Some(json!({"pages": 0})),
+    )
+    .await
+    .problem(422);
+    call(
+        "PUT",
+        "/api/orders/{id}/price",
+        format!("/api/orders/{phoned}/price"),
+        manager.clone(),
+        Some(json!({"price": 300000, "author_fee": 100000})),
+    )
+    .await
+    .ok(200);
+    let discounted = call(
+        "PUT",
+        "/api/orders/{id}/discount",
+        format!("/api/orders/{phoned}/discount"),
+        manager.clone(),
+        Some(json!({"price": 250001, "reason": "a returning client"})),
+    )
+    .await
+    .ok(200);
+    assert_eq!(discounted["first_half"], 125000);
+    call(
+        "PUT",
+        "/api/orders/{id}/discount",
+        format!("/api/orders/{phoned}/discount"),
+        manager.clone(),
+        Some(json!({"price": 999999, "reason": "more"})),
+    )
+    .await
+    .problem(422);
+    let paid = common::accepted_order(t).await;
+    let at = format!("/api/orders/{}", paid.order);
+    call(
+        "POST",
+        "/api/orders/{id}/payments",
+        format!("{at}/payments"),
+        paid.manager.clone(),
+        Some(json!({"half": "first", "amount": 125000, "payment_id": "schema-controls-1"})),
+    )
+    .await
+    .ok(200);
+    call(
+        "POST",
+        "/api/orders/{id}/deadline/accept",
+        format!("{at}/deadline/accept"),
+        paid.client.clone(),
+        None,
+    )
+    .await
+    .problem(409);
+    for (date, answer) in [("2026-06-01", "decline"), ("2026-06-15", "accept")] {
+        let proposed = call(
+            "PATCH",
+            "/api/orders/{id}",
+            at.clone(),
+            paid.manager.clone(),
+            Some(json!({"deadline": date})),
+        )
+        .await
+        .ok(200);
+        assert_eq!(proposed["proposed_deadline"], date);
+        let template = if answer == "accept" {
+            "/api/orders/{id}/deadline/accept"
+        } else {
+            "/api/orders/{id}/deadline/decline"
+        };
+        call(
+            "POST",
+            template,
+            format!("{at}/deadline/{answer}"),
+            paid.client.clone(),
+            None,
+        )
+        .await
+        .ok(200);
+    }
+    let mine = call(
+        "POST",
+        "/api/orders",
+        "/api/orders".into(),
+        client.clone(),
+        Some(common::order_body()),
+    )
+    .await
+    .ok(201);
+    let mine = mine["id"].as_str().unwrap().to_string();
+    call(
+        "POST",
+        "/api/orders/{id}/repeat",
+        format!("/api/orders/{mine}/repeat"),
+        client.clone(),
+        Some(json!({"deadline": "2026-07-01"})),
+    )
+    .await
+    .problem(409);
+    call(
+        "POST",
+        "/api/orders/{id}/cancel",
+        format!("/api/orders/{mine}/cancel"),
+        client.clone(),
+        Some(json!({"reason": "changed my mind"})),
+    )
+    .await
+    .ok(200);
+    let again = call(
+        "POST",
+        "/api/orders/{id}/repeat",
+        format!("/api/orders/{mine}/repeat"),
+        client.clone(),
+        Some(json!({"deadline": "2026-07-01"})),
+    )
+    .await
+    .ok(201);
+    assert_eq!(again["repeats"], mine.as_str());
+
     let never = t.never_succeeded();
     assert!(
         never.is_empty(),
