@@ -127,6 +127,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     }
 }
 
+/// A JSON body read as a [`serde_json::Value`] first, so the access policy can say no
+/// before its shape is judged, then as `T`: unreadable is the same 400 as [`Body`]'s.
+pub fn shape<T: DeserializeOwned>(body: serde_json::Value) -> Result<T, ApiError> {
+    serde_json::from_value(body).map_err(|e| {
+        ApiError::BadRequest(format!(
+            "Failed to deserialize the JSON body into the target type: {e}"
+        ))
+    })
+}
+
 /// A JSON body that may be absent: an empty body reads as `T::default()`.
 pub struct OptBody<T>(pub T);
 

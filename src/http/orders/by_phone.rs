@@ -64,11 +64,7 @@ pub(super) async fn by_phone(
 ) -> Result<(StatusCode, Json<OrderView>), ApiError> {
     // The policy's no before the body's shape, as for every other operation.
     caller.may(Action::PlaceOrderByPhone)?;
-    let b: PhoneBody = serde_json::from_value(body).map_err(|e| {
-        ApiError::BadRequest(format!(
-            "Failed to deserialize the JSON body into the target type: {e}"
-        ))
-    })?;
+    let b: PhoneBody = crate::http::extract::shape(body)?;
     let new = NewOrder {
         work_type: b.work_type,
         subject: b.subject,

@@ -87,11 +87,7 @@ pub(super) async fn place(
         Some(c) => c.may(Action::PlaceOrder)?,
         None => {}
     }
-    let b: PlaceBody = serde_json::from_value(body).map_err(|e| {
-        ApiError::BadRequest(format!(
-            "Failed to deserialize the JSON body into the target type: {e}"
-        ))
-    })?;
+    let b: PlaceBody = crate::http::extract::shape(body)?;
     let new = NewOrder {
         work_type: b.work_type,
         subject: b.subject,

@@ -67,9 +67,7 @@ pub(super) async fn purchase(
     let b: PurchaseBody = if body.is_null() {
         PurchaseBody::default()
     } else {
-        serde_json::from_value(body).map_err(|e| {
-            ApiError::BadRequest(format!("the body is not valid JSON for this request: {e}"))
-        })?
+        crate::http::extract::shape(body)?
     };
     let purchase = match (caller, b.contact) {
         (Some(c), None) => app.buy_ready_work(&c.ctx(), id).await?,
