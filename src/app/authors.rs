@@ -213,12 +213,14 @@ impl App {
     }
 
     async fn author_detail(&self, id: Uuid) -> Result<AuthorDetail, AppError> {
+        // The history is read first: its projection commits with the author's row, so the
+        // row read after it is at least as new, and the rating never lags its own history.
+        let history = authors::rating_history(&self.db, id).await?;
         let a = authors::by_id(&self.db, id)
             .await?
             .filter(|a| a.role == Role::Author)
             .ok_or(AppError::NotFound)?;
         let active = authors::active_orders_of(&self.db, id).await?;
-        let history = authors::rating_history(&self.db, id).await?;
         Ok(AuthorDetail {
             author: AuthorSummary::of(&a, active),
             rating_history: history.iter().map(RatingChange::from).collect(),
