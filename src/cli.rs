@@ -198,7 +198,7 @@ async fn run(command: Command) -> Result<(), CliError> {
             let ctx = Ctx::system(&format!("cli-{}", uuid::Uuid::new_v4()));
             let result = application
                 .app
-                .create_user(&email, &name, role, &password, &ctx)
+                .create_user(&email, &name, role, &password, None, &ctx)
                 .await;
             application.stop().await;
             let id = result?;

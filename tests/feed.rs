@@ -24,6 +24,7 @@ fn placed(number: i64) -> serde_json::Value {
         currency: "RUB".into(),
         source: Default::default(),
         repeats: None,
+        corporate: false,
     })
     .unwrap()
 }

@@ -61,6 +61,7 @@ async fn an_approval_concerns_the_file_under_review_whatever_the_batches(backend
             currency: "RUB".into(),
             source: Default::default(),
             repeats: None,
+            corporate: false,
         },
         OrderEvent::FinalSubmitted {
             file: first.clone(),

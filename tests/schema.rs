@@ -218,6 +218,45 @@ async fn every_answer_of_a_lifecycle_follows_the_document(backend: Backend) {
     unblock(&extra_id).await.ok(200);
     unblock(&extra_id).await.problem(409);
 
+    // --- a client's account made a company's, and an individual's again ---
+    let olga = me["id"].as_str().unwrap().to_string();
+    let company = |method: &'static str, id: &str, token: &str, body: Option<Value>| {
+        let uri = format!("/api/users/{id}/company");
+        let token = token.to_string();
+        async move {
+            t.call_checked(method, "/api/users/{id}/company", &uri, Some(&token), body)
+                .await
+        }
+    };
+    let acme =
+        json!({"name": "Acme LLC", "tax_id": "7707083893", "contact_person": "Olga Smirnova"});
+    let corporate = company("PUT", &olga, &client, Some(acme.clone()))
+        .await
+        .ok(200);
+    assert_eq!(corporate["company"], acme);
+    company("PUT", &extra_id, &admin, Some(acme.clone()))
+        .await
+        .problem(409);
+    company("PUT", &nobody, &admin, Some(acme.clone()))
+        .await
+        .problem(404);
+    company(
+        "PUT",
+        &olga,
+        &admin,
+        Some(json!({"name": "Acme", "tax_id": "7707083890", "contact_person": "Olga"})),
+    )
+    .await
+    .problem(422);
+    company("PUT", &olga, &admin, Some(json!({"name": "Acme"})))
+        .await
+        .problem(400);
+    let individual = company("DELETE", &olga, &admin, None).await.ok(200);
+    assert_eq!(individual["company"], Value::Null);
+    company("DELETE", &extra_id, &admin, None)
+        .await
+        .problem(409);
+
     // --- shifts: the manager goes on shift, so the order below is routed to them ---
     let shift = |path: &'static str, token: &str| {
         let token = token.to_string();

@@ -1463,6 +1463,7 @@ on_both!(
     a_client_answers_a_proposed_deadline_and_repeats_a_finished_order_on_its_page,
     a_manager_lists_a_work_on_the_shop_page_and_delists_it,
     a_guest_buys_a_work_and_a_client_pays_one_on_their_purchases_page,
+    a_company_signs_up_by_the_form_and_the_admin_and_reports_tell_companies_apart,
 );
 
 async fn a_manager_takes_an_order_by_phone_edits_and_discounts_it_on_its_page(backend: Backend) {
@@ -1707,4 +1708,97 @@ async fn stage_limits_are_set_on_the_admins_page_and_problems_shown_in_the_manag
         "{}",
         p.html
     );
+}
+
+async fn a_company_signs_up_by_the_form_and_the_admin_and_reports_tell_companies_apart(
+    backend: Backend,
+) {
+    let t = TestApp::spawn(backend).await;
+    let (_, admin) = t.user(Role::Admin, "Ada Admin").await;
+    let (_, manager) = t.manager_on_shift("Maria Manager").await;
+    let sign_up = |tax_id: &'static str| {
+        [
+            ("full_name", "Ivan Buyer"),
+            ("email", "ivan@acme.example"),
+            ("password", "correct horse battery"),
+            ("company_name", "Acme LLC"),
+            ("tax_id", tax_id),
+            ("contact_person", "Ivan Buyer"),
+        ]
+    };
+    // A wrong check digit: the form comes back with the details kept, and nobody exists.
+    let mut b = Browser::new(&t);
+    let p = b
+        .submit("/register?lang=en", "/register", &sign_up("7707083894"))
+        .await;
+    assert_eq!(p.status, 422, "{}", p.html);
+    assert!(p.html.contains("INN"), "{}", p.html);
+    assert!(p.html.contains("value=\"Acme LLC\""), "{}", p.html);
+    assert!(b.session().is_none());
+    b.submit("/register", "/register", &sign_up("7707083893"))
+        .await
+        .redirected_to("/orders");
+    let token = b.session().cloned().expect("a session");
+    let me = t.get("/api/me", &token).await.ok(200);
+    assert_eq!(me["company"]["name"], "Acme LLC");
+    let company_order = t
+        .post("/api/orders", &token, common::order_body())
+        .await
+        .ok(201);
+    assert_eq!(company_order["corporate"], true);
+
+    // The admin makes another client a company, and an individual again, by the forms.
+    let (other_id, other) = t.user(Role::Client, "Anna Client").await;
+    let mut a = Browser::with_session(&t, &admin);
+    let page = a.get("/admin?lang=en").await;
+    assert!(page.html.contains("Acme LLC"), "the company is in the list");
+    a.submit(
+        "/admin",
+        &format!("/admin/users/{other_id}/company"),
+        &[
+            ("company_name", "Beta JSC"),
+            ("tax_id", "500100732259"),
+            ("contact_person", "Anna Client"),
+        ],
+    )
+    .await
+    .redirected_to("/admin");
+    assert_eq!(
+        t.get("/api/me", &other).await.ok(200)["company"]["name"],
+        "Beta JSC"
+    );
+    a.submit(
+        "/admin",
+        &format!("/admin/users/{other_id}/company"),
+        &[("clear", "1")],
+    )
+    .await
+    .redirected_to("/admin");
+    assert!(t.get("/api/me", &other).await.ok(200)["company"].is_null());
+    let person_order = t
+        .post("/api/orders", &other, common::order_body())
+        .await
+        .ok(201);
+
+    // The manager's table filters by the kind of client and marks companies' orders.
+    let mut m = Browser::with_session(&t, &manager);
+    let companies = m.get("/orders?corporate=true&lang=en").await;
+    assert_eq!(companies.status, 200, "{}", companies.html);
+    assert!(companies
+        .html
+        .contains(company_order["id"].as_str().unwrap()));
+    assert!(!companies
+        .html
+        .contains(person_order["id"].as_str().unwrap()));
+    assert!(companies.html.contains("badge corporate"));
+    let people = m.get("/orders?corporate=false").await;
+    assert!(people.html.contains(person_order["id"].as_str().unwrap()));
+    assert!(!people.html.contains(company_order["id"].as_str().unwrap()));
+
+    // The report page has a row per kind of client.
+    let r = a.get("/reports?lang=en").await;
+    assert_eq!(r.status, 200, "{}", r.html);
+    assert!(r.html.contains("Individuals and companies"), "{}", r.html);
+    assert!(r.html.contains("id=\"kind-corporate\""));
+    assert!(r.html.contains("id=\"kind-individual\""));
 }

@@ -118,6 +118,7 @@ pub fn lifecycle(
                 manager_id: None,
                 source: aggregates::order::OrderSource::Site,
                 repeats: None,
+                corporate: false,
                 at: placed,
             },
         ),

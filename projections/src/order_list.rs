@@ -562,7 +562,7 @@ pub fn accepted_authors(stream: &[(OrderEvent, DateTime<Utc>)]) -> Vec<Uuid> {
 }
 
 /// The columns the projection writes, in the order of [`row_args`].
-const WRITE_COLUMNS: [&str; 39] = [
+const WRITE_COLUMNS: [&str; 40] = [
     "id",
     "number",
     "status",
@@ -602,6 +602,7 @@ const WRITE_COLUMNS: [&str; 39] = [
     "source",
     "repeats",
     "proposed_deadline",
+    "corporate",
 ];
 
 fn row_args(o: &OrderRow) -> Vec<Arg> {
@@ -644,7 +645,8 @@ fn row_args(o: &OrderRow) -> Vec<Arg> {
         o.deadline_flagged,
         o.source.as_str(),
         o.repeats,
-        o.proposed_deadline.map(|d| d.to_string())
+        o.proposed_deadline.map(|d| d.to_string()),
+        o.corporate
     ]
     .to_vec()
 }
@@ -663,6 +665,7 @@ fn placed_row(id: &str, event: &OrderEvent, at: DateTime<Utc>) -> Option<OrderRo
         currency,
         source,
         repeats,
+        corporate,
     } = event
     else {
         return None;
@@ -701,6 +704,7 @@ fn placed_row(id: &str, event: &OrderEvent, at: DateTime<Utc>) -> Option<OrderRo
         source: *source,
         repeats: *repeats,
         proposed_deadline: None,
+        corporate: *corporate,
         stage: 0,
         status_since: at,
         stage_limit_hours: None,
@@ -956,6 +960,8 @@ pub struct OrderRow {
     pub repeats: Option<Uuid>,
     /// A new deadline proposed to the client after the first half, until they answer.
     pub proposed_deadline: Option<NaiveDate>,
+    /// Placed for a company's account.
+    pub corporate: bool,
 }
 
 pub(crate) const COLUMNS: &str = "id, number, status, work_type, subject, topic, pages, deadline, requirements, \
@@ -964,7 +970,7 @@ pub(crate) const COLUMNS: &str = "id, number, status, work_type, subject, topic,
      offer_expires_at, author_id, author_name, problem, draft_rejections, guarantee_until, rating, \
      failure_reason, placed_at, updated_at, stage, status_since, stage_limit_hours, deadline_breach, \
      deadline_flagged, source, repeats, \
-     proposed_deadline";
+     proposed_deadline, corporate";
 
 impl OrderRow {
     pub(crate) fn from_row(r: &Row) -> Result<OrderRow, sqlx::Error> {
@@ -1007,6 +1013,7 @@ impl OrderRow {
             source: r.parsed("source")?,
             repeats: r.opt_uuid("repeats")?,
             proposed_deadline: r.opt_parsed("proposed_deadline")?,
+            corporate: r.bool("corporate")?,
         })
     }
 }
@@ -1063,6 +1070,8 @@ pub struct ListQuery {
     pub problem: Option<bool>,
     /// Only orders from this source.
     pub source: Option<OrderSource>,
+    /// Only companies' orders (`true`) or individuals' (`false`).
+    pub corporate: Option<bool>,
     /// Only orders no manager has yet.
     pub unrouted: bool,
     pub q: Option<String>,
@@ -1118,6 +1127,9 @@ pub async fn list(db: &Db, scope: Scope, query: &ListQuery) -> Result<Page, sqlx
     if let Some(s) = query.source {
         push("source = $a", &crate::args![s.as_str()], &mut args);
     }
+    if let Some(c) = query.corporate {
+        push("corporate = $a", &crate::args![c], &mut args);
+    }
     if let Some(q) = q {
         let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
         match q.trim_start_matches('#').parse::<i64>() {
@@ -1138,6 +1150,7 @@ pub async fn list(db: &Db, scope: Scope, query: &ListQuery) -> Result<Page, sqlx
     let counted = if query.author_id.is_none()
         && query.problem.is_none()
         && query.source.is_none()
+        && query.corporate.is_none()
         && q.is_none()
     {
         counted_total(db, scope, query.unrouted, query.status).await?
@@ -1340,6 +1353,7 @@ mod count_tests {
             currency: "RUB".into(),
             source: Default::default(),
             repeats: None,
+            corporate: false,
         };
         placed_row(&Uuid::new_v4().to_string(), &placed, Utc::now()).unwrap()
     }

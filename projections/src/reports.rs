@@ -6,7 +6,10 @@
 //!
 //! Registered after the order table's projection: a completion's price is read from
 //! `order_list`, where the batch has already been applied (a price never changes once the
-//! first half is paid, so any batch boundary reads the same price).
+//! first half is paid, so any batch boundary reads the same price), and so is whether an
+//! order is a company's (fixed when it is placed): payments, refunds and completions of
+//! companies' orders are also summed apart (`*_corporate`), so the reports split revenue
+//! and the average check between individuals and companies.
 
 use std::collections::BTreeMap;
 
@@ -43,10 +46,18 @@ pub struct DaySums {
     pub shop_revenue: i64,
     /// Ready-made works' purchases paid.
     pub shop_sales: i64,
+    /// The part of `payments` paid for companies' orders.
+    pub payments_corporate: i64,
+    /// The part of `refunds` made on companies' orders.
+    pub refunds_corporate: i64,
+    /// The part of `orders_completed` that were companies' orders.
+    pub orders_completed_corporate: i64,
+    /// The part of `completed_value` that was companies' orders'.
+    pub completed_value_corporate: i64,
 }
 
 /// The columns of [`DaySums`], in its order.
-const COLUMNS: [&str; 11] = [
+const COLUMNS: [&str; 15] = [
     "orders_placed",
     "payments",
     "refunds",
@@ -58,10 +69,14 @@ const COLUMNS: [&str; 11] = [
     "sla_breaches",
     "shop_revenue",
     "shop_sales",
+    "payments_corporate",
+    "refunds_corporate",
+    "orders_completed_corporate",
+    "completed_value_corporate",
 ];
 
 impl DaySums {
-    fn values(&self) -> [i64; 11] {
+    fn values(&self) -> [i64; 15] {
         [
             self.orders_placed,
             self.payments,
@@ -74,6 +89,10 @@ impl DaySums {
             self.sla_breaches,
             self.shop_revenue,
             self.shop_sales,
+            self.payments_corporate,
+            self.refunds_corporate,
+            self.orders_completed_corporate,
+            self.completed_value_corporate,
         ]
     }
 
@@ -90,6 +109,10 @@ impl DaySums {
             sla_breaches: r.int("sla_breaches")?,
             shop_revenue: r.int("shop_revenue")?,
             shop_sales: r.int("shop_sales")?,
+            payments_corporate: r.int("payments_corporate")?,
+            refunds_corporate: r.int("refunds_corporate")?,
+            orders_completed_corporate: r.int("orders_completed_corporate")?,
+            completed_value_corporate: r.int("completed_value_corporate")?,
         })
     }
 
@@ -105,6 +128,10 @@ impl DaySums {
         self.sla_breaches += o.sla_breaches;
         self.shop_revenue += o.shop_revenue;
         self.shop_sales += o.shop_sales;
+        self.payments_corporate += o.payments_corporate;
+        self.refunds_corporate += o.refunds_corporate;
+        self.orders_completed_corporate += o.orders_completed_corporate;
+        self.completed_value_corporate += o.completed_value_corporate;
     }
 
     fn is_zero(&self) -> bool {
@@ -112,21 +139,56 @@ impl DaySums {
     }
 }
 
-/// What one event adds to its day, apart from a completion's price (read from the table).
-fn order_delta(event: &OrderEvent, sums: &mut DaySums) -> bool {
+/// What an order's event adds to its day once the order's row is known: a completion's
+/// price, and whether the order is a company's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    Payment(i64),
+    Refund(i64),
+    Completed,
+}
+
+/// What one event adds to its day; what needs the order's row (a completion's price, the
+/// corporate parts) is returned to be added once the rows are read.
+fn order_delta(event: &OrderEvent, sums: &mut DaySums) -> Option<Pending> {
     match event {
         OrderEvent::OrderPlaced { .. } => sums.orders_placed += 1,
-        OrderEvent::PaymentReceived { amount, .. } => sums.payments += amount,
+        OrderEvent::PaymentReceived { amount, .. } => {
+            sums.payments += amount;
+            return Some(Pending::Payment(*amount));
+        }
         OrderEvent::OrderCompleted { .. } => {
             sums.orders_completed += 1;
-            return true;
+            return Some(Pending::Completed);
         }
         OrderEvent::OrderFailed { .. } => sums.orders_failed += 1,
-        OrderEvent::RefundRecorded { amount, .. } => sums.refunds += amount,
+        OrderEvent::RefundRecorded { amount, .. } => {
+            sums.refunds += amount;
+            return Some(Pending::Refund(*amount));
+        }
         OrderEvent::ProblemFlagged { .. } => sums.sla_breaches += 1,
         _ => {}
     }
-    false
+    None
+}
+
+impl Pending {
+    /// Adds what needs the order's row: its price (a completion's value) and, for a
+    /// company's order, the corporate parts.
+    fn add(self, price: i64, corporate: bool, sums: &mut DaySums) {
+        match self {
+            Pending::Completed => {
+                sums.completed_value += price;
+                if corporate {
+                    sums.orders_completed_corporate += 1;
+                    sums.completed_value_corporate += price;
+                }
+            }
+            Pending::Payment(amount) if corporate => sums.payments_corporate += amount,
+            Pending::Refund(amount) if corporate => sums.refunds_corporate += amount,
+            Pending::Payment(_) | Pending::Refund(_) => {}
+        }
+    }
 }
 
 /// What an author's account event adds to its day.
@@ -155,14 +217,14 @@ impl Projection for ReportsProjection {
     async fn apply(&self, tx: &mut Tx, events: &[StoredEvent]) -> Result<(), ProjectionError> {
         // The batch's sums per day, written with one statement per day touched.
         let mut days: BTreeMap<String, DaySums> = BTreeMap::new();
-        let mut completed: Vec<(String, String)> = Vec::new();
+        let mut pending: Vec<(String, String, Pending)> = Vec::new();
         for ev in events {
             let day = ev.meta.at.date_naive().to_string();
             if ORDERS.matches(ev) {
                 let event: OrderEvent = ev.decode().map_err(|e| ProjectionError::decode(ev, e))?;
                 let sums = days.entry(day.clone()).or_default();
-                if order_delta(&event, sums) {
-                    completed.push((day, ev.aggregate_id.clone()));
+                if let Some(p) = order_delta(&event, sums) {
+                    pending.push((day, ev.aggregate_id.clone(), p));
                 }
             } else if ACCOUNTS.matches(ev) {
                 let event: AccountEvent =
@@ -178,12 +240,14 @@ impl Projection for ReportsProjection {
                 }
             }
         }
-        if !completed.is_empty() {
-            let ids: Vec<&str> = completed.iter().map(|(_, id)| id.as_str()).collect();
-            let prices = prices_of(tx, &ids).await?;
-            for (day, id) in &completed {
-                let price = prices.get(id.as_str()).copied().unwrap_or(0);
-                days.entry(day.clone()).or_default().completed_value += price;
+        if !pending.is_empty() {
+            let mut ids: Vec<&str> = pending.iter().map(|(_, id, _)| id.as_str()).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let rows = rows_of(tx, &ids).await?;
+            for (day, id, p) in pending {
+                let (price, corporate) = rows.get(id.as_str()).copied().unwrap_or((0, false));
+                p.add(price, corporate, days.entry(day).or_default());
             }
         }
         for (day, sums) in days.iter().filter(|(_, s)| !s.is_zero()) {
@@ -212,27 +276,33 @@ impl Projection for ReportsProjection {
     }
 }
 
-/// The prices of these orders as the order table holds them.
-async fn prices_of(
+/// The prices of these orders as the order table holds them, and whether each is a
+/// company's.
+async fn rows_of(
     tx: &mut Tx,
     ids: &[&str],
-) -> Result<std::collections::HashMap<String, i64>, sqlx::Error> {
-    let placeholders = (1..=ids.len())
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let args: Vec<Arg> = ids.iter().map(|id| Arg::from(id.to_string())).collect();
-    let rows = tx
-        .fetch_all(
-            &format!(
-                "SELECT id, COALESCE(price, 0) AS price FROM order_list WHERE id IN ({placeholders})"
-            ),
-            &args,
-        )
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.text("id")?, r.int("price")?)))
-        .collect()
+) -> Result<std::collections::HashMap<String, (i64, bool)>, sqlx::Error> {
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let placeholders = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let args: Vec<Arg> = chunk.iter().map(|id| Arg::from(id.to_string())).collect();
+        let rows = tx
+            .fetch_all(
+                &format!(
+                    "SELECT id, COALESCE(price, 0) AS price, corporate FROM order_list \
+                     WHERE id IN ({placeholders})"
+                ),
+                &args,
+            )
+            .await?;
+        for r in &rows {
+            out.insert(r.text("id")?, (r.int("price")?, r.bool("corporate")?));
+        }
+    }
+    Ok(out)
 }
 
 /// One day of the report.
@@ -325,12 +395,18 @@ mod tests {
             sla_breaches: 9,
             shop_revenue: 10,
             shop_sales: 11,
+            payments_corporate: 12,
+            refunds_corporate: 13,
+            orders_completed_corporate: 14,
+            completed_value_corporate: 15,
         };
-        assert_eq!(s.values(), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+        assert_eq!(s.values(), std::array::from_fn(|i| i as i64 + 1));
         let mut t = DaySums::default();
         assert!(t.is_zero());
         t.add(&s);
         t.add(&s);
-        assert_eq!(t.values(), [2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22]);
+        assert_eq!(t.values(), std::array::from_fn(|i| 2 * (i as i64 + 1)));
+        // Each value is read back from the column of its name.
+        assert_eq!(COLUMNS.len(), s.values().len());
     }
 }

@@ -1,6 +1,6 @@
 //! The user directory: id, email, name, role, blocked. No secrets.
 
-use aggregates::user::UserEvent;
+use aggregates::user::{Company, UserEvent};
 use aggregates::Role;
 use async_trait::async_trait;
 use serde::Serialize;
@@ -77,6 +77,32 @@ impl Projection for UsersProjection {
                     );
                     continue;
                 }
+                UserEvent::CompanySet { company, .. } => {
+                    insert_new(tx, &mut new).await?;
+                    tx.execute(
+                        "UPDATE users SET company_name = $1, tax_id = $2, contact_person = $3 \
+                         WHERE id = $4",
+                        &crate::args![company.name, company.tax_id, company.contact_person, id],
+                    )
+                    .await?;
+                    if !changed.contains(&id) {
+                        changed.push(id);
+                    }
+                    continue;
+                }
+                UserEvent::CompanyCleared { .. } => {
+                    insert_new(tx, &mut new).await?;
+                    tx.execute(
+                        "UPDATE users SET company_name = NULL, tax_id = NULL, \
+                         contact_person = NULL WHERE id = $1",
+                        &crate::args![id],
+                    )
+                    .await?;
+                    if !changed.contains(&id) {
+                        changed.push(id);
+                    }
+                    continue;
+                }
                 UserEvent::UserBlocked { .. } => true,
                 UserEvent::UserUnblocked { .. } => false,
                 // What the mail worker reads, not the directory.
@@ -138,6 +164,8 @@ pub struct UserRow {
     pub role: Role,
     pub blocked: bool,
     pub created_at: String,
+    /// The company a client's account is for (`None`: an individual).
+    pub company: Option<Company>,
 }
 
 impl UserRow {
@@ -153,11 +181,20 @@ impl UserRow {
             })?,
             blocked: r.bool("blocked")?,
             created_at: r.text("created_at")?,
+            company: match r.opt_text("company_name")? {
+                Some(name) => Some(Company {
+                    name,
+                    tax_id: r.text("tax_id")?,
+                    contact_person: r.text("contact_person")?,
+                }),
+                None => None,
+            },
         })
     }
 }
 
-const COLUMNS: &str = "id, email, full_name, role, blocked, created_at";
+const COLUMNS: &str =
+    "id, email, full_name, role, blocked, created_at, company_name, tax_id, contact_person";
 
 pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<UserRow>, sqlx::Error> {
     db.fetch_optional(
@@ -177,7 +214,8 @@ pub async fn by_session(
     now: &str,
 ) -> Result<Option<(UserRow, String)>, sqlx::Error> {
     db.fetch_optional(
-        "SELECT u.id, u.email, u.full_name, u.role, u.blocked, u.created_at, s.expires_at \
+        "SELECT u.id, u.email, u.full_name, u.role, u.blocked, u.created_at, u.company_name, \
+         u.tax_id, u.contact_person, s.expires_at \
          FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = $1 AND s.expires_at > $2",
         &crate::args![token_hash, now],

@@ -44,6 +44,7 @@ impl NewOrder {
         client_id: Uuid,
         number: i64,
         manager_id: Option<Uuid>,
+        corporate: bool,
         at: DateTime<Utc>,
     ) -> OrderCommand {
         OrderCommand::PlaceOrder {
@@ -58,6 +59,7 @@ impl NewOrder {
             manager_id,
             source: self.source,
             repeats: self.repeats,
+            corporate,
             at,
         }
     }
@@ -228,7 +230,14 @@ impl App {
         client_id: Uuid,
     ) -> Result<Pages, AppError> {
         let pages = Pages::try_from(new.pages)?;
-        Order::default().decide(new.placement(pages, client_id, 0, None, self.clock.now()))?;
+        Order::default().decide(new.placement(
+            pages,
+            client_id,
+            0,
+            None,
+            false,
+            self.clock.now(),
+        ))?;
         Ok(pages)
     }
 
@@ -250,10 +259,19 @@ impl App {
         // Numbers are 1, 2, 3, … in placement order: a placement the order would refuse
         // must not take one, so the (pure) decision is made before the number is drawn.
         let pages = self.check_placement(&new, client_id)?;
+        // A company's order says so from the start (the reports split by it).
+        let corporate = self.is_corporate(client_id).await?;
         let id = Uuid::new_v4();
         self.order_repo.expect_new(Order::TYPE, &id.to_string());
         let place = |number, manager_id| {
-            new.placement(pages, client_id, number, manager_id, self.clock.now())
+            new.placement(
+                pages,
+                client_id,
+                number,
+                manager_id,
+                corporate,
+                self.clock.now(),
+            )
         };
         // Placed routed when someone is on shift (one append; the answer names the
         // manager). Otherwise the router, woken, routes it (or a shift's start will).

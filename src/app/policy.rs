@@ -104,6 +104,8 @@ pub enum Action {
     BuyReadyWork,
     /// Read purchases of ready-made works (a client: only their own, [`sees_purchase`]).
     ReadPurchases,
+    /// Make a client's account a company's or an individual's (a client: only their own).
+    SetCompany,
 }
 
 /// Every role (the actions any logged-in user may attempt; what they reach is scoped).
@@ -112,7 +114,7 @@ const STAFF: &[Role] = &[Role::Manager, Role::Admin];
 const AUDITORS: &[Role] = &[Role::Auditor, Role::Admin];
 
 impl Action {
-    pub const ALL: [Action; 46] = [
+    pub const ALL: [Action; 47] = [
         Action::PlaceOrder,
         Action::PlaceOrderByPhone,
         Action::EditOrder,
@@ -159,6 +161,7 @@ impl Action {
         Action::ReadWorkFile,
         Action::BuyReadyWork,
         Action::ReadPurchases,
+        Action::SetCompany,
     ];
 
     /// The roles that may do this (on the records their scope holds).
@@ -208,6 +211,8 @@ impl Action {
             Action::ModerateMessage => STAFF,
             Action::ListReadyWork | Action::DelistReadyWork | Action::ReadWorkFile => STAFF,
             Action::BuyReadyWork => &[Role::Client],
+            // The client for themselves; the staff who deal with clients.
+            Action::SetCompany => &[Role::Client, Role::Manager, Role::Admin],
             // Whoever takes, checks or audits a purchase's money, and its buyer.
             Action::ReadPurchases => &[
                 Role::Client,
@@ -447,6 +452,7 @@ mod tests {
             (Action::ReadWorkFile,    [false, false, true,   false, false,  true ]),
             (Action::BuyReadyWork,    [true,  false, false,  false, false,  false]),
             (Action::ReadPurchases,   [true,  false, true,   true,  true,   true ]),
+            (Action::SetCompany,      [true,  false, true,   false, false,  true ]),
         ];
         assert_eq!(table.len(), Action::ALL.len(), "every action has a row");
         let roles = [Client, Author, Manager, PayoutClerk, Auditor, Admin];

@@ -79,6 +79,57 @@ pub struct SummaryView {
     /// Stage time limits and deadlines breached in the period.
     #[schema(minimum = 0)]
     pub sla_breaches: i64,
+    /// Revenue and the average check of individuals' and of companies' orders (each
+    /// order counted as what its client's account was when it was placed).
+    pub by_client_kind: ClientKinds,
+}
+
+/// The orders' money split between individuals and companies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ClientKinds {
+    pub individual: KindFigures,
+    pub corporate: KindFigures,
+}
+
+/// One kind of client's part of the orders' money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct KindFigures {
+    /// Payments less refunds, kopecks.
+    pub revenue: i64,
+    /// Payments received, kopecks.
+    pub payments: i64,
+    /// Refunds recorded, kopecks.
+    pub refunds: i64,
+    #[schema(minimum = 0)]
+    pub orders_completed: i64,
+    /// The mean price of these orders completed, kopecks (rounded down; 0 when none was).
+    pub average_check: i64,
+}
+
+impl ClientKinds {
+    fn of(s: &DaySums) -> ClientKinds {
+        let figures = |payments: i64, refunds: i64, completed: i64, value: i64| KindFigures {
+            revenue: payments - refunds,
+            payments,
+            refunds,
+            orders_completed: completed,
+            average_check: average(value, completed),
+        };
+        ClientKinds {
+            individual: figures(
+                s.payments - s.payments_corporate,
+                s.refunds - s.refunds_corporate,
+                s.orders_completed - s.orders_completed_corporate,
+                s.completed_value - s.completed_value_corporate,
+            ),
+            corporate: figures(
+                s.payments_corporate,
+                s.refunds_corporate,
+                s.orders_completed_corporate,
+                s.completed_value_corporate,
+            ),
+        }
+    }
 }
 
 /// One day of the daily report.
@@ -104,6 +155,8 @@ pub struct DayView {
     pub payouts: i64,
     #[schema(minimum = 0)]
     pub sla_breaches: i64,
+    /// That day's revenue and average check of individuals' and companies' orders.
+    pub by_client_kind: ClientKinds,
 }
 
 fn average(value: i64, count: i64) -> i64 {
@@ -128,6 +181,7 @@ impl DayView {
             average_check: average(s.completed_value, s.orders_completed),
             payouts: s.payouts,
             sla_breaches: s.sla_breaches,
+            by_client_kind: ClientKinds::of(s),
         }
     }
 }
@@ -161,6 +215,7 @@ impl App {
             author_fees_owed: until.author_credits - until.payouts,
             by_status,
             sla_breaches: s.sla_breaches,
+            by_client_kind: ClientKinds::of(&s),
         })
     }
 
@@ -220,6 +275,31 @@ mod tests {
         assert_eq!(average(250_001, 2), 125_000);
         assert_eq!(average(0, 0), 0);
         assert_eq!(average(100, 0), 0);
+    }
+
+    #[test]
+    fn the_individuals_part_is_the_whole_less_the_companies() {
+        let s = DaySums {
+            payments: 500_000,
+            refunds: 20_000,
+            orders_completed: 3,
+            completed_value: 400_001,
+            payments_corporate: 300_000,
+            refunds_corporate: 0,
+            orders_completed_corporate: 1,
+            completed_value_corporate: 250_000,
+            ..DaySums::default()
+        };
+        let k = ClientKinds::of(&s);
+        assert_eq!(k.corporate.revenue, 300_000);
+        assert_eq!(k.corporate.average_check, 250_000);
+        assert_eq!(k.individual.revenue, 180_000);
+        assert_eq!(k.individual.orders_completed, 2);
+        assert_eq!(k.individual.average_check, 75_000);
+        assert_eq!(
+            k.individual.revenue + k.corporate.revenue,
+            s.payments - s.refunds
+        );
     }
 
     #[test]

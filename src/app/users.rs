@@ -1,6 +1,6 @@
 //! The user services: sign-up, log-in, staff accounts and blocking.
 
-use aggregates::user::{User, UserCommand};
+use aggregates::user::{Company, User, UserCommand};
 use aggregates::{Actor, Role};
 use cqrs_es::Aggregate;
 use projections::users::UserRow;
@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::policy::{self, Action};
 use super::values::Email;
-use super::views::UserView;
+use super::views::{CompanyDetails, UserView};
 use super::{App, AppError, Ctx};
 
 /// A new session: its bearer token and whose it is.
@@ -30,9 +30,11 @@ impl App {
         full_name: &str,
         role: Role,
         password: &str,
+        company: Option<Company>,
         ctx: &Ctx,
     ) -> Result<Uuid, AppError> {
         let email = Email::parse(email)?.as_str().to_string();
+
         if full_name.trim().is_empty() {
             return Err(AppError::Invalid("the full name must not be empty".into()));
         }
@@ -42,7 +44,11 @@ impl App {
             UserCommand::Register {
                 email: email.clone(),
                 full_name: full_name.to_string(),
+                company,
             }
+        } else if company.is_some() {
+            // Only a client's own sign-up carries a company; an admin sets it afterwards.
+            return Err(AppError::User(aggregates::user::UserError::CompanyForStaff));
         } else {
             UserCommand::CreateStaff {
                 email: email.clone(),
@@ -97,21 +103,67 @@ impl App {
         Ok(())
     }
 
-    /// A new client signs themselves up; the event is attributed to them.
+    /// A new client signs themselves up (a company's account with its details); the event
+    /// is attributed to them.
     pub async fn register(
         &self,
         request_id: &str,
         email: &str,
         full_name: &str,
         password: &str,
+        company: Option<&CompanyDetails>,
     ) -> Result<UserView, AppError> {
         let mut ctx = Ctx::system(request_id);
         // Self-registration is attributed to the new client once their id exists.
         ctx.actor.role = Role::Client;
+        let company = company.map(CompanyDetails::parse).transpose()?;
         let id = self
-            .create_user(email, full_name, Role::Client, password, &ctx)
+            .create_user(email, full_name, Role::Client, password, company, &ctx)
             .await?;
         self.user_view(id).await
+    }
+
+    /// Makes a client's account a company's (or changes its details), or, with `None`, an
+    /// individual's again: a manager or an admin for any client, a client for themselves.
+    /// The orders placed from then on say so (those placed before stay as they were).
+    pub async fn set_company(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        company: Option<&CompanyDetails>,
+    ) -> Result<UserView, AppError> {
+        policy::authorize(&ctx.actor, Action::SetCompany)?;
+        if ctx.actor.role == Role::Client && ctx.actor.id != id {
+            return Err(AppError::NotFound);
+        }
+        let company = company.map(CompanyDetails::parse).transpose()?;
+        let user = projections::users::by_id(&self.db, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if user.role != Role::Client {
+            return Err(AppError::User(aggregates::user::UserError::CompanyForStaff));
+        }
+        let cmd = UserCommand::SetCompany {
+            company,
+            by: ctx.actor.id,
+        };
+        self.user(id, cmd, ctx).await?;
+        self.user_view(id).await
+    }
+
+    /// Whether the client's account is a company's now (what a new order records).
+    pub(crate) async fn is_corporate(&self, client_id: Uuid) -> Result<bool, AppError> {
+        Ok(self
+            .db
+            .fetch_optional(
+                "SELECT company_name FROM users WHERE id = $1",
+                &projections::args![client_id],
+            )
+            .await?
+            .map(|r| r.opt_text("company_name"))
+            .transpose()?
+            .flatten()
+            .is_some())
     }
 
     /// An admin creates an account with any role, named by its wire name (read after
@@ -128,7 +180,7 @@ impl App {
         let role =
             Role::parse(role).ok_or_else(|| AppError::Invalid(format!("unknown role {role:?}")))?;
         let id = self
-            .create_user(email, full_name, role, password, ctx)
+            .create_user(email, full_name, role, password, None, ctx)
             .await?;
         self.user_view(id).await
     }

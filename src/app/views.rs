@@ -61,6 +61,8 @@ pub struct OrderSummary {
     /// The finished order this one repeats (null for a first order).
     #[schema(required = true)]
     pub repeats: Option<Uuid>,
+    /// Placed for a company's account (the reports tell them from individuals').
+    pub corporate: bool,
     #[schema(examples("term_paper"))]
     pub work_type: String,
     pub subject: String,
@@ -171,6 +173,7 @@ impl OrderSummary {
             status: o.status,
             source: o.source,
             repeats: o.repeats,
+            corporate: o.corporate,
             proposed_deadline: o.proposed_deadline,
             work_type: o.work_type.clone(),
             subject: o.subject.clone(),
@@ -435,6 +438,40 @@ pub struct UserView {
     pub role: aggregates::Role,
     /// A blocked user can neither log in nor use a token issued before.
     pub blocked: bool,
+    /// The company a client's account is for (null: an individual).
+    #[schema(required = true)]
+    pub company: Option<CompanyDetails>,
+}
+
+/// A company's details: a client's account that is a company's.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
+pub struct CompanyDetails {
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+    /// The taxpayer number (INN): 10 digits for an organisation, 12 for a sole trader,
+    /// with the right check digits.
+    #[schema(min_length = 10, max_length = 12, examples("7707083893"))]
+    pub tax_id: String,
+    #[schema(min_length = 1, max_length = 200)]
+    pub contact_person: String,
+}
+
+impl CompanyDetails {
+    /// The details checked (422 when not).
+    pub fn parse(&self) -> Result<aggregates::user::Company, super::AppError> {
+        aggregates::user::Company::parse(&self.name, &self.tax_id, &self.contact_person)
+            .map_err(|e| super::AppError::Invalid(e.to_string()))
+    }
+}
+
+impl From<&aggregates::user::Company> for CompanyDetails {
+    fn from(c: &aggregates::user::Company) -> CompanyDetails {
+        CompanyDetails {
+            name: c.name.clone(),
+            tax_id: c.tax_id.clone(),
+            contact_person: c.contact_person.clone(),
+        }
+    }
 }
 
 impl From<&UserRow> for UserView {
@@ -445,6 +482,7 @@ impl From<&UserRow> for UserView {
             full_name: u.full_name.clone(),
             role: u.role,
             blocked: u.blocked,
+            company: u.company.as_ref().map(CompanyDetails::from),
         }
     }
 }

@@ -13,7 +13,7 @@ use super::error::ApiError;
 use super::extract::{Body, Caller};
 use super::openapi::{ANYONE, PUBLIC};
 use crate::app::users::Session;
-use crate::app::views::UserView;
+use crate::app::views::{CompanyDetails, UserView};
 use crate::app::App;
 
 pub fn router() -> OpenApiRouter<App> {
@@ -41,6 +41,9 @@ pub struct Registration {
     pub password: String,
     #[schema(min_length = 1)]
     pub full_name: String,
+    /// For a company's account: its details (left out or null: an individual's).
+    #[serde(default)]
+    pub company: Option<CompanyDetails>,
 }
 
 /// Extracts the request id without requiring a caller.
@@ -64,7 +67,7 @@ impl axum::extract::FromRequestParts<App> for ReqId {
     responses(
         (status = 201, description = "the new client", body = UserView),
         (status = 409, description = "a user with this email already exists"),
-        (status = 422, description = "not an email address, an empty name, or a password of fewer than 8 or more than 256 characters"),
+        (status = 422, description = "not an email address, an empty name, a password of fewer than 8 or more than 256 characters, or bad company details"),
     ),
 )]
 async fn register(
@@ -73,7 +76,13 @@ async fn register(
     Body(b): Body<Registration>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
     let user = app
-        .register(&request_id, &b.email, &b.full_name, &b.password)
+        .register(
+            &request_id,
+            &b.email,
+            &b.full_name,
+            &b.password,
+            b.company.as_ref(),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(user)))
 }

@@ -14,7 +14,7 @@ use super::extract::{Body, Caller, OptBody, Path};
 use super::openapi::roles;
 use crate::app::policy::Action;
 use crate::app::schemas::RoleSchema;
-use crate::app::views::UserView;
+use crate::app::views::{CompanyDetails, UserView};
 use crate::app::App;
 
 pub fn router() -> OpenApiRouter<App> {
@@ -22,6 +22,63 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(create, list))
         .routes(routes!(block))
         .routes(routes!(unblock))
+        .routes(routes!(set_company, clear_company))
+}
+
+/// Make a client's account a company's
+///
+/// With the company's name, tax id (INN) and contact person; the client's orders placed
+/// from now on are companies' in the reports. A manager or an admin for any client, a
+/// client for their own account.
+#[utoipa::path(
+    put,
+    path = "/api/users/{id}/company",
+    tag = "users",
+    operation_id = "setCompany",
+    extensions(("x-roles" = json!(roles(Action::SetCompany)))),
+    params(("id" = Uuid, Path, description = "the client")),
+    request_body = CompanyDetails,
+    responses(
+        (status = 200, description = "the client, a company's account", body = UserView),
+        (status = 404, description = "no such user (or, for a client, not themselves)"),
+        (status = 409, description = "the user is staff, not a client"),
+        (status = 422, description = "an empty or too long name or contact person, or a tax id that is not an INN"),
+    ),
+)]
+async fn set_company(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Body(body): Body<serde_json::Value>,
+) -> Result<Json<UserView>, ApiError> {
+    // The policy's no before the body's shape.
+    caller.may(Action::SetCompany)?;
+    let company: CompanyDetails = super::extract::shape(body)?;
+    Ok(Json(
+        app.set_company(&caller.ctx(), id, Some(&company)).await?,
+    ))
+}
+
+/// Make a client's account an individual's again
+#[utoipa::path(
+    delete,
+    path = "/api/users/{id}/company",
+    tag = "users",
+    operation_id = "clearCompany",
+    extensions(("x-roles" = json!(roles(Action::SetCompany)))),
+    params(("id" = Uuid, Path, description = "the client")),
+    responses(
+        (status = 200, description = "the client, an individual's account", body = UserView),
+        (status = 404, description = "no such user (or, for a client, not themselves)"),
+        (status = 409, description = "the user is staff, not a client"),
+    ),
+)]
+async fn clear_company(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<UserView>, ApiError> {
+    Ok(Json(app.set_company(&caller.ctx(), id, None).await?))
 }
 
 /// A new user of any role.

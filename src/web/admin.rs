@@ -170,6 +170,41 @@ pub async fn unblock(
 }
 
 #[derive(Deserialize)]
+pub struct CompanyForm {
+    #[serde(default)]
+    _csrf: String,
+    #[serde(default)]
+    company_name: String,
+    #[serde(default)]
+    tax_id: String,
+    #[serde(default)]
+    contact_person: String,
+    /// Present: make the account an individual's again.
+    #[serde(default)]
+    clear: Option<String>,
+}
+
+/// A client's account made a company's, or an individual's again (as
+/// `PUT`/`DELETE /api/users/{id}/company`).
+pub async fn company(
+    State(app): State<App>,
+    v: Visitor,
+    Path(id): Path<Uuid>,
+    Form(form): Form<CompanyForm>,
+) -> Result<Response, PageError> {
+    let m = v.require()?;
+    v.check_csrf(&form._csrf)?;
+    let details = crate::app::views::CompanyDetails {
+        name: form.company_name,
+        tax_id: form.tax_id,
+        contact_person: form.contact_person,
+    };
+    let company = form.clear.is_none().then_some(&details);
+    let result = app.set_company(&m.ctx(), id, company).await;
+    after(&v, "/admin", result)
+}
+
+#[derive(Deserialize)]
 pub struct AuthorForm {
     #[serde(default)]
     _csrf: String,

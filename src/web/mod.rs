@@ -94,6 +94,7 @@ pub fn router(app: App) -> Router<App> {
         .route("/admin/users", post(admin::create_user))
         .route("/admin/users/{id}/block", post(admin::block))
         .route("/admin/users/{id}/unblock", post(admin::unblock))
+        .route("/admin/users/{id}/company", post(admin::company))
         .route("/admin/authors/{id}", post(admin::author))
         .route("/admin/settings", post(admin::settings))
         .route("/reports", get(reports::reports))

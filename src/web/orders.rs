@@ -90,6 +90,8 @@ struct List {
     /// The source filter as asked (empty: any) and the choices.
     source: String,
     sources: Vec<(&'static str, &'static str)>,
+    /// The client kind filter as asked: `true` (companies), `false` (individuals), empty.
+    corporate: String,
     unrouted: bool,
     /// Whether the unrouted filter means anything to this visitor (who sees every order).
     sees_unrouted: bool,
@@ -168,6 +170,7 @@ pub async fn list(
         q: params.get("q").cloned().unwrap_or_default(),
         problem: params.get("problem").is_some_and(|p| p == "true"),
         source: params.get("source").cloned().unwrap_or_default(),
+        corporate: params.get("corporate").cloned().unwrap_or_default(),
         sources: aggregates::order::OrderSource::ALL
             .iter()
             .map(|s| (s.as_str(), tr.t(&format!("source.{}", s.as_str()))))

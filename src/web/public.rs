@@ -179,6 +179,9 @@ struct Register {
     f: Frame,
     email: String,
     full_name: String,
+    company_name: String,
+    tax_id: String,
+    contact_person: String,
     error: Option<String>,
 }
 
@@ -187,6 +190,9 @@ pub async fn register_page(v: Visitor) -> Result<Response, PageError> {
         f: Frame::of(&v),
         email: String::new(),
         full_name: String::new(),
+        company_name: String::new(),
+        tax_id: String::new(),
+        contact_person: String::new(),
         error: None,
     })
 }
@@ -201,6 +207,27 @@ pub struct RegisterForm {
     full_name: String,
     #[serde(default)]
     password: String,
+    /// A company's details, all left empty for an individual's account.
+    #[serde(default)]
+    company_name: String,
+    #[serde(default)]
+    tax_id: String,
+    #[serde(default)]
+    contact_person: String,
+}
+
+impl RegisterForm {
+    /// The company's details when any of them is filled in (then all are checked).
+    fn company(&self) -> Option<crate::app::views::CompanyDetails> {
+        let filled = [&self.company_name, &self.tax_id, &self.contact_person]
+            .iter()
+            .any(|s| !s.trim().is_empty());
+        filled.then(|| crate::app::views::CompanyDetails {
+            name: self.company_name.clone(),
+            tax_id: self.tax_id.clone(),
+            contact_person: self.contact_person.clone(),
+        })
+    }
 }
 
 /// Signs a client up (as `POST /api/auth/register`) and logs them in.
@@ -211,8 +238,15 @@ pub async fn register(
     Form(form): Form<RegisterForm>,
 ) -> Result<Response, PageError> {
     v.check_csrf(&form._csrf)?;
+    let company = form.company();
     let result = app
-        .register(&v.request_id, &form.email, &form.full_name, &form.password)
+        .register(
+            &v.request_id,
+            &form.email,
+            &form.full_name,
+            &form.password,
+            company.as_ref(),
+        )
         .await;
     match result {
         Ok(_) => {
@@ -226,6 +260,9 @@ pub async fn register(
                 f: Frame::of(&v),
                 email: form.email,
                 full_name: form.full_name,
+                company_name: form.company_name,
+                tax_id: form.tax_id,
+                contact_person: form.contact_person,
                 error: Some(message),
             })?;
             *res.status_mut() = status;

@@ -376,7 +376,7 @@ impl TestApp {
         let id = self
             .application
             .app
-            .create_user(&email, name, role, "correct horse battery", &ctx)
+            .create_user(&email, name, role, "correct horse battery", None, &ctx)
             .await
             .expect("create user");
         let token = self.login(&email, "correct horse battery").await;

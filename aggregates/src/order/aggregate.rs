@@ -227,6 +227,9 @@ pub struct Order {
     /// The finished order this one repeats.
     #[serde(default)]
     pub repeats: Option<Uuid>,
+    /// Placed for a company's account.
+    #[serde(default)]
+    pub corporate: bool,
     /// A new deadline a manager proposed after the first half, waiting for the client.
     #[serde(default)]
     pub proposed_deadline: Option<NaiveDate>,
@@ -293,6 +296,7 @@ impl Order {
                 manager_id,
                 source,
                 repeats,
+                corporate,
                 at,
             } => Self::place(PlaceOrder {
                 number,
@@ -306,6 +310,7 @@ impl Order {
                 manager_id,
                 source,
                 repeats,
+                corporate,
                 at,
             }),
             OrderCommand::RouteToManager { manager_id, .. } => self.route(manager_id),
@@ -455,6 +460,7 @@ impl Order {
             currency: CURRENCY.to_string(),
             source: cmd.source,
             repeats: cmd.repeats,
+            corporate: cmd.corporate,
         }];
         if let Some(manager_id) = cmd.manager_id {
             events.push(OrderEvent::RoutedToManager { manager_id });
@@ -1160,6 +1166,7 @@ struct PlaceOrder {
     manager_id: Option<Uuid>,
     source: OrderSource,
     repeats: Option<Uuid>,
+    corporate: bool,
     at: DateTime<Utc>,
 }
 
@@ -1233,8 +1240,10 @@ impl Aggregate for Order {
                 currency,
                 source,
                 repeats,
+                corporate,
             } => {
                 self.placed = true;
+                self.corporate = corporate;
                 self.source = source;
                 self.repeats = repeats;
                 self.number = number;

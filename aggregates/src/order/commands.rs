@@ -32,6 +32,8 @@ pub enum OrderCommand {
         source: OrderSource,
         /// The finished order this one repeats, if any.
         repeats: Option<Uuid>,
+        /// Whether the client's account is a company's when the order is placed.
+        corporate: bool,
         at: DateTime<Utc>,
     },
     /// Routing: the router hands an unrouted order to a manager. Changes nothing on an

@@ -183,6 +183,10 @@ pub enum OrderEvent {
         /// The order this one repeats (a finished order the client ordered again).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         repeats: Option<Uuid>,
+        /// Placed for a company's account (the reports tell corporate revenue apart); absent
+        /// (an individual's) in the events placed before it was recorded.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        corporate: bool,
     },
     RoutedToManager {
         manager_id: Uuid,

@@ -51,6 +51,7 @@ fn routed() -> Vec<OrderEvent> {
             currency: "RUB".into(),
             source: Default::default(),
             repeats: None,
+            corporate: false,
         },
         OrderEvent::RoutedToManager {
             manager_id: manager().id,

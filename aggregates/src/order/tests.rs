@@ -118,6 +118,7 @@ fn placed_event() -> OrderEvent {
         currency: "RUB".to_string(),
         source: OrderSource::Site,
         repeats: None,
+        corporate: false,
     }
 }
 fn placed() -> Vec<OrderEvent> {
@@ -295,6 +296,7 @@ fn place_order() -> OrderCommand {
         manager_id: None,
         source: OrderSource::Site,
         repeats: None,
+        corporate: false,
         at: now(),
     }
 }
@@ -2698,4 +2700,29 @@ fn a_blocked_managers_order_is_released_once() {
     ));
     assert_eq!(released.manager_id, None);
     assert_eq!(released.status, OrderStatus::New);
+}
+
+#[test]
+fn a_company_order_says_so_and_an_old_event_reads_as_an_individuals() {
+    let mut cmd = place_order();
+    if let OrderCommand::PlaceOrder { corporate, .. } = &mut cmd {
+        *corporate = true;
+    }
+    let events = Order::default().decide(cmd).unwrap();
+    assert!(matches!(
+        events[0],
+        OrderEvent::OrderPlaced {
+            corporate: true,
+            ..
+        }
+    ));
+    let mut order = Order::default();
+    order.apply(events[0].clone());
+    assert!(order.corporate);
+    // An individual's event is stored as it was before the flag existed (the hash chain
+    // of old events is unchanged) and reads back as an individual's.
+    let json = serde_json::to_value(placed_event()).unwrap();
+    assert!(json["OrderPlaced"].get("corporate").is_none());
+    let back: OrderEvent = serde_json::from_value(json).unwrap();
+    assert_eq!(back, placed_event());
 }

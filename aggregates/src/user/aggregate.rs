@@ -5,6 +5,7 @@ use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
 use super::commands::UserCommand;
+use super::company::Company;
 use super::error::UserError;
 use super::events::UserEvent;
 use crate::Role;
@@ -31,6 +32,9 @@ pub struct User {
     /// Created at checkout without registration (their initial password is mailed).
     #[serde(default)]
     pub at_checkout: bool,
+    /// The company a client's account is for (`None`: an individual).
+    #[serde(default)]
+    pub company: Option<Company>,
 }
 
 /// The languages of mail and pages: Russian (the default) and English.
@@ -79,14 +83,40 @@ impl User {
     /// `CannotBlockSelf` is the caller's check: the aggregate does not know its own id.
     pub fn decide(&self, command: UserCommand) -> Result<Vec<UserEvent>, UserError> {
         match command {
-            UserCommand::Register { email, full_name } => {
+            UserCommand::Register {
+                email,
+                full_name,
+                company,
+            } => {
                 if self.exists {
                     return Err(UserError::AlreadyExists);
                 }
-                Ok(vec![UserEvent::UserRegistered {
+                let mut events = vec![UserEvent::UserRegistered {
                     email: parse_email(&email)?,
                     full_name: parse_name(&full_name)?,
                     role: Role::Client,
+                }];
+                if let Some(company) = company {
+                    events.push(UserEvent::CompanySet { company, by: None });
+                }
+                Ok(events)
+            }
+            UserCommand::SetCompany { company, by } => {
+                if !self.exists {
+                    return Err(UserError::NotFound);
+                }
+                if self.role != Some(Role::Client) {
+                    return Err(UserError::CompanyForStaff);
+                }
+                if self.company == company {
+                    return Ok(vec![]);
+                }
+                Ok(vec![match company {
+                    Some(company) => UserEvent::CompanySet {
+                        company,
+                        by: Some(by),
+                    },
+                    None => UserEvent::CompanyCleared { by },
                 }])
             }
             UserCommand::CreateStaff {
@@ -212,6 +242,8 @@ impl Aggregate for User {
             UserEvent::UserUnblocked { .. } => self.blocked = false,
             UserEvent::CheckoutNoted { .. } | UserEvent::PurchaseNoted { .. } => {}
             UserEvent::LanguageChosen { language } => self.language = Some(language),
+            UserEvent::CompanySet { company, .. } => self.company = Some(company),
+            UserEvent::CompanyCleared { .. } => self.company = None,
         }
     }
 }

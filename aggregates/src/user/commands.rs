@@ -1,6 +1,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::company::Company;
 use crate::Role;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -9,6 +10,8 @@ pub enum UserCommand {
     Register {
         email: String,
         full_name: String,
+        /// The company the account is for, if it is one (checked when the command is built).
+        company: Option<Company>,
     },
     /// An admin creates a staff member (or any user) with a role.
     CreateStaff {
@@ -39,6 +42,12 @@ pub enum UserCommand {
     NotePurchase {
         purchase_id: Uuid,
         title: String,
+    },
+    /// A client's account becomes a company's (or its details change); `None`: an
+    /// individual again. Staff (`by`: the admin or manager, or the client themselves).
+    SetCompany {
+        company: Option<Company>,
+        by: Uuid,
     },
     /// The user chooses the language of their mail and pages.
     ChooseLanguage {

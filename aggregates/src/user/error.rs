@@ -20,6 +20,12 @@ pub enum UserError {
     UnknownLanguage,
     #[error("only a client's account places orders at checkout")]
     NotAClient,
+    #[error("the company's {0} must be 1 to 200 characters")]
+    InvalidCompany(&'static str),
+    #[error("the tax id must be an INN: 10 or 12 digits with the right check digits")]
+    InvalidTaxId,
+    #[error("only a client's account can be a company")]
+    CompanyForStaff,
 }
 
 impl UserError {
@@ -27,7 +33,11 @@ impl UserError {
     pub fn is_invalid_value(&self) -> bool {
         matches!(
             self,
-            UserError::InvalidEmail | UserError::EmptyName | UserError::UnknownLanguage
+            UserError::InvalidEmail
+                | UserError::EmptyName
+                | UserError::UnknownLanguage
+                | UserError::InvalidCompany(_)
+                | UserError::InvalidTaxId
         )
     }
 }

@@ -2,6 +2,7 @@ use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::company::Company;
 use crate::Role;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,6 +44,17 @@ pub enum UserEvent {
         purchase_id: Uuid,
         title: String,
     },
+    /// The client's account is a company's, with these details (set at registration or
+    /// later by the client, a manager or an admin: `by`; absent at registration).
+    CompanySet {
+        company: Company,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Uuid>,
+    },
+    /// The client's account is an individual's again.
+    CompanyCleared {
+        by: Uuid,
+    },
     /// The language of the user's mail and pages (`ru`, `en`).
     LanguageChosen {
         language: String,
@@ -60,6 +72,8 @@ impl DomainEvent for UserEvent {
             UserEvent::CheckoutNoted { .. } => "CheckoutNoted",
             UserEvent::LanguageChosen { .. } => "LanguageChosen",
             UserEvent::PurchaseNoted { .. } => "PurchaseNoted",
+            UserEvent::CompanySet { .. } => "CompanySet",
+            UserEvent::CompanyCleared { .. } => "CompanyCleared",
         }
         .to_string()
     }

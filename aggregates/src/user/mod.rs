@@ -3,6 +3,7 @@
 
 mod aggregate;
 mod commands;
+mod company;
 mod error;
 mod events;
 #[cfg(test)]
@@ -10,5 +11,6 @@ mod tests;
 
 pub use aggregate::{parse_email, parse_language, User, LANGUAGES};
 pub use commands::UserCommand;
+pub use company::{valid_inn, Company, MAX_COMPANY_TEXT};
 pub use error::UserError;
 pub use events::UserEvent;

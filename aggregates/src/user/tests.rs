@@ -27,6 +27,7 @@ fn register(email: &str, full_name: &str) -> UserCommand {
     UserCommand::Register {
         email: email.to_string(),
         full_name: full_name.to_string(),
+        company: None,
     }
 }
 
@@ -374,4 +375,97 @@ fn a_language_is_chosen_once_and_only_a_known_one() {
         language: "en".to_string(),
     });
     assert_eq!(state(events).language.as_deref(), Some("en"));
+}
+
+fn acme() -> Company {
+    Company::parse("Acme LLC", "7707083893", "Ivan Petrov").unwrap()
+}
+
+#[test]
+fn a_company_registers_with_its_details_in_the_same_append() {
+    given(vec![])
+        .when(UserCommand::Register {
+            email: "buyer@acme.example".to_string(),
+            full_name: "Ivan Petrov".to_string(),
+            company: Some(acme()),
+        })
+        .then_expect_events(vec![
+            UserEvent::UserRegistered {
+                email: "buyer@acme.example".to_string(),
+                full_name: "Ivan Petrov".to_string(),
+                role: Role::Client,
+            },
+            UserEvent::CompanySet {
+                company: acme(),
+                by: None,
+            },
+        ]);
+}
+
+#[test]
+fn a_client_becomes_a_company_and_an_individual_again() {
+    let set = UserEvent::CompanySet {
+        company: acme(),
+        by: Some(admin_id()),
+    };
+    given(registered())
+        .when(UserCommand::SetCompany {
+            company: Some(acme()),
+            by: admin_id(),
+        })
+        .then_expect_events(vec![set.clone()]);
+    let mut with_company = registered();
+    with_company.push(set);
+    assert_eq!(state(with_company.clone()).company, Some(acme()));
+    // The same details again change nothing.
+    given(with_company.clone())
+        .when(UserCommand::SetCompany {
+            company: Some(acme()),
+            by: admin_id(),
+        })
+        .then_expect_events(vec![]);
+    given(with_company.clone())
+        .when(UserCommand::SetCompany {
+            company: None,
+            by: admin_id(),
+        })
+        .then_expect_events(vec![UserEvent::CompanyCleared { by: admin_id() }]);
+    with_company.push(UserEvent::CompanyCleared { by: admin_id() });
+    assert_eq!(state(with_company).company, None);
+    // An individual made an individual: nothing.
+    given(registered())
+        .when(UserCommand::SetCompany {
+            company: None,
+            by: admin_id(),
+        })
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn staff_and_strangers_are_not_companies() {
+    given(staff())
+        .when(UserCommand::SetCompany {
+            company: Some(acme()),
+            by: admin_id(),
+        })
+        .then_expect_error(UserError::CompanyForStaff);
+    given(vec![])
+        .when(UserCommand::SetCompany {
+            company: Some(acme()),
+            by: admin_id(),
+        })
+        .then_expect_error(UserError::NotFound);
+}
+
+#[test]
+fn a_registration_event_without_by_still_reads() {
+    let json = serde_json::json!({"CompanySet": {"company": {"name": "A", "tax_id": "7707083893", "contact_person": "B"}}});
+    let e: UserEvent = serde_json::from_value(json).unwrap();
+    assert_eq!(
+        e,
+        UserEvent::CompanySet {
+            company: Company::parse("A", "7707083893", "B").unwrap(),
+            by: None
+        }
+    );
 }

@@ -44,6 +44,8 @@ pub(crate) struct ListParams {
     /// Only orders from this source.
     #[param(value_type = Option<OrderSourceSchema>)]
     source: Option<String>,
+    /// Only companies' orders (true) or individuals' (false).
+    corporate: Option<bool>,
     /// `true`: only orders no manager has yet, waiting for one to start a shift (for those
     /// who see every order: a manager's own orders are all routed).
     #[param(default = false)]
@@ -102,6 +104,14 @@ pub(crate) fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, 
         source: params
             .get("source")
             .map(|s| OrderSource::parse(s).ok_or_else(|| bad(format!("unknown source {s:?}"))))
+            .transpose()?,
+        corporate: params
+            .get("corporate")
+            .map(|s| match s.as_str() {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                _ => Err(bad("corporate must be true or false".into())),
+            })
             .transpose()?,
         unrouted: params
             .get("unrouted")
