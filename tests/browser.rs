@@ -753,4 +753,134 @@ async fn a_guests_order_goes_through_every_role_in_the_browser(backend: Backend)
     b.stop().await;
 }
 
-on_both!(a_guests_order_goes_through_every_role_in_the_browser);
+/// The manager's and admin's controls (issue 16) by clicking: a company signs up, a
+/// manager takes its order by phone, prices, edits and discounts it; the admin finds the
+/// company in the user list and the report's split.
+async fn a_companys_phone_order_is_edited_and_discounted_in_the_browser(backend: Backend) {
+    let t = TestApp::spawn_with(backend, |c| {
+        c.worker_poll = Some(Duration::from_millis(50));
+    })
+    .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = t.application.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let prefix = match backend {
+        Backend::Sqlite => "controls-sqlite",
+        Backend::Postgres => "controls-postgres",
+    };
+    let (_, admin) = t.user(Role::Admin, "Ada Admin").await;
+    let t = &t;
+    let email_of = |token: String| async move {
+        t.get("/api/me", &token).await.ok(200)["email"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let admin_email = email_of(admin.clone()).await;
+    let (_, manager) = t.manager_on_shift("Maria Manager").await;
+    let manager_email = email_of(manager.clone()).await;
+    let b = Chrome::start(base, prefix).await;
+
+    // ---- A company signs up, its details on the form.
+    b.open("/register").await;
+    b.type_in("input[name=full_name]", "Иван Закупщик").await;
+    b.type_in("input[name=email]", "buyer@acme.example").await;
+    b.type_in("input[name=password]", "correct horse battery")
+        .await;
+    b.type_in("input[name=company_name]", "ООО «Акме»").await;
+    b.type_in("input[name=tax_id]", "7707083893").await;
+    b.type_in("input[name=contact_person]", "Иван Закупщик")
+        .await;
+    b.shot("01-register-company").await;
+    b.click("#register").await;
+    assert_eq!(b.path().await, "/orders", "{}", b.source().await);
+    b.log_out().await;
+
+    // ---- The manager takes its order by phone, by the client's email.
+    b.log_in(&manager_email, "correct horse battery").await;
+    b.open("/checkout").await;
+    b.type_in("input[name=full_name]", "Иван Закупщик").await;
+    b.type_in("input[name=email]", "buyer@acme.example").await;
+    b.select("select[name=work_type]", "essay").await;
+    b.type_in("input[name=subject]", "History").await;
+    b.type_in("input[name=topic]", "Ладожская торговля").await;
+    b.type_in("input[name=pages]", "12").await;
+    b.set_date("input[name=deadline]", "2026-05-01").await;
+    b.click("#place-order").await;
+    let order_path = b.path().await;
+    assert!(order_path.starts_with("/orders/"), "{}", b.source().await);
+    let id = order_path.trim_start_matches("/orders/").to_string();
+    let o = t.get(&format!("/api/orders/{id}"), &manager).await.ok(200);
+    assert_eq!(o["source"], "manager");
+    assert_eq!(o["corporate"], true, "the company's order says so");
+
+    // ---- Priced, edited and discounted on its page.
+    b.type_in("#price-input", "3000").await;
+    b.type_in("#fee-input", "1000").await;
+    b.click("#set-price").await;
+    assert_eq!(b.flash().await, "Готово.", "{}", b.source().await);
+    b.type_in("#edit-form input[name=topic]", "Ладожская торговля IX века")
+        .await;
+    b.type_in("#edit-form input[name=pages]", "15").await;
+    b.click("#save-edit").await;
+    assert_eq!(b.flash().await, "Готово.", "{}", b.source().await);
+    b.type_in("#discount-price", "2500").await;
+    b.type_in("#discount-reason", "постоянный клиент").await;
+    b.click("#give-discount").await;
+    assert_eq!(b.flash().await, "Готово.", "{}", b.source().await);
+    assert!(
+        b.text("#price").await.contains("2 500,00"),
+        "{}",
+        b.source().await
+    );
+    let timeline = b.text("#timeline").await;
+    assert!(
+        timeline.contains("Ладожская торговля → Ладожская торговля IX века"),
+        "{timeline}"
+    );
+    assert!(timeline.contains("постоянный клиент"), "{timeline}");
+    b.shot("02-order-edited").await;
+    // The table marks the company's order and filters by the kind of client.
+    b.open("/orders").await;
+    b.select("select[name=corporate]", "true").await;
+    b.click("#filter").await;
+    assert!(
+        b.has(&format!("tr[data-order='{id}'] .badge.corporate"))
+            .await,
+        "{}",
+        b.source().await
+    );
+    b.shot("03-table-companies").await;
+    let o = t.get(&format!("/api/orders/{id}"), &manager).await.ok(200);
+    assert_eq!(o["topic"], "Ладожская торговля IX века");
+    assert_eq!(o["pages"], 15);
+    assert_eq!(
+        (
+            o["price"].as_i64(),
+            o["first_half"].as_i64(),
+            o["second_half"].as_i64()
+        ),
+        (Some(250_000), Some(125_000), Some(125_000))
+    );
+    b.log_out().await;
+
+    // ---- The admin sees the company among the users, and the report's split.
+    b.log_in(&admin_email, "correct horse battery").await;
+    b.open("/admin").await;
+    assert!(
+        b.text("#user-list").await.contains("ООО «Акме»"),
+        "{}",
+        b.source().await
+    );
+    b.open("/reports").await;
+    assert!(b.has("#client-kinds #kind-corporate").await);
+    assert!(b.has("#client-kinds #kind-individual").await);
+    b.shot("04-reports-split").await;
+    b.stop().await;
+}
+
+on_both!(
+    a_guests_order_goes_through_every_role_in_the_browser,
+    a_companys_phone_order_is_edited_and_discounted_in_the_browser,
+);
