@@ -129,13 +129,94 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// A password the service accepts: 8 to 256 characters.
+/// Passwords of 8 characters or more that lists of leaked passwords put at the top: refused
+/// whatever their case.
+const COMMON_PASSWORDS: &[&str] = &[
+    "12345678",
+    "123456789",
+    "1234567890",
+    "12345678910",
+    "123123123",
+    "11111111",
+    "00000000",
+    "88888888",
+    "87654321",
+    "11223344",
+    "12341234",
+    "1q2w3e4r",
+    "1q2w3e4r5t",
+    "1qaz2wsx",
+    "zaq12wsx",
+    "qwertyui",
+    "qwertyuiop",
+    "qwerty123",
+    "qwerty12",
+    "asdfghjk",
+    "asdfghjkl",
+    "zxcvbnm1",
+    "password",
+    "password1",
+    "password12",
+    "password123",
+    "passw0rd",
+    "p@ssw0rd",
+    "p@ssword",
+    "iloveyou",
+    "iloveyou1",
+    "sunshine",
+    "princess",
+    "football",
+    "baseball",
+    "welcome1",
+    "welcome123",
+    "superman",
+    "starwars",
+    "whatever",
+    "trustno1",
+    "dragon123",
+    "monkey123",
+    "letmein1",
+    "abc12345",
+    "abcd1234",
+    "abcdefgh",
+    "aa123456",
+    "qazwsxedc",
+    "changeme",
+    "admin123",
+    "administrator",
+    "computer",
+    "internet",
+    "michael1",
+    "jennifer",
+    "samsung1",
+    "master12",
+    "shadow12",
+    "killer12",
+    "1234qwer",
+    "q1w2e3r4",
+    "q1w2e3r4t5",
+    "qwe123qwe",
+    "zxcvbnm123",
+    "999999999",
+    "666666666",
+    "parol123",
+    "privet123",
+    "йцукенгш",
+    "пароль123",
+    "qwertyqwerty",
+];
+
+/// A password the service accepts: 8 to 256 characters, and none of the most common ones.
 pub fn check_password(password: &str) -> Result<(), &'static str> {
     let n = password.chars().count();
     if n < 8 {
         Err("the password must be at least 8 characters long")
     } else if n > 256 {
         Err("the password must be at most 256 characters long")
+    } else if COMMON_PASSWORDS.contains(&password.trim().to_lowercase().as_str())
+        || password.chars().all(|c| password.starts_with(c))
+    {
+        Err("this password is one of the most common ones: choose another")
     } else {
         Ok(())
     }
@@ -144,6 +225,26 @@ pub fn check_password(password: &str) -> Result<(), &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_long_and_common_passwords_are_refused() {
+        assert!(check_password("correct horse battery").is_ok());
+        assert!(check_password("short").is_err());
+        assert!(check_password(&"x".repeat(257)).is_err());
+        for common in [
+            "password",
+            "PASSWORD1",
+            "12345678",
+            "qwertyuiop",
+            "aaaaaaaaa",
+        ] {
+            assert_eq!(
+                check_password(common),
+                Err("this password is one of the most common ones: choose another"),
+                "{common}"
+            );
+        }
+    }
     use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 
     #[test]

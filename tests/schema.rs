@@ -91,6 +91,60 @@ async fn every_answer_of_a_lifecycle_follows_the_document(backend: Backend) {
         .await
         .problem(401);
 
+    // --- log-out and a password change, by a second client ---
+    register(json!({"email": "zoe@example.com", "password": "s3cret-enough", "full_name": "Zoe"}))
+        .await
+        .ok(201);
+    let zoe = login("zoe@example.com", "s3cret-enough").await.ok(200)["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let password = |token: &str, body: Value| {
+        let token = token.to_string();
+        async move {
+            t.call_checked(
+                "POST",
+                "/api/me/password",
+                "/api/me/password",
+                Some(&token),
+                Some(body),
+            )
+            .await
+        }
+    };
+    password(
+        &zoe,
+        json!({"old_password": "wrong one", "new_password": "s3cret-enough-2"}),
+    )
+    .await
+    .problem(422);
+    password(&zoe, json!({"old_password": "s3cret-enough"}))
+        .await
+        .problem(400);
+    let renewed = password(
+        &zoe,
+        json!({"old_password": "s3cret-enough", "new_password": "s3cret-enough-2"}),
+    )
+    .await
+    .ok(200);
+    let zoe = renewed["token"].as_str().unwrap().to_string();
+    let logout = |token: Option<&str>| {
+        let token = token.map(str::to_string);
+        async move {
+            t.call_checked(
+                "POST",
+                "/api/auth/logout",
+                "/api/auth/logout",
+                token.as_deref(),
+                None,
+            )
+            .await
+        }
+    };
+    assert_eq!(logout(Some(&zoe)).await.status.as_u16(), 204);
+    logout(Some(&zoe)).await.problem(401);
+    logout(None).await.problem(401);
+
     // --- users ---
     let (admin_id, admin) = t.user(Role::Admin, "Ada Admin").await;
     let create = |token: String, role: &str, name: &str| {

@@ -106,6 +106,8 @@ pub enum Action {
     ReadPurchases,
     /// Make a client's account a company's or an individual's (a client: only their own).
     SetCompany,
+    /// Log out, change one's own password.
+    OwnAccount,
 }
 
 /// Every role (the actions any logged-in user may attempt; what they reach is scoped).
@@ -114,7 +116,7 @@ const STAFF: &[Role] = &[Role::Manager, Role::Admin];
 const AUDITORS: &[Role] = &[Role::Auditor, Role::Admin];
 
 impl Action {
-    pub const ALL: [Action; 47] = [
+    pub const ALL: [Action; 48] = [
         Action::PlaceOrder,
         Action::PlaceOrderByPhone,
         Action::EditOrder,
@@ -162,6 +164,7 @@ impl Action {
         Action::BuyReadyWork,
         Action::ReadPurchases,
         Action::SetCompany,
+        Action::OwnAccount,
     ];
 
     /// The roles that may do this (on the records their scope holds).
@@ -196,7 +199,7 @@ impl Action {
             Action::ManageSettings => &[Role::Admin],
             Action::ReadSettingsHistory => AUDITORS,
             Action::ReadOutbox | Action::RetryMail => &[Role::Admin],
-            Action::ChooseLanguage => ANYONE,
+            Action::ChooseLanguage | Action::OwnAccount => ANYONE,
             Action::PayTest => &[Role::Client],
             Action::HideReview => &[Role::Manager, Role::Admin],
             // The auditor reads the whole history anyway; the payout clerk has no part in it.
@@ -453,6 +456,7 @@ mod tests {
             (Action::BuyReadyWork,    [true,  false, false,  false, false,  false]),
             (Action::ReadPurchases,   [true,  false, true,   true,  true,   true ]),
             (Action::SetCompany,      [true,  false, true,   false, false,  true ]),
+            (Action::OwnAccount,      [true,  true,  true,   true,  true,   true ]),
         ];
         assert_eq!(table.len(), Action::ALL.len(), "every action has a row");
         let roles = [Client, Author, Manager, PayoutClerk, Auditor, Admin];

@@ -21,6 +21,19 @@ pub struct Session {
     pub user: UserView,
 }
 
+/// A password hash of nobody's password, made once: what an unknown email is checked
+/// against.
+async fn dummy_hash() -> String {
+    static HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    HASH.get_or_init(|| async {
+        crate::auth::hash_password(crate::auth::new_token())
+            .await
+            .unwrap_or_default()
+    })
+    .await
+    .clone()
+}
+
 impl App {
     /// Creates a user with a password: the credentials row first (its unique email is the
     /// guard against two accounts for one address), then the event; undone if the event fails.
@@ -194,14 +207,103 @@ impl App {
                 "SELECT user_id, password_hash FROM credentials WHERE email = $1",
                 &projections::args![email],
             )
-            .await?
-            .ok_or(AppError::BadCredentials)?;
+            .await?;
+        let Some(row) = row else {
+            // An unknown email costs the same hashing as a known one: the time of the
+            // answer does not tell whether an address is registered.
+            let _ = crate::auth::verify_password(password.to_string(), dummy_hash().await).await;
+            return Err(AppError::BadCredentials);
+        };
         if !crate::auth::verify_password(password.to_string(), row.text("password_hash")?).await {
             return Err(AppError::BadCredentials);
         }
-        let user = projections::users::by_id(&self.db, row.uuid("user_id")?)
+        self.open_session(row.uuid("user_id")?).await
+    }
+
+    /// Ends the session of this token (log-out); an unknown or ended one is no error.
+    pub async fn log_out(&self, token: &str) -> Result<(), AppError> {
+        let hash = crate::auth::token_hash(token);
+        let row = self
+            .db
+            .fetch_optional(
+                "SELECT user_id FROM sessions WHERE token_hash = $1",
+                &projections::args![hash.clone()],
+            )
+            .await?;
+        self.db
+            .execute(
+                "DELETE FROM sessions WHERE token_hash = $1",
+                &projections::args![hash],
+            )
+            .await?;
+        if let Some(user) = row.map(|r| r.uuid("user_id")).transpose()? {
+            self.sessions.forget_users(&[user]);
+        }
+        Ok(())
+    }
+
+    /// The caller changes their password, giving the current one: every session of theirs
+    /// ends (a stolen token stops working), and a new one is opened for this caller.
+    pub async fn change_password(
+        &self,
+        ctx: &Ctx,
+        old_password: &str,
+        new_password: &str,
+    ) -> Result<Session, AppError> {
+        policy::authorize(&ctx.actor, Action::OwnAccount)?;
+        let id = ctx.actor.id;
+        let row = self
+            .db
+            .fetch_optional(
+                "SELECT password_hash FROM credentials WHERE user_id = $1",
+                &projections::args![id],
+            )
             .await?
-            .ok_or(AppError::BadCredentials)?;
+            .ok_or(AppError::NotFound)?;
+        if !crate::auth::verify_password(old_password.to_string(), row.text("password_hash")?).await
+        {
+            return Err(AppError::Invalid(
+                "the current password is not right".into(),
+            ));
+        }
+        crate::auth::check_password(new_password).map_err(|e| AppError::Invalid(e.into()))?;
+        if new_password == old_password {
+            return Err(AppError::Invalid(
+                "the new password is the current one".into(),
+            ));
+        }
+        let hash = crate::auth::hash_password(new_password.to_string())
+            .await
+            .map_err(AppError::infrastructure)?;
+        self.db
+            .execute(
+                "UPDATE credentials SET password_hash = $1 WHERE user_id = $2",
+                &projections::args![hash, id],
+            )
+            .await?;
+        self.db
+            .execute(
+                "DELETE FROM sessions WHERE user_id = $1",
+                &projections::args![id],
+            )
+            .await?;
+        self.sessions.forget_users(&[id]);
+        self.open_session(id).await
+    }
+
+    /// A new session of the user `id` (not blocked).
+    async fn open_session(&self, id: Uuid) -> Result<Session, AppError> {
+        let user = match projections::users::by_id(&self.db, id).await? {
+            Some(user) => user,
+            // Credentials without a directory entry: a sign-up whose event the directory
+            // has not caught up with yet (a loaded machine); wait for it once.
+            None => {
+                self.fence().await;
+                projections::users::by_id(&self.db, id)
+                    .await?
+                    .ok_or(AppError::BadCredentials)?
+            }
+        };
         if user.blocked {
             return Err(AppError::Forbidden("this account is blocked".into()));
         }

@@ -22,6 +22,68 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(login))
         .routes(routes!(me))
         .routes(routes!(language))
+        .routes(routes!(logout))
+        .routes(routes!(change_password))
+}
+
+/// Log out
+///
+/// Ends the session of the token sent: it no longer works, here or on the pages.
+#[utoipa::path(
+    post,
+    path = "/api/auth/logout",
+    tag = "auth",
+    operation_id = "logout",
+    extensions(("x-roles" = json!(ANYONE))),
+    responses((status = 204, description = "the token no longer works")),
+)]
+async fn logout(
+    State(app): State<App>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    caller.may(crate::app::policy::Action::OwnAccount)?;
+    if let Some(token) = super::extract::bearer_token(&headers) {
+        app.log_out(token).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A change of one's password.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordChange {
+    pub old_password: String,
+    #[schema(min_length = 8, max_length = 256)]
+    pub new_password: String,
+}
+
+/// Change my password
+///
+/// With the current password. Every session of the caller ends (other devices are logged
+/// out, a stolen token stops working); the answer is a new session for this caller.
+#[utoipa::path(
+    post,
+    path = "/api/me/password",
+    tag = "auth",
+    operation_id = "changePassword",
+    extensions(("x-roles" = json!(ANYONE))),
+    request_body = PasswordChange,
+    responses(
+        (status = 200, description = "a new session; every earlier token of the caller no longer works", body = Session),
+        (status = 422, description = "the current password is not right, or the new one is too short, too long, too common or the same"),
+    ),
+)]
+async fn change_password(
+    State(app): State<App>,
+    caller: Caller,
+    Body(body): Body<serde_json::Value>,
+) -> Result<Json<Session>, ApiError> {
+    caller.may(crate::app::policy::Action::OwnAccount)?;
+    let b: PasswordChange = super::extract::shape(body)?;
+    Ok(Json(
+        app.change_password(&caller.ctx(), &b.old_password, &b.new_password)
+            .await?,
+    ))
 }
 
 /// The language of one's mail and pages.

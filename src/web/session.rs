@@ -378,28 +378,11 @@ pub async fn end_sessions_of(app: &App, user: uuid::Uuid) {
     app.sessions.forget_users(&[user]);
 }
 
-/// Ends the session of this token (log-out).
+/// Ends the session of this token (log-out, as `POST /api/auth/logout`).
 pub async fn end_session(app: &App, token: &str) -> Result<(), PageError> {
-    let hash = crate::auth::token_hash(token);
-    let row = app
-        .db
-        .fetch_optional(
-            "SELECT user_id FROM sessions WHERE token_hash = $1",
-            &projections::args![hash.clone()],
-        )
+    app.log_out(token)
         .await
-        .map_err(|e| PageError::Internal(e.to_string()))?;
-    app.db
-        .execute(
-            "DELETE FROM sessions WHERE token_hash = $1",
-            &projections::args![hash],
-        )
-        .await
-        .map_err(|e| PageError::Internal(e.to_string()))?;
-    if let Some(Ok(user)) = row.map(|r| r.uuid("user_id")) {
-        app.sessions.forget_users(&[user]);
-    }
-    Ok(())
+        .map_err(|e| PageError::Internal(e.to_string()))
 }
 
 #[cfg(test)]
