@@ -39,6 +39,11 @@ pub struct Config {
     pub author_fee_percent: u32,
     /// How long a login token lives.
     pub token_ttl: Duration,
+    /// Failed log-ins to one account, and from one address, before further tries are
+    /// refused (429) until the window has passed since the first of them.
+    pub login_failures_per_account: i64,
+    pub login_failures_per_address: i64,
+    pub login_window: Duration,
     /// The largest upload accepted, in bytes.
     pub max_upload_bytes: usize,
     /// How many log positions the read models may be behind an order command before it
@@ -126,6 +131,13 @@ impl Config {
             guarantee_days: env_num("SCRIPTORIUM_GUARANTEE_DAYS", 14)?,
             author_fee_percent: env_num("SCRIPTORIUM_AUTHOR_FEE_PERCENT", 50u32)?.min(100),
             token_ttl: Duration::hours(env_num("SCRIPTORIUM_TOKEN_TTL_HOURS", 24 * 7)?),
+            login_failures_per_account: env_num("SCRIPTORIUM_LOGIN_FAILURES_PER_ACCOUNT", 5i64)?
+                .max(1),
+            login_failures_per_address: env_num("SCRIPTORIUM_LOGIN_FAILURES_PER_ADDRESS", 30i64)?
+                .max(1),
+            login_window: Duration::minutes(
+                env_num("SCRIPTORIUM_LOGIN_WINDOW_MINUTES", 15i64)?.max(1),
+            ),
             max_upload_bytes: env_num("SCRIPTORIUM_MAX_UPLOAD_MB", 50usize)? * 1024 * 1024,
             max_unapplied: env_num("SCRIPTORIUM_MAX_UNAPPLIED", 500i64)?.max(0),
             random_seed: match env("SCRIPTORIUM_RANDOM_SEED") {
@@ -169,6 +181,9 @@ impl Config {
             guarantee_days: 14,
             author_fee_percent: 50,
             token_ttl: Duration::days(365),
+            login_failures_per_account: 5,
+            login_failures_per_address: 30,
+            login_window: Duration::minutes(15),
             max_upload_bytes: 5 * 1024 * 1024,
             max_unapplied: 500,
             random_seed: Some(11),

@@ -12,6 +12,8 @@ on_both!(
     logging_out_ends_that_token_only,
     a_password_change_ends_every_session_and_opens_a_new_one,
     common_passwords_are_refused_and_an_unknown_email_answers_as_a_wrong_password,
+    failed_log_ins_lock_the_account_for_a_while,
+    failed_log_ins_from_one_address_are_limited_across_accounts,
 );
 
 async fn register(t: &TestApp, email: &str, password: &str) -> String {
@@ -160,4 +162,77 @@ async fn common_passwords_are_refused_and_an_unknown_email_answers_as_a_wrong_pa
         known.bytes, unknown.bytes,
         "the same answer, registered or not"
     );
+}
+
+async fn failed_log_ins_lock_the_account_for_a_while(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    register(&t, "zoe@example.com", "correct horse battery").await;
+    let try_with = |password: &str| {
+        t.call(
+            "POST",
+            "/api/auth/login",
+            None,
+            Some(json!({"email": "Zoe@Example.com", "password": password})),
+        )
+    };
+    // Four failures, then a success: the count starts again.
+    for _ in 0..4 {
+        try_with("not the password").await.problem(401);
+    }
+    try_with("correct horse battery").await.ok(200);
+    for _ in 0..5 {
+        try_with("not the password").await.problem(401);
+    }
+    // The sixth try is refused whatever it says, with how long to wait.
+    let r = try_with("correct horse battery").await;
+    assert_eq!(r.status.as_u16(), 429);
+    let wait: i64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert_eq!(wait, 15 * 60);
+    assert!(r.problem(429).contains("too many failed log-ins"));
+    // Another account is not locked by this one's failures.
+    register(&t, "ann@example.com", "another long secret").await;
+    // Until the window has passed.
+    t.clock.advance(chrono::Duration::minutes(10));
+    let r = try_with("correct horse battery").await;
+    assert_eq!(r.header("retry-after"), Some("300"));
+    t.clock.advance(chrono::Duration::minutes(5));
+    try_with("correct horse battery").await.ok(200);
+    // A failure after a window has passed starts a new count.
+    for _ in 0..5 {
+        try_with("not the password").await.problem(401);
+    }
+    t.clock.advance(chrono::Duration::minutes(16));
+    try_with("not the password").await.problem(401);
+    try_with("correct horse battery").await.ok(200);
+}
+
+async fn failed_log_ins_from_one_address_are_limited_across_accounts(backend: Backend) {
+    let t = TestApp::spawn_with(backend, |c| c.login_failures_per_address = 3).await;
+    register(&t, "zoe@example.com", "correct horse battery").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let service = t
+        .application
+        .router
+        .clone()
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, service).await });
+    let login = |email: &str, password: &str| {
+        let body = json!({"email": email, "password": password}).to_string();
+        let addr = addr.clone();
+        async move {
+            common::http(&addr, "POST", "/api/auth/login", None, Some(&body))
+                .await
+                .expect("an answer")
+        }
+    };
+    // Three accounts tried from one address, one failure each.
+    for email in ["a@example.com", "b@example.com", "c@example.com"] {
+        assert_eq!(login(email, "guess one two").await.0, 401);
+    }
+    // The address is refused now, for any account, the right password too.
+    let (status, body) = login("zoe@example.com", "correct horse battery").await;
+    assert_eq!(status, 429, "{body}");
+    // The same account through the in-process router (no address) still logs in.
+    t.login("zoe@example.com", "correct horse battery").await;
 }

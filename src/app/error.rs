@@ -46,6 +46,10 @@ pub enum AppError {
     /// Unknown email, or the wrong password (never told apart).
     #[error("wrong email or password")]
     BadCredentials,
+    /// Too many failed log-ins to this account or from this address: try again after
+    /// this many seconds.
+    #[error("too many failed log-ins: try again in {0} seconds")]
+    TooManyAttempts(i64),
     /// The access policy does not let this caller do this.
     #[error("{0}")]
     Forbidden(String),

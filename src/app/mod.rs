@@ -637,7 +637,11 @@ impl Application {
     /// Serves HTTP on `listener` until ctrl-c, then stops the background tasks.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
         let stop = self.shutdown.clone();
-        axum::serve(listener, self.router.clone())
+        let service = self
+            .router
+            .clone()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, service)
             .with_graceful_shutdown(async move {
                 let _ = tokio::signal::ctrl_c().await;
                 let _ = stop.send(true);

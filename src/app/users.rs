@@ -200,7 +200,97 @@ impl App {
 
     /// Opens a session for the owner of these credentials; a blocked account is refused.
     pub async fn log_in(&self, email: &str, password: &str) -> Result<Session, AppError> {
+        self.log_in_from(email, password, None).await
+    }
+
+    /// [`App::log_in`] from a client address (when known): failed tries are counted per
+    /// account and per address, and past the limits refused for a while (429).
+    pub async fn log_in_from(
+        &self,
+        email: &str,
+        password: &str,
+        address: Option<std::net::IpAddr>,
+    ) -> Result<Session, AppError> {
         let email = email.trim().to_lowercase();
+        let mut keys = vec![(
+            format!("account:{email}"),
+            self.config.login_failures_per_account,
+        )];
+        if let Some(a) = address {
+            keys.push((
+                format!("address:{a}"),
+                self.config.login_failures_per_address,
+            ));
+        }
+        for (key, limit) in &keys {
+            self.refuse_if_locked(key, *limit).await?;
+        }
+        match self.check_credentials(&email, password).await {
+            Err(AppError::BadCredentials) => {
+                for (key, _) in &keys {
+                    self.count_failure(key).await?;
+                }
+                Err(AppError::BadCredentials)
+            }
+            Err(e) => Err(e),
+            Ok(id) => {
+                self.db
+                    .execute(
+                        "DELETE FROM login_failures WHERE key = $1",
+                        &projections::args![keys[0].0.clone()],
+                    )
+                    .await?;
+                self.open_session(id).await
+            }
+        }
+    }
+
+    /// 429 while `key` has failed `limit` times within the window.
+    async fn refuse_if_locked(&self, key: &str, limit: i64) -> Result<(), AppError> {
+        let Some(row) = self
+            .db
+            .fetch_optional(
+                "SELECT failures, since FROM login_failures WHERE key = $1",
+                &projections::args![key],
+            )
+            .await?
+        else {
+            return Ok(());
+        };
+        let since = chrono::DateTime::parse_from_rfc3339(&row.text("since")?)
+            .map_err(AppError::infrastructure)?
+            .with_timezone(&chrono::Utc);
+        let until = since + self.config.login_window;
+        let now = self.clock.now();
+        if row.int("failures")? >= limit && until > now {
+            return Err(AppError::TooManyAttempts(
+                (until - now).num_seconds().max(1),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Counts a failed try of `key` (a new window when the last one has passed).
+    async fn count_failure(&self, key: &str) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let window_start = (now - self.config.login_window).to_rfc3339();
+        self.db
+            .execute(
+                "INSERT INTO login_failures (key, failures, since) VALUES ($1, 1, $2) \
+                 ON CONFLICT (key) DO UPDATE SET \
+                 failures = CASE WHEN login_failures.since <= $3 THEN 1 \
+                                 ELSE login_failures.failures + 1 END, \
+                 since = CASE WHEN login_failures.since <= $3 THEN excluded.since \
+                              ELSE login_failures.since END",
+                &projections::args![key, now.to_rfc3339(), window_start],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The user whose credentials these are, or `BadCredentials` (the same work and the
+    /// same answer whether the email is unknown or the password wrong).
+    async fn check_credentials(&self, email: &str, password: &str) -> Result<Uuid, AppError> {
         let row = self
             .db
             .fetch_optional(
@@ -217,7 +307,7 @@ impl App {
         if !crate::auth::verify_password(password.to_string(), row.text("password_hash")?).await {
             return Err(AppError::BadCredentials);
         }
-        self.open_session(row.uuid("user_id")?).await
+        Ok(row.uuid("user_id")?)
     }
 
     /// Ends the session of this token (log-out); an unknown or ended one is no error.

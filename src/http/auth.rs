@@ -171,13 +171,15 @@ pub struct Credentials {
         (status = 200, description = "a new session", body = Session),
         (status = 401, description = "unknown email or wrong password"),
         (status = 403, description = "the account is blocked"),
+        (status = 429, description = "too many failed log-ins to this account or from this address: try again after `Retry-After` seconds", headers(("Retry-After" = i64, description = "seconds to wait"))),
     ),
 )]
 async fn login(
     State(app): State<App>,
+    super::extract::ClientAddr(address): super::extract::ClientAddr,
     Body(b): Body<Credentials>,
 ) -> Result<Json<Session>, ApiError> {
-    Ok(Json(app.log_in(&b.email, &b.password).await?))
+    Ok(Json(app.log_in_from(&b.email, &b.password, address).await?))
 }
 
 /// Who am I

@@ -50,6 +50,9 @@ pub enum ApiError {
     /// A value out of range.
     #[error("{0}")]
     Unprocessable(String),
+    /// Too many tries: again after this many seconds (`Retry-After`).
+    #[error("too many failed log-ins: try again in {0} seconds")]
+    TooManyRequests(i64),
     /// Anything else: logged in full, answered with a generic body.
     #[error("internal error: {0}")]
     Internal(String),
@@ -69,6 +72,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -98,6 +102,12 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/problem+json"),
         );
+        if let ApiError::TooManyRequests(seconds) = self {
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(seconds.max(1)),
+            );
+        }
         res
     }
 }
@@ -135,6 +145,7 @@ impl From<AppError> for ApiError {
             AppError::Purchase(e) => ApiError::Conflict(e.to_string()),
             AppError::NotFound => ApiError::NotFound,
             AppError::BadCredentials => ApiError::Unauthorized,
+            AppError::TooManyAttempts(seconds) => ApiError::TooManyRequests(seconds),
             AppError::BadSignature(e) => ApiError::BadSignature(e.to_string()),
             AppError::Forbidden(why) => ApiError::Forbidden(why),
             AppError::Invalid(why) => ApiError::Unprocessable(why),

@@ -268,6 +268,11 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "Учётная запись заблокирована.",
         "This account is blocked.",
     ),
+    (
+        "login.too_many",
+        "Слишком много неудачных попыток входа: попробуйте позже",
+        "Too many failed log-ins: try again later",
+    ),
     ("register.title", "Регистрация", "Sign up"),
     ("register.submit", "Зарегистрироваться", "Sign up"),
     ("register.company", "Для компании", "For a company"),

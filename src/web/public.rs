@@ -133,25 +133,41 @@ pub async fn login(
     State(app): State<App>,
     v: Visitor,
     headers: HeaderMap,
+    crate::http::extract::ClientAddr(address): crate::http::extract::ClientAddr,
     Form(form): Form<LogInForm>,
 ) -> Result<Response, PageError> {
     v.check_csrf(&form._csrf)?;
-    match app.log_in(&form.email, &form.password).await {
+    match app.log_in_from(&form.email, &form.password, address).await {
         Ok(s) => {
             start_session(&app, &v, &headers, &s.token).await;
             Ok(Redirect::to(home_of(Some(s.user.role))).into_response())
         }
-        Err(e @ (AppError::BadCredentials | AppError::Forbidden(_))) => {
-            let (status, key) = match e {
-                AppError::BadCredentials => (StatusCode::UNAUTHORIZED, "login.bad"),
-                _ => (StatusCode::FORBIDDEN, "login.blocked"),
+        Err(
+            e @ (AppError::BadCredentials | AppError::Forbidden(_) | AppError::TooManyAttempts(_)),
+        ) => {
+            let (status, key, wait) = match e {
+                AppError::BadCredentials => (StatusCode::UNAUTHORIZED, "login.bad", None),
+                AppError::TooManyAttempts(s) => {
+                    (StatusCode::TOO_MANY_REQUESTS, "login.too_many", Some(s))
+                }
+                _ => (StatusCode::FORBIDDEN, "login.blocked", None),
             };
+            let mut error = v.tr.t(key).to_string();
+            if let Some(s) = wait {
+                error = format!("{error} ({} min)", (s + 59) / 60);
+            }
             let mut res = page(LogIn {
                 f: Frame::of(&v),
                 email: form.email,
-                error: Some(v.tr.t(key).to_string()),
+                error: Some(error),
             })?;
             *res.status_mut() = status;
+            if let Some(s) = wait {
+                res.headers_mut().insert(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from(s.max(1)),
+                );
+            }
             Ok(res)
         }
         Err(e) => Err(e.into()),
