@@ -363,7 +363,7 @@ async fn a_guests_order_goes_through_every_role_in_the_browser(backend: Backend)
     b.type_in("input[name=full_name]", "Olga Guest").await;
     b.type_in("input[name=email]", "olga@example.com").await;
     b.select("select[name=work_type]", "term_paper").await;
-    b.type_in("input[name=subject]", "History").await;
+    b.select("select[name=subject]", "History").await;
     b.type_in("input[name=topic]", "Trade routes of Ladoga")
         .await;
     b.type_in("input[name=pages]", "30").await;

@@ -104,6 +104,12 @@ pub enum Action {
     BuyReadyWork,
     /// Read purchases of ready-made works (a client: only their own, [`sees_purchase`]).
     ReadPurchases,
+    /// Add, change and retire the catalogue's work types, subjects and extras.
+    ManageCatalogue,
+    /// Read every change of the catalogue.
+    ReadCatalogueHistory,
+    /// Add an extra from the catalogue to an order, or remove one (before the first half).
+    ChangeExtras,
 }
 
 /// Every role (the actions any logged-in user may attempt; what they reach is scoped).
@@ -112,7 +118,7 @@ const STAFF: &[Role] = &[Role::Manager, Role::Admin];
 const AUDITORS: &[Role] = &[Role::Auditor, Role::Admin];
 
 impl Action {
-    pub const ALL: [Action; 46] = [
+    pub const ALL: [Action; 49] = [
         Action::PlaceOrder,
         Action::PlaceOrderByPhone,
         Action::EditOrder,
@@ -159,6 +165,9 @@ impl Action {
         Action::ReadWorkFile,
         Action::BuyReadyWork,
         Action::ReadPurchases,
+        Action::ManageCatalogue,
+        Action::ReadCatalogueHistory,
+        Action::ChangeExtras,
     ];
 
     /// The roles that may do this (on the records their scope holds).
@@ -192,6 +201,9 @@ impl Action {
             Action::ReadSettings => &[Role::Manager, Role::PayoutClerk, Role::Auditor, Role::Admin],
             Action::ManageSettings => &[Role::Admin],
             Action::ReadSettingsHistory => AUDITORS,
+            Action::ManageCatalogue => &[Role::Admin],
+            Action::ReadCatalogueHistory => AUDITORS,
+            Action::ChangeExtras => STAFF,
             Action::ReadOutbox | Action::RetryMail => &[Role::Admin],
             Action::ChooseLanguage => ANYONE,
             Action::PayTest => &[Role::Client],
@@ -447,6 +459,9 @@ mod tests {
             (Action::ReadWorkFile,    [false, false, true,   false, false,  true ]),
             (Action::BuyReadyWork,    [true,  false, false,  false, false,  false]),
             (Action::ReadPurchases,   [true,  false, true,   true,  true,   true ]),
+            (Action::ManageCatalogue, [false, false, false,  false, false,  true ]),
+            (Action::ReadCatalogueHistory, [false, false, false, false, true, true ]),
+            (Action::ChangeExtras,    [false, false, true,   false, false,  true ]),
         ];
         assert_eq!(table.len(), Action::ALL.len(), "every action has a row");
         let roles = [Client, Author, Manager, PayoutClerk, Auditor, Admin];
