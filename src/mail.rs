@@ -226,6 +226,7 @@ pub fn field_label(field: &str, en: bool) -> &'static str {
         "work_type" => ("Тип работы", "Work type"),
         "subject" => ("Предмет", "Subject"),
         "price" => ("Цена", "Price"),
+        "extra" => ("Дополнительная услуга", "Extra service"),
         _ => ("—", "—"),
     };
     if en {

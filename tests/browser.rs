@@ -363,7 +363,7 @@ async fn a_guests_order_goes_through_every_role_in_the_browser(backend: Backend)
     b.type_in("input[name=full_name]", "Olga Guest").await;
     b.type_in("input[name=email]", "olga@example.com").await;
     b.select("select[name=work_type]", "term_paper").await;
-    b.type_in("input[name=subject]", "History").await;
+    b.select("select[name=subject]", "History").await;
     b.type_in("input[name=topic]", "Trade routes of Ladoga")
         .await;
     b.type_in("input[name=pages]", "30").await;
@@ -753,9 +753,10 @@ async fn a_guests_order_goes_through_every_role_in_the_browser(backend: Backend)
     b.stop().await;
 }
 
-/// The manager's and admin's controls (issue 16) by clicking: a company signs up, a
-/// manager takes its order by phone, prices, edits and discounts it; the admin finds the
-/// company in the user list and the report's split.
+/// The manager's and admin's controls (issue 16) by clicking: the admin adds an extra to
+/// the catalogue; a company signs up, a manager takes its order by phone, prices it, adds
+/// the extra, edits and discounts it; the admin finds the company in the user list and
+/// the report's split.
 async fn a_companys_phone_order_is_edited_and_discounted_in_the_browser(backend: Backend) {
     let t = TestApp::spawn_with(backend, |c| {
         c.worker_poll = Some(Duration::from_millis(50));
@@ -782,6 +783,24 @@ async fn a_companys_phone_order_is_edited_and_discounted_in_the_browser(backend:
     let manager_email = email_of(manager.clone()).await;
     let b = Chrome::start(base, prefix).await;
 
+    // ---- The admin puts an extra service in the catalogue, with its price.
+    b.log_in(&admin_email, "correct horse battery").await;
+    b.open("/admin").await;
+    b.select("#catalogue-kind", "extras").await;
+    b.type_in("#catalogue-code", "plagiarism").await;
+    b.type_in("#catalogue-name", "Отчёт об оригинальности")
+        .await;
+    b.type_in("#catalogue-price", "500").await;
+    b.click("#save-entry").await;
+    assert!(
+        b.text("#catalogue-list")
+            .await
+            .contains("Отчёт об оригинальности"),
+        "{}",
+        b.source().await
+    );
+    b.log_out().await;
+
     // ---- A company signs up, its details on the form.
     b.open("/register").await;
     b.type_in("input[name=full_name]", "Иван Закупщик").await;
@@ -803,7 +822,7 @@ async fn a_companys_phone_order_is_edited_and_discounted_in_the_browser(backend:
     b.type_in("input[name=full_name]", "Иван Закупщик").await;
     b.type_in("input[name=email]", "buyer@acme.example").await;
     b.select("select[name=work_type]", "essay").await;
-    b.type_in("input[name=subject]", "History").await;
+    b.select("select[name=subject]", "History").await;
     b.type_in("input[name=topic]", "Ладожская торговля").await;
     b.type_in("input[name=pages]", "12").await;
     b.set_date("input[name=deadline]", "2026-05-01").await;
@@ -820,6 +839,22 @@ async fn a_companys_phone_order_is_edited_and_discounted_in_the_browser(backend:
     b.type_in("#fee-input", "1000").await;
     b.click("#set-price").await;
     assert_eq!(b.flash().await, "Готово.", "{}", b.source().await);
+    // The extra: the price and halves follow.
+    b.select("#extra-code", "plagiarism").await;
+    b.click("#add-extra").await;
+    assert_eq!(b.flash().await, "Готово.", "{}", b.source().await);
+    assert!(b
+        .text("#extra-list")
+        .await
+        .contains("Отчёт об оригинальности"));
+    assert!(
+        b.text("#price").await.contains("3 500,00"),
+        "{}",
+        b.source().await
+    );
+    let o = t.get(&format!("/api/orders/{id}"), &manager).await.ok(200);
+    assert_eq!(o["price"], 350_000);
+    assert_eq!(o["extras"][0]["code"], "plagiarism");
     b.type_in("#edit-form input[name=topic]", "Ладожская торговля IX века")
         .await;
     b.type_in("#edit-form input[name=pages]", "15").await;

@@ -1588,6 +1588,113 @@ async fn every_answer_of_a_lifecycle_follows_the_document(backend: Backend) {
     )
     .await
     .problem(422);
+    // --- the catalogue and extras ---
+    let catalogue = t
+        .call_checked("GET", "/api/catalogue", "/api/catalogue", None, None)
+        .await
+        .ok(200);
+    assert_eq!(catalogue["extras"], json!([]));
+    let entry = "/api/catalogue/{kind}/{code}";
+    for (uri, body) in [
+        (
+            "/api/catalogue/extras/urgent",
+            json!({"name": "Urgent delivery", "price": 150001}),
+        ),
+        (
+            "/api/catalogue/extras/report",
+            json!({"name": "Plagiarism report", "price": 50000}),
+        ),
+    ] {
+        call("PUT", entry, uri.into(), admin.clone(), Some(body))
+            .await
+            .ok(200);
+    }
+    call(
+        "PUT",
+        entry,
+        "/api/catalogue/extras/slides".into(),
+        admin.clone(),
+        Some(json!({"name": "Slides"})),
+    )
+    .await
+    .problem(422);
+    call(
+        "PUT",
+        entry,
+        "/api/catalogue/extras/slides".into(),
+        manager.clone(),
+        Some(json!({"name": "Slides", "price": 1})),
+    )
+    .await
+    .problem(403);
+    call(
+        "DELETE",
+        entry,
+        "/api/catalogue/extras/report".into(),
+        admin.clone(),
+        None,
+    )
+    .await
+    .ok(200);
+    call(
+        "DELETE",
+        entry,
+        "/api/catalogue/extras/report".into(),
+        admin.clone(),
+        None,
+    )
+    .await
+    .problem(404);
+    call(
+        "GET",
+        "/api/catalogue/history",
+        "/api/catalogue/history".into(),
+        auditor.clone(),
+        None,
+    )
+    .await
+    .ok(200);
+    let extras = "/api/orders/{id}/extras";
+    let with_extra = call(
+        "POST",
+        extras,
+        format!("/api/orders/{phoned}/extras"),
+        manager.clone(),
+        Some(json!({"code": "urgent"})),
+    )
+    .await
+    .ok(200);
+    assert_eq!(with_extra["price"], 400002);
+    assert_eq!(with_extra["extras"][0]["code"], "urgent");
+    for (body, status) in [
+        (json!({"code": "urgent"}), 409),
+        (json!({"code": "report"}), 422),
+    ] {
+        call(
+            "POST",
+            extras,
+            format!("/api/orders/{phoned}/extras"),
+            manager.clone(),
+            Some(body),
+        )
+        .await
+        .problem(status);
+    }
+    for status in [200, 404] {
+        let res = call(
+            "DELETE",
+            "/api/orders/{id}/extras/{code}",
+            format!("/api/orders/{phoned}/extras/urgent"),
+            manager.clone(),
+            None,
+        )
+        .await;
+        if status == 200 {
+            assert_eq!(res.ok(200)["price"], 250001);
+        } else {
+            res.problem(404);
+        }
+    }
     let paid = common::accepted_order(t).await;
     let at = format!("/api/orders/{}", paid.order);
     call(

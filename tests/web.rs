@@ -1464,7 +1464,107 @@ on_both!(
     a_manager_lists_a_work_on_the_shop_page_and_delists_it,
     a_guest_buys_a_work_and_a_client_pays_one_on_their_purchases_page,
     a_company_signs_up_by_the_form_and_the_admin_and_reports_tell_companies_apart,
+    the_admin_keeps_the_catalogue_and_a_manager_adds_extras_on_the_orders_page,
 );
+
+async fn the_admin_keeps_the_catalogue_and_a_manager_adds_extras_on_the_orders_page(
+    backend: Backend,
+) {
+    let t = TestApp::spawn(backend).await;
+    let (_, admin) = t.user(Role::Admin, "Alla Admin").await;
+    let mut a = Browser::with_session(&t, &admin);
+    for fields in [
+        [
+            ("kind", "extras"),
+            ("code", "urgent"),
+            ("name", "Urgent delivery"),
+            ("price", "1500.01"),
+        ],
+        [
+            ("kind", "work-types"),
+            ("code", "poem"),
+            ("name", "Поэма"),
+            ("price", ""),
+        ],
+    ] {
+        a.submit("/admin", "/admin/catalogue", &fields)
+            .await
+            .redirected_to("/admin#catalogue");
+    }
+    a.submit("/admin", "/admin/catalogue/subjects/law/retire", &[])
+        .await
+        .redirected_to("/admin#catalogue");
+    let p = a.get("/admin").await;
+    assert!(
+        p.html.contains("data-code=\"urgent\"") && p.html.contains("1\u{a0}500,01"),
+        "{}",
+        p.html
+    );
+    assert!(!p.html.contains("data-code=\"law\""), "{}", p.html);
+    assert!(p.html.contains("id=\"catalogue-history\""), "{}", p.html);
+    // A client cannot change the catalogue by its form.
+    let (_, client) = t.user(Role::Client, "Clara Client").await;
+    let mut c = Browser::with_session(&t, &client);
+    let home = c.get("/checkout").await;
+    let csrf = home.csrf();
+    let refused = c
+        .post(
+            "/admin/catalogue",
+            &[
+                ("_csrf", csrf.as_str()),
+                ("kind", "extras"),
+                ("code", "x"),
+                ("name", "X"),
+                ("price", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.html);
+    // The checkout offers what the catalogue holds.
+    assert!(
+        home.html.contains("value=\"poem\"") && !home.html.contains(">Law<"),
+        "{}",
+        home.html
+    );
+
+    // The manager adds and removes the extra on the order's page.
+    let acc = accepted_order(&t).await;
+    let to = format!("/orders/{}", acc.order);
+    let mut m = Browser::with_session(&t, &acc.manager);
+    assert!(m.get(&to).await.html.contains("id=\"add-extra-form\""));
+    m.submit(&to, &format!("{to}/extras"), &[("code", "urgent")])
+        .await
+        .redirected_to(&to);
+    let o = order_json(&t, &acc.order).await;
+    assert_eq!(o["price"], 400_002);
+    assert_eq!(
+        (o["first_half"].as_i64(), o["second_half"].as_i64()),
+        (Some(200_001), Some(200_001))
+    );
+    // The client sees it in the order and its timeline, in either language; no form.
+    let mut cl = Browser::with_session(&t, &acc.client);
+    let p = cl.get(&to).await;
+    assert!(
+        p.html.contains("Добавлена услуга") && p.html.contains("Urgent delivery"),
+        "{}",
+        p.html
+    );
+    assert!(!p.html.contains("add-extra-form"));
+    let p = cl.get(&format!("{to}?lang=en")).await;
+    assert!(p.html.contains("Extra service added"), "{}", p.html);
+    let csrf = p.csrf();
+    let refused = cl
+        .post(
+            &format!("{to}/extras/urgent/remove"),
+            &[("_csrf", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.html);
+    m.submit(&to, &format!("{to}/extras/urgent/remove"), &[])
+        .await
+        .redirected_to(&to);
+    assert_eq!(order_json(&t, &acc.order).await["price"], 250_001);
+}
 
 async fn a_manager_takes_an_order_by_phone_edits_and_discounts_it_on_its_page(backend: Backend) {
     let t = TestApp::spawn(backend).await;

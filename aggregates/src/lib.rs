@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod author;
+pub mod catalogue;
 pub mod common;
 pub mod order;
 pub mod purchase;

@@ -18,13 +18,14 @@ use super::server;
 use super::stats::{Samples, Summary};
 
 /// The lifecycle's commands, in order (the endpoints reported).
-pub const ENDPOINTS: [&str; 20] = [
+pub const ENDPOINTS: [&str; 21] = [
     "place",
     "checkout",
     "phone",
     "price",
     "edit",
     "discount",
+    "extra",
     "offer",
     "accept",
     "message",
@@ -75,6 +76,11 @@ pub const PHONE_EVERY: u64 = 50;
 /// One lifecycle in this many has its manager edit the topic and give a discount once
 /// it is priced (`PATCH`, `PUT …/discount`: the halves paid follow the new price).
 pub const EDIT_EVERY: u64 = 10;
+/// One lifecycle in this many has its manager add an extra of the catalogue once it is
+/// priced (`POST …/extras`: the price and the halves paid follow). Not one of those edited.
+pub const EXTRA_EVERY: u64 = 10;
+/// The extra the bench's admin puts in the catalogue, and its price.
+pub const EXTRA: (&str, i64) = ("urgent", 50_000);
 /// One lifecycle in this many also browses the shop and buys a ready-made work (listing
 /// one first when there is none), paid through the provider.
 pub const SHOP_EVERY: u64 = 20;
@@ -381,6 +387,18 @@ impl Worker {
                 ),
             )
             .await?;
+        }
+        if k % EXTRA_EVERY == EXTRA_EVERY * 2 / 3 {
+            self.cmd(
+                "extra",
+                api.post(
+                    &format!("{order}/extras"),
+                    manager,
+                    &json!({"code": EXTRA.0}),
+                ),
+            )
+            .await?;
+            price += EXTRA.1;
         }
         // The system's weighted draw among the eligible authors; the one drawn writes it.
         let (offer, _) = self

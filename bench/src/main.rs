@@ -459,6 +459,22 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
             String::from_utf8_lossy(&set.body)
         ));
     }
+    // The extra some lifecycles add (load::EXTRA_EVERY), in the catalogue at its price.
+    let (code, price) = load::EXTRA;
+    let set = api
+        .put(
+            &format!("/api/catalogue/extras/{code}"),
+            Some(&admin),
+            &json!({"name": "Urgent delivery", "price": price}),
+        )
+        .await?;
+    if set.status != 200 {
+        return Err(format!(
+            "adding the extra to the catalogue: {} {}",
+            set.status,
+            String::from_utf8_lossy(&set.body)
+        ));
+    }
     // Other writers on the Postgres cluster hold the feed back: sample them throughout.
     let monitor = Monitor::start(&pool, fresh.kind);
 

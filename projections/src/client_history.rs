@@ -58,6 +58,24 @@ fn note(event: &OrderEvent) -> Option<Option<String>> {
             reason,
             ..
         } => Some(format!("price {old_price} → {price} kopecks: {reason}")),
+        OrderEvent::ExtraAdded {
+            name,
+            price,
+            new_price,
+            ..
+        } => Some(match new_price {
+            Some(p) => format!("extra added: {name}, {price} kopecks; price {p} kopecks"),
+            None => format!("extra added: {name}, {price} kopecks"),
+        }),
+        OrderEvent::ExtraRemoved {
+            name,
+            price,
+            new_price,
+            ..
+        } => Some(match new_price {
+            Some(p) => format!("extra removed: {name}, {price} kopecks; price {p} kopecks"),
+            None => format!("extra removed: {name}, {price} kopecks"),
+        }),
         OrderEvent::DeadlineProposed { deadline } => {
             Some(format!("a new deadline proposed: {deadline}"))
         }

@@ -1,6 +1,7 @@
 //! Scriptorium's read side: the global feed, the projection runner and the read models.
 
 pub mod authors;
+pub mod catalogue;
 pub mod chain;
 pub mod client_history;
 pub mod feed;
@@ -39,6 +40,7 @@ pub fn all() -> Vec<Box<dyn Projection>> {
         Box::new(reports::ReportsProjection),
         Box::new(ledger::LedgerProjection),
         Box::new(settings::SettingsProjection),
+        Box::new(catalogue::CatalogueProjection),
         Box::new(reviews::ReviewsProjection),
         Box::new(messages::MessagesProjection),
         Box::new(shop::ShopProjection),
@@ -120,6 +122,7 @@ mod tests {
                 "Shift",
                 "AuthorAccount",
                 "Settings",
+                "Catalogue",
                 "ReadyWork"
             ]
         );

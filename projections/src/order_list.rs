@@ -1,12 +1,12 @@
 //! The manager's order table (`order_list`), the authors each order was offered to
-//! (`order_offers`), its files (`order_files`) and how many orders each manager (and
+//! (`order_offers`), its files (`order_files`), its extras (`order_extras`) and how many orders each manager (and
 //! everyone) has in each status (`order_counts`); plus the scoped, filtered, sorted,
 //! paged queries the order endpoints serve.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use aggregates::order::{
-    Breach, FileKind, FileRef, OrderEdit, OrderEvent, OrderSource, OrderStatus,
+    Breach, FileKind, FileRef, OrderEdit, OrderEvent, OrderExtra, OrderSource, OrderStatus,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -57,6 +57,7 @@ impl Projection for OrderListProjection {
             "order_list",
             "order_offers",
             "order_files",
+            "order_extras",
             "order_counts",
             "client_order_history",
         ]
@@ -110,6 +111,8 @@ impl Projection for OrderListProjection {
         let mut answers: Vec<OfferRow> = Vec::new();
         let mut files: Vec<NewFile> = Vec::new();
         let mut approvals: Vec<(String, FileKind)> = Vec::new();
+        // In the order of the log: an extra added and removed in one batch is gone.
+        let mut extras: Vec<ExtraChange> = Vec::new();
 
         for (ev, event) in &decoded {
             let id = ev.aggregate_id.as_str();
@@ -200,6 +203,21 @@ impl Projection for OrderListProjection {
                         approved: false,
                     });
                 }
+                OrderEvent::ExtraAdded {
+                    code, name, price, ..
+                } => extras.push(ExtraChange::Added {
+                    order_id: id.to_string(),
+                    position: ev.cursor.position,
+                    extra: OrderExtra {
+                        code: code.clone(),
+                        name: name.clone(),
+                        price: *price,
+                    },
+                }),
+                OrderEvent::ExtraRemoved { code, .. } => extras.push(ExtraChange::Removed {
+                    order_id: id.to_string(),
+                    code: code.clone(),
+                }),
                 OrderEvent::DraftApproved | OrderEvent::FinalApproved => {
                     let kind = file_kind(event).unwrap_or(FileKind::Draft);
                     // The approved file is the latest of its kind: the one under review.
@@ -302,6 +320,9 @@ impl Projection for OrderListProjection {
             &file_rows,
         )
         .await?;
+        for change in &extras {
+            change.write(tx).await?;
+        }
         write_counts(tx, count_deltas(rows.values())).await?;
         let new = rows.values().filter(|f| f.new).count();
         tracing::trace!(
@@ -310,6 +331,53 @@ impl Projection for OrderListProjection {
             new,
             "order table batch"
         );
+        Ok(())
+    }
+}
+
+/// An extra added to or removed from an order in this batch (a few: one statement each).
+enum ExtraChange {
+    Added {
+        order_id: String,
+        position: i64,
+        extra: OrderExtra,
+    },
+    Removed {
+        order_id: String,
+        code: String,
+    },
+}
+
+impl ExtraChange {
+    async fn write(&self, tx: &mut Tx) -> Result<(), ProjectionError> {
+        match self {
+            ExtraChange::Added {
+                order_id,
+                position,
+                extra,
+            } => {
+                tx.execute(
+                    "INSERT INTO order_extras (order_id, code, position, name, price) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (order_id, code) DO UPDATE SET \
+                     position = excluded.position, name = excluded.name, price = excluded.price",
+                    &crate::args![
+                        order_id.as_str(),
+                        extra.code.as_str(),
+                        *position,
+                        extra.name.as_str(),
+                        extra.price
+                    ],
+                )
+                .await?;
+            }
+            ExtraChange::Removed { order_id, code } => {
+                tx.execute(
+                    "DELETE FROM order_extras WHERE order_id = $1 AND code = $2",
+                    &crate::args![order_id.as_str(), code.as_str()],
+                )
+                .await?;
+            }
+        }
         Ok(())
     }
 }
@@ -469,6 +537,24 @@ fn fold_row(
             o.first_half = Some(*first_half);
             o.second_half = Some(*second_half);
         }
+        OrderEvent::ExtraAdded {
+            new_price,
+            first_half,
+            second_half,
+            ..
+        }
+        | OrderEvent::ExtraRemoved {
+            new_price,
+            first_half,
+            second_half,
+            ..
+        } => {
+            if let (Some(p), Some(a), Some(b)) = (new_price, first_half, second_half) {
+                o.price = Some(*p);
+                o.first_half = Some(*a);
+                o.second_half = Some(*b);
+            }
+        }
         OrderEvent::DeadlineProposed { deadline } => o.proposed_deadline = Some(*deadline),
         OrderEvent::DeadlineMoved { new, .. } => {
             o.proposed_deadline = None;
@@ -548,6 +634,48 @@ pub fn view(
         }
     }
     Some((row, files))
+}
+
+/// The extras on the order as its stream (oldest first) leaves them, in the order they
+/// were added: what `order_extras` holds of it.
+pub fn extras_in(stream: &[(OrderEvent, DateTime<Utc>)]) -> Vec<OrderExtra> {
+    let mut extras: Vec<OrderExtra> = Vec::new();
+    for (event, _) in stream {
+        match event {
+            OrderEvent::ExtraAdded {
+                code, name, price, ..
+            } => {
+                extras.retain(|e| e.code != *code);
+                extras.push(OrderExtra {
+                    code: code.clone(),
+                    name: name.clone(),
+                    price: *price,
+                });
+            }
+            OrderEvent::ExtraRemoved { code, .. } => extras.retain(|e| e.code != *code),
+            _ => {}
+        }
+    }
+    extras
+}
+
+/// The extras on an order, in the order they were added.
+pub async fn extras(db: &Db, order_id: Uuid) -> Result<Vec<OrderExtra>, sqlx::Error> {
+    let rows = db
+        .fetch_all(
+            "SELECT code, name, price FROM order_extras WHERE order_id = $1 ORDER BY position",
+            &crate::args![order_id],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(OrderExtra {
+                code: r.text("code")?,
+                name: r.text("name")?,
+                price: r.int("price")?,
+            })
+        })
+        .collect()
 }
 
 /// The authors an order stream names as having accepted it.

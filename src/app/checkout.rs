@@ -63,7 +63,7 @@ impl App {
         new.source = OrderSource::GuestCheckout;
         let guest = contact.parse()?;
         // The order's own checks, before an account exists.
-        self.check_placement(&new, Uuid::nil())?;
+        self.check_placement(&new, Uuid::nil()).await?;
         let client = self.guest_client(request_id, &guest).await?;
         let ctx = Ctx::request(Actor::new(client, Role::Client), request_id);
         let order = self.place_order(&ctx, new).await?;
@@ -84,7 +84,7 @@ impl App {
         super::policy::authorize(&ctx.actor, super::policy::Action::PlaceOrderByPhone)?;
         new.source = OrderSource::Manager;
         let guest = contact.parse()?;
-        self.check_placement(&new, Uuid::nil())?;
+        self.check_placement(&new, Uuid::nil()).await?;
         let client = self.guest_client(&ctx.request_id, &guest).await?;
         let taken_by = (ctx.actor.role == Role::Manager).then_some(ctx.actor.id);
         let order = self.place_for(ctx, client, new, taken_by).await?;

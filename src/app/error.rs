@@ -4,6 +4,7 @@
 
 use aggregates::account::AccountError;
 use aggregates::author::AuthorError;
+use aggregates::catalogue::CatalogueError;
 use aggregates::order::OrderError;
 use aggregates::purchase::PurchaseError;
 use aggregates::ready_work::ReadyWorkError;
@@ -30,6 +31,9 @@ pub enum AppError {
     /// The settings refused a value out of range.
     #[error(transparent)]
     Settings(SettingsError),
+    /// The catalogue refused an admin's change (a value out of range, no such entry).
+    #[error(transparent)]
+    Catalogue(CatalogueError),
     /// The manager's shift refused the command (already on shift, not on shift).
     #[error(transparent)]
     Shift(ShiftError),
@@ -108,6 +112,7 @@ impl AppError {
                 | AppError::Author(_)
                 | AppError::Account(_)
                 | AppError::Settings(_)
+                | AppError::Catalogue(_)
                 | AppError::Shift(_)
                 | AppError::ReadyWork(_)
                 | AppError::Purchase(_)
@@ -186,6 +191,18 @@ impl From<AggregateError<SettingsError>> for AppError {
 impl From<SettingsError> for AppError {
     fn from(e: SettingsError) -> Self {
         AppError::Settings(e)
+    }
+}
+
+impl From<AggregateError<CatalogueError>> for AppError {
+    fn from(e: AggregateError<CatalogueError>) -> Self {
+        from_aggregate(e, "catalogue", AppError::Catalogue)
+    }
+}
+
+impl From<CatalogueError> for AppError {
+    fn from(e: CatalogueError) -> Self {
+        AppError::Catalogue(e)
     }
 }
 

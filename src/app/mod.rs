@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod authors;
+pub mod catalogue;
 pub mod checkout;
 pub mod error;
 pub mod ledger;
@@ -26,6 +27,7 @@ use std::time::Duration;
 
 use aggregates::account::{AccountCommand, AuthorAccount};
 use aggregates::author::{Author, AuthorCommand};
+use aggregates::catalogue::{Catalogue, CatalogueCommand, CATALOGUE_ID};
 use aggregates::order::{Order, OrderCommand, OrderEvent};
 use aggregates::purchase::Purchase;
 use aggregates::ready_work::ReadyWork;
@@ -114,6 +116,9 @@ pub struct AppInner {
     /// The same store as `accounts`, for reading an account's state.
     pub account_store: SnapshotStore<AuthorAccount>,
     pub settings: Cqrs<Settings>,
+    /// The catalogue of work types, subjects and extras (decision 025).
+    pub catalogue: Cqrs<Catalogue>,
+    pub catalogue_repo: Repo,
     /// The shop's works and their purchases (decision 021).
     pub ready_works: Cqrs<ReadyWork>,
     pub purchases: Cqrs<Purchase>,
@@ -459,6 +464,18 @@ impl App {
         self.settle_at(at, Settings::TYPE, SETTINGS_ID).await
     }
 
+    /// Runs a catalogue command and waits for the read models to show it: every order
+    /// placed afterwards, on any instance, checks its values against the table.
+    pub async fn change_catalogue(&self, cmd: CatalogueCommand, ctx: &Ctx) -> Result<(), AppError> {
+        let at = self
+            .execute(&self.catalogue, CATALOGUE_ID, cmd, ctx)
+            .await?;
+        if at.is_some() {
+            self.projector.wake();
+        }
+        self.settle_at(at, Catalogue::TYPE, CATALOGUE_ID).await
+    }
+
     /// One uniformly random `u64` from the service's random source (for
     /// [`aggregates::author::pick_weighted`]).
     pub fn draw(&self) -> u64 {
@@ -562,6 +579,7 @@ impl Application {
         let shift_repo = Repo::new(&db);
         let account_repo = Repo::new(&db);
         let settings_repo = Repo::new(&db);
+        let catalogue_repo = Repo::new(&db);
         let ready_work_repo = Repo::new(&db);
         let purchase_repo = Repo::new(&db);
         // One store, so the state a command leaves is the one a read sees.
@@ -591,6 +609,8 @@ impl Application {
             accounts: CqrsFramework::new(account_store.clone(), vec![], ()),
             account_store,
             settings: cqrs(settings_repo.clone(), ()),
+            catalogue: cqrs(catalogue_repo.clone(), ()),
+            catalogue_repo,
             ready_works: cqrs(ready_work_repo.clone(), ()),
             purchases: cqrs(purchase_repo.clone(), ()),
             ready_work_repo,

@@ -208,7 +208,7 @@ impl App {
                 return Err(AppError::NotFound);
             }
         }
-        Ok(OrderView::of(actor, &order, &files))
+        Ok(OrderView::of(actor, &order, &files, &state.extras))
     }
 
     /// Runs `cmd` on an order the caller may act on, and answers with the order.
@@ -223,8 +223,9 @@ impl App {
     }
 
     /// Whether an order would take `new` from `client_id` now (the order's own, pure
-    /// decision: no number drawn, nothing stored); its pages when it would.
-    pub(crate) fn check_placement(
+    /// decision, and its work type and subject in the catalogue: no number drawn, nothing
+    /// stored); its pages when it would.
+    pub(crate) async fn check_placement(
         &self,
         new: &NewOrder,
         client_id: Uuid,
@@ -238,6 +239,8 @@ impl App {
             false,
             self.clock.now(),
         ))?;
+        self.check_in_catalogue(Some(&new.work_type), Some(&new.subject))
+            .await?;
         Ok(pages)
     }
 
@@ -258,7 +261,7 @@ impl App {
     ) -> Result<OrderView, AppError> {
         // Numbers are 1, 2, 3, … in placement order: a placement the order would refuse
         // must not take one, so the (pure) decision is made before the number is drawn.
-        let pages = self.check_placement(&new, client_id)?;
+        let pages = self.check_placement(&new, client_id).await?;
         // A company's order says so from the start (the reports split by it).
         let corporate = self.is_corporate(client_id).await?;
         let id = Uuid::new_v4();
@@ -326,7 +329,8 @@ impl App {
         if !self.sees_row(actor, &order).await? {
             return Err(AppError::NotFound);
         }
-        Ok(OrderView::of(actor, &order, &files))
+        let extras = order_list::extras(&self.db, id).await?;
+        Ok(OrderView::of(actor, &order, &files, &extras))
     }
 
     /// The order as it stood at `as_of`, folded from its events up to then by the order
@@ -355,7 +359,7 @@ impl App {
             .await?;
         let (row, files) = order_list::view(id, &past, &names).ok_or(AppError::NotFound)?;
         Ok(OrderAsOf {
-            order: OrderView::of(actor, &row, &files),
+            order: OrderView::of(actor, &row, &files, &order_list::extras_in(&past)),
             as_of,
         })
     }
@@ -645,6 +649,20 @@ impl App {
     ) -> Result<OrderView, AppError> {
         self.authorize_on(ctx, Action::EditOrder, id).await?;
         let pages = changes.pages.map(Pages::try_from).transpose()?;
+        // A new work type or subject must be in the catalogue; the order's own (retired
+        // since, perhaps) may be sent back as it is.
+        let now = self.order_state(id).await?;
+        let changed = |asked: &Option<String>, current: &str| {
+            asked
+                .as_deref()
+                .filter(|a| a.trim() != current)
+                .map(str::to_string)
+        };
+        self.check_in_catalogue(
+            changed(&changes.work_type, &now.work_type).as_deref(),
+            changed(&changes.subject, &now.subject).as_deref(),
+        )
+        .await?;
         let cmd = OrderCommand::EditOrder {
             actor: ctx.actor,
             changes: OrderChanges {
@@ -673,6 +691,49 @@ impl App {
             actor: ctx.actor,
             price,
             reason,
+            at: self.clock.now(),
+        };
+        self.act(ctx, id, cmd).await
+    }
+
+    /// A manager adds an extra of the catalogue (in force) to the order, at its price now,
+    /// before the first half: the price and the halves follow.
+    pub async fn add_extra(&self, ctx: &Ctx, id: Uuid, code: &str) -> Result<OrderView, AppError> {
+        self.authorize_on(ctx, Action::ChangeExtras, id).await?;
+        let catalogue = self.catalogue().await?;
+        let extra = catalogue.extra(code).ok_or_else(|| {
+            AppError::Invalid(format!(
+                "the catalogue has no extra {:?} in force (one of: {})",
+                code.trim(),
+                catalogue
+                    .active(aggregates::catalogue::EntryKind::Extra)
+                    .map(|e| e.code.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
+        let cmd = OrderCommand::AddExtra {
+            actor: ctx.actor,
+            code: extra.code.clone(),
+            name: extra.name.clone(),
+            price: extra.price.unwrap_or(0),
+            at: self.clock.now(),
+        };
+        self.act(ctx, id, cmd).await
+    }
+
+    /// A manager removes an extra from the order before the first half: the price it was
+    /// added at comes off.
+    pub async fn remove_extra(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        code: &str,
+    ) -> Result<OrderView, AppError> {
+        self.authorize_on(ctx, Action::ChangeExtras, id).await?;
+        let cmd = OrderCommand::RemoveExtra {
+            actor: ctx.actor,
+            code: code.to_string(),
             at: self.clock.now(),
         };
         self.act(ctx, id, cmd).await

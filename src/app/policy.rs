@@ -108,6 +108,12 @@ pub enum Action {
     SetCompany,
     /// Log out, change one's own password.
     OwnAccount,
+    /// Add, change and retire the catalogue's work types, subjects and extras.
+    ManageCatalogue,
+    /// Read every change of the catalogue.
+    ReadCatalogueHistory,
+    /// Add an extra from the catalogue to an order, or remove one (before the first half).
+    ChangeExtras,
 }
 
 /// Every role (the actions any logged-in user may attempt; what they reach is scoped).
@@ -116,7 +122,7 @@ const STAFF: &[Role] = &[Role::Manager, Role::Admin];
 const AUDITORS: &[Role] = &[Role::Auditor, Role::Admin];
 
 impl Action {
-    pub const ALL: [Action; 48] = [
+    pub const ALL: [Action; 51] = [
         Action::PlaceOrder,
         Action::PlaceOrderByPhone,
         Action::EditOrder,
@@ -165,6 +171,9 @@ impl Action {
         Action::ReadPurchases,
         Action::SetCompany,
         Action::OwnAccount,
+        Action::ManageCatalogue,
+        Action::ReadCatalogueHistory,
+        Action::ChangeExtras,
     ];
 
     /// The roles that may do this (on the records their scope holds).
@@ -198,6 +207,9 @@ impl Action {
             Action::ReadSettings => &[Role::Manager, Role::PayoutClerk, Role::Auditor, Role::Admin],
             Action::ManageSettings => &[Role::Admin],
             Action::ReadSettingsHistory => AUDITORS,
+            Action::ManageCatalogue => &[Role::Admin],
+            Action::ReadCatalogueHistory => AUDITORS,
+            Action::ChangeExtras => STAFF,
             Action::ReadOutbox | Action::RetryMail => &[Role::Admin],
             Action::ChooseLanguage | Action::OwnAccount => ANYONE,
             Action::PayTest => &[Role::Client],
@@ -457,6 +469,9 @@ mod tests {
             (Action::ReadPurchases,   [true,  false, true,   true,  true,   true ]),
             (Action::SetCompany,      [true,  false, true,   false, false,  true ]),
             (Action::OwnAccount,      [true,  true,  true,   true,  true,   true ]),
+            (Action::ManageCatalogue, [false, false, false,  false, false,  true ]),
+            (Action::ReadCatalogueHistory, [false, false, false, false, true, true ]),
+            (Action::ChangeExtras,    [false, false, true,   false, false,  true ]),
         ];
         assert_eq!(table.len(), Action::ALL.len(), "every action has a row");
         let roles = [Client, Author, Manager, PayoutClerk, Auditor, Admin];

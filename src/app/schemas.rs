@@ -163,3 +163,11 @@ mod tests {
         );
     }
 }
+
+enum_schema!(
+    /// The kinds of catalogue entry as a path names them ([`super::catalogue::kind_of_path`]).
+    CatalogueKindSchema,
+    "CatalogueKind",
+    "what a catalogue entry is, as its path names it",
+    ["work-types", "subjects", "extras"]
+);

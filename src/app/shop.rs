@@ -346,6 +346,13 @@ impl App {
             at: self.clock.now(),
         };
         ReadyWork::default().decide(cmd.clone())?;
+        if let ReadyWorkCommand::List {
+            work_type, subject, ..
+        } = &cmd
+        {
+            self.check_in_catalogue(Some(work_type), Some(subject))
+                .await?;
+        }
         self.files.put(&new.file.bytes).await?;
         let id = Uuid::new_v4();
         self.ready_work_repo

@@ -243,19 +243,51 @@ impl From<&FileRow> for FileView {
     }
 }
 
-/// An order with the files that reach the caller.
+/// An extra service on an order, at its price when it was added (part of the price).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = OrderExtra)]
+pub struct ExtraView {
+    /// The catalogue's code.
+    #[schema(examples("urgent"))]
+    pub code: String,
+    pub name: String,
+    /// Kopecks.
+    #[schema(minimum = 1)]
+    pub price: i64,
+}
+
+impl From<&aggregates::order::OrderExtra> for ExtraView {
+    fn from(e: &aggregates::order::OrderExtra) -> ExtraView {
+        ExtraView {
+            code: e.code.clone(),
+            name: e.name.clone(),
+            price: e.price,
+        }
+    }
+}
+
+/// An order with its extras and the files that reach the caller.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[schema(as = Order)]
 pub struct OrderView {
     #[serde(flatten)]
     pub order: OrderSummary,
+    /// The extra services on the order, in the order they were added; their prices are
+    /// in `price`.
+    pub extras: Vec<ExtraView>,
     pub files: Vec<FileView>,
 }
 
 impl OrderView {
-    pub fn of(actor: &Actor, o: &OrderRow, files: &[FileRow]) -> OrderView {
+    pub fn of(
+        actor: &Actor,
+        o: &OrderRow,
+        files: &[FileRow],
+        extras: &[aggregates::order::OrderExtra],
+    ) -> OrderView {
         OrderView {
             order: OrderSummary::of(actor, o),
+            extras: extras.iter().map(ExtraView::from).collect(),
             files: files
                 .iter()
                 .filter(|f| policy::sees_file_of(actor, o, f))

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod authors;
+pub mod catalogue;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -85,6 +86,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .merge(reports::router())
         .merge(payouts::router())
         .merge(settings::router())
+        .merge(catalogue::router())
         .merge(audit::router())
         .merge(admin::router())
         .merge(reviews::router())

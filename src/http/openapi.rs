@@ -29,7 +29,9 @@ use utoipa_axum::routes;
 use super::error::Problem;
 use super::idempotency::{MAX_KEY_LEN, NEVER_STORED};
 use crate::app::policy::Action;
-use crate::app::schemas::{FileKindSchema, OrderSourceSchema, OrderStatusSchema, RoleSchema};
+use crate::app::schemas::{
+    CatalogueKindSchema, FileKindSchema, OrderSourceSchema, OrderStatusSchema, RoleSchema,
+};
 use crate::app::App;
 
 /// `x-roles` of an operation anyone may call without a token.
@@ -66,12 +68,13 @@ pub fn roles(action: Action) -> Value {
         (name = "reports", description = "the director's reports"),
         (name = "payouts", description = "authors' ledgers and payouts"),
         (name = "settings", description = "the service's settings"),
+        (name = "catalogue", description = "the work types, subjects and extras an order may name"),
         (name = "audit", description = "the global event log"),
         (name = "admin", description = "the mail outbox"),
         (name = "reviews", description = "the public reviews of completed orders"),
         (name = "shop", description = "the ready-made works shop: the catalogue, purchases and their payments"),
     ),
-    components(schemas(Problem, RoleSchema, OrderStatusSchema, OrderSourceSchema, FileKindSchema)),
+    components(schemas(Problem, RoleSchema, OrderStatusSchema, OrderSourceSchema, FileKindSchema, CatalogueKindSchema)),
 )]
 pub struct ApiDoc;
 

@@ -319,6 +319,8 @@ impl<'a> Deriver<'a> {
             }
             OrderEvent::OrderEdited { .. }
             | OrderEvent::DiscountGiven { .. }
+            | OrderEvent::ExtraAdded { .. }
+            | OrderEvent::ExtraRemoved { .. }
             | OrderEvent::DeadlineProposed { .. }
             | OrderEvent::DeadlineMoved { .. } => {
                 let params = Params {
@@ -587,6 +589,23 @@ fn changes_of(event: &OrderEvent) -> Vec<(String, String, String)> {
         OrderEvent::DeadlineMoved { old, new } => {
             vec![("deadline".into(), old.to_string(), new.to_string())]
         }
+        // The extra by name, and the price it moved (once the order is priced).
+        OrderEvent::ExtraAdded {
+            name,
+            price,
+            new_price,
+            ..
+        } => std::iter::once(("extra".into(), "—".into(), name.clone()))
+            .chain(new_price.map(|p| ("price".into(), (p - price).to_string(), p.to_string())))
+            .collect(),
+        OrderEvent::ExtraRemoved {
+            name,
+            price,
+            new_price,
+            ..
+        } => std::iter::once(("extra".into(), name.clone(), "—".into()))
+            .chain(new_price.map(|p| ("price".into(), (p + price).to_string(), p.to_string())))
+            .collect(),
         _ => Vec::new(),
     }
 }

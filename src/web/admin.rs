@@ -1,6 +1,7 @@
 //! `/admin` (the admin, who is also the director): users — create staff, block and
 //! unblock with a reason —, authors' profiles (subjects, rating, limit, availability),
-//! the settings with the history of their changes.
+//! the settings with the history of their changes, the catalogue (work types, subjects,
+//! extras with their prices) with the history of its changes.
 
 use std::collections::BTreeMap;
 
@@ -52,7 +53,52 @@ struct Admin {
     /// Each limited status: its form field, its label and its limit (0: none).
     stage_limits: Vec<(&'static str, &'static str, i64)>,
     changes: Vec<Change>,
+    /// The catalogue in force, entry by entry.
+    catalogue: Vec<CatalogueLine>,
+    /// The kinds of entry: their path name and label.
+    kinds: Vec<(&'static str, &'static str)>,
+    catalogue_changes: Vec<CatalogueChangeLine>,
 }
+
+/// One entry of the catalogue in force.
+pub struct CatalogueLine {
+    /// The path name of its kind (`work-types`, `subjects`, `extras`).
+    pub kind: &'static str,
+    pub kind_label: &'static str,
+    pub code: String,
+    pub name: String,
+    /// An extra's price in words; empty for the others.
+    pub price: String,
+}
+
+/// One change of the catalogue, in words.
+pub struct CatalogueChangeLine {
+    pub at: String,
+    pub kind: &'static str,
+    pub code: String,
+    pub action: &'static str,
+    pub old: String,
+    pub new: String,
+}
+
+/// Path name and label key of each kind of catalogue entry.
+const KINDS: [(&str, &str, aggregates::catalogue::EntryKind); 3] = [
+    (
+        "work-types",
+        "catalogue.work_type",
+        aggregates::catalogue::EntryKind::WorkType,
+    ),
+    (
+        "subjects",
+        "catalogue.subject",
+        aggregates::catalogue::EntryKind::Subject,
+    ),
+    (
+        "extras",
+        "catalogue.extra",
+        aggregates::catalogue::EntryKind::Extra,
+    ),
+];
 
 pub async fn admin(State(app): State<App>, v: Visitor) -> Result<Response, PageError> {
     let m = v.require()?;
@@ -73,6 +119,54 @@ pub async fn admin(State(app): State<App>, v: Visitor) -> Result<Response, PageE
             setting: tr.t(&format!("settings.{}", c.setting)),
             old: c.old,
             new: c.new,
+        })
+        .collect();
+    let catalogue = app.catalogue().await?;
+    let catalogue_lines = KINDS
+        .iter()
+        .flat_map(|(path, label, kind)| {
+            catalogue.active(*kind).map(move |e| CatalogueLine {
+                kind: path,
+                kind_label: tr.t(label),
+                code: e.code.clone(),
+                name: e.name.clone(),
+                price: e.price.map(|p| tr.money(p)).unwrap_or_default(),
+            })
+        })
+        .collect();
+    let label_of = |kind: &str| {
+        KINDS
+            .iter()
+            .find(|(_, _, k)| k.as_str() == kind)
+            .map_or("?", |(_, label, _)| tr.t(label))
+    };
+    let entry = |name: Option<String>, price: Option<i64>| match (name, price) {
+        (Some(n), Some(p)) => format!("{n}, {}", tr.money(p)),
+        (Some(n), None) => n,
+        (None, _) => "—".to_string(),
+    };
+    let catalogue_changes = app
+        .catalogue_history(&actor)
+        .await?
+        .into_iter()
+        .rev()
+        .map(|c| CatalogueChangeLine {
+            at: chrono::DateTime::parse_from_rfc3339(&c.at)
+                .map(|t| tr.at(&t.to_utc()))
+                .unwrap_or(c.at),
+            kind: label_of(&c.kind),
+            action: tr.t(if c.action == "retired" {
+                "catalogue.retired"
+            } else {
+                "catalogue.set"
+            }),
+            old: entry(c.old_name, c.old_price),
+            new: if c.action == "retired" {
+                "—".to_string()
+            } else {
+                entry(Some(c.name), c.price)
+            },
+            code: c.code,
         })
         .collect();
     page(Admin {
@@ -98,7 +192,65 @@ pub async fn admin(State(app): State<App>, v: Visitor) -> Result<Response, PageE
             })
             .collect(),
         changes,
+        catalogue: catalogue_lines,
+        kinds: KINDS.iter().map(|(p, l, _)| (*p, tr.t(l))).collect(),
+        catalogue_changes,
     })
+}
+
+#[derive(Deserialize)]
+pub struct CatalogueForm {
+    #[serde(default)]
+    _csrf: String,
+    /// `work-types`, `subjects` or `extras`.
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+    /// Roubles; an extra's only (empty for the others).
+    #[serde(default)]
+    price: String,
+}
+
+/// An entry of the catalogue added or changed, as `PUT /api/catalogue/{kind}/{code}`.
+pub async fn set_catalogue_entry(
+    State(app): State<App>,
+    v: Visitor,
+    Form(form): Form<CatalogueForm>,
+) -> Result<Response, PageError> {
+    let m = v.require()?;
+    v.check_csrf(&form._csrf)?;
+    let result = async {
+        let kind = crate::app::catalogue::kind_of_path(form.kind.trim())
+            .ok_or_else(|| AppError::Invalid(format!("«{}» is not a kind of entry", form.kind)))?;
+        let price = match form.price.trim() {
+            "" => None,
+            p => Some(parse_rubles("price", p)?),
+        };
+        app.set_catalogue_entry(&m.ctx(), kind, form.code.trim(), form.name, price)
+            .await
+    }
+    .await;
+    after(&v, "/admin#catalogue", result)
+}
+
+/// An entry of the catalogue retired, as `DELETE /api/catalogue/{kind}/{code}`.
+pub async fn retire_catalogue_entry(
+    State(app): State<App>,
+    v: Visitor,
+    Path((kind, code)): Path<(String, String)>,
+    Form(form): Form<BlockForm>,
+) -> Result<Response, PageError> {
+    let m = v.require()?;
+    v.check_csrf(&form._csrf)?;
+    let result = async {
+        let kind = crate::app::catalogue::kind_of_path(&kind).ok_or(AppError::NotFound)?;
+        app.retire_catalogue_entry(&m.ctx(), kind, &code).await
+    }
+    .await;
+    after(&v, "/admin#catalogue", result)
 }
 
 #[derive(Deserialize)]

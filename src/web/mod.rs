@@ -59,6 +59,11 @@ pub fn router(app: App) -> Router<App> {
         .route("/orders/{id}/deadline", post(orders::answer_deadline))
         .route("/orders/{id}/edit", post(work::edit))
         .route("/orders/{id}/discount", post(work::discount))
+        .route("/orders/{id}/extras", post(work::add_extra))
+        .route(
+            "/orders/{id}/extras/{code}/remove",
+            post(work::remove_extra),
+        )
         .route("/orders/{id}/take", post(work::take))
         .route("/orders/{id}/decline", post(work::decline))
         .route("/orders/{id}/draft", post(work::upload_draft))
@@ -97,6 +102,11 @@ pub fn router(app: App) -> Router<App> {
         .route("/admin/users/{id}/company", post(admin::company))
         .route("/admin/authors/{id}", post(admin::author))
         .route("/admin/settings", post(admin::settings))
+        .route("/admin/catalogue", post(admin::set_catalogue_entry))
+        .route(
+            "/admin/catalogue/{kind}/{code}/retire",
+            post(admin::retire_catalogue_entry),
+        )
         .route("/reports", get(reports::reports))
         .route("/static/site.css", get(css))
         .route("/static/logo.svg", get(logo))

@@ -279,6 +279,23 @@ fn detail(tr: Tr, e: &EventView) -> String {
             money("price"),
             text("reason")
         ),
+        "ExtraAdded" | "ExtraRemoved" => {
+            let sign = if e.event_type == "ExtraAdded" {
+                "+"
+            } else {
+                "−"
+            };
+            match d["new_price"].as_i64() {
+                Some(p) => format!(
+                    "{}: {sign}{}; {} {}",
+                    text("name"),
+                    money("price"),
+                    tr.t("orders.price").to_lowercase(),
+                    tr.money(p)
+                ),
+                None => format!("{}: {sign}{}", text("name"), money("price")),
+            }
+        }
         "DeadlineProposed" | "DeadlineProposalDeclined" => text("deadline"),
         "DeadlineMoved" => format!("{} → {}", text("old"), text("new")),
         "ProblemFlagged" => {
@@ -433,6 +450,9 @@ struct Show {
     price_value: String,
     fee_value: String,
     client: bool,
+    /// The extras of the catalogue in force not on the order yet: code and "name, price"
+    /// (for the staff's form).
+    extra_choices: Vec<(String, String)>,
     /// The order's conversation, when the visitor reads it.
     conversation: Option<super::messages::Conversation>,
 }
@@ -467,9 +487,24 @@ pub async fn show(
     let (candidates, offers) = super::work::candidates(&app, &member, &v, id, staff.offer).await;
     let rubles = |k: Option<i64>| k.map(super::work::rubles_value).unwrap_or_default();
     let conversation = super::messages::conversation(&app, &v, id, &state).await?;
+    let extra_choices = if staff.extras {
+        app.catalogue()
+            .await?
+            .active(aggregates::catalogue::EntryKind::Extra)
+            .filter(|e| !state.extras.iter().any(|x| x.code == e.code))
+            .map(|e| {
+                let price = e.price.map(|p| tr.money(p)).unwrap_or_default();
+                (e.code.clone(), format!("{}, {price}", e.name))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     page(Show {
+        extra_choices,
         conversation,
-        price_value: rubles(view.order.price),
+        // The work's own price: the extras on the order come on top when it is set.
+        price_value: rubles(view.order.price.map(|p| p - state.extras_total())),
         fee_value: rubles(view.order.author_fee.flatten()),
         staff,
         candidates,

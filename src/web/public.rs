@@ -17,12 +17,37 @@ use crate::app::orders::NewOrder;
 use crate::app::{App, AppError};
 
 /// The work types the order form offers (value, phrase).
-pub const WORK_TYPES: [(&str, &str); 4] = [
-    ("essay", "work_type.essay"),
-    ("term_paper", "work_type.term_paper"),
-    ("thesis", "work_type.thesis"),
-    ("report", "work_type.report"),
-];
+/// The work types of the catalogue in force, for a form's select: (code, label in the
+/// visitor's words, or the catalogue's name where the site has none).
+pub async fn work_type_choices(
+    app: &App,
+    tr: super::i18n::Tr,
+) -> Result<Vec<(String, String)>, AppError> {
+    Ok(app
+        .catalogue()
+        .await?
+        .active(aggregates::catalogue::EntryKind::WorkType)
+        .map(|e| {
+            let label = tr.work_type(&e.code);
+            let label = if label == e.code {
+                e.name.clone()
+            } else {
+                label
+            };
+            (e.code.clone(), label)
+        })
+        .collect())
+}
+
+/// The subjects of the catalogue in force, for a form's select.
+pub async fn subject_choices(app: &App) -> Result<Vec<String>, AppError> {
+    Ok(app
+        .catalogue()
+        .await?
+        .active(aggregates::catalogue::EntryKind::Subject)
+        .map(|e| e.name.clone())
+        .collect())
+}
 
 /// A published review on the home page.
 pub struct ReviewCard {
@@ -329,21 +354,30 @@ struct Checkout {
     /// A manager taking an order by phone: the client's contact is asked for.
     by_phone: bool,
     form: OrderForm,
-    work_types: [(&'static str, &'static str); 4],
+    /// The catalogue's work types (code, label) and subjects in force.
+    work_types: Vec<(String, String)>,
+    subjects: Vec<String>,
     error: Option<String>,
 }
 
-pub async fn checkout_page(v: Visitor) -> Result<Response, PageError> {
+pub async fn checkout_page(State(app): State<App>, v: Visitor) -> Result<Response, PageError> {
+    let work_types = work_type_choices(&app, v.tr).await?;
     let form = OrderForm {
         pages: "10".into(),
-        work_type: WORK_TYPES[0].0.into(),
+        work_type: work_types
+            .iter()
+            .find(|(code, _)| code == "essay")
+            .or(work_types.first())
+            .map(|(code, _)| code.clone())
+            .unwrap_or_default(),
         ..OrderForm::default()
     };
     page(Checkout {
         f: Frame::of(&v),
         by_phone: takes_phone_orders(&v),
         form,
-        work_types: WORK_TYPES,
+        work_types,
+        subjects: subject_choices(&app).await?,
         error: None,
     })
 }
@@ -430,7 +464,8 @@ pub async fn checkout(
                 f: Frame::of(&v),
                 by_phone: takes_phone_orders(&v),
                 form,
-                work_types: WORK_TYPES,
+                work_types: work_type_choices(&app, v.tr).await?,
+                subjects: subject_choices(&app).await?,
                 error: Some(message),
             })?;
             *res.status_mut() = status;

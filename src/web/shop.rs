@@ -312,7 +312,8 @@ pub async fn work_file(
 struct Stock {
     f: Frame,
     works: Vec<WorkCard>,
-    work_types: [(&'static str, &'static str); 4],
+    /// The catalogue's work types in force: (code, label).
+    work_types: Vec<(String, String)>,
 }
 
 /// Staff's shop: the listing form and every work, delisted ones too.
@@ -333,7 +334,7 @@ pub async fn stock(State(app): State<App>, v: Visitor) -> Result<Response, PageE
             .into_iter()
             .map(|w| WorkCard::of(v.tr, w))
             .collect(),
-        work_types: super::public::WORK_TYPES,
+        work_types: super::public::work_type_choices(&app, v.tr).await?,
     })
 }
 

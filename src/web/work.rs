@@ -93,6 +93,8 @@ pub struct StaffCan {
     pub discount: bool,
     /// Propose a new deadline to the client (after the first half, before delivery).
     pub propose_deadline: bool,
+    /// Add and remove extras (before the first half).
+    pub extras: bool,
 }
 
 impl StaffCan {
@@ -109,6 +111,7 @@ impl StaffCan {
             || self.edit
             || self.discount
             || self.propose_deadline
+            || self.extras
     }
 }
 
@@ -182,6 +185,15 @@ pub fn staff_can(app: &App, v: &Visitor, state: &Order) -> StaffCan {
             })
             && state.first_payment.is_none()
             && state.price.is_some(),
+        // An extra no order has: the order would take it, were it in the catalogue.
+        extras: may(Action::ChangeExtras)
+            && accepts(OrderCommand::AddExtra {
+                actor,
+                code: format!("probe-{}", Uuid::new_v4()),
+                name: "probe".into(),
+                price: 1,
+                at,
+            }),
         propose_deadline: may(Action::EditOrder)
             && state.first_payment.is_some()
             && state.proposed_deadline.is_none()
@@ -570,6 +582,40 @@ pub async fn discount(
         app.give_discount(&m.ctx(), id, price, form.reason).await
     }
     .await;
+    after(&v, &format!("/orders/{id}"), result)
+}
+
+#[derive(Deserialize)]
+pub struct ExtraForm {
+    #[serde(default)]
+    _csrf: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// An extra of the catalogue added to the order (as `POST /api/orders/{id}/extras`).
+pub async fn add_extra(
+    State(app): State<App>,
+    v: Visitor,
+    Path(id): Path<Uuid>,
+    Form(form): Form<ExtraForm>,
+) -> Result<Response, PageError> {
+    let m = v.require()?;
+    v.check_csrf(&form._csrf)?;
+    let result = app.add_extra(&m.ctx(), id, &form.code).await;
+    after(&v, &format!("/orders/{id}"), result)
+}
+
+/// An extra taken off the order (as `DELETE /api/orders/{id}/extras/{code}`).
+pub async fn remove_extra(
+    State(app): State<App>,
+    v: Visitor,
+    Path((id, code)): Path<(Uuid, String)>,
+    Form(form): Form<ExtraForm>,
+) -> Result<Response, PageError> {
+    let m = v.require()?;
+    v.check_csrf(&form._csrf)?;
+    let result = app.remove_extra(&m.ctx(), id, &code).await;
     after(&v, &format!("/orders/{id}"), result)
 }
 

@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use super::commands::{NextOffer, OrderChanges, OrderCommand};
 use super::error::OrderError;
-use super::events::{Breach, FileKind, FileRef, Half, OrderEdit, OrderEvent, OrderSource};
+use super::events::{
+    Breach, FileKind, FileRef, Half, OrderEdit, OrderEvent, OrderExtra, OrderSource,
+};
 use crate::{Actor, Kopecks, Role, CURRENCY};
 
 /// Where an order is in its lifecycle; the codes are those of DESIGN.md and the manager's table.
@@ -236,6 +238,9 @@ pub struct Order {
     /// The conversation's messages, oldest first (their status, not their text).
     #[serde(default)]
     pub messages: Vec<super::messages::MessageState>,
+    /// The extras on the order, in the order they were added, each at its price then.
+    #[serde(default)]
+    pub extras: Vec<OrderExtra>,
 }
 
 impl Order {
@@ -266,6 +271,11 @@ impl Order {
             Half::First => self.first_half,
             Half::Second => self.second_half,
         }
+    }
+
+    /// The sum of the extras' prices (part of the price once it is set).
+    pub fn extras_total(&self) -> Kopecks {
+        self.extras.iter().map(|e| e.price).sum()
     }
 
     /// Whether both halves of the price have been paid.
@@ -417,6 +427,14 @@ impl Order {
             OrderCommand::AnswerDeadline {
                 client_id, accept, ..
             } => self.answer_deadline(client_id, accept),
+            OrderCommand::AddExtra {
+                actor,
+                code,
+                name,
+                price,
+                ..
+            } => self.add_extra(actor, code, name, price),
+            OrderCommand::RemoveExtra { actor, code, .. } => self.remove_extra(actor, code),
             OrderCommand::Cancel { actor, reason, .. } => self.cancel(actor, reason),
             OrderCommand::RecordRefund {
                 actor,
@@ -523,6 +541,8 @@ impl Order {
         if price <= 0 {
             return Err(OrderError::InvalidPrice);
         }
+        // The price asked is the work's; the extras already on the order come on top.
+        let price = price.saturating_add(self.extras_total());
         if !(0..=price).contains(&author_fee) {
             return Err(OrderError::InvalidAuthorFee);
         }
@@ -1066,6 +1086,96 @@ impl Order {
         ))
     }
 
+    /// The checks an extra's change shares: the order's manager (or an admin), open, and
+    /// its first half not paid.
+    fn check_extras_open(&self, actor: Actor) -> Result<Option<OrderEvent>, OrderError> {
+        let claim = self.check_manager(actor)?;
+        if self.status.is_terminal() {
+            return Err(OrderError::WrongStatus(self.status));
+        }
+        if self.first_payment.is_some() {
+            return Err(OrderError::ExtrasAfterFirstHalf);
+        }
+        Ok(claim)
+    }
+
+    /// The price and halves once `delta` is added to a set price (none before it is set).
+    fn moved_price(&self, delta: Kopecks) -> (Option<Kopecks>, Option<Kopecks>, Option<Kopecks>) {
+        match self.price {
+            Some(p) => {
+                let price = p + delta;
+                let first_half = price / 2;
+                (Some(price), Some(first_half), Some(price - first_half))
+            }
+            None => (None, None, None),
+        }
+    }
+
+    /// An extra at its catalogue price, before the first half; once per extra.
+    fn add_extra(
+        &self,
+        actor: Actor,
+        code: String,
+        name: String,
+        price: Kopecks,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
+        let code = non_empty(code, "code")?;
+        let name = non_empty(name, "name")?;
+        if price <= 0 {
+            return Err(OrderError::InvalidPrice);
+        }
+        let claim = self.check_extras_open(actor)?;
+        if self.extras.iter().any(|e| e.code == code) {
+            return Err(OrderError::ExtraAlreadyAdded(code));
+        }
+        let (new_price, first_half, second_half) = self.moved_price(price);
+        Ok(claimed(
+            claim,
+            OrderEvent::ExtraAdded {
+                code,
+                name,
+                price,
+                new_price,
+                first_half,
+                second_half,
+            },
+        ))
+    }
+
+    /// An extra of the order taken off, before the first half: its price as added comes
+    /// off, never below the author's fee nor to nothing.
+    fn remove_extra(&self, actor: Actor, code: String) -> Result<Vec<OrderEvent>, OrderError> {
+        let code = code.trim().to_string();
+        let claim = self.check_extras_open(actor)?;
+        let Some(extra) = self.extras.iter().find(|e| e.code == code) else {
+            return Err(OrderError::ExtraNotOnOrder(code));
+        };
+        let (new_price, first_half, second_half) = self.moved_price(-extra.price);
+        if let (Some(old), Some(price)) = (self.price, new_price) {
+            if price <= 0 {
+                return Err(OrderError::ExtraAbovePrice {
+                    extra: extra.price,
+                    price: old,
+                });
+            }
+            let fee = self.author_fee.unwrap_or(0);
+            if fee > price {
+                return Err(OrderError::FeeAbovePrice { fee, price });
+            }
+        }
+        Ok(claimed(
+            claim,
+            OrderEvent::ExtraRemoved {
+                code,
+                name: extra.name.clone(),
+                price: extra.price,
+                new_price,
+                first_half,
+                second_half,
+            },
+        ))
+    }
+
     /// The client takes or refuses the deadline a manager proposed.
     fn answer_deadline(
         &self,
@@ -1137,6 +1247,20 @@ impl Order {
     fn move_deadline(&mut self, deadline: NaiveDate) {
         self.deadline = Some(deadline);
         self.deadline_flagged = false;
+    }
+
+    /// The price and halves an extra's event carries, once the order is priced.
+    fn follow_price(
+        &mut self,
+        price: Option<Kopecks>,
+        first_half: Option<Kopecks>,
+        second_half: Option<Kopecks>,
+    ) {
+        if let (Some(p), Some(a), Some(b)) = (price, first_half, second_half) {
+            self.price = Some(p);
+            self.first_half = Some(a);
+            self.second_half = Some(b);
+        }
     }
 
     fn clear_offer(&mut self) {
@@ -1348,6 +1472,27 @@ impl Aggregate for Order {
                 self.price = Some(price);
                 self.first_half = Some(first_half);
                 self.second_half = Some(second_half);
+            }
+            OrderEvent::ExtraAdded {
+                code,
+                name,
+                price,
+                new_price,
+                first_half,
+                second_half,
+            } => {
+                self.extras.push(OrderExtra { code, name, price });
+                self.follow_price(new_price, first_half, second_half);
+            }
+            OrderEvent::ExtraRemoved {
+                code,
+                new_price,
+                first_half,
+                second_half,
+                ..
+            } => {
+                self.extras.retain(|e| e.code != code);
+                self.follow_price(new_price, first_half, second_half);
             }
             OrderEvent::DeadlineProposed { deadline } => self.proposed_deadline = Some(deadline),
             OrderEvent::DeadlineMoved { new, .. } => {

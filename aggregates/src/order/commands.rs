@@ -216,6 +216,21 @@ pub enum OrderCommand {
         reason: String,
         at: DateTime<Utc>,
     },
+    /// A manager adds an extra from the catalogue (its name and price looked up by the
+    /// service) before the first half is paid.
+    AddExtra {
+        actor: Actor,
+        code: String,
+        name: String,
+        price: Kopecks,
+        at: DateTime<Utc>,
+    },
+    /// A manager removes an extra of the order before the first half is paid.
+    RemoveExtra {
+        actor: Actor,
+        code: String,
+        at: DateTime<Utc>,
+    },
     /// The client answers the proposed deadline.
     AnswerDeadline {
         client_id: Uuid,

@@ -91,6 +91,14 @@ pub enum OrderError {
     NotADiscount { price: i64, asked: i64 },
     #[error("the author's fee of {fee} kopecks would be above the price of {price}")]
     FeeAbovePrice { fee: i64, price: i64 },
+    #[error("the first half is paid: extras are added and removed only before it")]
+    ExtrasAfterFirstHalf,
+    #[error("the order has the extra {0:?} already")]
+    ExtraAlreadyAdded(String),
+    #[error("the order has no extra {0:?}")]
+    ExtraNotOnOrder(String),
+    #[error("the extra's {extra} kopecks are not below the order's price of {price} (discounted since it was added)")]
+    ExtraAbovePrice { extra: i64, price: i64 },
     #[error("no new deadline is proposed")]
     NoDeadlineProposed,
     #[error("a deadline proposal is already waiting for the client")]
@@ -131,6 +139,9 @@ impl OrderError {
 
     /// The command's target does not exist (404).
     pub fn is_not_found(&self) -> bool {
-        matches!(self, OrderError::NotPlaced | OrderError::UnknownMessage(_))
+        matches!(
+            self,
+            OrderError::NotPlaced | OrderError::UnknownMessage(_) | OrderError::ExtraNotOnOrder(_)
+        )
     }
 }

@@ -149,6 +149,15 @@ impl OrderEdit {
     }
 }
 
+/// An additional service on an order (from the catalogue), at its price when it was
+/// added: a later change of the catalogue's price does not move it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderExtra {
+    pub code: String,
+    pub name: String,
+    pub price: Kopecks,
+}
+
 /// A time limit an order broke: the admin's limit on one status (stage), or the client's
 /// deadline passing before the work was delivered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -328,6 +337,27 @@ pub enum OrderEvent {
         second_half: Kopecks,
         reason: String,
     },
+    /// A manager added an extra before the first half was paid, at its catalogue price:
+    /// the price and the halves follow (none before the order is priced: the price set
+    /// then includes the extras).
+    ExtraAdded {
+        code: String,
+        name: String,
+        price: Kopecks,
+        new_price: Option<Kopecks>,
+        first_half: Option<Kopecks>,
+        second_half: Option<Kopecks>,
+    },
+    /// A manager removed an extra before the first half was paid: its price (as added)
+    /// comes off the order's, and the halves follow.
+    ExtraRemoved {
+        code: String,
+        name: String,
+        price: Kopecks,
+        new_price: Option<Kopecks>,
+        first_half: Option<Kopecks>,
+        second_half: Option<Kopecks>,
+    },
     /// After the first half was paid, a manager asks the client to move the deadline.
     DeadlineProposed {
         deadline: NaiveDate,
@@ -373,6 +403,8 @@ impl DomainEvent for OrderEvent {
             OrderEvent::ManagerReleased { .. } => "ManagerReleased",
             OrderEvent::OrderEdited { .. } => "OrderEdited",
             OrderEvent::DiscountGiven { .. } => "DiscountGiven",
+            OrderEvent::ExtraAdded { .. } => "ExtraAdded",
+            OrderEvent::ExtraRemoved { .. } => "ExtraRemoved",
             OrderEvent::DeadlineProposed { .. } => "DeadlineProposed",
             OrderEvent::DeadlineMoved { .. } => "DeadlineMoved",
             OrderEvent::DeadlineProposalDeclined { .. } => "DeadlineProposalDeclined",

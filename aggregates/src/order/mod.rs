@@ -14,7 +14,7 @@ mod transitions;
 pub use aggregate::{Order, OrderStatus};
 pub use commands::{NextOffer, OrderChanges, OrderCommand};
 pub use error::OrderError;
-pub use events::{Breach, FileKind, FileRef, Half, OrderEdit, OrderEvent, OrderSource};
+pub use events::{Breach, FileKind, FileRef, Half, OrderEdit, OrderEvent, OrderExtra, OrderSource};
 pub use messages::{
     find_contact, party_of, ContactKind, MessageState, MessageStatus, MAX_MESSAGE_CHARS,
 };

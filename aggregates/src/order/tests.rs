@@ -2521,9 +2521,139 @@ fn a_discount_lowers_the_price_and_the_halves_follow_to_the_kopeck() {
         .then_expect_error(OrderError::PaidAlready);
 }
 
+// ---------------------------------------------------------------- extras
+
+fn add_extra_cmd(actor: Actor, code: &str, price: Kopecks) -> OrderCommand {
+    OrderCommand::AddExtra {
+        actor,
+        code: code.into(),
+        name: format!("{code} service"),
+        price,
+        at: now(),
+    }
+}
+
+fn remove_extra_cmd(actor: Actor, code: &str) -> OrderCommand {
+    OrderCommand::RemoveExtra {
+        actor,
+        code: code.into(),
+        at: now(),
+    }
+}
+
+fn extra_added(code: &str, price: Kopecks, new_price: Option<Kopecks>) -> OrderEvent {
+    OrderEvent::ExtraAdded {
+        code: code.into(),
+        name: format!("{code} service"),
+        price,
+        new_price,
+        first_half: new_price.map(|p| p / 2),
+        second_half: new_price.map(|p| p - p / 2),
+    }
+}
+
+#[test]
+fn an_extra_raises_the_price_and_the_halves_follow_to_the_kopeck() {
+    given(priced())
+        .when(add_extra_cmd(manager(), "urgent", 150_001))
+        .then_expect_events(vec![OrderEvent::ExtraAdded {
+            code: "urgent".into(),
+            name: "urgent service".into(),
+            price: 150_001,
+            new_price: Some(1_150_001),
+            first_half: Some(575_000),
+            second_half: Some(575_001),
+        }]);
+    let with = state(then(
+        priced(),
+        [extra_added("urgent", 150_001, Some(PRICE + 150_001))],
+    ));
+    assert_eq!(with.price, Some(1_150_001));
+    assert_eq!(with.extras.len(), 1);
+    assert_eq!(with.extras_total(), 150_001);
+    // Removed: the price it was added at comes off.
+    given(then(
+        priced(),
+        [extra_added("urgent", 150_001, Some(PRICE + 150_001))],
+    ))
+    .when(remove_extra_cmd(manager(), "urgent"))
+    .then_expect_events(vec![OrderEvent::ExtraRemoved {
+        code: "urgent".into(),
+        name: "urgent service".into(),
+        price: 150_001,
+        new_price: Some(PRICE),
+        first_half: Some(HALF),
+        second_half: Some(HALF),
+    }]);
+}
+
+#[test]
+fn extras_before_the_price_are_added_to_the_price_when_it_is_set() {
+    let with = then(routed(), [extra_added("slides", 80_000, None)]);
+    assert_eq!(state(with.clone()).price, None);
+    given(with)
+        .when(set_price(manager(), PRICE, FEE))
+        .then_expect_events(vec![OrderEvent::PriceSet {
+            price: PRICE + 80_000,
+            author_fee: FEE,
+            first_half: (PRICE + 80_000) / 2,
+            second_half: (PRICE + 80_000) - (PRICE + 80_000) / 2,
+        }]);
+}
+
+#[test]
+fn an_extra_is_added_once_removed_only_when_there_and_only_before_the_first_half() {
+    let with = then(
+        priced(),
+        [extra_added("urgent", 1_000, Some(PRICE + 1_000))],
+    );
+    given(with.clone())
+        .when(add_extra_cmd(manager(), "urgent", 1_000))
+        .then_expect_error(OrderError::ExtraAlreadyAdded("urgent".into()));
+    given(priced())
+        .when(remove_extra_cmd(manager(), "urgent"))
+        .then_expect_error(OrderError::ExtraNotOnOrder("urgent".into()));
+    given(in_progress())
+        .when(add_extra_cmd(manager(), "urgent", 1_000))
+        .then_expect_error(OrderError::ExtrasAfterFirstHalf);
+    given(priced())
+        .when(add_extra_cmd(other_manager(), "urgent", 1_000))
+        .then_expect_error(OrderError::RoutedToAnotherManager);
+    given(priced())
+        .when(add_extra_cmd(manager(), "urgent", 0))
+        .then_expect_error(OrderError::InvalidPrice);
+    given(failed())
+        .when(add_extra_cmd(admin(), "urgent", 1_000))
+        .then_expect_error(OrderError::WrongStatus(OrderStatus::Failed));
+}
+
+#[test]
+fn removing_an_extra_after_a_discount_never_goes_below_the_fee() {
+    // Priced 1 000 000 (fee 600 000), an extra of 300 000, then discounted to 800 000.
+    let discounted = then(
+        priced(),
+        [
+            extra_added("urgent", 300_000, Some(PRICE + 300_000)),
+            OrderEvent::DiscountGiven {
+                old_price: PRICE + 300_000,
+                price: 800_000,
+                first_half: 400_000,
+                second_half: 400_000,
+                reason: "loyal".into(),
+            },
+        ],
+    );
+    given(discounted)
+        .when(remove_extra_cmd(manager(), "urgent"))
+        .then_expect_error(OrderError::FeeAbovePrice {
+            fee: FEE,
+            price: 500_000,
+        });
+}
+
 mod money_property {
-    //! After any sequence of prices, edits, discounts, payments and deadline proposals,
-    //! the halves sum to the price and nothing paid is lost.
+    //! After any sequence of prices, edits, discounts, extras, payments and deadline
+    //! proposals, the halves sum to the price and nothing paid is lost.
 
     use super::*;
     use proptest::prelude::*;
@@ -2539,6 +2669,8 @@ mod money_property {
         PaySecond,
         Propose(u32),
         Answer(bool),
+        AddExtra(u8, Kopecks),
+        RemoveExtra(u8),
     }
 
     fn step() -> impl Strategy<Value = Step> {
@@ -2552,6 +2684,8 @@ mod money_property {
             Just(Step::PaySecond),
             (1u32..60).prop_map(Step::Propose),
             any::<bool>().prop_map(Step::Answer),
+            (0u8..3, 1i64..500_000).prop_map(|(c, p)| Step::AddExtra(c, p)),
+            (0u8..3).prop_map(Step::RemoveExtra),
         ]
     }
 
@@ -2598,6 +2732,18 @@ mod money_property {
                 accept: *accept,
                 at,
             },
+            Step::AddExtra(code, price) => OrderCommand::AddExtra {
+                actor: manager(),
+                code: format!("extra-{code}"),
+                name: "an extra".into(),
+                price: *price,
+                at,
+            },
+            Step::RemoveExtra(code) => OrderCommand::RemoveExtra {
+                actor: manager(),
+                code: format!("extra-{code}"),
+                at,
+            },
         }
     }
 
@@ -2627,8 +2773,16 @@ mod money_property {
                     let price = order.price;
                     let after = order.decide(discount_cmd(1, "x"));
                     prop_assert!(after.is_err());
+                    for cmd in [command(&order, &Step::AddExtra(3, 1)), command(&order, &Step::RemoveExtra(0))] {
+                        prop_assert!(order.decide(cmd).is_err());
+                    }
                     prop_assert_eq!(order.price, price);
                 }
+                // Each extra is on the order once.
+                let mut codes: Vec<&str> = order.extras.iter().map(|e| e.code.as_str()).collect();
+                codes.sort_unstable();
+                codes.dedup();
+                prop_assert_eq!(codes.len(), order.extras.len());
             }
         }
     }

@@ -41,6 +41,8 @@ impl OrderStatus {
             | OrderEvent::ManagerReleased { .. }
             | OrderEvent::OrderEdited { .. }
             | OrderEvent::DiscountGiven { .. }
+            | OrderEvent::ExtraAdded { .. }
+            | OrderEvent::ExtraRemoved { .. }
             | OrderEvent::DeadlineProposed { .. }
             | OrderEvent::DeadlineMoved { .. }
             | OrderEvent::DeadlineProposalDeclined { .. } => self,

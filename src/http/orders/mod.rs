@@ -13,6 +13,7 @@ mod discount;
 pub(crate) mod download;
 mod edit;
 mod events;
+mod extras;
 mod history;
 pub(crate) mod list;
 mod messages;
@@ -45,6 +46,8 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(repeat::repeat))
         .routes(routes!(show::show, edit::edit))
         .routes(routes!(discount::discount))
+        .routes(routes!(extras::add))
+        .routes(routes!(extras::remove))
         .routes(routes!(deadline::accept))
         .routes(routes!(deadline::decline))
         .routes(routes!(events::events))

@@ -18,9 +18,10 @@ use crate::http::openapi::roles;
 #[derive(Deserialize, ToSchema)]
 #[schema(as = Pricing)]
 pub(crate) struct PriceBody {
-    /// Kopecks, positive.
+    /// Kopecks, positive: the work's price. Extras already on the order come on top (the
+    /// order's `price` is the whole).
     price: i64,
-    /// Kopecks, 0..price; when left out, the configured percentage of the price.
+    /// Kopecks, 0..price; when left out, the configured percentage of the work's price.
     author_fee: Option<i64>,
 }
 
