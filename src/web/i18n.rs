@@ -490,6 +490,8 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("settings.author_fee_percent", "Гонорар автора по умолчанию, % цены", "Default author fee, % of the price"),
     ("settings.guarantee_days", "Гарантийный срок, дней", "Guarantee period, days"),
     ("settings.offer_ttl_hours", "Срок ответа на предложение, часов", "Time to answer an offer, hours"),
+    ("settings.cashback_percent", "Кешбэк клиенту, % оплаченного деньгами", "Client cashback, % of the money paid"),
+    ("settings.referral_percent", "Доля пригласившего, % оплаченного деньгами", "Referrer's share, % of the money paid"),
     // Reports.
     ("reports.title", "Отчёты", "Reports"),
     ("reports.from", "С", "From"),
