@@ -10,6 +10,7 @@ pub mod account;
 pub mod author;
 pub mod common;
 pub mod order;
+pub mod points;
 pub mod purchase;
 pub mod ready_work;
 pub mod settings;
