@@ -9,6 +9,7 @@ pub mod ledger;
 pub mod messages;
 pub mod order_list;
 pub mod payments;
+pub mod points;
 pub mod reports;
 pub mod reviews;
 pub mod runner;
@@ -42,6 +43,7 @@ pub fn all() -> Vec<Box<dyn Projection>> {
         Box::new(reviews::ReviewsProjection),
         Box::new(messages::MessagesProjection),
         Box::new(shop::ShopProjection),
+        Box::new(points::PointsProjection),
     ]
 }
 
@@ -119,6 +121,7 @@ mod tests {
                 "Author",
                 "Shift",
                 "AuthorAccount",
+                "ClientPoints",
                 "Settings",
                 "ReadyWork"
             ]

@@ -487,6 +487,7 @@ fn fold_row(
         OrderEvent::MessagePosted { .. }
         | OrderEvent::MessageApproved { .. }
         | OrderEvent::MessageRejected { .. } => {}
+        OrderEvent::PointsApplied { points, .. } => o.points = *points,
     }
     o.problem = o.stage_limit_hours.is_some() || o.deadline_breach;
 }
@@ -562,7 +563,7 @@ pub fn accepted_authors(stream: &[(OrderEvent, DateTime<Utc>)]) -> Vec<Uuid> {
 }
 
 /// The columns the projection writes, in the order of [`row_args`].
-const WRITE_COLUMNS: [&str; 39] = [
+const WRITE_COLUMNS: [&str; 40] = [
     "id",
     "number",
     "status",
@@ -602,6 +603,7 @@ const WRITE_COLUMNS: [&str; 39] = [
     "source",
     "repeats",
     "proposed_deadline",
+    "points",
 ];
 
 fn row_args(o: &OrderRow) -> Vec<Arg> {
@@ -644,7 +646,8 @@ fn row_args(o: &OrderRow) -> Vec<Arg> {
         o.deadline_flagged,
         o.source.as_str(),
         o.repeats,
-        o.proposed_deadline.map(|d| d.to_string())
+        o.proposed_deadline.map(|d| d.to_string()),
+        o.points
     ]
     .to_vec()
 }
@@ -706,6 +709,7 @@ fn placed_row(id: &str, event: &OrderEvent, at: DateTime<Utc>) -> Option<OrderRo
         stage_limit_hours: None,
         deadline_breach: false,
         deadline_flagged: false,
+        points: 0,
     })
 }
 
@@ -956,6 +960,9 @@ pub struct OrderRow {
     pub repeats: Option<Uuid>,
     /// A new deadline proposed to the client after the first half, until they answer.
     pub proposed_deadline: Option<NaiveDate>,
+    /// The loyalty points that paid part of the first half (0: none); the money due for
+    /// it is `first_half - points`.
+    pub points: i64,
 }
 
 pub(crate) const COLUMNS: &str = "id, number, status, work_type, subject, topic, pages, deadline, requirements, \
@@ -964,7 +971,7 @@ pub(crate) const COLUMNS: &str = "id, number, status, work_type, subject, topic,
      offer_expires_at, author_id, author_name, problem, draft_rejections, guarantee_until, rating, \
      failure_reason, placed_at, updated_at, stage, status_since, stage_limit_hours, deadline_breach, \
      deadline_flagged, source, repeats, \
-     proposed_deadline";
+     proposed_deadline, points";
 
 impl OrderRow {
     pub(crate) fn from_row(r: &Row) -> Result<OrderRow, sqlx::Error> {
@@ -1007,6 +1014,7 @@ impl OrderRow {
             source: r.parsed("source")?,
             repeats: r.opt_uuid("repeats")?,
             proposed_deadline: r.opt_parsed("proposed_deadline")?,
+            points: r.int("points")?,
         })
     }
 }

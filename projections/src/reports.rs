@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use aggregates::account::AccountEvent;
 use aggregates::order::OrderEvent;
+use aggregates::points::PointsEvent;
 use aggregates::purchase::PurchaseEvent;
 use async_trait::async_trait;
 use chrono::{Days, NaiveDate};
@@ -26,6 +27,7 @@ pub struct ReportsProjection;
 const ORDERS: Reads = Reads::of::<OrderEvent>("Order");
 const ACCOUNTS: Reads = Reads::of::<AccountEvent>("AuthorAccount");
 const PURCHASES: Reads = Reads::of::<PurchaseEvent>("Purchase");
+const POINTS: Reads = Reads::of::<PointsEvent>("ClientPoints");
 
 /// The sums of one day; each field a column of `report_days`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -43,10 +45,16 @@ pub struct DaySums {
     pub shop_revenue: i64,
     /// Ready-made works' purchases paid.
     pub shop_sales: i64,
+    /// Loyalty points credited to clients (cashback and referral shares).
+    pub points_issued: i64,
+    /// Loyalty points spent on first halves.
+    pub points_spent: i64,
+    /// Points spent that came back to their client (the order failed).
+    pub points_returned: i64,
 }
 
 /// The columns of [`DaySums`], in its order.
-const COLUMNS: [&str; 11] = [
+const COLUMNS: [&str; 14] = [
     "orders_placed",
     "payments",
     "refunds",
@@ -58,10 +66,13 @@ const COLUMNS: [&str; 11] = [
     "sla_breaches",
     "shop_revenue",
     "shop_sales",
+    "points_issued",
+    "points_spent",
+    "points_returned",
 ];
 
 impl DaySums {
-    fn values(&self) -> [i64; 11] {
+    fn values(&self) -> [i64; 14] {
         [
             self.orders_placed,
             self.payments,
@@ -74,6 +85,9 @@ impl DaySums {
             self.sla_breaches,
             self.shop_revenue,
             self.shop_sales,
+            self.points_issued,
+            self.points_spent,
+            self.points_returned,
         ]
     }
 
@@ -90,6 +104,9 @@ impl DaySums {
             sla_breaches: r.int("sla_breaches")?,
             shop_revenue: r.int("shop_revenue")?,
             shop_sales: r.int("shop_sales")?,
+            points_issued: r.int("points_issued")?,
+            points_spent: r.int("points_spent")?,
+            points_returned: r.int("points_returned")?,
         })
     }
 
@@ -105,6 +122,14 @@ impl DaySums {
         self.sla_breaches += o.sla_breaches;
         self.shop_revenue += o.shop_revenue;
         self.shop_sales += o.shop_sales;
+        self.points_issued += o.points_issued;
+        self.points_spent += o.points_spent;
+        self.points_returned += o.points_returned;
+    }
+
+    /// The points clients hold after these sums: issued, less spent, plus returned.
+    pub fn points_outstanding(&self) -> i64 {
+        self.points_issued - self.points_spent + self.points_returned
     }
 
     fn is_zero(&self) -> bool {
@@ -129,6 +154,16 @@ fn order_delta(event: &OrderEvent, sums: &mut DaySums) -> bool {
     false
 }
 
+/// What a client's points event adds to its day.
+fn points_delta(event: &PointsEvent, sums: &mut DaySums) {
+    match event {
+        PointsEvent::CashbackCredited { points, .. }
+        | PointsEvent::ReferralCredited { points, .. } => sums.points_issued += points,
+        PointsEvent::PointsSpent { points, .. } => sums.points_spent += points,
+        PointsEvent::PointsReturned { points, .. } => sums.points_returned += points,
+    }
+}
+
 /// What an author's account event adds to its day.
 fn account_delta(event: &AccountEvent, sums: &mut DaySums) {
     match event {
@@ -145,7 +180,7 @@ impl Projection for ReportsProjection {
     }
 
     fn reads(&self) -> &'static [Reads] {
-        &[ORDERS, ACCOUNTS, PURCHASES]
+        &[ORDERS, ACCOUNTS, PURCHASES, POINTS]
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -168,6 +203,9 @@ impl Projection for ReportsProjection {
                 let event: AccountEvent =
                     ev.decode().map_err(|e| ProjectionError::decode(ev, e))?;
                 account_delta(&event, days.entry(day).or_default());
+            } else if POINTS.matches(ev) {
+                let event: PointsEvent = ev.decode().map_err(|e| ProjectionError::decode(ev, e))?;
+                points_delta(&event, days.entry(day).or_default());
             } else if PURCHASES.matches(ev) && ev.event_type == "PurchasePaid" {
                 let event: PurchaseEvent =
                     ev.decode().map_err(|e| ProjectionError::decode(ev, e))?;
@@ -325,12 +363,19 @@ mod tests {
             sla_breaches: 9,
             shop_revenue: 10,
             shop_sales: 11,
+            points_issued: 12,
+            points_spent: 13,
+            points_returned: 14,
         };
-        assert_eq!(s.values(), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+        assert_eq!(s.values(), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
         let mut t = DaySums::default();
         assert!(t.is_zero());
         t.add(&s);
         t.add(&s);
-        assert_eq!(t.values(), [2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22]);
+        assert_eq!(
+            t.values(),
+            [2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28]
+        );
+        assert_eq!(t.points_outstanding(), 24 - 26 + 28);
     }
 }

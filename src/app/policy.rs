@@ -104,6 +104,12 @@ pub enum Action {
     BuyReadyWork,
     /// Read purchases of ready-made works (a client: only their own, [`sees_purchase`]).
     ReadPurchases,
+    /// Pay part of one's own order's first half with loyalty points.
+    SpendPoints,
+    /// Read one's own loyalty points and referral link.
+    ReadOwnPoints,
+    /// Read any client's loyalty points.
+    ReadClientPoints,
 }
 
 /// Every role (the actions any logged-in user may attempt; what they reach is scoped).
@@ -112,7 +118,7 @@ const STAFF: &[Role] = &[Role::Manager, Role::Admin];
 const AUDITORS: &[Role] = &[Role::Auditor, Role::Admin];
 
 impl Action {
-    pub const ALL: [Action; 46] = [
+    pub const ALL: [Action; 49] = [
         Action::PlaceOrder,
         Action::PlaceOrderByPhone,
         Action::EditOrder,
@@ -159,6 +165,9 @@ impl Action {
         Action::ReadWorkFile,
         Action::BuyReadyWork,
         Action::ReadPurchases,
+        Action::SpendPoints,
+        Action::ReadOwnPoints,
+        Action::ReadClientPoints,
     ];
 
     /// The roles that may do this (on the records their scope holds).
@@ -216,6 +225,9 @@ impl Action {
                 Role::Auditor,
                 Role::Admin,
             ],
+            Action::SpendPoints | Action::ReadOwnPoints => &[Role::Client],
+            // Who answers a client about their points, and who audits them.
+            Action::ReadClientPoints => &[Role::Manager, Role::Auditor, Role::Admin],
         }
     }
 }
@@ -447,6 +459,9 @@ mod tests {
             (Action::ReadWorkFile,    [false, false, true,   false, false,  true ]),
             (Action::BuyReadyWork,    [true,  false, false,  false, false,  false]),
             (Action::ReadPurchases,   [true,  false, true,   true,  true,   true ]),
+            (Action::SpendPoints,     [true,  false, false,  false, false,  false]),
+            (Action::ReadOwnPoints,   [true,  false, false,  false, false,  false]),
+            (Action::ReadClientPoints, [false, false, true,  false, true,   true ]),
         ];
         assert_eq!(table.len(), Action::ALL.len(), "every action has a row");
         let roles = [Client, Author, Manager, PayoutClerk, Auditor, Admin];

@@ -79,6 +79,16 @@ pub struct SummaryView {
     /// Stage time limits and deadlines breached in the period.
     #[schema(minimum = 0)]
     pub sla_breaches: i64,
+    /// Loyalty points credited to clients in the period (cashback and referral shares;
+    /// 1 point = 1 kopeck).
+    #[schema(minimum = 0)]
+    pub points_issued: i64,
+    /// Points spent on first halves in the period, less the points that came back
+    /// (their order failed).
+    pub points_spent: i64,
+    /// The points clients hold at the end of the period: everything issued up to then
+    /// less everything spent (and not returned).
+    pub points_outstanding: i64,
 }
 
 /// One day of the daily report.
@@ -104,6 +114,11 @@ pub struct DayView {
     pub payouts: i64,
     #[schema(minimum = 0)]
     pub sla_breaches: i64,
+    /// Loyalty points credited to clients that day.
+    #[schema(minimum = 0)]
+    pub points_issued: i64,
+    /// Points spent on first halves that day, less the points that came back.
+    pub points_spent: i64,
 }
 
 fn average(value: i64, count: i64) -> i64 {
@@ -128,6 +143,8 @@ impl DayView {
             average_check: average(s.completed_value, s.orders_completed),
             payouts: s.payouts,
             sla_breaches: s.sla_breaches,
+            points_issued: s.points_issued,
+            points_spent: s.points_spent - s.points_returned,
         }
     }
 }
@@ -161,6 +178,9 @@ impl App {
             author_fees_owed: until.author_credits - until.payouts,
             by_status,
             sla_breaches: s.sla_breaches,
+            points_issued: s.points_issued,
+            points_spent: s.points_spent - s.points_returned,
+            points_outstanding: until.points_outstanding(),
         })
     }
 

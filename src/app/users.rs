@@ -32,6 +32,21 @@ impl App {
         password: &str,
         ctx: &Ctx,
     ) -> Result<Uuid, AppError> {
+        self.create_user_referred(email, full_name, role, password, None, ctx)
+            .await
+    }
+
+    /// [`App::create_user`] for a client who came through the referral link of
+    /// `referred_by` (recorded in their registration).
+    async fn create_user_referred(
+        &self,
+        email: &str,
+        full_name: &str,
+        role: Role,
+        password: &str,
+        referred_by: Option<Uuid>,
+        ctx: &Ctx,
+    ) -> Result<Uuid, AppError> {
         let email = Email::parse(email)?.as_str().to_string();
         if full_name.trim().is_empty() {
             return Err(AppError::Invalid("the full name must not be empty".into()));
@@ -42,6 +57,7 @@ impl App {
             UserCommand::Register {
                 email: email.clone(),
                 full_name: full_name.to_string(),
+                referred_by,
             }
         } else {
             UserCommand::CreateStaff {
@@ -97,19 +113,23 @@ impl App {
         Ok(())
     }
 
-    /// A new client signs themselves up; the event is attributed to them.
+    /// A new client signs themselves up; the event is attributed to them. `referral`: the
+    /// referral code they came with, if any; one that names no client is ignored (a bad
+    /// link never blocks a registration).
     pub async fn register(
         &self,
         request_id: &str,
         email: &str,
         full_name: &str,
         password: &str,
+        referral: Option<&str>,
     ) -> Result<UserView, AppError> {
         let mut ctx = Ctx::system(request_id);
         // Self-registration is attributed to the new client once their id exists.
         ctx.actor.role = Role::Client;
+        let referred_by = self.referrer_of(referral).await?;
         let id = self
-            .create_user(email, full_name, Role::Client, password, &ctx)
+            .create_user_referred(email, full_name, Role::Client, password, referred_by, &ctx)
             .await?;
         self.user_view(id).await
     }

@@ -41,6 +41,11 @@ pub struct Registration {
     pub password: String,
     #[schema(min_length = 1)]
     pub full_name: String,
+    /// The referral code of the client who invited them (`/register?ref=<code>`); a code
+    /// that names no client is ignored.
+    #[serde(default, rename = "ref")]
+    #[schema(rename = "ref")]
+    pub referral: Option<String>,
 }
 
 /// Extracts the request id without requiring a caller.
@@ -73,7 +78,13 @@ async fn register(
     Body(b): Body<Registration>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
     let user = app
-        .register(&request_id, &b.email, &b.full_name, &b.password)
+        .register(
+            &request_id,
+            &b.email,
+            &b.full_name,
+            &b.password,
+            b.referral.as_deref(),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(user)))
 }

@@ -122,6 +122,8 @@ impl From<AppError> for ApiError {
             AppError::Author(e) => ApiError::Conflict(e.to_string()),
             AppError::Account(e) if e.is_invalid_value() => ApiError::Unprocessable(e.to_string()),
             AppError::Account(e) => ApiError::Conflict(e.to_string()),
+            AppError::Points(e) if e.is_invalid_value() => ApiError::Unprocessable(e.to_string()),
+            AppError::Points(e) => ApiError::Conflict(e.to_string()),
             AppError::Settings(e) => ApiError::Unprocessable(e.to_string()),
             AppError::Shift(e) if e.is_invalid_value() => ApiError::Unprocessable(e.to_string()),
             AppError::Shift(e) => ApiError::Conflict(e.to_string()),

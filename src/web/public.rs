@@ -3,7 +3,7 @@
 
 use aggregates::Role;
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
@@ -179,14 +179,27 @@ struct Register {
     f: Frame,
     email: String,
     full_name: String,
+    /// The referral code the visitor came with (`/register?ref=<code>`), kept in the form.
+    referral: String,
     error: Option<String>,
 }
 
-pub async fn register_page(v: Visitor) -> Result<Response, PageError> {
+/// The referral code of `/register?ref=<code>`.
+#[derive(Deserialize, Default)]
+pub struct RegisterQuery {
+    #[serde(default, rename = "ref")]
+    referral: String,
+}
+
+pub async fn register_page(
+    v: Visitor,
+    Query(q): Query<RegisterQuery>,
+) -> Result<Response, PageError> {
     page(Register {
         f: Frame::of(&v),
         email: String::new(),
         full_name: String::new(),
+        referral: q.referral.chars().take(64).collect(),
         error: None,
     })
 }
@@ -201,6 +214,8 @@ pub struct RegisterForm {
     full_name: String,
     #[serde(default)]
     password: String,
+    #[serde(default, rename = "ref")]
+    referral: String,
 }
 
 /// Signs a client up (as `POST /api/auth/register`) and logs them in.
@@ -211,8 +226,15 @@ pub async fn register(
     Form(form): Form<RegisterForm>,
 ) -> Result<Response, PageError> {
     v.check_csrf(&form._csrf)?;
+    let referral = Some(form.referral.as_str()).filter(|r| !r.is_empty());
     let result = app
-        .register(&v.request_id, &form.email, &form.full_name, &form.password)
+        .register(
+            &v.request_id,
+            &form.email,
+            &form.full_name,
+            &form.password,
+            referral,
+        )
         .await;
     match result {
         Ok(_) => {
@@ -226,6 +248,7 @@ pub async fn register(
                 f: Frame::of(&v),
                 email: form.email,
                 full_name: form.full_name,
+                referral: form.referral,
                 error: Some(message),
             })?;
             *res.status_mut() = status;

@@ -2519,6 +2519,157 @@ fn a_discount_lowers_the_price_and_the_halves_follow_to_the_kopeck() {
         .then_expect_error(OrderError::PaidAlready);
 }
 
+// ---------------------------------------------------------------- loyalty points
+
+fn apply_points(client_id: Uuid, points: Kopecks) -> OrderCommand {
+    OrderCommand::ApplyPoints {
+        client_id,
+        points,
+        at: now(),
+    }
+}
+
+fn points_applied(points: Kopecks) -> OrderEvent {
+    OrderEvent::PointsApplied {
+        points,
+        first_half_due: HALF - points,
+    }
+}
+
+#[test]
+fn points_pay_part_of_the_first_half_and_the_rest_is_due_in_money() {
+    given(accepted())
+        .when(apply_points(client(), 200_000))
+        .then_expect_events(vec![points_applied(200_000)]);
+    let o = state(then(accepted(), [points_applied(200_000)]));
+    assert_eq!(o.status, OrderStatus::AwaitingPrepayment);
+    assert_eq!(o.half_amount(Half::First), Some(HALF - 200_000));
+    assert_eq!(o.half_amount(Half::Second), Some(PRICE - HALF));
+    // The payment of the first half is the rest, no more and no less.
+    given(then(accepted(), [points_applied(200_000)]))
+        .when(pay(Half::First, HALF, "p1"))
+        .then_expect_error(OrderError::WrongAmount {
+            half: Half::First,
+            expected: HALF - 200_000,
+            got: HALF,
+        });
+    given(then(accepted(), [points_applied(200_000)]))
+        .when(pay(Half::First, HALF - 200_000, "p1"))
+        .then_expect_events(vec![payment(Half::First, HALF - 200_000, "p1")]);
+    let paid = state(then(
+        accepted(),
+        [
+            points_applied(200_000),
+            payment(Half::First, HALF - 200_000, "p1"),
+            payment(Half::Second, PRICE - HALF, "p2"),
+        ],
+    ));
+    // Money and points together are the price; the money paid is what came in.
+    assert_eq!(paid.paid() + paid.points, PRICE);
+    assert_eq!(paid.paid(), PRICE - 200_000);
+}
+
+#[test]
+fn points_covering_the_whole_first_half_pay_it() {
+    given(accepted())
+        .when(apply_points(client(), HALF))
+        .then_expect_events(vec![OrderEvent::PointsApplied {
+            points: HALF,
+            first_half_due: 0,
+        }]);
+    let o = state(then(accepted(), [points_applied(HALF)]));
+    assert_eq!(o.status, OrderStatus::InProgress);
+    assert_eq!(o.first_payment.as_deref(), Some(POINTS_PAYMENT));
+    assert_eq!(o.paid(), 0);
+    // Nothing more is due on the first half; the second is paid as always.
+    given(then(accepted(), [points_applied(HALF)]))
+        .when(pay(Half::First, 1, "p1"))
+        .then_expect_error(OrderError::HalfAlreadyPaid(Half::First));
+    given(then(accepted(), [points_applied(HALF)]))
+        .when(pay(Half::Second, PRICE - HALF, "p2"))
+        .then_expect_events(vec![payment(Half::Second, PRICE - HALF, "p2")]);
+    // The price no longer moves.
+    given(then(accepted(), [points_applied(HALF)]))
+        .when(discount_cmd(900_000, "late"))
+        .then_expect_error(OrderError::PaidAlready);
+}
+
+#[test]
+fn points_are_refused_above_the_half_twice_by_others_and_once_it_is_paid() {
+    given(accepted())
+        .when(apply_points(client(), HALF + 1))
+        .then_expect_error(OrderError::PointsAboveHalf {
+            half: HALF,
+            asked: HALF + 1,
+        });
+    given(accepted())
+        .when(apply_points(client(), 0))
+        .then_expect_error(OrderError::InvalidPoints);
+    given(accepted())
+        .when(apply_points(other_client(), 100))
+        .then_expect_error(OrderError::NotYourOrder);
+    given(in_progress())
+        .when(apply_points(client(), 100))
+        .then_expect_error(OrderError::WrongStatus(OrderStatus::InProgress));
+    given(priced())
+        .when(apply_points(client(), 100))
+        .then_expect_error(OrderError::WrongStatus(OrderStatus::New));
+    // The same points again change nothing; other points are refused.
+    given(then(accepted(), [points_applied(100)]))
+        .when(apply_points(client(), 100))
+        .then_expect_events(vec![]);
+    given(then(accepted(), [points_applied(100)]))
+        .when(apply_points(client(), 200))
+        .then_expect_error(OrderError::PointsAlreadyApplied { points: 100 });
+    // A discount may not leave the points above the new first half.
+    given(then(accepted(), [points_applied(400_000)]))
+        .when(discount_cmd(700_000, "cheaper"))
+        .then_expect_error(OrderError::DiscountBelowPoints {
+            points: 400_000,
+            first_half: 350_000,
+        });
+    given(then(accepted(), [points_applied(300_000)]))
+        .when(discount_cmd(700_000, "cheaper"))
+        .then_expect_events(vec![OrderEvent::DiscountGiven {
+            old_price: PRICE,
+            price: 700_000,
+            first_half: 350_000,
+            second_half: 350_000,
+            reason: "cheaper".to_string(),
+        }]);
+}
+
+#[test]
+fn a_failed_orders_refund_never_gives_points_back_as_money() {
+    let events = then(
+        accepted(),
+        [
+            points_applied(200_000),
+            payment(Half::First, HALF - 200_000, "p1"),
+            OrderEvent::OrderFailed {
+                reason: "refused".to_string(),
+                by: Role::Manager,
+            },
+        ],
+    );
+    let refund = |amount| OrderCommand::RecordRefund {
+        actor: manager(),
+        refund_id: Uuid::from_u128(5),
+        amount,
+        reason: "back".to_string(),
+        compensation: None,
+        at: now(),
+    };
+    given(events.clone())
+        .when(refund(HALF))
+        .then_expect_error(OrderError::RefundAbovePaid {
+            paid: HALF - 200_000,
+            refunded: 0,
+            asked: HALF,
+        });
+    assert!(state(events).decide(refund(HALF - 200_000)).is_ok());
+}
+
 mod money_property {
     //! After any sequence of prices, edits, discounts, payments and deadline proposals,
     //! the halves sum to the price and nothing paid is lost.
@@ -2537,6 +2688,7 @@ mod money_property {
         PaySecond,
         Propose(u32),
         Answer(bool),
+        Points(Kopecks),
     }
 
     fn step() -> impl Strategy<Value = Step> {
@@ -2550,6 +2702,7 @@ mod money_property {
             Just(Step::PaySecond),
             (1u32..60).prop_map(Step::Propose),
             any::<bool>().prop_map(Step::Answer),
+            (1i64..3_000_000).prop_map(Step::Points),
         ]
     }
 
@@ -2576,7 +2729,7 @@ mod money_property {
             },
             Step::PayFirst => OrderCommand::RecordPayment {
                 half: Half::First,
-                amount: order.first_half.unwrap_or(0),
+                amount: order.half_amount(Half::First).unwrap_or(0),
                 payment_id: "p1".into(),
                 guarantee_days: 14,
                 at,
@@ -2594,6 +2747,11 @@ mod money_property {
             Step::Answer(accept) => OrderCommand::AnswerDeadline {
                 client_id: client(),
                 accept: *accept,
+                at,
+            },
+            Step::Points(points) => OrderCommand::ApplyPoints {
+                client_id: client(),
+                points: *points,
                 at,
             },
         }
@@ -2616,10 +2774,21 @@ mod money_property {
                     prop_assert_eq!(a, p / 2);
                     prop_assert!(order.author_fee.unwrap_or(0) <= p);
                 }
-                // Nothing paid is ever lost, and nothing is paid but a half of the price.
+                // Nothing paid is ever lost, and nothing is paid but a half of the price;
+                // points pay at most the first half, and money and points never exceed it.
                 prop_assert!(order.paid() >= paid_so_far);
                 paid_so_far = order.paid();
-                prop_assert!(order.paid() <= order.price.unwrap_or(0));
+                prop_assert!(order.points >= 0);
+                prop_assert!(order.points <= order.first_half.unwrap_or(0));
+                prop_assert!(order.paid() + order.points <= order.price.unwrap_or(0));
+                if order.first_payment.is_some() {
+                    // The first half is settled: money and points make it up exactly.
+                    let second = if order.second_payment.is_some() { order.second_half.unwrap_or(0) } else { 0 };
+                    prop_assert_eq!(order.paid() - second + order.points, order.first_half.unwrap_or(0));
+                }
+                if order.fully_paid() {
+                    prop_assert_eq!(order.paid() + order.points, order.price.unwrap_or(0));
+                }
                 if order.first_payment.is_some() {
                     // After the first half, the price never moves again.
                     let price = order.price;

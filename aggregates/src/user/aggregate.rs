@@ -31,6 +31,9 @@ pub struct User {
     /// Created at checkout without registration (their initial password is mailed).
     #[serde(default)]
     pub at_checkout: bool,
+    /// The client who invited them (their referral link), if any.
+    #[serde(default)]
+    pub referred_by: Option<uuid::Uuid>,
 }
 
 /// The languages of mail and pages: Russian (the default) and English.
@@ -79,7 +82,11 @@ impl User {
     /// `CannotBlockSelf` is the caller's check: the aggregate does not know its own id.
     pub fn decide(&self, command: UserCommand) -> Result<Vec<UserEvent>, UserError> {
         match command {
-            UserCommand::Register { email, full_name } => {
+            UserCommand::Register {
+                email,
+                full_name,
+                referred_by,
+            } => {
                 if self.exists {
                     return Err(UserError::AlreadyExists);
                 }
@@ -87,6 +94,7 @@ impl User {
                     email: parse_email(&email)?,
                     full_name: parse_name(&full_name)?,
                     role: Role::Client,
+                    referred_by,
                 }])
             }
             UserCommand::CreateStaff {
@@ -123,13 +131,18 @@ impl User {
                 }
                 Ok(vec![UserEvent::UserUnblocked { by }])
             }
-            UserCommand::RegisterAtCheckout { email, full_name } => {
+            UserCommand::RegisterAtCheckout {
+                email,
+                full_name,
+                referred_by,
+            } => {
                 if self.exists {
                     return Err(UserError::AlreadyExists);
                 }
                 Ok(vec![UserEvent::RegisteredAtCheckout {
                     email: parse_email(&email)?,
                     full_name: parse_name(&full_name)?,
+                    referred_by,
                 }])
             }
             UserCommand::NoteCheckout { order_id, number } => {
@@ -189,8 +202,15 @@ impl Aggregate for User {
                 email,
                 full_name,
                 role,
+                referred_by,
+            } => {
+                self.exists = true;
+                self.email = email;
+                self.full_name = full_name;
+                self.role = Some(role);
+                self.referred_by = referred_by;
             }
-            | UserEvent::StaffCreated {
+            UserEvent::StaffCreated {
                 email,
                 full_name,
                 role,
@@ -201,7 +221,12 @@ impl Aggregate for User {
                 self.full_name = full_name;
                 self.role = Some(role);
             }
-            UserEvent::RegisteredAtCheckout { email, full_name } => {
+            UserEvent::RegisteredAtCheckout {
+                email,
+                full_name,
+                referred_by,
+            } => {
+                self.referred_by = referred_by;
                 self.exists = true;
                 self.at_checkout = true;
                 self.email = email;

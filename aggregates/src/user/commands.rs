@@ -9,6 +9,9 @@ pub enum UserCommand {
     Register {
         email: String,
         full_name: String,
+        /// The client whose referral link they came through, if any (looked up by the
+        /// service; never the new user themself).
+        referred_by: Option<Uuid>,
     },
     /// An admin creates a staff member (or any user) with a role.
     CreateStaff {
@@ -28,6 +31,8 @@ pub enum UserCommand {
     RegisterAtCheckout {
         email: String,
         full_name: String,
+        /// The client whose referral link they came through, if any.
+        referred_by: Option<Uuid>,
     },
     /// This existing client's email placed an order at checkout without registration.
     NoteCheckout {

@@ -21,6 +21,7 @@ mod offer;
 mod offers;
 mod payment;
 pub(crate) mod place;
+mod points;
 mod post_message;
 mod price;
 mod refund;
@@ -57,6 +58,7 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(decline::decline))
         .routes(routes!(payment::payment))
         .routes(routes!(refund::refund))
+        .routes(routes!(points::spend_points))
         .routes(routes!(upload::upload_draft))
         .routes(routes!(upload::upload_final))
         .routes(routes!(review::approve_draft))
