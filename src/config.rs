@@ -37,6 +37,12 @@ pub struct Config {
     pub guarantee_days: u32,
     /// The author's fee when the manager sets none, as a share of the price.
     pub author_fee_percent: u32,
+    /// The client's cashback on a completed order, in % of the money paid for it, until an
+    /// admin sets the setting (`SCRIPTORIUM_CASHBACK_PERCENT`, default 5).
+    pub cashback_percent: u32,
+    /// The referrer's share of a completed order of a client they invited, in % of the
+    /// money paid for it (`SCRIPTORIUM_REFERRAL_PERCENT`, default 3).
+    pub referral_percent: u32,
     /// How long a login token lives.
     pub token_ttl: Duration,
     /// Failed log-ins to one account, and from one address, before further tries are
@@ -130,6 +136,8 @@ impl Config {
             offer_ttl: Duration::seconds(env_num("SCRIPTORIUM_OFFER_TTL_SECONDS", 86_400)?.max(1)),
             guarantee_days: env_num("SCRIPTORIUM_GUARANTEE_DAYS", 14)?,
             author_fee_percent: env_num("SCRIPTORIUM_AUTHOR_FEE_PERCENT", 50u32)?.min(100),
+            cashback_percent: env_num("SCRIPTORIUM_CASHBACK_PERCENT", 5u32)?.min(100),
+            referral_percent: env_num("SCRIPTORIUM_REFERRAL_PERCENT", 3u32)?.min(100),
             token_ttl: Duration::hours(env_num("SCRIPTORIUM_TOKEN_TTL_HOURS", 24 * 7)?),
             login_failures_per_account: env_num("SCRIPTORIUM_LOGIN_FAILURES_PER_ACCOUNT", 5i64)?
                 .max(1),
@@ -180,6 +188,8 @@ impl Config {
             offer_ttl: Duration::hours(24),
             guarantee_days: 14,
             author_fee_percent: 50,
+            cashback_percent: 5,
+            referral_percent: 3,
             token_ttl: Duration::days(365),
             login_failures_per_account: 5,
             login_failures_per_address: 30,

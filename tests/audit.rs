@@ -136,8 +136,9 @@ async fn audit_verify_passes_on_an_untouched_store_and_names_a_hand_edited_event
         text(&out.stderr)
     );
     let stdout = text(&out.stdout);
+    // Three users, three orders, a shift, the author's account and the client's points.
     assert!(
-        stdout.contains(&format!("{events} events in 9 streams")) && stdout.contains("intact"),
+        stdout.contains(&format!("{events} events in 10 streams")) && stdout.contains("intact"),
         "{stdout}"
     );
     let stderr = text(&out.stderr);
@@ -180,7 +181,7 @@ async fn audit_verify_passes_on_an_untouched_store_and_names_a_hand_edited_event
         1,
         "only the edited stream is broken: {stdout}"
     );
-    assert!(text(&out.stderr).contains("1 of 9 streams have a broken link"));
+    assert!(text(&out.stderr).contains("1 of 10 streams have a broken link"));
 }
 
 async fn audit_verify_finds_a_deleted_middle_event(backend: Backend) {

@@ -918,4 +918,87 @@ async fn a_companys_phone_order_is_edited_and_discounted_in_the_browser(backend:
 on_both!(
     a_guests_order_goes_through_every_role_in_the_browser,
     a_companys_phone_order_is_edited_and_discounted_in_the_browser,
+    a_client_pays_with_points_and_invites_a_friend_in_the_browser,
 );
+
+/// A client with points sees them and their referral link, pays part of a first half with
+/// them on the order's page, and a friend signs up through the link.
+async fn a_client_pays_with_points_and_invites_a_friend_in_the_browser(backend: Backend) {
+    let t = TestApp::spawn_with(backend, |c| {
+        c.worker_poll = Some(Duration::from_millis(50));
+    })
+    .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = t.application.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let prefix = match backend {
+        Backend::Sqlite => "sqlite-points",
+        Backend::Postgres => "postgres-points",
+    };
+    let a = common::accepted_order(&t).await;
+    t.application
+        .app
+        .client_points(
+            a.client_id.parse().unwrap(),
+            aggregates::points::PointsCommand::CreditCashback {
+                order_id: uuid::Uuid::new_v4(),
+                points: 30_000,
+                at: t.clock.now(),
+            },
+            &scriptorium::Ctx::system("test-setup"),
+        )
+        .await
+        .unwrap();
+    t.workers_caught_up().await;
+    let email = t.get("/api/me", &a.client).await.ok(200)["email"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let b = Chrome::start(base, prefix).await;
+    b.log_in(&email, "correct horse battery").await;
+    b.open("/orders").await;
+    assert_eq!(b.text("#points-balance").await, "30000");
+    let link = b.text("#referral-link").await;
+    assert!(link.contains("/register?ref="), "{link}");
+    b.open(&format!("/orders/{}", a.order)).await;
+    b.type_in("#points-form input[name=points]", "20000").await;
+    b.click("#spend-points").await;
+    assert_eq!(b.flash().await, "Готово.", "{}", b.source().await);
+    assert!(!b.has("#points-form").await);
+    b.shot("points-spent").await;
+    let o = t
+        .get(&format!("/api/orders/{}", a.order), &a.client)
+        .await
+        .ok(200);
+    assert_eq!(
+        (o["points"].as_i64(), o["first_half_due"].as_i64()),
+        (Some(20000), Some(105000))
+    );
+    b.log_out().await;
+
+    // A friend follows the link.
+    let path = &link[link.find("/register").unwrap()..];
+    b.open(path).await;
+    b.type_in("input[name=full_name]", "Fedor Friend").await;
+    b.type_in("input[name=email]", "fedor@example.com").await;
+    b.type_in("input[name=password]", "s3cret-enough").await;
+    b.click("#register").await;
+    assert_eq!(b.path().await, "/orders");
+    let registered = t
+        .application
+        .app
+        .db
+        .fetch_one(
+            "SELECT CAST(e.payload AS text) AS p FROM events e \
+             JOIN credentials c ON c.user_id = e.aggregate_id \
+             WHERE c.email = 'fedor@example.com' AND e.sequence = 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .text("p")
+        .unwrap();
+    assert!(registered.contains(&a.client_id), "{registered}");
+    b.stop().await;
+}

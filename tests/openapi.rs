@@ -244,7 +244,10 @@ async fn the_document_is_openapi_3_1_and_every_operation_has_its_answers() {
                     .is_some_and(|d| !d.is_empty()),
                 "{name} {status}: no description"
             );
-            assert!(answer["content"].is_object(), "{name} {status}: no content");
+            // A 204 has no content by definition; every other answer says what it carries.
+            if status != "204" {
+                assert!(answer["content"].is_object(), "{name} {status}: no content");
+            }
             if status.starts_with('4') || status.starts_with('5') {
                 assert_eq!(
                     answer["content"]["application/problem+json"]["schema"]["$ref"],
@@ -466,7 +469,11 @@ async fn every_operation_lets_in_exactly_the_roles_it_lists() {
     let mut tokens = Vec::new();
     for role in Role::ALL {
         let (_, token) = t.user(role, &format!("Test {role}")).await;
-        tokens.push((role.as_str().to_string(), token));
+        let email = t.get("/api/me", &token).await.ok(200)["email"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        tokens.push((role.as_str().to_string(), token, email));
     }
     let mut checked = 0;
     for ((path, method), op) in operations(&doc) {
@@ -489,9 +496,13 @@ async fn every_operation_lets_in_exactly_the_roles_it_lists() {
             .get("schema")
             .map(|schema| example(&doc, schema));
         let method = method.to_uppercase();
-        for (role, token) in &tokens {
+        for (role, token, email) in tokens.iter_mut() {
             let res = t.call(&method, &uri, Some(token), body.clone()).await;
             let status = res.status.as_u16();
+            if status == 204 && path == "/api/auth/logout" {
+                // That session has ended: the role goes on with a new one.
+                *token = t.login(email, "correct horse battery").await;
+            }
             let name = format!("{method} {path} as {role}");
             if allowed.contains(role) {
                 assert_ne!(status, 403, "{name} is documented as allowed: {}", res.body);
@@ -510,7 +521,7 @@ async fn every_operation_lets_in_exactly_the_roles_it_lists() {
         "/api/orders/{}?as_of=2026-03-02T09:00:00Z",
         uuid::Uuid::new_v4()
     );
-    for (role, token) in &tokens {
+    for (role, token, _) in &tokens {
         let status = t.call("GET", &uri, Some(token), None).await.status;
         assert_eq!(
             status == 403,

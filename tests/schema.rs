@@ -1780,6 +1780,98 @@ async fn every_answer_of_a_lifecycle_follows_the_document(backend: Backend) {
     .ok(201);
     assert_eq!(again["repeats"], mine.as_str());
 
+    // --- loyalty points ---
+    let loyal = common::accepted_order(t).await;
+    t.application
+        .app
+        .client_points(
+            loyal.client_id.parse().unwrap(),
+            aggregates::points::PointsCommand::CreditCashback {
+                order_id: uuid::Uuid::new_v4(),
+                points: 40_000,
+                at: t.clock.now(),
+            },
+            &scriptorium::Ctx::system("schema-setup"),
+        )
+        .await
+        .unwrap();
+    let spend_at = format!("/api/orders/{}/points", loyal.order);
+    call(
+        "POST",
+        "/api/orders/{id}/points",
+        spend_at.clone(),
+        loyal.client.clone(),
+        Some(json!({"points": 125001})),
+    )
+    .await
+    .problem(422);
+    call(
+        "POST",
+        "/api/orders/{id}/points",
+        spend_at.clone(),
+        loyal.client.clone(),
+        Some(json!({"points": 50000})),
+    )
+    .await
+    .problem(409);
+    let o = call(
+        "POST",
+        "/api/orders/{id}/points",
+        spend_at.clone(),
+        loyal.client.clone(),
+        Some(json!({"points": 25000})),
+    )
+    .await
+    .ok(200);
+    assert_eq!(o["first_half_due"], 100000);
+    call(
+        "POST",
+        "/api/orders/{id}/points",
+        spend_at,
+        loyal.manager.clone(),
+        Some(json!({"points": 1})),
+    )
+    .await
+    .problem(403);
+    t.workers_caught_up().await;
+    let points = call(
+        "GET",
+        "/api/me/points",
+        "/api/me/points".into(),
+        loyal.client.clone(),
+        None,
+    )
+    .await
+    .ok(200);
+    assert_eq!(points["balance"], 15000);
+    call(
+        "GET",
+        "/api/me/points",
+        "/api/me/points".into(),
+        auditor.clone(),
+        None,
+    )
+    .await
+    .problem(403);
+    call(
+        "GET",
+        "/api/clients/{id}/points",
+        format!("/api/clients/{}/points", loyal.client_id),
+        auditor.clone(),
+        None,
+    )
+    .await
+    .ok(200);
+    call(
+        "GET",
+        "/api/clients/{id}/points",
+        format!("/api/clients/{nobody}/points"),
+        admin.clone(),
+        None,
+    )
+    .await
+    .problem(404);
+
     let never = t.never_succeeded();
     assert!(
         never.is_empty(),

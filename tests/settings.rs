@@ -23,6 +23,8 @@ fn defaults() -> Value {
         "guarantee_days": 14,
         "offer_ttl_hours": 24,
         "stage_limits_hours": {},
+        "cashback_percent": 5,
+        "referral_percent": 3,
     })
 }
 
@@ -124,7 +126,8 @@ async fn bad_settings_are_refused_and_change_nothing(backend: Backend) {
     for body in [
         json!({"payout_threshold": "much"}),
         json!({"payout_threshold": 1.5}),
-        json!({"cashback_percent": 5}),
+        // A setting this version does not know.
+        json!({"loyalty_percent": 5}),
     ] {
         t.put("/api/settings", &admin, body).await.problem(400);
     }

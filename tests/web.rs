@@ -1465,6 +1465,7 @@ on_both!(
     a_guest_buys_a_work_and_a_client_pays_one_on_their_purchases_page,
     a_company_signs_up_by_the_form_and_the_admin_and_reports_tell_companies_apart,
     the_admin_keeps_the_catalogue_and_a_manager_adds_extras_on_the_orders_page,
+    points_and_referrals_on_the_pages,
 );
 
 async fn the_admin_keeps_the_catalogue_and_a_manager_adds_extras_on_the_orders_page(
@@ -1901,4 +1902,140 @@ async fn a_company_signs_up_by_the_form_and_the_admin_and_reports_tell_companies
     assert!(r.html.contains("Individuals and companies"), "{}", r.html);
     assert!(r.html.contains("id=\"kind-corporate\""));
     assert!(r.html.contains("id=\"kind-individual\""));
+}
+
+/// A client's points and referral link on their orders page, the points form of an order's
+/// page, a registration through the link, the shares on the admin's page and the points in
+/// the reports.
+async fn points_and_referrals_on_the_pages(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let a = accepted_order(&t).await;
+    t.application
+        .app
+        .client_points(
+            a.client_id.parse().unwrap(),
+            aggregates::points::PointsCommand::CreditCashback {
+                order_id: uuid::Uuid::new_v4(),
+                points: 30_000,
+                at: t.clock.now(),
+            },
+            &scriptorium::Ctx::system("test-setup"),
+        )
+        .await
+        .unwrap();
+    t.workers_caught_up().await;
+    let code = t.get("/api/me/points", &a.client).await.ok(200)["referral_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut c = Browser::with_session(&t, &a.client);
+    let p = c.get("/orders").await;
+    assert!(
+        p.html.contains("id=\"points-balance\">30000<")
+            && p.html.contains(&format!("/register?ref={code}")),
+        "{}",
+        p.html
+    );
+    // The order's page offers points for its first half; the form pays part of it.
+    let to = format!("/orders/{}", a.order);
+    let p = c.get(&to).await;
+    assert!(p.html.contains("id=\"points-form\""), "{}", p.html);
+    c.submit(&to, &format!("{to}/points"), &[("points", "20000")])
+        .await
+        .redirected_to(&to);
+    let o = order_json(&t, &a.order).await;
+    assert_eq!(
+        (o["points"].as_i64(), o["first_half_due"].as_i64()),
+        (Some(20000), Some(105000))
+    );
+    let p = c.get(&to).await;
+    assert!(!p.html.contains("id=\"points-form\""), "applied once");
+    assert!(
+        p.html.contains("Оплата баллами"),
+        "in the timeline: {}",
+        p.html
+    );
+    // Another visitor's form without the token changes nothing.
+    let before = t.event_count().await;
+    c.post(&format!("{to}/points"), &[("points", "1")]).await;
+    assert_eq!(t.event_count().await, before);
+
+    // A friend registers through the link.
+    let mut friend = Browser::new(&t);
+    let p = friend.get(&format!("/register?ref={code}")).await;
+    assert!(
+        p.html.contains(&format!("name=\"ref\" value=\"{code}\"")),
+        "{}",
+        p.html
+    );
+    friend
+        .submit(
+            &format!("/register?ref={code}"),
+            "/register",
+            &[
+                ("full_name", "Fedor Friend"),
+                ("email", "fedor@example.com"),
+                ("password", "s3cret-enough"),
+                ("ref", &code),
+            ],
+        )
+        .await
+        .redirected_to("/orders");
+    let registered = t
+        .application
+        .app
+        .db
+        .fetch_one(
+            "SELECT CAST(e.payload AS text) AS p FROM events e \
+             JOIN credentials c ON c.user_id = e.aggregate_id \
+             WHERE c.email = 'fedor@example.com' AND e.sequence = 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .text("p")
+        .unwrap();
+    assert!(registered.contains(&a.client_id), "{registered}");
+
+    // The admin sets the shares on the settings form; the reports show the points.
+    let (_, admin) = t.user(Role::Admin, "Alla Admin").await;
+    let mut b = Browser::with_session(&t, &admin);
+    let p = b.get("/admin").await;
+    assert!(
+        p.html.contains("name=\"cashback_percent\" value=\"5\""),
+        "{}",
+        p.html
+    );
+    b.submit(
+        "/admin",
+        "/admin/settings",
+        &[
+            ("payout_threshold", "1000"),
+            ("author_fee_percent", "50"),
+            ("guarantee_days", "14"),
+            ("offer_ttl_hours", "24"),
+            ("cashback_percent", "7"),
+            ("referral_percent", "2"),
+        ],
+    )
+    .await
+    .redirected_to("/admin");
+    let s = t.get("/api/settings", &admin).await.ok(200);
+    assert_eq!(
+        (
+            s["cashback_percent"].as_i64(),
+            s["referral_percent"].as_i64()
+        ),
+        (Some(7), Some(2))
+    );
+    assert!(b.get("/admin").await.html.contains("Кешбэк клиенту"));
+    let day = t.clock.now().date_naive().to_string();
+    let p = b.get(&format!("/reports?from={day}&to={day}")).await;
+    assert!(
+        p.html.contains("id=\"points-issued\">30000<")
+            && p.html.contains("id=\"points-spent\">20000<")
+            && p.html.contains("id=\"points-outstanding\">10000<"),
+        "{}",
+        p.html
+    );
 }

@@ -11,6 +11,7 @@ pub mod author;
 pub mod catalogue;
 pub mod common;
 pub mod order;
+pub mod points;
 pub mod purchase;
 pub mod ready_work;
 pub mod settings;

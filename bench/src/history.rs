@@ -271,6 +271,7 @@ pub fn registered_client(id: Uuid, serial: u64, at: DateTime<Utc>) -> EventRow {
         email: format!("history-client-{serial}@example.com"),
         full_name: format!("History Client {serial}"),
         role: Role::Client,
+        referred_by: None,
     };
     // Self-registration is attributed to the (new) client role, as the service does.
     let actor = Actor::new(Uuid::nil(), Role::Client);

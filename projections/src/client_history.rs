@@ -83,6 +83,12 @@ fn note(event: &OrderEvent) -> Option<Option<String>> {
         OrderEvent::DeadlineProposalDeclined { deadline } => {
             Some(format!("the proposed deadline {deadline} declined"))
         }
+        OrderEvent::PointsApplied {
+            points,
+            first_half_due,
+        } => Some(format!(
+            "{points} points paid the first half, {first_half_due} kopecks left to pay"
+        )),
         _ => None,
     })
 }

@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod messages;
 pub mod order_list;
 pub mod payments;
+pub mod points;
 pub mod reports;
 pub mod reviews;
 pub mod runner;
@@ -44,6 +45,7 @@ pub fn all() -> Vec<Box<dyn Projection>> {
         Box::new(reviews::ReviewsProjection),
         Box::new(messages::MessagesProjection),
         Box::new(shop::ShopProjection),
+        Box::new(points::PointsProjection),
     ]
 }
 
@@ -121,6 +123,7 @@ mod tests {
                 "Author",
                 "Shift",
                 "AuthorAccount",
+                "ClientPoints",
                 "Settings",
                 "Catalogue",
                 "ReadyWork"

@@ -573,6 +573,7 @@ fn fold_row(
         OrderEvent::MessagePosted { .. }
         | OrderEvent::MessageApproved { .. }
         | OrderEvent::MessageRejected { .. } => {}
+        OrderEvent::PointsApplied { points, .. } => o.points = *points,
     }
     o.problem = o.stage_limit_hours.is_some() || o.deadline_breach;
 }
@@ -690,7 +691,7 @@ pub fn accepted_authors(stream: &[(OrderEvent, DateTime<Utc>)]) -> Vec<Uuid> {
 }
 
 /// The columns the projection writes, in the order of [`row_args`].
-const WRITE_COLUMNS: [&str; 40] = [
+const WRITE_COLUMNS: [&str; 41] = [
     "id",
     "number",
     "status",
@@ -731,6 +732,7 @@ const WRITE_COLUMNS: [&str; 40] = [
     "repeats",
     "proposed_deadline",
     "corporate",
+    "points",
 ];
 
 fn row_args(o: &OrderRow) -> Vec<Arg> {
@@ -774,7 +776,8 @@ fn row_args(o: &OrderRow) -> Vec<Arg> {
         o.source.as_str(),
         o.repeats,
         o.proposed_deadline.map(|d| d.to_string()),
-        o.corporate
+        o.corporate,
+        o.points
     ]
     .to_vec()
 }
@@ -838,6 +841,7 @@ fn placed_row(id: &str, event: &OrderEvent, at: DateTime<Utc>) -> Option<OrderRo
         stage_limit_hours: None,
         deadline_breach: false,
         deadline_flagged: false,
+        points: 0,
     })
 }
 
@@ -1090,6 +1094,9 @@ pub struct OrderRow {
     pub proposed_deadline: Option<NaiveDate>,
     /// Placed for a company's account.
     pub corporate: bool,
+    /// The loyalty points that paid part of the first half (0: none); the money due for
+    /// it is `first_half - points`.
+    pub points: i64,
 }
 
 pub(crate) const COLUMNS: &str = "id, number, status, work_type, subject, topic, pages, deadline, requirements, \
@@ -1098,7 +1105,7 @@ pub(crate) const COLUMNS: &str = "id, number, status, work_type, subject, topic,
      offer_expires_at, author_id, author_name, problem, draft_rejections, guarantee_until, rating, \
      failure_reason, placed_at, updated_at, stage, status_since, stage_limit_hours, deadline_breach, \
      deadline_flagged, source, repeats, \
-     proposed_deadline, corporate";
+     proposed_deadline, corporate, points";
 
 impl OrderRow {
     pub(crate) fn from_row(r: &Row) -> Result<OrderRow, sqlx::Error> {
@@ -1142,6 +1149,7 @@ impl OrderRow {
             repeats: r.opt_uuid("repeats")?,
             proposed_deadline: r.opt_parsed("proposed_deadline")?,
             corporate: r.bool("corporate")?,
+            points: r.int("points")?,
         })
     }
 }

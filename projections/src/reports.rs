@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 use aggregates::account::AccountEvent;
 use aggregates::order::OrderEvent;
+use aggregates::points::PointsEvent;
 use aggregates::purchase::PurchaseEvent;
 use async_trait::async_trait;
 use chrono::{Days, NaiveDate};
@@ -29,6 +30,7 @@ pub struct ReportsProjection;
 const ORDERS: Reads = Reads::of::<OrderEvent>("Order");
 const ACCOUNTS: Reads = Reads::of::<AccountEvent>("AuthorAccount");
 const PURCHASES: Reads = Reads::of::<PurchaseEvent>("Purchase");
+const POINTS: Reads = Reads::of::<PointsEvent>("ClientPoints");
 
 /// The sums of one day; each field a column of `report_days`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -54,10 +56,16 @@ pub struct DaySums {
     pub orders_completed_corporate: i64,
     /// The part of `completed_value` that was companies' orders'.
     pub completed_value_corporate: i64,
+    /// Loyalty points credited to clients (cashback and referral shares).
+    pub points_issued: i64,
+    /// Loyalty points spent on first halves.
+    pub points_spent: i64,
+    /// Points spent that came back to their client (the order failed).
+    pub points_returned: i64,
 }
 
 /// The columns of [`DaySums`], in its order.
-const COLUMNS: [&str; 15] = [
+const COLUMNS: [&str; 18] = [
     "orders_placed",
     "payments",
     "refunds",
@@ -73,10 +81,13 @@ const COLUMNS: [&str; 15] = [
     "refunds_corporate",
     "orders_completed_corporate",
     "completed_value_corporate",
+    "points_issued",
+    "points_spent",
+    "points_returned",
 ];
 
 impl DaySums {
-    fn values(&self) -> [i64; 15] {
+    fn values(&self) -> [i64; 18] {
         [
             self.orders_placed,
             self.payments,
@@ -93,6 +104,9 @@ impl DaySums {
             self.refunds_corporate,
             self.orders_completed_corporate,
             self.completed_value_corporate,
+            self.points_issued,
+            self.points_spent,
+            self.points_returned,
         ]
     }
 
@@ -113,6 +127,9 @@ impl DaySums {
             refunds_corporate: r.int("refunds_corporate")?,
             orders_completed_corporate: r.int("orders_completed_corporate")?,
             completed_value_corporate: r.int("completed_value_corporate")?,
+            points_issued: r.int("points_issued")?,
+            points_spent: r.int("points_spent")?,
+            points_returned: r.int("points_returned")?,
         })
     }
 
@@ -132,6 +149,14 @@ impl DaySums {
         self.refunds_corporate += o.refunds_corporate;
         self.orders_completed_corporate += o.orders_completed_corporate;
         self.completed_value_corporate += o.completed_value_corporate;
+        self.points_issued += o.points_issued;
+        self.points_spent += o.points_spent;
+        self.points_returned += o.points_returned;
+    }
+
+    /// The points clients hold after these sums: issued, less spent, plus returned.
+    pub fn points_outstanding(&self) -> i64 {
+        self.points_issued - self.points_spent + self.points_returned
     }
 
     fn is_zero(&self) -> bool {
@@ -191,6 +216,16 @@ impl Pending {
     }
 }
 
+/// What a client's points event adds to its day.
+fn points_delta(event: &PointsEvent, sums: &mut DaySums) {
+    match event {
+        PointsEvent::CashbackCredited { points, .. }
+        | PointsEvent::ReferralCredited { points, .. } => sums.points_issued += points,
+        PointsEvent::PointsSpent { points, .. } => sums.points_spent += points,
+        PointsEvent::PointsReturned { points, .. } => sums.points_returned += points,
+    }
+}
+
 /// What an author's account event adds to its day.
 fn account_delta(event: &AccountEvent, sums: &mut DaySums) {
     match event {
@@ -207,7 +242,7 @@ impl Projection for ReportsProjection {
     }
 
     fn reads(&self) -> &'static [Reads] {
-        &[ORDERS, ACCOUNTS, PURCHASES]
+        &[ORDERS, ACCOUNTS, PURCHASES, POINTS]
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -230,6 +265,9 @@ impl Projection for ReportsProjection {
                 let event: AccountEvent =
                     ev.decode().map_err(|e| ProjectionError::decode(ev, e))?;
                 account_delta(&event, days.entry(day).or_default());
+            } else if POINTS.matches(ev) {
+                let event: PointsEvent = ev.decode().map_err(|e| ProjectionError::decode(ev, e))?;
+                points_delta(&event, days.entry(day).or_default());
             } else if PURCHASES.matches(ev) && ev.event_type == "PurchasePaid" {
                 let event: PurchaseEvent =
                     ev.decode().map_err(|e| ProjectionError::decode(ev, e))?;
@@ -399,6 +437,9 @@ mod tests {
             refunds_corporate: 13,
             orders_completed_corporate: 14,
             completed_value_corporate: 15,
+            points_issued: 16,
+            points_spent: 17,
+            points_returned: 18,
         };
         assert_eq!(s.values(), std::array::from_fn(|i| i as i64 + 1));
         let mut t = DaySums::default();
@@ -408,5 +449,6 @@ mod tests {
         assert_eq!(t.values(), std::array::from_fn(|i| 2 * (i as i64 + 1)));
         // Each value is read back from the column of its name.
         assert_eq!(COLUMNS.len(), s.values().len());
+        assert_eq!(t.points_outstanding(), 32 - 34 + 36);
     }
 }

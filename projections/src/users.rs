@@ -51,6 +51,7 @@ impl Projection for UsersProjection {
                     email,
                     full_name,
                     role,
+                    ..
                 }
                 | UserEvent::StaffCreated {
                     email,
@@ -64,7 +65,9 @@ impl Projection for UsersProjection {
                     );
                     continue;
                 }
-                UserEvent::RegisteredAtCheckout { email, full_name } => {
+                UserEvent::RegisteredAtCheckout {
+                    email, full_name, ..
+                } => {
                     new.push(
                         crate::args![
                             id,

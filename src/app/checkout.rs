@@ -136,6 +136,7 @@ impl App {
                 let cmd = UserCommand::RegisterAtCheckout {
                     email: email.clone(),
                     full_name: full_name.clone(),
+                    referred_by: None,
                 };
                 match self.create_user_as(id, email, &password, cmd, &ctx).await {
                     Ok(()) => {

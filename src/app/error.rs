@@ -6,6 +6,7 @@ use aggregates::account::AccountError;
 use aggregates::author::AuthorError;
 use aggregates::catalogue::CatalogueError;
 use aggregates::order::OrderError;
+use aggregates::points::PointsError;
 use aggregates::purchase::PurchaseError;
 use aggregates::ready_work::ReadyWorkError;
 use aggregates::settings::SettingsError;
@@ -28,6 +29,10 @@ pub enum AppError {
     /// used for another amount, a value out of range).
     #[error(transparent)]
     Account(AccountError),
+    /// A client's points refused the command (a spend above the balance, another spend
+    /// on the same order, a value out of range).
+    #[error(transparent)]
+    Points(PointsError),
     /// The settings refused a value out of range.
     #[error(transparent)]
     Settings(SettingsError),
@@ -111,6 +116,7 @@ impl AppError {
                 | AppError::User(_)
                 | AppError::Author(_)
                 | AppError::Account(_)
+                | AppError::Points(_)
                 | AppError::Settings(_)
                 | AppError::Catalogue(_)
                 | AppError::Shift(_)
@@ -179,6 +185,18 @@ impl From<AggregateError<AccountError>> for AppError {
 impl From<AccountError> for AppError {
     fn from(e: AccountError) -> Self {
         AppError::Account(e)
+    }
+}
+
+impl From<AggregateError<PointsError>> for AppError {
+    fn from(e: AggregateError<PointsError>) -> Self {
+        from_aggregate(e, "client's points", AppError::Points)
+    }
+}
+
+impl From<PointsError> for AppError {
+    fn from(e: PointsError) -> Self {
+        AppError::Points(e)
     }
 }
 

@@ -10,6 +10,7 @@ pub mod messages;
 pub mod orders;
 pub mod outbox;
 pub mod payments;
+pub mod points;
 pub mod policy;
 pub mod reports;
 pub mod reviews;
@@ -29,6 +30,7 @@ use aggregates::account::{AccountCommand, AuthorAccount};
 use aggregates::author::{Author, AuthorCommand};
 use aggregates::catalogue::{Catalogue, CatalogueCommand, CATALOGUE_ID};
 use aggregates::order::{Order, OrderCommand, OrderEvent};
+use aggregates::points::{ClientPoints, PointsCommand};
 use aggregates::purchase::Purchase;
 use aggregates::ready_work::ReadyWork;
 use aggregates::settings::{Settings, SettingsCommand, SETTINGS_ID};
@@ -119,6 +121,9 @@ pub struct AppInner {
     /// The catalogue of work types, subjects and extras (decision 025).
     pub catalogue: Cqrs<Catalogue>,
     pub catalogue_repo: Repo,
+    /// Clients' loyalty points (decision 026).
+    pub points: Cqrs<ClientPoints>,
+    pub points_repo: Repo,
     /// The shop's works and their purchases (decision 021).
     pub ready_works: Cqrs<ReadyWork>,
     pub purchases: Cqrs<Purchase>,
@@ -454,6 +459,24 @@ impl App {
             .map_err(|e| AppError::Infrastructure(e.to_string()))
     }
 
+    /// Runs a command on a client's points, telling where its events landed (`None`:
+    /// nothing appended, a repeat). Does not wait for the read models: a read of the
+    /// points waits for them instead ([`App::fence`]).
+    pub async fn client_points(
+        &self,
+        id: Uuid,
+        cmd: PointsCommand,
+        ctx: &Ctx,
+    ) -> Result<Option<Cursor>, AppError> {
+        let at = self
+            .execute(&self.points, &id.to_string(), cmd, ctx)
+            .await?;
+        if at.is_some() {
+            self.projector.wake();
+        }
+        Ok(at)
+    }
+
     /// Runs a settings command and waits for the read models to show it: every command
     /// that follows, on any instance, reads the settings from their table (they are rare).
     pub async fn change_settings(&self, cmd: SettingsCommand, ctx: &Ctx) -> Result<(), AppError> {
@@ -582,6 +605,7 @@ impl Application {
         let catalogue_repo = Repo::new(&db);
         let ready_work_repo = Repo::new(&db);
         let purchase_repo = Repo::new(&db);
+        let points_repo = Repo::new(&db);
         // One store, so the state a command leaves is the one a read sees.
         let account_store = SnapshotStore::new(
             account_repo.clone(),
@@ -611,6 +635,8 @@ impl Application {
             settings: cqrs(settings_repo.clone(), ()),
             catalogue: cqrs(catalogue_repo.clone(), ()),
             catalogue_repo,
+            points: cqrs(points_repo.clone(), ()),
+            points_repo,
             ready_works: cqrs(ready_work_repo.clone(), ()),
             purchases: cqrs(purchase_repo.clone(), ()),
             ready_work_repo,

@@ -192,7 +192,7 @@ impl App {
         }
         let order = self.answer(&ctx.actor, id).await?.order;
         let amount = match parse_half(half)? {
-            Half::First => order.first_half,
+            Half::First => order.first_half_due,
             Half::Second => order.second_half,
         }
         .ok_or_else(|| AppError::Conflict("the order has no price yet".into()))?;

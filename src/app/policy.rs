@@ -114,6 +114,12 @@ pub enum Action {
     ReadCatalogueHistory,
     /// Add an extra from the catalogue to an order, or remove one (before the first half).
     ChangeExtras,
+    /// Pay part of one's own order's first half with loyalty points.
+    SpendPoints,
+    /// Read one's own loyalty points and referral link.
+    ReadOwnPoints,
+    /// Read any client's loyalty points.
+    ReadClientPoints,
 }
 
 /// Every role (the actions any logged-in user may attempt; what they reach is scoped).
@@ -122,7 +128,7 @@ const STAFF: &[Role] = &[Role::Manager, Role::Admin];
 const AUDITORS: &[Role] = &[Role::Auditor, Role::Admin];
 
 impl Action {
-    pub const ALL: [Action; 51] = [
+    pub const ALL: [Action; 54] = [
         Action::PlaceOrder,
         Action::PlaceOrderByPhone,
         Action::EditOrder,
@@ -174,6 +180,9 @@ impl Action {
         Action::ManageCatalogue,
         Action::ReadCatalogueHistory,
         Action::ChangeExtras,
+        Action::SpendPoints,
+        Action::ReadOwnPoints,
+        Action::ReadClientPoints,
     ];
 
     /// The roles that may do this (on the records their scope holds).
@@ -236,6 +245,9 @@ impl Action {
                 Role::Auditor,
                 Role::Admin,
             ],
+            Action::SpendPoints | Action::ReadOwnPoints => &[Role::Client],
+            // Who answers a client about their points, and who audits them.
+            Action::ReadClientPoints => &[Role::Manager, Role::Auditor, Role::Admin],
         }
     }
 }
@@ -472,6 +484,9 @@ mod tests {
             (Action::ManageCatalogue, [false, false, false,  false, false,  true ]),
             (Action::ReadCatalogueHistory, [false, false, false, false, true, true ]),
             (Action::ChangeExtras,    [false, false, true,   false, false,  true ]),
+            (Action::SpendPoints,     [true,  false, false,  false, false,  false]),
+            (Action::ReadOwnPoints,   [true,  false, false,  false, false,  false]),
+            (Action::ReadClientPoints, [false, false, true,  false, true,   true ]),
         ];
         assert_eq!(table.len(), Action::ALL.len(), "every action has a row");
         let roles = [Client, Author, Manager, PayoutClerk, Auditor, Admin];

@@ -82,6 +82,16 @@ pub struct SummaryView {
     /// Revenue and the average check of individuals' and of companies' orders (each
     /// order counted as what its client's account was when it was placed).
     pub by_client_kind: ClientKinds,
+    /// Loyalty points credited to clients in the period (cashback and referral shares;
+    /// 1 point = 1 kopeck).
+    #[schema(minimum = 0)]
+    pub points_issued: i64,
+    /// Points spent on first halves in the period, less the points that came back
+    /// (their order failed).
+    pub points_spent: i64,
+    /// The points clients hold at the end of the period: everything issued up to then
+    /// less everything spent (and not returned).
+    pub points_outstanding: i64,
 }
 
 /// The orders' money split between individuals and companies.
@@ -157,6 +167,11 @@ pub struct DayView {
     pub sla_breaches: i64,
     /// That day's revenue and average check of individuals' and companies' orders.
     pub by_client_kind: ClientKinds,
+    /// Loyalty points credited to clients that day.
+    #[schema(minimum = 0)]
+    pub points_issued: i64,
+    /// Points spent on first halves that day, less the points that came back.
+    pub points_spent: i64,
 }
 
 fn average(value: i64, count: i64) -> i64 {
@@ -182,6 +197,8 @@ impl DayView {
             payouts: s.payouts,
             sla_breaches: s.sla_breaches,
             by_client_kind: ClientKinds::of(s),
+            points_issued: s.points_issued,
+            points_spent: s.points_spent - s.points_returned,
         }
     }
 }
@@ -216,6 +233,9 @@ impl App {
             by_status,
             sla_breaches: s.sla_breaches,
             by_client_kind: ClientKinds::of(&s),
+            points_issued: s.points_issued,
+            points_spent: s.points_spent - s.points_returned,
+            points_outstanding: until.points_outstanding(),
         })
     }
 

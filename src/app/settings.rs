@@ -18,8 +18,7 @@ use super::{App, AppError, Ctx};
 /// The payout threshold before an admin sets one: 1 000.00 RUB.
 pub const DEFAULT_PAYOUT_THRESHOLD: i64 = 100_000;
 
-/// The settings in force. Later settings (`cashback_percent`, `referral_percent`) join as
-/// fields here and as [`Setting`]s.
+/// The settings in force.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct SettingsView {
     /// Kopecks: an author's balance at or above it is due for a payout.
@@ -41,6 +40,14 @@ pub struct SettingsView {
     /// An order over it is flagged a problem.
     #[schema(value_type = BTreeMap<String, i64>, example = json!({"offered": 24, "draft_review": 4}))]
     pub stage_limits_hours: BTreeMap<String, i64>,
+    /// The client's cashback on a completed order, in % of the money they paid for it,
+    /// credited as points (1 point = 1 kopeck, rounded down).
+    #[schema(minimum = 0, maximum = 100)]
+    pub cashback_percent: i64,
+    /// The referrer's share of a completed order of a client who registered through their
+    /// link, in % of the money paid for it, credited as points.
+    #[schema(minimum = 0, maximum = 100)]
+    pub referral_percent: i64,
 }
 
 impl SettingsView {
@@ -57,6 +64,8 @@ impl SettingsView {
             Setting::AuthorFeePercent => self.author_fee_percent,
             Setting::GuaranteeDays => self.guarantee_days,
             Setting::OfferTtlHours => self.offer_ttl_hours,
+            Setting::CashbackPercent => self.cashback_percent,
+            Setting::ReferralPercent => self.referral_percent,
             _ => 0,
         }
     }
@@ -76,6 +85,8 @@ impl SettingsView {
             Setting::AuthorFeePercent => self.author_fee_percent = v,
             Setting::GuaranteeDays => self.guarantee_days = v,
             Setting::OfferTtlHours => self.offer_ttl_hours = v,
+            Setting::CashbackPercent => self.cashback_percent = v,
+            Setting::ReferralPercent => self.referral_percent = v,
             _ => {}
         }
     }
@@ -138,6 +149,8 @@ impl App {
             guarantee_days: i64::from(self.config.guarantee_days),
             offer_ttl_hours: self.config.offer_ttl.num_hours(),
             stage_limits_hours: BTreeMap::new(),
+            cashback_percent: i64::from(self.config.cashback_percent),
+            referral_percent: i64::from(self.config.referral_percent),
         }
     }
 
@@ -172,6 +185,22 @@ impl App {
             .await?
             .unwrap_or(i64::from(self.config.author_fee_percent));
         Ok(price.max(0).saturating_mul(percent) / 100)
+    }
+
+    /// The cashback share in force, in %.
+    pub async fn cashback_percent(&self) -> Result<i64, AppError> {
+        Ok(self
+            .setting(Setting::CashbackPercent)
+            .await?
+            .unwrap_or(i64::from(self.config.cashback_percent)))
+    }
+
+    /// The referral share in force, in %.
+    pub async fn referral_percent(&self) -> Result<i64, AppError> {
+        Ok(self
+            .setting(Setting::ReferralPercent)
+            .await?
+            .unwrap_or(i64::from(self.config.referral_percent)))
     }
 
     /// The guarantee period in force, in days.

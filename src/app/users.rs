@@ -34,6 +34,15 @@ async fn dummy_hash() -> String {
     .clone()
 }
 
+/// What a client's own sign-up may bring besides the credentials.
+#[derive(Debug, Default)]
+struct Signup {
+    /// The company the account is for.
+    company: Option<Company>,
+    /// The client whose referral link they came through.
+    referred_by: Option<Uuid>,
+}
+
 impl App {
     /// Creates a user with a password: the credentials row first (its unique email is the
     /// guard against two accounts for one address), then the event; undone if the event fails.
@@ -46,8 +55,30 @@ impl App {
         company: Option<Company>,
         ctx: &Ctx,
     ) -> Result<Uuid, AppError> {
-        let email = Email::parse(email)?.as_str().to_string();
+        let signup = Signup {
+            company,
+            referred_by: None,
+        };
+        self.create_user_referred(email, full_name, role, password, signup, ctx)
+            .await
+    }
 
+    /// [`App::create_user`] for a client who came through the referral link of
+    /// `referred_by` (recorded in their registration).
+    async fn create_user_referred(
+        &self,
+        email: &str,
+        full_name: &str,
+        role: Role,
+        password: &str,
+        signup: Signup,
+        ctx: &Ctx,
+    ) -> Result<Uuid, AppError> {
+        let Signup {
+            company,
+            referred_by,
+        } = signup;
+        let email = Email::parse(email)?.as_str().to_string();
         if full_name.trim().is_empty() {
             return Err(AppError::Invalid("the full name must not be empty".into()));
         }
@@ -58,6 +89,7 @@ impl App {
                 email: email.clone(),
                 full_name: full_name.to_string(),
                 company,
+                referred_by,
             }
         } else if company.is_some() {
             // Only a client's own sign-up carries a company; an admin sets it afterwards.
@@ -117,7 +149,8 @@ impl App {
     }
 
     /// A new client signs themselves up (a company's account with its details); the event
-    /// is attributed to them.
+    /// is attributed to them. `referral`: the referral code they came with, if any; one
+    /// that names no client is ignored (a bad link never blocks a registration).
     pub async fn register(
         &self,
         request_id: &str,
@@ -125,13 +158,25 @@ impl App {
         full_name: &str,
         password: &str,
         company: Option<&CompanyDetails>,
+        referral: Option<&str>,
     ) -> Result<UserView, AppError> {
         let mut ctx = Ctx::system(request_id);
         // Self-registration is attributed to the new client once their id exists.
         ctx.actor.role = Role::Client;
         let company = company.map(CompanyDetails::parse).transpose()?;
+        let referred_by = self.referrer_of(referral).await?;
         let id = self
-            .create_user(email, full_name, Role::Client, password, company, &ctx)
+            .create_user_referred(
+                email,
+                full_name,
+                Role::Client,
+                password,
+                Signup {
+                    company,
+                    referred_by,
+                },
+                &ctx,
+            )
             .await?;
         self.user_view(id).await
     }

@@ -93,6 +93,14 @@ pub struct OrderSummary {
     /// Kopecks due before the work starts; null until the order is priced.
     #[schema(required = true)]
     pub first_half: Option<i64>,
+    /// Loyalty points (1 point = 1 kopeck) the client paid part of the first half with;
+    /// 0 when none. First half = money paid for it + points.
+    #[schema(minimum = 0)]
+    pub points: i64,
+    /// Kopecks of the first half still to be paid in money (`first_half - points`; null
+    /// until the order is priced).
+    #[schema(required = true)]
+    pub first_half_due: Option<i64>,
     /// Kopecks due before the final work is released; null until the order is priced.
     #[schema(required = true)]
     pub second_half: Option<i64>,
@@ -187,6 +195,8 @@ impl OrderSummary {
             refunded: o.refunded,
             compensation: policy::sees_author_fee(actor).then_some(o.compensation),
             first_half: o.first_half,
+            points: o.points,
+            first_half_due: o.first_half.map(|h| h - o.points),
             second_half: o.second_half,
             author_fee: policy::sees_author_fee(actor).then_some(o.author_fee),
             client_id: policy::sees_client(actor).then_some(o.client_id),

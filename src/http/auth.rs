@@ -106,6 +106,11 @@ pub struct Registration {
     /// For a company's account: its details (left out or null: an individual's).
     #[serde(default)]
     pub company: Option<CompanyDetails>,
+    /// The referral code of the client who invited them (`/register?ref=<code>`); a code
+    /// that names no client is ignored.
+    #[serde(default, rename = "ref")]
+    #[schema(rename = "ref")]
+    pub referral: Option<String>,
 }
 
 /// Extracts the request id without requiring a caller.
@@ -144,6 +149,7 @@ async fn register(
             &b.full_name,
             &b.password,
             b.company.as_ref(),
+            b.referral.as_deref(),
         )
         .await?;
     Ok((StatusCode::CREATED, Json(user)))

@@ -132,6 +132,8 @@ impl From<AppError> for ApiError {
             AppError::Author(e) => ApiError::Conflict(e.to_string()),
             AppError::Account(e) if e.is_invalid_value() => ApiError::Unprocessable(e.to_string()),
             AppError::Account(e) => ApiError::Conflict(e.to_string()),
+            AppError::Points(e) if e.is_invalid_value() => ApiError::Unprocessable(e.to_string()),
+            AppError::Points(e) => ApiError::Conflict(e.to_string()),
             AppError::Settings(e) => ApiError::Unprocessable(e.to_string()),
             AppError::Catalogue(e) if e.is_not_found() => ApiError::NotFound,
             AppError::Catalogue(e) => ApiError::Unprocessable(e.to_string()),

@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod orders;
 pub mod payments;
 pub mod payouts;
+pub mod points;
 pub mod purchases;
 pub mod ready_works;
 pub mod reports;
@@ -93,6 +94,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .merge(messages::router())
         .merge(ready_works::router())
         .merge(purchases::router())
+        .merge(points::router())
         .merge(openapi::router())
 }
 

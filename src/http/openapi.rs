@@ -72,6 +72,7 @@ pub fn roles(action: Action) -> Value {
         (name = "audit", description = "the global event log"),
         (name = "admin", description = "the mail outbox"),
         (name = "reviews", description = "the public reviews of completed orders"),
+        (name = "points", description = "clients' loyalty points and referral links"),
         (name = "shop", description = "the ready-made works shop: the catalogue, purchases and their payments"),
     ),
     components(schemas(Problem, RoleSchema, OrderStatusSchema, OrderSourceSchema, FileKindSchema, CatalogueKindSchema)),

@@ -12,6 +12,7 @@ pub mod mail;
 pub mod mail_sender;
 pub mod message_digest;
 pub mod offers;
+pub mod points;
 pub mod ratings;
 pub mod routing;
 pub mod sla;
@@ -68,6 +69,7 @@ pub fn all() -> Vec<Arc<dyn Worker>> {
         Arc::new(offers::OfferExpiry),
         Arc::new(ratings::worker()),
         Arc::new(ledger::worker()),
+        Arc::new(points::worker()),
         Arc::new(routing::worker()),
         Arc::new(blocking::worker()),
         Arc::new(mail::MailOutbox),

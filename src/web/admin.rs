@@ -50,6 +50,8 @@ struct Admin {
     fee_percent: i64,
     guarantee_days: i64,
     offer_ttl_hours: i64,
+    cashback_percent: i64,
+    referral_percent: i64,
     /// Each limited status: its form field, its label and its limit (0: none).
     stage_limits: Vec<(&'static str, &'static str, i64)>,
     changes: Vec<Change>,
@@ -179,6 +181,8 @@ pub async fn admin(State(app): State<App>, v: Visitor) -> Result<Response, PageE
         fee_percent: settings.author_fee_percent,
         guarantee_days: settings.guarantee_days,
         offer_ttl_hours: settings.offer_ttl_hours,
+        cashback_percent: settings.cashback_percent,
+        referral_percent: settings.referral_percent,
         stage_limits: OrderStatus::LIMITED
             .into_iter()
             .filter_map(|st| {
@@ -420,6 +424,11 @@ pub struct SettingsForm {
     guarantee_days: String,
     #[serde(default)]
     offer_ttl_hours: String,
+    /// Left empty (a form from before the loyalty settings): unchanged.
+    #[serde(default)]
+    cashback_percent: String,
+    #[serde(default)]
+    referral_percent: String,
     /// `stage_limit_hours_<status>` fields: the stage limits.
     #[serde(flatten)]
     stage_limits: BTreeMap<String, String>,
@@ -456,6 +465,14 @@ pub async fn settings(
             Setting::OfferTtlHours,
             whole("offer_ttl_hours", &form.offer_ttl_hours)?,
         );
+        for (setting, value) in [
+            (Setting::CashbackPercent, &form.cashback_percent),
+            (Setting::ReferralPercent, &form.referral_percent),
+        ] {
+            if !value.trim().is_empty() {
+                values.insert(setting, whole(setting.as_str(), value)?);
+            }
+        }
         for (name, value) in &form.stage_limits {
             let Some(setting) = Setting::parse(name).filter(|s| s.limited_status().is_some())
             else {

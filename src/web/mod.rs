@@ -52,6 +52,7 @@ pub fn router(app: App) -> Router<App> {
         .route("/orders/{id}", get(orders::show))
         .route("/orders/{id}/files/{file}", get(orders::download))
         .route("/orders/{id}/pay", post(orders::pay))
+        .route("/orders/{id}/points", post(orders::spend_points))
         .route("/orders/{id}/revision", post(orders::revision))
         .route("/orders/{id}/complete", post(orders::complete))
         .route("/orders/{id}/cancel", post(orders::cancel))

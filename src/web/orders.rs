@@ -58,7 +58,7 @@ impl Row {
         let due = o
             .price
             .filter(|_| !o.status.is_terminal())
-            .map(|p| p - o.paid)
+            .map(|p| p - o.paid - o.points)
             .filter(|d| *d > 0);
         Row {
             problem: problem_words(tr, &o),
@@ -105,6 +105,48 @@ struct List {
     on_shift: Option<bool>,
     /// The messages waiting for this manager's (or admin's) approval.
     held: Vec<crate::app::messages::HeldMessageView>,
+    /// A client's loyalty points and referral link.
+    points: Option<PointsSection>,
+}
+
+/// A client's points as their order list shows them.
+pub struct PointsSection {
+    pub balance: i64,
+    /// Each entry: when, what (in words), the points (signed), the balance after.
+    pub entries: Vec<(String, &'static str, String, i64)>,
+    /// The full referral link to share.
+    pub link: String,
+}
+
+impl PointsSection {
+    async fn of(app: &App, tr: Tr, actor: &aggregates::Actor) -> Result<PointsSection, AppError> {
+        let p = app.my_points(actor).await?;
+        Ok(PointsSection {
+            balance: p.balance,
+            entries: p
+                .entries
+                .into_iter()
+                .rev()
+                .map(|e| {
+                    let sign = if e.kind == "spent" { "−" } else { "+" };
+                    let at = chrono::DateTime::parse_from_rfc3339(&e.at)
+                        .map(|t| tr.at(&t.to_utc()))
+                        .unwrap_or(e.at);
+                    (
+                        at,
+                        tr.t(&format!("points.{}", e.kind)),
+                        format!("{sign}{}", e.points),
+                        e.balance,
+                    )
+                })
+                .collect(),
+            link: format!(
+                "{}{}",
+                app.config.public_url.trim_end_matches('/'),
+                p.referral_link
+            ),
+        })
+    }
 }
 
 /// The query string of the list with `page` instead.
@@ -184,6 +226,11 @@ pub async fn list(
             app.held_messages(&actor).await?
         } else {
             Vec::new()
+        },
+        points: if actor.role == Role::Client {
+            Some(PointsSection::of(&app, tr, &actor).await?)
+        } else {
+            None
         },
         sort: params
             .get("sort")
@@ -296,6 +343,13 @@ fn detail(tr: Tr, e: &EventView) -> String {
                 None => format!("{}: {sign}{}", text("name"), money("price")),
             }
         }
+        "PointsApplied" => format!(
+            "{} {} — {} {}",
+            d["points"].as_i64().unwrap_or(0),
+            tr.t("points.points").to_lowercase(),
+            tr.t("order.left_to_pay"),
+            money("first_half_due")
+        ),
         "DeadlineProposed" | "DeadlineProposalDeclined" => text("deadline"),
         "DeadlineMoved" => format!("{} → {}", text("old"), text("new")),
         "ProblemFlagged" => {
@@ -359,6 +413,8 @@ pub struct Can {
     pub repeat: bool,
     /// The client may accept or decline the deadline proposed to them.
     pub answer_deadline: bool,
+    /// The client may pay part of the first half with points: at most this many.
+    pub points: Option<i64>,
 }
 
 impl Can {
@@ -369,10 +425,11 @@ impl Can {
             || self.cancel
             || self.repeat
             || self.answer_deadline
+            || self.points.is_some()
     }
 }
 
-fn can(app: &App, v: &Visitor, o: &OrderSummary, state: &Order) -> Can {
+fn can(app: &App, v: &Visitor, o: &OrderSummary, state: &Order, balance: i64) -> Can {
     let Some(user) = &v.user else {
         return Can::default();
     };
@@ -383,7 +440,7 @@ fn can(app: &App, v: &Visitor, o: &OrderSummary, state: &Order) -> Can {
     let mut can = Can::default();
     if may(crate::app::policy::Action::PayTest) && app.test_payments() {
         for (half, code, amount) in [
-            (Half::First, "first", o.first_half),
+            (Half::First, "first", o.first_half_due.filter(|d| *d > 0)),
             (Half::Second, "second", o.second_half),
         ] {
             let Some(amount) = amount else { continue };
@@ -397,6 +454,18 @@ fn can(app: &App, v: &Visitor, o: &OrderSummary, state: &Order) -> Can {
             if can.pay.is_none() && accepts(cmd) {
                 can.pay = Some((code, v.tr.money(amount)));
             }
+        }
+    }
+    if may(crate::app::policy::Action::SpendPoints) && balance > 0 {
+        let most = balance.min(o.first_half_due.unwrap_or(0));
+        if most > 0
+            && accepts(OrderCommand::ApplyPoints {
+                client_id: user.id,
+                points: most,
+                at,
+            })
+        {
+            can.points = Some(most);
         }
     }
     if may(crate::app::policy::Action::RequestRevision) {
@@ -500,6 +569,11 @@ pub async fn show(
     } else {
         Vec::new()
     };
+    let balance = if policy_allows(&actor, crate::app::policy::Action::SpendPoints) {
+        app.my_points(&actor).await?.balance
+    } else {
+        0
+    };
     page(Show {
         extra_choices,
         conversation,
@@ -509,7 +583,7 @@ pub async fn show(
         staff,
         candidates,
         offers,
-        can: can(&app, &v, &view.order, &state),
+        can: can(&app, &v, &view.order, &state, balance),
         f: Frame::of(&v),
         o: Row::of(tr, view.order.clone()),
         view,
@@ -546,6 +620,37 @@ pub async fn pay(
     let member = v.require()?;
     v.check_csrf(&form._csrf)?;
     let result = app.pay_test(&member.ctx(), id, &form.half).await;
+    after(&v, &format!("/orders/{id}"), result)
+}
+
+fn policy_allows(actor: &aggregates::Actor, action: crate::app::policy::Action) -> bool {
+    crate::app::policy::authorize(actor, action).is_ok()
+}
+
+#[derive(Deserialize)]
+pub struct PointsForm {
+    #[serde(default)]
+    _csrf: String,
+    #[serde(default)]
+    points: String,
+}
+
+/// The client pays part of the first half with points (as `POST /api/orders/{id}/points`).
+pub async fn spend_points(
+    State(app): State<App>,
+    v: Visitor,
+    Path(id): Path<Uuid>,
+    Form(form): Form<PointsForm>,
+) -> Result<Response, PageError> {
+    let member = v.require()?;
+    v.check_csrf(&form._csrf)?;
+    let result = match form.points.trim().parse::<i64>() {
+        Ok(points) => app.spend_points(&member.ctx(), id, points).await,
+        Err(_) => Err(AppError::Invalid(format!(
+            "points: «{}» is not a whole number",
+            form.points
+        ))),
+    };
     after(&v, &format!("/orders/{id}"), result)
 }
 

@@ -3,7 +3,7 @@
 
 use aggregates::Role;
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
@@ -223,10 +223,22 @@ struct Register {
     company_name: String,
     tax_id: String,
     contact_person: String,
+    /// The referral code the visitor came with (`/register?ref=<code>`), kept in the form.
+    referral: String,
     error: Option<String>,
 }
 
-pub async fn register_page(v: Visitor) -> Result<Response, PageError> {
+/// The referral code of `/register?ref=<code>`.
+#[derive(Deserialize, Default)]
+pub struct RegisterQuery {
+    #[serde(default, rename = "ref")]
+    referral: String,
+}
+
+pub async fn register_page(
+    v: Visitor,
+    Query(q): Query<RegisterQuery>,
+) -> Result<Response, PageError> {
     page(Register {
         f: Frame::of(&v),
         email: String::new(),
@@ -234,6 +246,7 @@ pub async fn register_page(v: Visitor) -> Result<Response, PageError> {
         company_name: String::new(),
         tax_id: String::new(),
         contact_person: String::new(),
+        referral: q.referral.chars().take(64).collect(),
         error: None,
     })
 }
@@ -255,6 +268,8 @@ pub struct RegisterForm {
     tax_id: String,
     #[serde(default)]
     contact_person: String,
+    #[serde(default, rename = "ref")]
+    referral: String,
 }
 
 impl RegisterForm {
@@ -280,6 +295,7 @@ pub async fn register(
 ) -> Result<Response, PageError> {
     v.check_csrf(&form._csrf)?;
     let company = form.company();
+    let referral = Some(form.referral.as_str()).filter(|r| !r.is_empty());
     let result = app
         .register(
             &v.request_id,
@@ -287,6 +303,7 @@ pub async fn register(
             &form.full_name,
             &form.password,
             company.as_ref(),
+            referral,
         )
         .await;
     match result {
@@ -304,6 +321,7 @@ pub async fn register(
                 company_name: form.company_name,
                 tax_id: form.tax_id,
                 contact_person: form.contact_person,
+                referral: form.referral,
                 error: Some(message),
             })?;
             *res.status_mut() = status;

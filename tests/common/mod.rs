@@ -436,6 +436,7 @@ impl TestApp {
                 "process:ratings",
                 "process:routing",
                 "process:ledger",
+                "process:points",
                 "process:blocking",
             ] {
                 let done = projections::Runner::load_checkpoint(db, reactor)

@@ -241,13 +241,20 @@ pub struct Order {
     /// The extras on the order, in the order they were added, each at its price then.
     #[serde(default)]
     pub extras: Vec<OrderExtra>,
+    /// Loyalty points the client paid part of the first half with (kopecks; 0: none).
+    #[serde(default)]
+    pub points: Kopecks,
 }
 
+/// The first half's "payment id" when the client's points covered it whole.
+pub const POINTS_PAYMENT: &str = "points";
+
 impl Order {
-    /// The amount paid so far: the sum of the paid halves.
+    /// The money paid so far: the sum of the paid halves, less the points that paid part
+    /// of the first (points are never money, so never refunded as money).
     pub fn paid(&self) -> Kopecks {
         let first = match self.first_payment {
-            Some(_) => self.first_half.unwrap_or(0),
+            Some(_) => self.first_half.unwrap_or(0) - self.points,
             None => 0,
         };
         let second = match self.second_payment {
@@ -265,10 +272,11 @@ impl Order {
         }
     }
 
-    /// The amount due for `half`, once the price is set.
+    /// The money due for `half`, once the price is set: the first half less the points
+    /// applied to it.
     pub fn half_amount(&self, half: Half) -> Option<Kopecks> {
         match half {
-            Half::First => self.first_half,
+            Half::First => self.first_half.map(|h| h - self.points),
             Half::Second => self.second_half,
         }
     }
@@ -435,6 +443,9 @@ impl Order {
                 ..
             } => self.add_extra(actor, code, name, price),
             OrderCommand::RemoveExtra { actor, code, .. } => self.remove_extra(actor, code),
+            OrderCommand::ApplyPoints {
+                client_id, points, ..
+            } => self.apply_points(client_id, points),
             OrderCommand::Cancel { actor, reason, .. } => self.cancel(actor, reason),
             OrderCommand::RecordRefund {
                 actor,
@@ -1074,6 +1085,12 @@ impl Order {
             return Err(OrderError::FeeAbovePrice { fee, price });
         }
         let first_half = price / 2;
+        if self.points > first_half {
+            return Err(OrderError::DiscountBelowPoints {
+                points: self.points,
+                first_half,
+            });
+        }
         Ok(claimed(
             claim,
             OrderEvent::DiscountGiven {
@@ -1163,6 +1180,15 @@ impl Order {
                 return Err(OrderError::FeeAbovePrice { fee, price });
             }
         }
+        // Points already paying part of the first half stay within it.
+        if let Some(half) = first_half {
+            if self.points > half {
+                return Err(OrderError::DiscountBelowPoints {
+                    points: self.points,
+                    first_half: half,
+                });
+            }
+        }
         Ok(claimed(
             claim,
             OrderEvent::ExtraRemoved {
@@ -1174,6 +1200,41 @@ impl Order {
                 second_half,
             },
         ))
+    }
+
+    /// The client's points pay part (or all) of the first half: while it is due (an
+    /// author took the order and it is not paid), at most the half, once.
+    fn apply_points(
+        &self,
+        client_id: Uuid,
+        points: Kopecks,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
+        if points <= 0 {
+            return Err(OrderError::InvalidPoints);
+        }
+        self.check_client(client_id)?;
+        if self.points == points && self.points > 0 {
+            return Ok(vec![]);
+        }
+        if self.points > 0 {
+            return Err(OrderError::PointsAlreadyApplied {
+                points: self.points,
+            });
+        }
+        self.require_status(&[OrderStatus::AwaitingPrepayment])?;
+        let Some(half) = self.first_half else {
+            return Err(OrderError::PriceNotSet);
+        };
+        if points > half {
+            return Err(OrderError::PointsAboveHalf {
+                half,
+                asked: points,
+            });
+        }
+        Ok(vec![OrderEvent::PointsApplied {
+            points,
+            first_half_due: half - points,
+        }])
     }
 
     /// The client takes or refuses the deadline a manager proposed.
@@ -1500,6 +1561,15 @@ impl Aggregate for Order {
                 self.move_deadline(new);
             }
             OrderEvent::DeadlineProposalDeclined { .. } => self.proposed_deadline = None,
+            OrderEvent::PointsApplied {
+                points,
+                first_half_due,
+            } => {
+                self.points = points;
+                if first_half_due == 0 {
+                    self.first_payment = Some(POINTS_PAYMENT.to_string());
+                }
+            }
             OrderEvent::MessagePosted { .. }
             | OrderEvent::MessageApproved { .. }
             | OrderEvent::MessageRejected { .. } => self.apply_message(&event),

@@ -231,6 +231,14 @@ pub enum OrderCommand {
         code: String,
         at: DateTime<Utc>,
     },
+    /// The client pays `points` of the first half with loyalty points (already debited
+    /// from their points by the service): at most the half, once, while the first half
+    /// is due. A first half covered whole by points is paid.
+    ApplyPoints {
+        client_id: Uuid,
+        points: Kopecks,
+        at: DateTime<Utc>,
+    },
     /// The client answers the proposed deadline.
     AnswerDeadline {
         client_id: Uuid,

@@ -25,6 +25,10 @@ pub enum OrderError {
     InvalidRefund,
     #[error("a compensation must be a positive number of kopecks")]
     InvalidCompensation,
+    #[error("a number of points must be positive")]
+    InvalidPoints,
+    #[error("points pay at most the first half: {asked} points are above its {half} kopecks")]
+    PointsAboveHalf { half: i64, asked: i64 },
 
     // --- not allowed in the current state: 409 ---
     #[error("the order has already been placed")]
@@ -99,6 +103,10 @@ pub enum OrderError {
     ExtraNotOnOrder(String),
     #[error("the extra's {extra} kopecks are not below the order's price of {price} (discounted since it was added)")]
     ExtraAbovePrice { extra: i64, price: i64 },
+    #[error("{points} points are already applied to this order")]
+    PointsAlreadyApplied { points: i64 },
+    #[error("the {points} points applied would be above the first half of {first_half} kopecks")]
+    DiscountBelowPoints { points: i64, first_half: i64 },
     #[error("no new deadline is proposed")]
     NoDeadlineProposed,
     #[error("a deadline proposal is already waiting for the client")]
@@ -131,6 +139,8 @@ impl OrderError {
                 | OrderError::InvalidExpiry
                 | OrderError::InvalidRefund
                 | OrderError::InvalidCompensation
+                | OrderError::InvalidPoints
+                | OrderError::PointsAboveHalf { .. }
                 | OrderError::InvalidLimit
                 | OrderError::NotADiscount { .. }
                 | OrderError::MessageTooLong { .. }

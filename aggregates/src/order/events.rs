@@ -371,6 +371,13 @@ pub enum OrderEvent {
     DeadlineProposalDeclined {
         deadline: NaiveDate,
     },
+    /// The client paid `points` of the first half with loyalty points (1 point = 1
+    /// kopeck); `first_half_due` is what is left to pay in money. At 0 the first half is
+    /// paid and the work starts.
+    PointsApplied {
+        points: Kopecks,
+        first_half_due: Kopecks,
+    },
 }
 
 impl DomainEvent for OrderEvent {
@@ -411,6 +418,7 @@ impl DomainEvent for OrderEvent {
             OrderEvent::MessagePosted { .. } => "MessagePosted",
             OrderEvent::MessageApproved { .. } => "MessageApproved",
             OrderEvent::MessageRejected { .. } => "MessageRejected",
+            OrderEvent::PointsApplied { .. } => "PointsApplied",
         };
         name.to_string()
     }

@@ -2533,6 +2533,16 @@ fn add_extra_cmd(actor: Actor, code: &str, price: Kopecks) -> OrderCommand {
     }
 }
 
+// ---------------------------------------------------------------- loyalty points
+
+fn apply_points(client_id: Uuid, points: Kopecks) -> OrderCommand {
+    OrderCommand::ApplyPoints {
+        client_id,
+        points,
+        at: now(),
+    }
+}
+
 fn remove_extra_cmd(actor: Actor, code: &str) -> OrderCommand {
     OrderCommand::RemoveExtra {
         actor,
@@ -2549,6 +2559,13 @@ fn extra_added(code: &str, price: Kopecks, new_price: Option<Kopecks>) -> OrderE
         new_price,
         first_half: new_price.map(|p| p / 2),
         second_half: new_price.map(|p| p - p / 2),
+    }
+}
+
+fn points_applied(points: Kopecks) -> OrderEvent {
+    OrderEvent::PointsApplied {
+        points,
+        first_half_due: HALF - points,
     }
 }
 
@@ -2651,6 +2668,140 @@ fn removing_an_extra_after_a_discount_never_goes_below_the_fee() {
         });
 }
 
+#[test]
+fn points_pay_part_of_the_first_half_and_the_rest_is_due_in_money() {
+    given(accepted())
+        .when(apply_points(client(), 200_000))
+        .then_expect_events(vec![points_applied(200_000)]);
+    let o = state(then(accepted(), [points_applied(200_000)]));
+    assert_eq!(o.status, OrderStatus::AwaitingPrepayment);
+    assert_eq!(o.half_amount(Half::First), Some(HALF - 200_000));
+    assert_eq!(o.half_amount(Half::Second), Some(PRICE - HALF));
+    // The payment of the first half is the rest, no more and no less.
+    given(then(accepted(), [points_applied(200_000)]))
+        .when(pay(Half::First, HALF, "p1"))
+        .then_expect_error(OrderError::WrongAmount {
+            half: Half::First,
+            expected: HALF - 200_000,
+            got: HALF,
+        });
+    given(then(accepted(), [points_applied(200_000)]))
+        .when(pay(Half::First, HALF - 200_000, "p1"))
+        .then_expect_events(vec![payment(Half::First, HALF - 200_000, "p1")]);
+    let paid = state(then(
+        accepted(),
+        [
+            points_applied(200_000),
+            payment(Half::First, HALF - 200_000, "p1"),
+            payment(Half::Second, PRICE - HALF, "p2"),
+        ],
+    ));
+    // Money and points together are the price; the money paid is what came in.
+    assert_eq!(paid.paid() + paid.points, PRICE);
+    assert_eq!(paid.paid(), PRICE - 200_000);
+}
+
+#[test]
+fn points_covering_the_whole_first_half_pay_it() {
+    given(accepted())
+        .when(apply_points(client(), HALF))
+        .then_expect_events(vec![OrderEvent::PointsApplied {
+            points: HALF,
+            first_half_due: 0,
+        }]);
+    let o = state(then(accepted(), [points_applied(HALF)]));
+    assert_eq!(o.status, OrderStatus::InProgress);
+    assert_eq!(o.first_payment.as_deref(), Some(POINTS_PAYMENT));
+    assert_eq!(o.paid(), 0);
+    // Nothing more is due on the first half; the second is paid as always.
+    given(then(accepted(), [points_applied(HALF)]))
+        .when(pay(Half::First, 1, "p1"))
+        .then_expect_error(OrderError::HalfAlreadyPaid(Half::First));
+    given(then(accepted(), [points_applied(HALF)]))
+        .when(pay(Half::Second, PRICE - HALF, "p2"))
+        .then_expect_events(vec![payment(Half::Second, PRICE - HALF, "p2")]);
+    // The price no longer moves.
+    given(then(accepted(), [points_applied(HALF)]))
+        .when(discount_cmd(900_000, "late"))
+        .then_expect_error(OrderError::PaidAlready);
+}
+
+#[test]
+fn points_are_refused_above_the_half_twice_by_others_and_once_it_is_paid() {
+    given(accepted())
+        .when(apply_points(client(), HALF + 1))
+        .then_expect_error(OrderError::PointsAboveHalf {
+            half: HALF,
+            asked: HALF + 1,
+        });
+    given(accepted())
+        .when(apply_points(client(), 0))
+        .then_expect_error(OrderError::InvalidPoints);
+    given(accepted())
+        .when(apply_points(other_client(), 100))
+        .then_expect_error(OrderError::NotYourOrder);
+    given(in_progress())
+        .when(apply_points(client(), 100))
+        .then_expect_error(OrderError::WrongStatus(OrderStatus::InProgress));
+    given(priced())
+        .when(apply_points(client(), 100))
+        .then_expect_error(OrderError::WrongStatus(OrderStatus::New));
+    // The same points again change nothing; other points are refused.
+    given(then(accepted(), [points_applied(100)]))
+        .when(apply_points(client(), 100))
+        .then_expect_events(vec![]);
+    given(then(accepted(), [points_applied(100)]))
+        .when(apply_points(client(), 200))
+        .then_expect_error(OrderError::PointsAlreadyApplied { points: 100 });
+    // A discount may not leave the points above the new first half.
+    given(then(accepted(), [points_applied(400_000)]))
+        .when(discount_cmd(700_000, "cheaper"))
+        .then_expect_error(OrderError::DiscountBelowPoints {
+            points: 400_000,
+            first_half: 350_000,
+        });
+    given(then(accepted(), [points_applied(300_000)]))
+        .when(discount_cmd(700_000, "cheaper"))
+        .then_expect_events(vec![OrderEvent::DiscountGiven {
+            old_price: PRICE,
+            price: 700_000,
+            first_half: 350_000,
+            second_half: 350_000,
+            reason: "cheaper".to_string(),
+        }]);
+}
+
+#[test]
+fn a_failed_orders_refund_never_gives_points_back_as_money() {
+    let events = then(
+        accepted(),
+        [
+            points_applied(200_000),
+            payment(Half::First, HALF - 200_000, "p1"),
+            OrderEvent::OrderFailed {
+                reason: "refused".to_string(),
+                by: Role::Manager,
+            },
+        ],
+    );
+    let refund = |amount| OrderCommand::RecordRefund {
+        actor: manager(),
+        refund_id: Uuid::from_u128(5),
+        amount,
+        reason: "back".to_string(),
+        compensation: None,
+        at: now(),
+    };
+    given(events.clone())
+        .when(refund(HALF))
+        .then_expect_error(OrderError::RefundAbovePaid {
+            paid: HALF - 200_000,
+            refunded: 0,
+            asked: HALF,
+        });
+    assert!(state(events).decide(refund(HALF - 200_000)).is_ok());
+}
+
 mod money_property {
     //! After any sequence of prices, edits, discounts, extras, payments and deadline
     //! proposals, the halves sum to the price and nothing paid is lost.
@@ -2671,6 +2822,7 @@ mod money_property {
         Answer(bool),
         AddExtra(u8, Kopecks),
         RemoveExtra(u8),
+        Points(Kopecks),
     }
 
     fn step() -> impl Strategy<Value = Step> {
@@ -2686,6 +2838,7 @@ mod money_property {
             any::<bool>().prop_map(Step::Answer),
             (0u8..3, 1i64..500_000).prop_map(|(c, p)| Step::AddExtra(c, p)),
             (0u8..3).prop_map(Step::RemoveExtra),
+            (1i64..3_000_000).prop_map(Step::Points),
         ]
     }
 
@@ -2712,7 +2865,7 @@ mod money_property {
             },
             Step::PayFirst => OrderCommand::RecordPayment {
                 half: Half::First,
-                amount: order.first_half.unwrap_or(0),
+                amount: order.half_amount(Half::First).unwrap_or(0),
                 payment_id: "p1".into(),
                 guarantee_days: 14,
                 at,
@@ -2744,6 +2897,11 @@ mod money_property {
                 code: format!("extra-{code}"),
                 at,
             },
+            Step::Points(points) => OrderCommand::ApplyPoints {
+                client_id: client(),
+                points: *points,
+                at,
+            },
         }
     }
 
@@ -2764,10 +2922,21 @@ mod money_property {
                     prop_assert_eq!(a, p / 2);
                     prop_assert!(order.author_fee.unwrap_or(0) <= p);
                 }
-                // Nothing paid is ever lost, and nothing is paid but a half of the price.
+                // Nothing paid is ever lost, and nothing is paid but a half of the price;
+                // points pay at most the first half, and money and points never exceed it.
                 prop_assert!(order.paid() >= paid_so_far);
                 paid_so_far = order.paid();
-                prop_assert!(order.paid() <= order.price.unwrap_or(0));
+                prop_assert!(order.points >= 0);
+                prop_assert!(order.points <= order.first_half.unwrap_or(0));
+                prop_assert!(order.paid() + order.points <= order.price.unwrap_or(0));
+                if order.first_payment.is_some() {
+                    // The first half is settled: money and points make it up exactly.
+                    let second = if order.second_payment.is_some() { order.second_half.unwrap_or(0) } else { 0 };
+                    prop_assert_eq!(order.paid() - second + order.points, order.first_half.unwrap_or(0));
+                }
+                if order.fully_paid() {
+                    prop_assert_eq!(order.paid() + order.points, order.price.unwrap_or(0));
+                }
                 if order.first_payment.is_some() {
                     // After the first half, the price never moves again.
                     let price = order.price;
@@ -2879,4 +3048,26 @@ fn a_company_order_says_so_and_an_old_event_reads_as_an_individuals() {
     assert!(json["OrderPlaced"].get("corporate").is_none());
     let back: OrderEvent = serde_json::from_value(json).unwrap();
     assert_eq!(back, placed_event());
+}
+
+#[test]
+fn an_extra_is_not_removed_from_under_the_points_paying_the_first_half() {
+    // An extra of 400 000 makes the first half 700 000; 600 000 points pay most of it.
+    let with = then(
+        accepted(),
+        [
+            extra_added("urgent", 400_000, Some(PRICE + 400_000)),
+            OrderEvent::PointsApplied {
+                points: 600_000,
+                first_half_due: 100_000,
+            },
+        ],
+    );
+    assert_eq!(state(with.clone()).half_amount(Half::First), Some(100_000));
+    given(with)
+        .when(remove_extra_cmd(manager(), "urgent"))
+        .then_expect_error(OrderError::DiscountBelowPoints {
+            points: 600_000,
+            first_half: HALF,
+        });
 }

@@ -49,6 +49,11 @@ impl OrderStatus {
             OrderEvent::MessagePosted { .. }
             | OrderEvent::MessageApproved { .. }
             | OrderEvent::MessageRejected { .. } => self,
+            // Points that cover the whole first half pay it.
+            OrderEvent::PointsApplied {
+                first_half_due: 0, ..
+            } => S::InProgress,
+            OrderEvent::PointsApplied { .. } => self,
         }
     }
 }

@@ -32,10 +32,16 @@ pub enum Setting {
     StageLimitHoursRework,
     StageLimitHoursFinalReview,
     StageLimitHoursFullyReady,
+    /// The client's cashback on a completed order, in % of what they paid for it in money
+    /// (credited as points, 1 point = 1 kopeck).
+    CashbackPercent,
+    /// The referrer's share of a completed order of a client they invited, in % of what
+    /// that client paid for it in money (credited as points).
+    ReferralPercent,
 }
 
 impl Setting {
-    pub const ALL: [Setting; 13] = [
+    pub const ALL: [Setting; 15] = [
         Setting::PayoutThreshold,
         Setting::AuthorFeePercent,
         Setting::GuaranteeDays,
@@ -49,6 +55,8 @@ impl Setting {
         Setting::StageLimitHoursRework,
         Setting::StageLimitHoursFinalReview,
         Setting::StageLimitHoursFullyReady,
+        Setting::CashbackPercent,
+        Setting::ReferralPercent,
     ];
 
     /// The time limit setting of `status`, if it may be limited.
@@ -74,7 +82,9 @@ impl Setting {
             Setting::PayoutThreshold
             | Setting::AuthorFeePercent
             | Setting::GuaranteeDays
-            | Setting::OfferTtlHours => return None,
+            | Setting::OfferTtlHours
+            | Setting::CashbackPercent
+            | Setting::ReferralPercent => return None,
         })
     }
 
@@ -94,6 +104,8 @@ impl Setting {
             Setting::StageLimitHoursRework => "stage_limit_hours_rework",
             Setting::StageLimitHoursFinalReview => "stage_limit_hours_final_review",
             Setting::StageLimitHoursFullyReady => "stage_limit_hours_fully_ready",
+            Setting::CashbackPercent => "cashback_percent",
+            Setting::ReferralPercent => "referral_percent",
         }
     }
 
@@ -106,7 +118,9 @@ impl Setting {
         match self {
             // Up to 10 000 000 RUB.
             Setting::PayoutThreshold => 1..=1_000_000_000,
-            Setting::AuthorFeePercent => 0..=100,
+            Setting::AuthorFeePercent | Setting::CashbackPercent | Setting::ReferralPercent => {
+                0..=100
+            }
             Setting::GuaranteeDays => 1..=365,
             // Up to 30 days.
             Setting::OfferTtlHours => 1..=720,

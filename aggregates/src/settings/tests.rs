@@ -82,6 +82,9 @@ async fn a_value_out_of_range_changes_nothing() {
         (Setting::AuthorFeePercent, 101, 0, 100),
         (Setting::GuaranteeDays, 0, 1, 365),
         (Setting::OfferTtlHours, 721, 1, 720),
+        (Setting::CashbackPercent, 101, 0, 100),
+        (Setting::CashbackPercent, -1, 0, 100),
+        (Setting::ReferralPercent, 101, 0, 100),
     ] {
         given(vec![])
             .when_async(change(&[(Setting::AuthorFeePercent, 30), (setting, bad)]))
@@ -127,4 +130,30 @@ fn every_limited_status_has_its_stage_limit_setting_named_after_it() {
     assert_eq!(Setting::stage_limit(OrderStatus::Delivered), None);
     assert_eq!(Setting::stage_limit(OrderStatus::Completed), None);
     assert_eq!(Setting::PayoutThreshold.limited_status(), None);
+}
+
+#[tokio::test]
+async fn the_loyalty_shares_are_plain_percent_settings() {
+    assert_eq!(
+        Setting::parse("cashback_percent"),
+        Some(Setting::CashbackPercent)
+    );
+    assert_eq!(
+        Setting::parse("referral_percent"),
+        Some(Setting::ReferralPercent)
+    );
+    assert_eq!(Setting::CashbackPercent.limited_status(), None);
+    let mut defaults = defaults();
+    defaults.insert(Setting::CashbackPercent, 5);
+    defaults.insert(Setting::ReferralPercent, 3);
+    given(vec![])
+        .when_async(SettingsCommand::Change {
+            values: [(Setting::CashbackPercent, 0), (Setting::ReferralPercent, 3)]
+                .into_iter()
+                .collect(),
+            defaults,
+            at: now(),
+        })
+        .await
+        .then_expect_events(vec![changed(&[(Setting::CashbackPercent, 5, 0)])]);
 }

@@ -35,6 +35,9 @@ pub struct User {
     /// The company a client's account is for (`None`: an individual).
     #[serde(default)]
     pub company: Option<Company>,
+    /// The client who invited them (their referral link), if any.
+    #[serde(default)]
+    pub referred_by: Option<uuid::Uuid>,
 }
 
 /// The languages of mail and pages: Russian (the default) and English.
@@ -87,6 +90,7 @@ impl User {
                 email,
                 full_name,
                 company,
+                referred_by,
             } => {
                 if self.exists {
                     return Err(UserError::AlreadyExists);
@@ -95,6 +99,7 @@ impl User {
                     email: parse_email(&email)?,
                     full_name: parse_name(&full_name)?,
                     role: Role::Client,
+                    referred_by,
                 }];
                 if let Some(company) = company {
                     events.push(UserEvent::CompanySet { company, by: None });
@@ -153,13 +158,18 @@ impl User {
                 }
                 Ok(vec![UserEvent::UserUnblocked { by }])
             }
-            UserCommand::RegisterAtCheckout { email, full_name } => {
+            UserCommand::RegisterAtCheckout {
+                email,
+                full_name,
+                referred_by,
+            } => {
                 if self.exists {
                     return Err(UserError::AlreadyExists);
                 }
                 Ok(vec![UserEvent::RegisteredAtCheckout {
                     email: parse_email(&email)?,
                     full_name: parse_name(&full_name)?,
+                    referred_by,
                 }])
             }
             UserCommand::NoteCheckout { order_id, number } => {
@@ -219,8 +229,15 @@ impl Aggregate for User {
                 email,
                 full_name,
                 role,
+                referred_by,
+            } => {
+                self.exists = true;
+                self.email = email;
+                self.full_name = full_name;
+                self.role = Some(role);
+                self.referred_by = referred_by;
             }
-            | UserEvent::StaffCreated {
+            UserEvent::StaffCreated {
                 email,
                 full_name,
                 role,
@@ -231,7 +248,12 @@ impl Aggregate for User {
                 self.full_name = full_name;
                 self.role = Some(role);
             }
-            UserEvent::RegisteredAtCheckout { email, full_name } => {
+            UserEvent::RegisteredAtCheckout {
+                email,
+                full_name,
+                referred_by,
+            } => {
+                self.referred_by = referred_by;
                 self.exists = true;
                 self.at_checkout = true;
                 self.email = email;

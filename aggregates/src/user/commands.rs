@@ -12,6 +12,9 @@ pub enum UserCommand {
         full_name: String,
         /// The company the account is for, if it is one (checked when the command is built).
         company: Option<Company>,
+        /// The client whose referral link they came through, if any (looked up by the
+        /// service; never the new user themself).
+        referred_by: Option<Uuid>,
     },
     /// An admin creates a staff member (or any user) with a role.
     CreateStaff {
@@ -31,6 +34,8 @@ pub enum UserCommand {
     RegisterAtCheckout {
         email: String,
         full_name: String,
+        /// The client whose referral link they came through, if any.
+        referred_by: Option<Uuid>,
     },
     /// This existing client's email placed an order at checkout without registration.
     NoteCheckout {

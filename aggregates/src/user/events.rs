@@ -11,6 +11,10 @@ pub enum UserEvent {
         email: String,
         full_name: String,
         role: Role,
+        /// The client whose referral link they registered through (absent in the events
+        /// before referrals, and when there was none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        referred_by: Option<Uuid>,
     },
     StaffCreated {
         email: String,
@@ -30,6 +34,9 @@ pub enum UserEvent {
     RegisteredAtCheckout {
         email: String,
         full_name: String,
+        /// The client whose referral link brought them, as at registration.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        referred_by: Option<Uuid>,
     },
     /// An order was placed at checkout without registration with this existing client's
     /// email: they are told by mail to log in (no new account, no password).

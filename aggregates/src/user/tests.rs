@@ -28,6 +28,7 @@ fn register(email: &str, full_name: &str) -> UserCommand {
         email: email.to_string(),
         full_name: full_name.to_string(),
         company: None,
+        referred_by: None,
     }
 }
 
@@ -45,6 +46,7 @@ fn registered() -> Vec<UserEvent> {
         email: "anna@example.com".to_string(),
         full_name: "Anna Petrova".to_string(),
         role: Role::Client,
+        referred_by: None,
     }]
 }
 
@@ -264,14 +266,17 @@ fn a_client_is_created_at_checkout_with_a_parsed_email() {
         .when(UserCommand::RegisterAtCheckout {
             email: " Guest@Example.com ".to_string(),
             full_name: " Guest Person ".to_string(),
+            referred_by: None,
         })
         .then_expect_events(vec![UserEvent::RegisteredAtCheckout {
             email: "guest@example.com".to_string(),
             full_name: "Guest Person".to_string(),
+            referred_by: None,
         }]);
     let user = state(vec![UserEvent::RegisteredAtCheckout {
         email: "guest@example.com".to_string(),
         full_name: "Guest Person".to_string(),
+        referred_by: None,
     }]);
     assert!(user.exists && user.at_checkout);
     assert_eq!(user.role, Some(Role::Client));
@@ -284,18 +289,21 @@ fn checkout_creates_nobody_twice_and_refuses_bad_contact_data() {
         .when(UserCommand::RegisterAtCheckout {
             email: "anna@example.com".to_string(),
             full_name: "Anna".to_string(),
+            referred_by: None,
         })
         .then_expect_error(UserError::AlreadyExists);
     given(vec![])
         .when(UserCommand::RegisterAtCheckout {
             email: "not an email".to_string(),
             full_name: "Anna".to_string(),
+            referred_by: None,
         })
         .then_expect_error(UserError::InvalidEmail);
     given(vec![])
         .when(UserCommand::RegisterAtCheckout {
             email: "a@example.com".to_string(),
             full_name: "  ".to_string(),
+            referred_by: None,
         })
         .then_expect_error(UserError::EmptyName);
 }
@@ -388,12 +396,14 @@ fn a_company_registers_with_its_details_in_the_same_append() {
             email: "buyer@acme.example".to_string(),
             full_name: "Ivan Petrov".to_string(),
             company: Some(acme()),
+            referred_by: None,
         })
         .then_expect_events(vec![
             UserEvent::UserRegistered {
                 email: "buyer@acme.example".to_string(),
                 full_name: "Ivan Petrov".to_string(),
                 role: Role::Client,
+                referred_by: None,
             },
             UserEvent::CompanySet {
                 company: acme(),
@@ -468,4 +478,36 @@ fn a_registration_event_without_by_still_reads() {
             by: None
         }
     );
+}
+
+#[test]
+fn a_client_registered_through_a_referral_link_remembers_who_invited_them() {
+    let friend = Uuid::from_u128(77);
+    given(vec![])
+        .when(UserCommand::Register {
+            email: "b@example.com".to_string(),
+            full_name: "Boris".to_string(),
+            company: None,
+            referred_by: Some(friend),
+        })
+        .then_expect_events(vec![UserEvent::UserRegistered {
+            email: "b@example.com".to_string(),
+            full_name: "Boris".to_string(),
+            role: Role::Client,
+            referred_by: Some(friend),
+        }]);
+    let user = state(vec![UserEvent::UserRegistered {
+        email: "b@example.com".to_string(),
+        full_name: "Boris".to_string(),
+        role: Role::Client,
+        referred_by: Some(friend),
+    }]);
+    assert_eq!(user.referred_by, Some(friend));
+    // An event from before referrals reads as no referrer, and one without a referrer
+    // is written as before.
+    let old: UserEvent = serde_json::from_value(serde_json::json!({"UserRegistered": {
+        "email": "a@example.com", "full_name": "A", "role": "client"}}))
+    .unwrap();
+    assert_eq!(state(vec![old.clone()]).referred_by, None);
+    assert!(!serde_json::to_string(&old).unwrap().contains("referred_by"));
 }

@@ -22,6 +22,7 @@ mod offer;
 mod offers;
 mod payment;
 pub(crate) mod place;
+mod points;
 mod post_message;
 mod price;
 mod refund;
@@ -60,6 +61,7 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(decline::decline))
         .routes(routes!(payment::payment))
         .routes(routes!(refund::refund))
+        .routes(routes!(points::spend_points))
         .routes(routes!(upload::upload_draft))
         .routes(routes!(upload::upload_final))
         .routes(routes!(review::approve_draft))

@@ -37,6 +37,12 @@ pub(crate) struct SettingsBody {
     /// statuses left out keep theirs. `new` … `fully_ready`; any other key is refused (422).
     #[schema(value_type = Option<BTreeMap<String, i64>>, example = json!({"offered": 24, "draft_review": 4}))]
     stage_limits_hours: Option<BTreeMap<String, i64>>,
+    /// The client's cashback on a completed order, in % of the money paid: 0..=100.
+    #[schema(minimum = 0, maximum = 100)]
+    cashback_percent: Option<i64>,
+    /// The referrer's share of an invited client's completed order, in %: 0..=100.
+    #[schema(minimum = 0, maximum = 100)]
+    referral_percent: Option<i64>,
 }
 
 /// Change settings
@@ -66,6 +72,8 @@ pub(super) async fn set(
         (Setting::AuthorFeePercent, b.author_fee_percent),
         (Setting::GuaranteeDays, b.guarantee_days),
         (Setting::OfferTtlHours, b.offer_ttl_hours),
+        (Setting::CashbackPercent, b.cashback_percent),
+        (Setting::ReferralPercent, b.referral_percent),
     ]
     .into_iter()
     .filter_map(|(s, v)| v.map(|v| (s, v)))
