@@ -195,12 +195,7 @@ impl App {
             return Err(AppError::NotFound);
         }
         let company = company.map(CompanyDetails::parse).transpose()?;
-        let user = projections::users::by_id(&self.db, id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        if user.role != Role::Client {
-            return Err(AppError::User(aggregates::user::UserError::CompanyForStaff));
-        }
+        // Unknown users (404) and staff (409) are the aggregate's refusals.
         let cmd = UserCommand::SetCompany {
             company,
             by: ctx.actor.id,
@@ -211,17 +206,9 @@ impl App {
 
     /// Whether the client's account is a company's now (what a new order records).
     pub(crate) async fn is_corporate(&self, client_id: Uuid) -> Result<bool, AppError> {
-        Ok(self
-            .db
-            .fetch_optional(
-                "SELECT company_name FROM users WHERE id = $1",
-                &projections::args![client_id],
-            )
+        Ok(projections::users::by_id(&self.db, client_id)
             .await?
-            .map(|r| r.opt_text("company_name"))
-            .transpose()?
-            .flatten()
-            .is_some())
+            .is_some_and(|u| u.company.is_some()))
     }
 
     /// An admin creates an account with any role, named by its wire name (read after
