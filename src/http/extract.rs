@@ -120,16 +120,37 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Body(v)),
+        match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(v)) => shape(v).map(Body),
             Err(e) => Err(ApiError::BadRequest(e.body_text())),
         }
     }
 }
 
+/// JSON does not tell `1` from `1.0`: a number with no fraction is an integer wherever the
+/// document says one (serde would refuse `1.0` for an `i64`). Only numbers a double holds
+/// exactly (|n| ≤ 2^53) are read so; a larger or fractional one stays what it is, and is
+/// refused where an integer is asked for.
+pub fn integral_numbers(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64() {
+                if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 {
+                    *v = Value::from(f as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
+}
+
 /// A JSON body read as a [`serde_json::Value`] first, so the access policy can say no
 /// before its shape is judged, then as `T`: unreadable is the same 400 as [`Body`]'s.
-pub fn shape<T: DeserializeOwned>(body: serde_json::Value) -> Result<T, ApiError> {
+pub fn shape<T: DeserializeOwned>(mut body: serde_json::Value) -> Result<T, ApiError> {
+    integral_numbers(&mut body);
     serde_json::from_value(body).map_err(|e| {
         ApiError::BadRequest(format!(
             "Failed to deserialize the JSON body into the target type: {e}"
@@ -150,7 +171,11 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptBody<T
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptBody(T::default()));
         }
-        serde_json::from_slice(&bytes).map(OptBody).map_err(|e| {
+        let mut v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+            ApiError::BadRequest(format!("the body is not valid JSON for this request: {e}"))
+        })?;
+        integral_numbers(&mut v);
+        serde_json::from_value(v).map(OptBody).map_err(|e| {
             ApiError::BadRequest(format!("the body is not valid JSON for this request: {e}"))
         })
     }
@@ -188,5 +213,24 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
                 .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
                 .map(|c| c.0.ip()),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::integral_numbers;
+
+    #[test]
+    fn a_number_without_a_fraction_reads_as_an_integer_and_no_other() {
+        let mut v = json!({"price": 250000.0, "pages": [12.0, 1.5], "big": 1e300, "n": -3.0});
+        integral_numbers(&mut v);
+        assert_eq!(
+            v,
+            json!({"price": 250000, "pages": [12, 1.5], "big": 1e300, "n": -3})
+        );
+        assert!(v["price"].is_i64() && v["pages"][0].is_i64() && v["n"].is_i64());
+        assert!(v["pages"][1].is_f64() && v["big"].is_f64());
     }
 }

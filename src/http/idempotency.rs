@@ -64,10 +64,17 @@ async fn handle(app: App, req: Request, next: Next) -> Result<Response, ApiError
         return Ok(next.run(req).await);
     }
     let scope = match bearer_token(req.headers()) {
-        Some(token) => session_user(&app, token).await?.map(user_scope),
-        None => None,
-    }
-    .unwrap_or_else(|| ANONYMOUS_SCOPE.to_string());
+        Some(token) => match session_user(&app, token).await? {
+            Some(user) => user_scope(user),
+            // An unknown, expired or ended token: the operation answers 401 itself (a key
+            // must not turn that into a replay or a 422 for another request).
+            None => return Ok(next.run(req).await),
+        },
+        // Without a token only a public operation runs; any other answers 401, whatever
+        // key came with it.
+        None if !public(&req) => return Ok(next.run(req).await),
+        None => ANONYMOUS_SCOPE.to_string(),
+    };
 
     let (parts, body) = req.into_parts();
     let limit = super::body_limit(&app.config);
@@ -94,6 +101,13 @@ async fn handle(app: App, req: Request, next: Next) -> Result<Response, ApiError
     let task = tokio::spawn(claim_and_run(app, key, fingerprint, req, next).in_current_span());
     task.await
         .map_err(|e| ApiError::internal(format!("an idempotent request's task failed: {e}")))
+}
+
+/// Whether the request is for an operation the OpenAPI document says needs no token.
+fn public(req: &Request) -> bool {
+    req.extensions()
+        .get::<axum::extract::MatchedPath>()
+        .is_some_and(|p| super::openapi::is_public(req.method().as_str(), p.as_str()))
 }
 
 /// The key of the request: `None` without the header, 400 when it is malformed.
