@@ -27,8 +27,10 @@ pub enum Action {
     OfferOrder,
     /// Take or decline an offer.
     AnswerOffer,
-    /// Record a payment taken by hand.
+    /// Record a payment of an order taken by hand.
     RecordPayment,
+    /// Record a payment of a ready-made work's purchase taken by hand.
+    RecordPurchasePayment,
     /// Record a payment the provider notified (the signed webhook): done by the service
     /// itself ([`Actor::system`]) once the signature is verified; no token reaches it.
     ReceivePayment,
@@ -128,7 +130,7 @@ const STAFF: &[Role] = &[Role::Manager, Role::Admin];
 const AUDITORS: &[Role] = &[Role::Auditor, Role::Admin];
 
 impl Action {
-    pub const ALL: [Action; 54] = [
+    pub const ALL: [Action; 55] = [
         Action::PlaceOrder,
         Action::PlaceOrderByPhone,
         Action::EditOrder,
@@ -138,6 +140,7 @@ impl Action {
         Action::OfferOrder,
         Action::AnswerOffer,
         Action::RecordPayment,
+        Action::RecordPurchasePayment,
         Action::ReceivePayment,
         Action::RecordRefund,
         Action::SubmitWork,
@@ -194,7 +197,9 @@ impl Action {
             Action::ReadOrders => ANYONE,
             Action::SetPrice | Action::OfferOrder | Action::Review => STAFF,
             Action::AnswerOffer | Action::SubmitWork => &[Role::Author],
-            Action::RecordPayment => &[Role::Manager, Role::PayoutClerk, Role::Admin],
+            Action::RecordPayment | Action::RecordPurchasePayment => {
+                &[Role::Manager, Role::PayoutClerk, Role::Admin]
+            }
             // The system actor is an admin.
             Action::ReceivePayment => &[Role::Admin],
             Action::RecordRefund => STAFF,
@@ -249,6 +254,129 @@ impl Action {
             // Who answers a client about their points, and who audits them.
             Action::ReadClientPoints => &[Role::Manager, Role::Auditor, Role::Admin],
         }
+    }
+}
+
+/// Which of a route's records a role that may do its action reaches (the authorization
+/// matrix's cells, rendered into `docs/authorization.md`). A record out of reach is
+/// answered as if it did not exist (404), or 403 where its existence is no secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Records {
+    /// Any record.
+    All,
+    /// Their own: the orders they placed, their own profile, ledger, purchases, points,
+    /// shift and account.
+    Own,
+    /// The orders routed to them (a manager).
+    Routed,
+    /// The orders offered to them, now or before, and the ones they took (an author).
+    Offered,
+    /// The orders they took (an author).
+    Assigned,
+}
+
+impl Records {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Records::All => "all",
+            Records::Own => "own",
+            Records::Routed => "routed",
+            Records::Offered => "offered",
+            Records::Assigned => "assigned",
+        }
+    }
+}
+
+impl Action {
+    /// The action's name in the OpenAPI document's `x-action`.
+    pub fn name(self) -> String {
+        format!("{self:?}")
+    }
+
+    /// The action named `name` ([`Action::name`]).
+    pub fn parse(name: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// Which records `role` reaches by this action; `None` when the role may not do it.
+    pub fn records(self, role: Role) -> Option<Records> {
+        use Records::*;
+        if !self.roles().contains(&role) {
+            return None;
+        }
+        // An order: its client, the manager it is routed to, the authors it was offered
+        // to, and the staff who oversee every order.
+        let order = match role {
+            Role::Client => Own,
+            Role::Manager => Routed,
+            Role::Author => Offered,
+            Role::PayoutClerk | Role::Auditor | Role::Admin => All,
+        };
+        Some(match self {
+            Action::ReadOrders
+            | Action::EditOrder
+            | Action::SetPrice
+            | Action::OfferOrder
+            | Action::RecordPayment
+            | Action::RecordRefund
+            | Action::Review
+            | Action::CancelOrder
+            | Action::ReadCandidates
+            | Action::ChangeExtras
+            | Action::HideReview
+            | Action::ModerateMessage
+            | Action::AnswerOffer => order,
+            // What only the author who took the order does and reads.
+            Action::SubmitWork | Action::ReadMessages | Action::PostMessage => match role {
+                Role::Author => Assigned,
+                _ => order,
+            },
+            Action::PlaceOrder
+            | Action::AnswerDeadline
+            | Action::RequestRevision
+            | Action::CompleteOrder
+            | Action::PayTest
+            | Action::SpendPoints
+            | Action::ReadOffers
+            | Action::WorkShift
+            | Action::ChooseLanguage
+            | Action::OwnAccount
+            | Action::ReadOwnPoints => Own,
+            // An author's own; the staff's any.
+            Action::ReadAuthors | Action::ReadLedger => match role {
+                Role::Author => Own,
+                _ => All,
+            },
+            // A client's own; the staff's any.
+            Action::ReadPurchases | Action::SetCompany => match role {
+                Role::Client => Own,
+                _ => All,
+            },
+            Action::PlaceOrderByPhone
+            | Action::ReceivePayment
+            | Action::RecordPurchasePayment
+            | Action::ReadPastState
+            | Action::ReadAuditLog
+            | Action::ManageUsers
+            | Action::ManageAuthors
+            | Action::ListAuthors
+            | Action::ReadShifts
+            | Action::ReadReports
+            | Action::ReadPayoutsDue
+            | Action::RecordPayout
+            | Action::ReadSettings
+            | Action::ManageSettings
+            | Action::ReadSettingsHistory
+            | Action::ReadOutbox
+            | Action::RetryMail
+            | Action::ListReadyWork
+            | Action::DelistReadyWork
+            | Action::ReadWorkFile
+            | Action::BuyReadyWork
+            | Action::ManageCatalogue
+            | Action::ReadCatalogueHistory
+            | Action::ReadClientPoints => All,
+        })
     }
 }
 
@@ -442,6 +570,7 @@ mod tests {
             (Action::OfferOrder,      [false, false, true,   false, false,  true ]),
             (Action::AnswerOffer,     [false, true,  false,  false, false,  false]),
             (Action::RecordPayment,   [false, false, true,   true,  false,  true ]),
+            (Action::RecordPurchasePayment, [false, false, true, true, false,  true ]),
             (Action::ReceivePayment,  [false, false, false,  false, false,  true ]),
             (Action::RecordRefund,    [false, false, true,   false, false,  true ]),
             (Action::SubmitWork,      [false, true,  false,  false, false,  false]),

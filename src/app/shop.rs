@@ -590,7 +590,7 @@ impl App {
         id: Uuid,
         payment: NewPurchasePayment,
     ) -> Result<PurchaseView, AppError> {
-        self.pay_purchase(ctx, Action::RecordPayment, id, payment)
+        self.pay_purchase(ctx, Action::RecordPurchasePayment, id, payment)
             .await?;
         Ok(self.purchase_view(id).await?.1)
     }

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::extract::{Caller, Path};
-use super::openapi::roles;
+use super::openapi::{action, roles};
 use crate::app::outbox::OutboxItem;
 use crate::app::policy::Action;
 use crate::app::App;
@@ -47,7 +47,7 @@ pub(crate) struct OutboxParams {
     path = "/api/admin/outbox",
     tag = "admin",
     operation_id = "listOutbox",
-    extensions(("x-roles" = json!(roles(Action::ReadOutbox)))),
+    extensions(("x-roles" = json!(roles(Action::ReadOutbox))), ("x-action" = json!(action(Action::ReadOutbox)))),
     params(OutboxParams),
     responses(
         (status = 200, description = "the mails, newest first", body = Vec<OutboxItem>),
@@ -78,7 +78,7 @@ async fn outbox(
     path = "/api/admin/outbox/{id}/retry",
     tag = "admin",
     operation_id = "retryMail",
-    extensions(("x-roles" = json!(roles(Action::RetryMail)))),
+    extensions(("x-roles" = json!(roles(Action::RetryMail))), ("x-action" = json!(action(Action::RetryMail)))),
     params(("id" = i64, Path, description = "the mail")),
     responses(
         (status = 200, description = "the mail, pending again", body = OutboxItem),

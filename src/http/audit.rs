@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::extract::Caller;
-use super::openapi::roles;
+use super::openapi::{action, roles};
 use crate::app::orders::event_data;
 use crate::app::policy::Action;
 use crate::app::views::EventView;
@@ -89,7 +89,7 @@ pub struct AuditQuery {
     path = "/api/audit/events",
     tag = "audit",
     operation_id = "auditEvents",
-    extensions(("x-roles" = json!(roles(Action::ReadAuditLog)))),
+    extensions(("x-roles" = json!(roles(Action::ReadAuditLog))), ("x-action" = json!(action(Action::ReadAuditLog)))),
     params(AuditQuery),
     responses(
         (status = 200, description = "one page of the log", body = AuditPage),

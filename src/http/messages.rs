@@ -11,7 +11,7 @@ use crate::app::policy::Action;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::Caller;
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new().routes(routes!(held))
@@ -26,7 +26,7 @@ pub fn router() -> OpenApiRouter<App> {
     path = "/api/messages/held",
     tag = "orders",
     operation_id = "heldMessages",
-    extensions(("x-roles" = json!(roles(Action::ModerateMessage)))),
+    extensions(("x-roles" = json!(roles(Action::ModerateMessage))), ("x-action" = json!(action(Action::ModerateMessage)))),
     responses(
         (status = 200, description = "the held messages, with their orders", body = Vec<HeldMessageView>),
     ),

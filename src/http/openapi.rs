@@ -28,7 +28,7 @@ use utoipa_axum::routes;
 
 use super::error::Problem;
 use super::idempotency::{MAX_KEY_LEN, NEVER_STORED};
-use crate::app::policy::Action;
+use crate::app::policy::{Action, Records};
 use crate::app::schemas::{
     CatalogueKindSchema, FileKindSchema, OrderSourceSchema, OrderStatusSchema, RoleSchema,
 };
@@ -45,6 +45,13 @@ pub const ANYONE: &[Role] = &Role::ALL;
 /// In a `#[utoipa::path]`: `extensions(("x-roles" = json!(roles(Action::…))))`.
 pub fn roles(action: Action) -> Value {
     json!(action.roles())
+}
+
+/// `x-action` of an operation that does `action`: its name, from which [`finish`] adds the
+/// records each of its roles reaches (`x-records`, the authorization matrix's cells).
+/// In a `#[utoipa::path]`, after its `x-roles`: `("x-action" = json!(action(Action::…)))`.
+pub fn action(action: Action) -> Value {
+    json!(action.name())
 }
 
 /// The skeleton the routers add their operations to.
@@ -82,6 +89,33 @@ pub struct ApiDoc;
 /// The document is the same for every caller and every request: built once.
 static DOCUMENT: LazyLock<String> =
     LazyLock::new(|| serde_json::to_string(&document()).expect("the OpenAPI document serializes"));
+
+/// (method, path) of each operation that may be called without a token, as the document
+/// says.
+static PUBLIC_OPERATIONS: LazyLock<std::collections::HashSet<(String, String)>> =
+    LazyLock::new(|| {
+        let doc: Value = serde_json::from_str(&DOCUMENT).expect("the document parses");
+        let mut public = std::collections::HashSet::new();
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                // No security requirement, or an empty one among others (a guest's
+                // checkout): the operation runs without a token.
+                let open = op["security"]
+                    .as_array()
+                    .is_some_and(|s| s.is_empty() || s.contains(&json!({})));
+                if open {
+                    public.insert((method.to_uppercase(), path.clone()));
+                }
+            }
+        }
+        public
+    });
+
+/// Whether the operation `method` `path` (a route's template, as routed) may be called
+/// without a token.
+pub fn is_public(method: &str, path: &str) -> bool {
+    PUBLIC_OPERATIONS.contains(&(method.to_uppercase(), path.to_string()))
+}
 
 /// The document's route; no token needed.
 pub fn router() -> OpenApiRouter<App> {
@@ -216,6 +250,9 @@ impl Who {
 fn finish_operation(path: &str, method: &str, op: &mut Value) {
     let name = format!("{} {path}", method.to_uppercase());
     let who = Who::of(&name, &op["x-roles"]);
+    if let Some(records) = records_of(&name, &who, op) {
+        op["x-records"] = records;
+    }
     let about = op["description"].as_str().unwrap_or_default().trim();
     op["description"] = json!(if about.is_empty() {
         who.line()
@@ -284,6 +321,102 @@ fn finish_operation(path: &str, method: &str, op: &mut Value) {
             answer["content"]["application/problem+json"] = json!({"schema": problem_ref()});
         }
     }
+}
+
+/// The records each role in an operation's `x-roles` reaches, from its `x-action` (the
+/// access policy's [`Action::records`]); an operation any logged-in user may call reaches
+/// their own; `None` for a public one.
+fn records_of(name: &str, who: &Who, op: &Value) -> Option<Value> {
+    let records = |f: &dyn Fn(Role) -> Option<&'static str>| {
+        let mut m = serde_json::Map::new();
+        for role in Role::ALL {
+            if let Some(r) = f(role) {
+                m.insert(role.as_str().to_string(), json!(r));
+            }
+        }
+        Value::Object(m)
+    };
+    match (who, op.get("x-action")) {
+        (Who::Public, None) => None,
+        (Who::Public, Some(_)) => panic!("{name}: a public operation names no action"),
+        (_, Some(a)) => {
+            let a = a.as_str().and_then(Action::parse).unwrap_or_else(|| {
+                panic!("{name}: x-action {a} is not an action of the access policy")
+            });
+            let listed = json!(a.roles());
+            assert_eq!(op["x-roles"], listed, "{name}: x-roles are not {a:?}'s");
+            Some(records(&|role| a.records(role).map(|r| r.as_str())))
+        }
+        (Who::Anyone, None) => Some(records(&|_| Some(Records::Own.as_str()))),
+        (Who::Roles(_), None) => panic!(
+            "{name}: say which action it does: (\"x-action\" = json!(action(Action::…))) after its x-roles"
+        ),
+    }
+}
+
+/// The authorization matrix as a Markdown table (`docs/authorization.md`): for every
+/// operation of the document and every role, and for a caller with no token, whether it
+/// is let in and on which records, read from `x-roles` and `x-records`.
+pub fn authorization_matrix(doc: &Value) -> String {
+    let mut out = String::from(
+        "# Authorization matrix\n\n\
+         Generated from the OpenAPI document (`x-roles`, `x-action`, `x-records`), which is \
+         generated from the access policy (`src/app/policy.rs`); `tests/authorization.rs` \
+         checks this file is current (`UPDATE_DOCS=1 cargo test --test authorization` \
+         rewrites it) and walks every route in it, for every role, with no token, on the \
+         caller's own record and on someone else's.\n\n\
+         - **all**: any record; **own**: the caller's own (the orders they placed, their \
+         profile, ledger, purchases, points, shift, account); **routed**: the orders routed \
+         to the manager; **offered**: the orders offered to the author, now or before, and \
+         the ones they took; **assigned**: the orders the author took.\n\
+         - **—**: refused with 403 (401 with no token). A record out of reach is answered \
+         404, as if it did not exist.\n\
+         - **public**: no token needed; every role too. **open**: a role's operation a \
+         caller with no token may do too.\n\n",
+    );
+    let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+    out.push_str(&format!(
+        "| Route | Action | {} | no token |\n|---|---|{}---|\n",
+        roles.join(" | "),
+        "---|".repeat(roles.len())
+    ));
+    let mut ops: Vec<(String, String, &Value)> = Vec::new();
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            ops.push((path.clone(), method.clone(), op));
+        }
+    }
+    ops.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    for (path, method, op) in ops {
+        let public = op["security"] == json!([]);
+        let cells: Vec<String> = roles
+            .iter()
+            .map(|r| {
+                if public {
+                    "public".to_string()
+                } else {
+                    op["x-records"][*r].as_str().unwrap_or("—").to_string()
+                }
+            })
+            .collect();
+        out.push_str(&format!(
+            "| `{} {path}` | {} | {} | {} |\n",
+            method.to_uppercase(),
+            op["x-action"].as_str().unwrap_or(""),
+            cells.join(" | "),
+            if public {
+                "public"
+            } else if op["security"]
+                .as_array()
+                .is_some_and(|s| s.contains(&json!({})))
+            {
+                "open (a guest's checkout)"
+            } else {
+                "401"
+            }
+        ));
+    }
+    out
 }
 
 /// `request_body = Option<T>` is a body that may be left out (read by `OptBody`), which

@@ -12,7 +12,7 @@ use crate::app::policy::Action;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// The points routes, each documented by its handler's `#[utoipa::path]`.
 pub fn router() -> OpenApiRouter<App> {
@@ -32,7 +32,7 @@ pub fn router() -> OpenApiRouter<App> {
     path = "/api/me/points",
     tag = "points",
     operation_id = "myPoints",
-    extensions(("x-roles" = json!(roles(Action::ReadOwnPoints)))),
+    extensions(("x-roles" = json!(roles(Action::ReadOwnPoints))), ("x-action" = json!(action(Action::ReadOwnPoints)))),
     responses(
         (status = 200, description = "the caller's points", body = PointsView),
     ),
@@ -49,7 +49,7 @@ async fn mine(State(app): State<App>, caller: Caller) -> Result<Json<PointsView>
     path = "/api/clients/{id}/points",
     tag = "points",
     operation_id = "clientPoints",
-    extensions(("x-roles" = json!(roles(Action::ReadClientPoints)))),
+    extensions(("x-roles" = json!(roles(Action::ReadClientPoints))), ("x-action" = json!(action(Action::ReadClientPoints)))),
     params(("id" = Uuid, Path, description = "the client (their user id)")),
     responses(
         (status = 200, description = "the client's points", body = PointsView),

@@ -16,7 +16,7 @@ use crate::app::reports::{DayView, Period, SummaryView};
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::Caller;
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// The report routes, each documented by its handler's `#[utoipa::path]`.
 pub fn router() -> OpenApiRouter<App> {
@@ -66,7 +66,7 @@ fn period(params: &HashMap<String, String>) -> Result<Period, ApiError> {
     path = "/api/reports/summary",
     tag = "reports",
     operation_id = "reportSummary",
-    extensions(("x-roles" = json!(roles(Action::ReadReports)))),
+    extensions(("x-roles" = json!(roles(Action::ReadReports))), ("x-action" = json!(action(Action::ReadReports)))),
     params(PeriodParams),
     responses(
         (status = 200, description = "the report", body = SummaryView),
@@ -91,7 +91,7 @@ async fn summary(
     path = "/api/reports/daily",
     tag = "reports",
     operation_id = "reportDaily",
-    extensions(("x-roles" = json!(roles(Action::ReadReports)))),
+    extensions(("x-roles" = json!(roles(Action::ReadReports))), ("x-action" = json!(action(Action::ReadReports)))),
     params(PeriodParams),
     responses(
         (status = 200, description = "one entry per day, oldest first", body = Vec<DayView>),

@@ -19,7 +19,7 @@ use crate::app::views::OrderView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Body, Caller, Path};
-use crate::http::openapi::{roles, PUBLIC};
+use crate::http::openapi::{action, roles, PUBLIC};
 
 pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
@@ -106,7 +106,7 @@ pub(crate) struct HideBody {
     path = "/api/reviews/{order_id}/hide",
     tag = "reviews",
     operation_id = "hideReview",
-    extensions(("x-roles" = json!(roles(Action::HideReview)))),
+    extensions(("x-roles" = json!(roles(Action::HideReview))), ("x-action" = json!(action(Action::HideReview)))),
     params(("order_id" = Uuid, Path, description = "the order whose review it is")),
     request_body = HideBody,
     responses(

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::error::ApiError;
 use super::extract::{Body, Caller, OptBody, Path};
-use super::openapi::roles;
+use super::openapi::{action, roles};
 use crate::app::policy::Action;
 use crate::app::schemas::RoleSchema;
 use crate::app::views::{CompanyDetails, UserView};
@@ -35,7 +35,7 @@ pub fn router() -> OpenApiRouter<App> {
     path = "/api/users/{id}/company",
     tag = "users",
     operation_id = "setCompany",
-    extensions(("x-roles" = json!(roles(Action::SetCompany)))),
+    extensions(("x-roles" = json!(roles(Action::SetCompany))), ("x-action" = json!(action(Action::SetCompany)))),
     params(("id" = Uuid, Path, description = "the client")),
     request_body = CompanyDetails,
     responses(
@@ -65,7 +65,7 @@ async fn set_company(
     path = "/api/users/{id}/company",
     tag = "users",
     operation_id = "clearCompany",
-    extensions(("x-roles" = json!(roles(Action::SetCompany)))),
+    extensions(("x-roles" = json!(roles(Action::SetCompany))), ("x-action" = json!(action(Action::SetCompany)))),
     params(("id" = Uuid, Path, description = "the client")),
     responses(
         (status = 200, description = "the client, an individual's account", body = UserView),
@@ -100,7 +100,7 @@ pub struct NewUser {
     path = "/api/users",
     tag = "users",
     operation_id = "createUser",
-    extensions(("x-roles" = json!(roles(Action::ManageUsers)))),
+    extensions(("x-roles" = json!(roles(Action::ManageUsers))), ("x-action" = json!(action(Action::ManageUsers)))),
     request_body = NewUser,
     responses(
         (status = 201, description = "the new user", body = UserView),
@@ -125,7 +125,7 @@ async fn create(
     path = "/api/users",
     tag = "users",
     operation_id = "listUsers",
-    extensions(("x-roles" = json!(roles(Action::ManageUsers)))),
+    extensions(("x-roles" = json!(roles(Action::ManageUsers))), ("x-action" = json!(action(Action::ManageUsers)))),
     responses((status = 200, description = "the user directory", body = Vec<UserView>)),
 )]
 async fn list(State(app): State<App>, caller: Caller) -> Result<Json<Vec<UserView>>, ApiError> {
@@ -148,7 +148,7 @@ pub struct BlockReason {
     path = "/api/users/{id}/block",
     tag = "users",
     operation_id = "blockUser",
-    extensions(("x-roles" = json!(roles(Action::ManageUsers)))),
+    extensions(("x-roles" = json!(roles(Action::ManageUsers))), ("x-action" = json!(action(Action::ManageUsers)))),
     params(("id" = Uuid, Path, description = "the user")),
     request_body = Option<BlockReason>,
     responses(
@@ -172,7 +172,7 @@ async fn block(
     path = "/api/users/{id}/unblock",
     tag = "users",
     operation_id = "unblockUser",
-    extensions(("x-roles" = json!(roles(Action::ManageUsers)))),
+    extensions(("x-roles" = json!(roles(Action::ManageUsers))), ("x-action" = json!(action(Action::ManageUsers)))),
     params(("id" = Uuid, Path, description = "the user")),
     responses(
         (status = 200, description = "the user, no longer blocked", body = UserView),

@@ -2,6 +2,7 @@
 //! or a new PostgreSQL database on `TEST_POSTGRES_URL`), driven through the real router.
 #![allow(dead_code)]
 
+pub mod doc;
 pub mod schema;
 pub mod smtp;
 

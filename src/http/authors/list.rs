@@ -8,7 +8,7 @@ use crate::app::policy::Action;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::Caller;
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// Every author with their load and rating
 #[utoipa::path(
@@ -16,7 +16,7 @@ use crate::http::openapi::roles;
     path = "/api/authors",
     tag = "authors",
     operation_id = "listAuthors",
-    extensions(("x-roles" = json!(roles(Action::ListAuthors)))),
+    extensions(("x-roles" = json!(roles(Action::ListAuthors))), ("x-action" = json!(action(Action::ListAuthors)))),
     responses((status = 200, description = "the authors, by name", body = Vec<AuthorSummary>)),
 )]
 pub(super) async fn list(

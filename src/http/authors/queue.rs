@@ -8,7 +8,7 @@ use crate::app::policy::Action;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::Caller;
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// The caller's pending offers
 ///
@@ -19,7 +19,7 @@ use crate::http::openapi::roles;
     path = "/api/offers",
     tag = "authors",
     operation_id = "myOffers",
-    extensions(("x-roles" = json!(roles(Action::ReadOffers)))),
+    extensions(("x-roles" = json!(roles(Action::ReadOffers))), ("x-action" = json!(action(Action::ReadOffers)))),
     responses((status = 200, description = "the offers waiting for the caller", body = Vec<PendingOffer>)),
 )]
 pub(super) async fn queue(

@@ -11,7 +11,7 @@ use crate::app::policy::Action;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Body, Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// An author's profile as the admin sets it.
 #[derive(Deserialize, ToSchema)]
@@ -40,7 +40,7 @@ pub(crate) struct ProfileBody {
     path = "/api/authors/{id}",
     tag = "authors",
     operation_id = "setAuthorProfile",
-    extensions(("x-roles" = json!(roles(Action::ManageAuthors)))),
+    extensions(("x-roles" = json!(roles(Action::ManageAuthors))), ("x-action" = json!(action(Action::ManageAuthors)))),
     params(("id" = Uuid, Path, description = "the author (their user id)")),
     request_body = ProfileBody,
     responses(

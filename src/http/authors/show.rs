@@ -10,7 +10,7 @@ use crate::app::policy::Action;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// One author with their rating's history
 ///
@@ -20,7 +20,7 @@ use crate::http::openapi::roles;
     path = "/api/authors/{id}",
     tag = "authors",
     operation_id = "showAuthor",
-    extensions(("x-roles" = json!(roles(Action::ReadAuthors)))),
+    extensions(("x-roles" = json!(roles(Action::ReadAuthors))), ("x-action" = json!(action(Action::ReadAuthors)))),
     params(("id" = Uuid, Path, description = "the author (their user id)")),
     responses(
         (status = 200, description = "the author", body = AuthorDetail),

@@ -8,7 +8,7 @@ use crate::app::policy::Action;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::Caller;
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// The catalogue's history
 ///
@@ -18,7 +18,7 @@ use crate::http::openapi::roles;
     path = "/api/catalogue/history",
     tag = "catalogue",
     operation_id = "catalogueHistory",
-    extensions(("x-roles" = json!(roles(Action::ReadCatalogueHistory)))),
+    extensions(("x-roles" = json!(roles(Action::ReadCatalogueHistory))), ("x-action" = json!(action(Action::ReadCatalogueHistory)))),
     responses(
         (status = 200, description = "the changes", body = Vec<CatalogueChangeView>),
     ),

@@ -9,7 +9,7 @@ use crate::app::schemas::CatalogueKindSchema;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// Retire a catalogue entry
 ///
@@ -20,7 +20,7 @@ use crate::http::openapi::roles;
     path = "/api/catalogue/{kind}/{code}",
     tag = "catalogue",
     operation_id = "retireCatalogueEntry",
-    extensions(("x-roles" = json!(roles(Action::ManageCatalogue)))),
+    extensions(("x-roles" = json!(roles(Action::ManageCatalogue))), ("x-action" = json!(action(Action::ManageCatalogue)))),
     params(
         ("kind" = CatalogueKindSchema, Path, description = "`work-types`, `subjects` or `extras`"),
         ("code" = String, Path, description = "the entry's code"),

@@ -11,7 +11,7 @@ use crate::app::schemas::CatalogueKindSchema;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{shape, Body, Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// An entry's name and (an extra's) price.
 #[derive(Deserialize, ToSchema)]
@@ -38,7 +38,7 @@ pub(crate) struct EntryBody {
     path = "/api/catalogue/{kind}/{code}",
     tag = "catalogue",
     operation_id = "setCatalogueEntry",
-    extensions(("x-roles" = json!(roles(Action::ManageCatalogue)))),
+    extensions(("x-roles" = json!(roles(Action::ManageCatalogue))), ("x-action" = json!(action(Action::ManageCatalogue)))),
     params(
         ("kind" = CatalogueKindSchema, Path, description = "`work-types`, `subjects` or `extras`"),
         ("code" = String, Path, description = "the entry's code: 1 to 40 of a-z, 0-9, _ and -"),

@@ -10,7 +10,7 @@ use crate::app::views::OrderView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// Take the order offered to me
 #[utoipa::path(
@@ -18,7 +18,7 @@ use crate::http::openapi::roles;
     path = "/api/orders/{id}/offer/accept",
     tag = "orders",
     operation_id = "acceptOffer",
-    extensions(("x-roles" = json!(roles(Action::AnswerOffer)))),
+    extensions(("x-roles" = json!(roles(Action::AnswerOffer))), ("x-action" = json!(action(Action::AnswerOffer)))),
     params(("id" = Uuid, Path, description = "the order")),
     responses(
         (status = 200, description = "the order as it now stands", body = OrderView),

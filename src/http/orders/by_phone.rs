@@ -15,7 +15,7 @@ use crate::app::views::OrderView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Body, Caller};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// An order taken by phone: the order and who it is for.
 #[derive(Deserialize, ToSchema)]
@@ -49,7 +49,7 @@ pub(crate) struct PhoneBody {
     path = "/api/orders/by-phone",
     tag = "orders",
     operation_id = "placeOrderByPhone",
-    extensions(("x-roles" = json!(roles(Action::PlaceOrderByPhone)))),
+    extensions(("x-roles" = json!(roles(Action::PlaceOrderByPhone))), ("x-action" = json!(action(Action::PlaceOrderByPhone)))),
     request_body = PhoneBody,
     responses(
         (status = 201, description = "the new order, numbered", body = OrderView),

@@ -13,7 +13,7 @@ use crate::app::views::OrderView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Body, Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// Why the order is cancelled.
 #[derive(Deserialize, ToSchema)]
@@ -35,7 +35,7 @@ pub(crate) struct CancelBody {
     path = "/api/orders/{id}/cancel",
     tag = "orders",
     operation_id = "cancelOrder",
-    extensions(("x-roles" = json!(roles(Action::CancelOrder)))),
+    extensions(("x-roles" = json!(roles(Action::CancelOrder))), ("x-action" = json!(action(Action::CancelOrder)))),
     params(("id" = Uuid, Path, description = "the order")),
     request_body = CancelBody,
     responses(

@@ -11,7 +11,7 @@ use crate::app::policy::Action;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// The order's eligible authors
 ///
@@ -24,7 +24,7 @@ use crate::http::openapi::roles;
     path = "/api/orders/{id}/candidates",
     tag = "orders",
     operation_id = "orderCandidates",
-    extensions(("x-roles" = json!(roles(Action::ReadCandidates)))),
+    extensions(("x-roles" = json!(roles(Action::ReadCandidates))), ("x-action" = json!(action(Action::ReadCandidates)))),
     params(("id" = Uuid, Path, description = "the order")),
     responses(
         (status = 200, description = "the candidates", body = Vec<CandidateView>),

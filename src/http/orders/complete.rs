@@ -12,7 +12,7 @@ use crate::app::views::OrderView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Body, Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// The client's rating of the work.
 #[derive(Deserialize, ToSchema)]
@@ -36,7 +36,7 @@ pub(crate) struct CompleteBody {
     path = "/api/orders/{id}/complete",
     tag = "orders",
     operation_id = "completeOrder",
-    extensions(("x-roles" = json!(roles(Action::CompleteOrder)))),
+    extensions(("x-roles" = json!(roles(Action::CompleteOrder))), ("x-action" = json!(action(Action::CompleteOrder)))),
     params(("id" = Uuid, Path, description = "the order")),
     request_body = CompleteBody,
     responses(

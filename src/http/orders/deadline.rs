@@ -11,7 +11,7 @@ use crate::app::views::OrderView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// Accept the proposed deadline
 ///
@@ -21,7 +21,7 @@ use crate::http::openapi::roles;
     path = "/api/orders/{id}/deadline/accept",
     tag = "orders",
     operation_id = "acceptDeadline",
-    extensions(("x-roles" = json!(roles(Action::AnswerDeadline)))),
+    extensions(("x-roles" = json!(roles(Action::AnswerDeadline))), ("x-action" = json!(action(Action::AnswerDeadline)))),
     params(("id" = Uuid, Path, description = "the order")),
     responses(
         (status = 200, description = "the order with its new deadline", body = OrderView),
@@ -45,7 +45,7 @@ pub(super) async fn accept(
     path = "/api/orders/{id}/deadline/decline",
     tag = "orders",
     operation_id = "declineDeadline",
-    extensions(("x-roles" = json!(roles(Action::AnswerDeadline)))),
+    extensions(("x-roles" = json!(roles(Action::AnswerDeadline))), ("x-action" = json!(action(Action::AnswerDeadline)))),
     params(("id" = Uuid, Path, description = "the order")),
     responses(
         (status = 200, description = "the order, its deadline unchanged", body = OrderView),

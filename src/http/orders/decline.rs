@@ -10,7 +10,7 @@ use crate::app::views::OrderView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Caller, OptBody, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// Decline the order offered to me
 #[utoipa::path(
@@ -18,7 +18,7 @@ use crate::http::openapi::roles;
     path = "/api/orders/{id}/offer/decline",
     tag = "orders",
     operation_id = "declineOffer",
-    extensions(("x-roles" = json!(roles(Action::AnswerOffer)))),
+    extensions(("x-roles" = json!(roles(Action::AnswerOffer))), ("x-action" = json!(action(Action::AnswerOffer)))),
     params(("id" = Uuid, Path, description = "the order")),
     request_body = Option<ReasonBody>,
     responses(

@@ -12,7 +12,7 @@ use crate::app::views::OrderView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Body, Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// The discounted price and why.
 #[derive(Deserialize, ToSchema)]
@@ -37,7 +37,7 @@ pub(crate) struct DiscountBody {
     path = "/api/orders/{id}/discount",
     tag = "orders",
     operation_id = "giveDiscount",
-    extensions(("x-roles" = json!(roles(Action::EditOrder)))),
+    extensions(("x-roles" = json!(roles(Action::EditOrder))), ("x-action" = json!(action(Action::EditOrder)))),
     params(("id" = Uuid, Path, description = "the order")),
     request_body = DiscountBody,
     responses(

@@ -10,7 +10,7 @@ use crate::app::policy::Action;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 // The answer's body as the document describes it.
 /// The file's bytes as uploaded.
@@ -27,7 +27,7 @@ pub(crate) struct FileBytes(Vec<u8>);
     path = "/api/orders/{id}/files/{file_id}",
     tag = "orders",
     operation_id = "downloadFile",
-    extensions(("x-roles" = json!(roles(Action::ReadOrders)))),
+    extensions(("x-roles" = json!(roles(Action::ReadOrders))), ("x-action" = json!(action(Action::ReadOrders)))),
     params(
         ("id" = Uuid, Path, description = "the order"),
         ("file_id" = Uuid, Path, description = "the file"),

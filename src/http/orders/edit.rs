@@ -14,7 +14,7 @@ use crate::app::views::OrderView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Body, Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// The details to change; those left out stay as they are. A field this version does not
 /// know is refused (400).
@@ -47,7 +47,7 @@ pub(crate) struct EditBody {
     path = "/api/orders/{id}",
     tag = "orders",
     operation_id = "editOrder",
-    extensions(("x-roles" = json!(roles(Action::EditOrder)))),
+    extensions(("x-roles" = json!(roles(Action::EditOrder))), ("x-action" = json!(action(Action::EditOrder)))),
     params(("id" = Uuid, Path, description = "the order")),
     request_body = EditBody,
     responses(

@@ -10,7 +10,7 @@ use crate::app::views::EventView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// The order's whole history from the log
 ///
@@ -22,7 +22,7 @@ use crate::http::openapi::roles;
     path = "/api/orders/{id}/events",
     tag = "orders",
     operation_id = "orderEvents",
-    extensions(("x-roles" = json!(roles(Action::ReadOrders)))),
+    extensions(("x-roles" = json!(roles(Action::ReadOrders))), ("x-action" = json!(action(Action::ReadOrders)))),
     params(("id" = Uuid, Path, description = "the order")),
     responses(
         (status = 200, description = "the order's events", body = Vec<EventView>),

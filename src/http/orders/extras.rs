@@ -13,7 +13,7 @@ use crate::app::views::OrderView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{shape, Body, Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// The extra to add.
 #[derive(Deserialize, ToSchema)]
@@ -37,7 +37,7 @@ pub(crate) struct ExtraBody {
     path = "/api/orders/{id}/extras",
     tag = "orders",
     operation_id = "addExtra",
-    extensions(("x-roles" = json!(roles(Action::ChangeExtras)))),
+    extensions(("x-roles" = json!(roles(Action::ChangeExtras))), ("x-action" = json!(action(Action::ChangeExtras)))),
     params(("id" = Uuid, Path, description = "the order")),
     request_body = ExtraBody,
     responses(
@@ -69,7 +69,7 @@ pub(super) async fn add(
     path = "/api/orders/{id}/extras/{code}",
     tag = "orders",
     operation_id = "removeExtra",
-    extensions(("x-roles" = json!(roles(Action::ChangeExtras)))),
+    extensions(("x-roles" = json!(roles(Action::ChangeExtras))), ("x-action" = json!(action(Action::ChangeExtras)))),
     params(
         ("id" = Uuid, Path, description = "the order"),
         ("code" = String, Path, description = "the extra's code"),

@@ -10,7 +10,7 @@ use crate::app::views::HistoryView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// The order's history as its client sees it
 ///
@@ -21,7 +21,7 @@ use crate::http::openapi::roles;
     path = "/api/orders/{id}/history",
     tag = "orders",
     operation_id = "orderHistory",
-    extensions(("x-roles" = json!(roles(Action::ReadOrders)))),
+    extensions(("x-roles" = json!(roles(Action::ReadOrders))), ("x-action" = json!(action(Action::ReadOrders)))),
     params(("id" = Uuid, Path, description = "the order")),
     responses(
         (status = 200, description = "the history", body = Vec<HistoryView>),

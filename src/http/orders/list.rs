@@ -16,7 +16,7 @@ use crate::app::views::OrderPage;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::Caller;
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// The last page the order list serves.
 pub(crate) const MAX_PAGE: i64 = 1000;
@@ -146,7 +146,7 @@ pub(crate) fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, 
     path = "/api/orders",
     tag = "orders",
     operation_id = "listOrders",
-    extensions(("x-roles" = json!(roles(Action::ReadOrders)))),
+    extensions(("x-roles" = json!(roles(Action::ReadOrders))), ("x-action" = json!(action(Action::ReadOrders)))),
     params(ListParams),
     responses(
         (status = 200, description = "one page of the list", body = OrderPage),

@@ -9,7 +9,7 @@ use crate::app::policy::Action;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// The order's conversation
 ///
@@ -24,7 +24,7 @@ use crate::http::openapi::roles;
     path = "/api/orders/{id}/messages",
     tag = "orders",
     operation_id = "listMessages",
-    extensions(("x-roles" = json!(roles(Action::ReadMessages)))),
+    extensions(("x-roles" = json!(roles(Action::ReadMessages))), ("x-action" = json!(action(Action::ReadMessages)))),
     params(("id" = Uuid, Path, description = "the order")),
     responses(
         (status = 200, description = "the messages the caller may see", body = Vec<MessageView>),

@@ -12,7 +12,7 @@ use crate::app::policy::Action;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Body, Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// Let a held message through
 ///
@@ -22,7 +22,7 @@ use crate::http::openapi::roles;
     path = "/api/orders/{id}/messages/{message_id}/approve",
     tag = "orders",
     operation_id = "approveMessage",
-    extensions(("x-roles" = json!(roles(Action::ModerateMessage)))),
+    extensions(("x-roles" = json!(roles(Action::ModerateMessage))), ("x-action" = json!(action(Action::ModerateMessage)))),
     params(
         ("id" = Uuid, Path, description = "the order"),
         ("message_id" = Uuid, Path, description = "the held message"),
@@ -61,7 +61,7 @@ pub(crate) struct RejectBody {
     path = "/api/orders/{id}/messages/{message_id}/reject",
     tag = "orders",
     operation_id = "rejectMessage",
-    extensions(("x-roles" = json!(roles(Action::ModerateMessage)))),
+    extensions(("x-roles" = json!(roles(Action::ModerateMessage))), ("x-action" = json!(action(Action::ModerateMessage)))),
     params(
         ("id" = Uuid, Path, description = "the order"),
         ("message_id" = Uuid, Path, description = "the held message"),

@@ -13,7 +13,7 @@ use crate::app::views::OfferMade;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Caller, OptBody, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// Whom to offer the order to; the body may be left out.
 #[derive(Deserialize, Default, ToSchema)]
@@ -32,7 +32,7 @@ pub(crate) struct OfferBody {
     path = "/api/orders/{id}/offer",
     tag = "orders",
     operation_id = "offerOrder",
-    extensions(("x-roles" = json!(roles(Action::OfferOrder)))),
+    extensions(("x-roles" = json!(roles(Action::OfferOrder))), ("x-action" = json!(action(Action::OfferOrder)))),
     params(("id" = Uuid, Path, description = "the order")),
     request_body = Option<OfferBody>,
     responses(

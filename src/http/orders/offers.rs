@@ -10,7 +10,7 @@ use crate::app::policy::Action;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// The order's offers
 ///
@@ -21,7 +21,7 @@ use crate::http::openapi::roles;
     path = "/api/orders/{id}/offers",
     tag = "orders",
     operation_id = "orderOffers",
-    extensions(("x-roles" = json!(roles(Action::ReadCandidates)))),
+    extensions(("x-roles" = json!(roles(Action::ReadCandidates))), ("x-action" = json!(action(Action::ReadCandidates)))),
     params(("id" = Uuid, Path, description = "the order")),
     responses(
         (status = 200, description = "the offers", body = Vec<OfferView>),

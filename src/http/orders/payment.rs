@@ -14,7 +14,7 @@ use crate::app::views::OrderView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Body, Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// The halves of a price, as `half` names them (`app::orders::parse_half` reads them).
 const HALVES: [&str; 2] = ["first", "second"];
@@ -49,7 +49,7 @@ fn half_schema() -> ObjectBuilder {
     path = "/api/orders/{id}/payments",
     tag = "orders",
     operation_id = "recordPayment",
-    extensions(("x-roles" = json!(roles(Action::RecordPayment)))),
+    extensions(("x-roles" = json!(roles(Action::RecordPayment))), ("x-action" = json!(action(Action::RecordPayment)))),
     params(("id" = Uuid, Path, description = "the order")),
     request_body = PaymentBody,
     responses(

@@ -15,7 +15,7 @@ use crate::app::App;
 use crate::http::auth::ReqId;
 use crate::http::error::ApiError;
 use crate::http::extract::{Body, MaybeCaller};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// A new order.
 #[derive(Deserialize, ToSchema)]
@@ -61,7 +61,7 @@ pub(crate) struct ContactBody {
     path = "/api/orders",
     tag = "orders",
     operation_id = "placeOrder",
-    extensions(("x-roles" = json!(roles(Action::PlaceOrder)))),
+    extensions(("x-roles" = json!(roles(Action::PlaceOrder))), ("x-action" = json!(action(Action::PlaceOrder)))),
     request_body = PlaceBody,
     security((), ("bearer" = [])),
     responses(

@@ -12,7 +12,7 @@ use crate::app::views::OrderView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Body, Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// The points to spend on the first half.
 #[derive(Deserialize, ToSchema)]
@@ -36,7 +36,7 @@ pub(crate) struct PointsBody {
     path = "/api/orders/{id}/points",
     tag = "orders",
     operation_id = "spendPoints",
-    extensions(("x-roles" = json!(roles(Action::SpendPoints)))),
+    extensions(("x-roles" = json!(roles(Action::SpendPoints))), ("x-action" = json!(action(Action::SpendPoints)))),
     params(("id" = Uuid, Path, description = "the order")),
     request_body = PointsBody,
     responses(

@@ -12,7 +12,7 @@ use crate::app::policy::Action;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Body, Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// A new message.
 #[derive(Deserialize, ToSchema)]
@@ -35,7 +35,7 @@ pub(crate) struct MessageBody {
     path = "/api/orders/{id}/messages",
     tag = "orders",
     operation_id = "postMessage",
-    extensions(("x-roles" = json!(roles(Action::PostMessage)))),
+    extensions(("x-roles" = json!(roles(Action::PostMessage))), ("x-action" = json!(action(Action::PostMessage)))),
     params(("id" = Uuid, Path, description = "the order")),
     request_body = MessageBody,
     responses(

@@ -12,7 +12,7 @@ use crate::app::views::OrderView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Body, Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// The price of an order and the author's fee.
 #[derive(Deserialize, ToSchema)]
@@ -31,7 +31,7 @@ pub(crate) struct PriceBody {
     path = "/api/orders/{id}/price",
     tag = "orders",
     operation_id = "setPrice",
-    extensions(("x-roles" = json!(roles(Action::SetPrice)))),
+    extensions(("x-roles" = json!(roles(Action::SetPrice))), ("x-action" = json!(action(Action::SetPrice)))),
     params(("id" = Uuid, Path, description = "the order")),
     request_body = PriceBody,
     responses(

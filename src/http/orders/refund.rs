@@ -15,7 +15,7 @@ use crate::app::views::RefundMade;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Body, Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// A refund of (part of) what the client paid.
 #[derive(Deserialize, ToSchema)]
@@ -45,7 +45,7 @@ pub(crate) struct RefundBody {
     path = "/api/orders/{id}/refunds",
     tag = "orders",
     operation_id = "recordRefund",
-    extensions(("x-roles" = json!(roles(Action::RecordRefund)))),
+    extensions(("x-roles" = json!(roles(Action::RecordRefund))), ("x-action" = json!(action(Action::RecordRefund)))),
     params(("id" = Uuid, Path, description = "the order")),
     request_body = RefundBody,
     responses(

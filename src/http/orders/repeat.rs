@@ -14,7 +14,7 @@ use crate::app::views::OrderView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Body, Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// When the repeated work is due.
 #[derive(Deserialize, ToSchema)]
@@ -33,7 +33,7 @@ pub(crate) struct RepeatBody {
     path = "/api/orders/{id}/repeat",
     tag = "orders",
     operation_id = "repeatOrder",
-    extensions(("x-roles" = json!(roles(Action::PlaceOrder)))),
+    extensions(("x-roles" = json!(roles(Action::PlaceOrder))), ("x-action" = json!(action(Action::PlaceOrder)))),
     params(("id" = Uuid, Path, description = "the finished order")),
     request_body = RepeatBody,
     responses(

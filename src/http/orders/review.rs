@@ -12,7 +12,7 @@ use crate::app::views::OrderView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Caller, OptBody, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 async fn review(
     app: App,
@@ -29,7 +29,7 @@ async fn review(
     path = "/api/orders/{id}/draft/approve",
     tag = "orders",
     operation_id = "approveDraft",
-    extensions(("x-roles" = json!(roles(Action::Review)))),
+    extensions(("x-roles" = json!(roles(Action::Review))), ("x-action" = json!(action(Action::Review)))),
     params(("id" = Uuid, Path, description = "the order")),
     responses(
         (status = 200, description = "the order as it now stands", body = OrderView),
@@ -51,7 +51,7 @@ pub(super) async fn approve_draft(
     path = "/api/orders/{id}/draft/reject",
     tag = "orders",
     operation_id = "rejectDraft",
-    extensions(("x-roles" = json!(roles(Action::Review)))),
+    extensions(("x-roles" = json!(roles(Action::Review))), ("x-action" = json!(action(Action::Review)))),
     params(("id" = Uuid, Path, description = "the order")),
     request_body = Option<CommentBody>,
     responses(
@@ -76,7 +76,7 @@ pub(super) async fn reject_draft(
     path = "/api/orders/{id}/final/approve",
     tag = "orders",
     operation_id = "approveFinal",
-    extensions(("x-roles" = json!(roles(Action::Review)))),
+    extensions(("x-roles" = json!(roles(Action::Review))), ("x-action" = json!(action(Action::Review)))),
     params(("id" = Uuid, Path, description = "the order")),
     responses(
         (status = 200, description = "the order as it now stands", body = OrderView),
@@ -98,7 +98,7 @@ pub(super) async fn approve_final(
     path = "/api/orders/{id}/final/reject",
     tag = "orders",
     operation_id = "rejectFinal",
-    extensions(("x-roles" = json!(roles(Action::Review)))),
+    extensions(("x-roles" = json!(roles(Action::Review))), ("x-action" = json!(action(Action::Review)))),
     params(("id" = Uuid, Path, description = "the order")),
     request_body = Option<CommentBody>,
     responses(

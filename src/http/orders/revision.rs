@@ -10,7 +10,7 @@ use crate::app::views::OrderView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Caller, OptBody, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// Ask for a revision of the delivered work
 ///
@@ -20,7 +20,7 @@ use crate::http::openapi::roles;
     path = "/api/orders/{id}/revision",
     tag = "orders",
     operation_id = "requestRevision",
-    extensions(("x-roles" = json!(roles(Action::RequestRevision)))),
+    extensions(("x-roles" = json!(roles(Action::RequestRevision))), ("x-action" = json!(action(Action::RequestRevision)))),
     params(("id" = Uuid, Path, description = "the order")),
     request_body = Option<CommentBody>,
     responses(

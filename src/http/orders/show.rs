@@ -14,7 +14,7 @@ use crate::app::views::{OrderAsOf, OrderView};
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// The order now, or as it stood at `as_of`.
 #[derive(Serialize, ToSchema)]
@@ -44,7 +44,7 @@ pub(crate) struct ShowParams {
     tag = "orders",
     operation_id = "getOrder",
     extensions(
-        ("x-roles" = json!(roles(Action::ReadOrders))),
+        ("x-roles" = json!(roles(Action::ReadOrders))), ("x-action" = json!(action(Action::ReadOrders))),
         ("x-roles-as-of" = json!(roles(Action::ReadPastState))),
     ),
     params(("id" = Uuid, Path, description = "the order"), ShowParams),

@@ -15,7 +15,7 @@ use crate::app::views::OrderView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 // The upload as the document describes it; `read_upload` reads it.
 /// An upload: one `file` part (others are ignored).
@@ -95,7 +95,7 @@ async fn upload(
     path = "/api/orders/{id}/draft",
     tag = "orders",
     operation_id = "uploadDraft",
-    extensions(("x-roles" = json!(roles(Action::SubmitWork)))),
+    extensions(("x-roles" = json!(roles(Action::SubmitWork))), ("x-action" = json!(action(Action::SubmitWork)))),
     params(("id" = Uuid, Path, description = "the order")),
     request_body(content = inline(UploadForm), content_type = "multipart/form-data"),
     responses(
@@ -123,7 +123,7 @@ pub(super) async fn upload_draft(
     path = "/api/orders/{id}/final",
     tag = "orders",
     operation_id = "uploadFinal",
-    extensions(("x-roles" = json!(roles(Action::SubmitWork)))),
+    extensions(("x-roles" = json!(roles(Action::SubmitWork))), ("x-action" = json!(action(Action::SubmitWork)))),
     params(("id" = Uuid, Path, description = "the order")),
     request_body(content = inline(UploadForm), content_type = "multipart/form-data"),
     responses(

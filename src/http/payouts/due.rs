@@ -8,7 +8,7 @@ use crate::app::policy::Action;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::Caller;
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// The payouts due
 ///
@@ -19,7 +19,7 @@ use crate::http::openapi::roles;
     path = "/api/payouts/due",
     tag = "payouts",
     operation_id = "payoutsDue",
-    extensions(("x-roles" = json!(roles(Action::ReadPayoutsDue)))),
+    extensions(("x-roles" = json!(roles(Action::ReadPayoutsDue))), ("x-action" = json!(action(Action::ReadPayoutsDue)))),
     responses(
         (status = 200, description = "the authors due, with their balance", body = Vec<PayoutDue>),
     ),

@@ -9,7 +9,7 @@ use crate::app::policy::Action;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// An author's ledger
 ///
@@ -20,7 +20,7 @@ use crate::http::openapi::roles;
     path = "/api/authors/{id}/ledger",
     tag = "payouts",
     operation_id = "authorLedger",
-    extensions(("x-roles" = json!(roles(Action::ReadLedger)))),
+    extensions(("x-roles" = json!(roles(Action::ReadLedger))), ("x-action" = json!(action(Action::ReadLedger)))),
     params(("id" = Uuid, Path, description = "the author (their user id)")),
     responses(
         (status = 200, description = "the author's balance and entries", body = LedgerView),

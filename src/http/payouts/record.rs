@@ -12,7 +12,7 @@ use crate::app::policy::Action;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Body, Caller};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// A payout to an author.
 #[derive(Deserialize, ToSchema)]
@@ -39,7 +39,7 @@ pub(crate) struct PayoutBody {
     path = "/api/payouts",
     tag = "payouts",
     operation_id = "recordPayout",
-    extensions(("x-roles" = json!(roles(Action::RecordPayout)))),
+    extensions(("x-roles" = json!(roles(Action::RecordPayout))), ("x-action" = json!(action(Action::RecordPayout)))),
     request_body = PayoutBody,
     responses(
         (status = 201, description = "the payout recorded, with the author's new balance", body = PayoutView),

@@ -9,7 +9,7 @@ use crate::app::policy::Action;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 use crate::http::orders::download::{named_attachment, FileBytes};
 
 /// Download a paid purchase's work
@@ -18,7 +18,7 @@ use crate::http::orders::download::{named_attachment, FileBytes};
     path = "/api/purchases/{id}/file",
     tag = "shop",
     operation_id = "downloadPurchase",
-    extensions(("x-roles" = json!(roles(Action::ReadPurchases)))),
+    extensions(("x-roles" = json!(roles(Action::ReadPurchases))), ("x-action" = json!(action(Action::ReadPurchases)))),
     params(("id" = Uuid, Path, description = "the purchase")),
     responses(
         (

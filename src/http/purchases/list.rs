@@ -12,7 +12,7 @@ use crate::app::shop::PurchasePage;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::Caller;
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// The page of purchases asked for.
 #[derive(Deserialize, IntoParams)]
@@ -33,7 +33,7 @@ pub(crate) struct PurchaseParams {
     path = "/api/purchases",
     tag = "shop",
     operation_id = "listPurchases",
-    extensions(("x-roles" = json!(roles(Action::ReadPurchases)))),
+    extensions(("x-roles" = json!(roles(Action::ReadPurchases))), ("x-action" = json!(action(Action::ReadPurchases)))),
     params(PurchaseParams),
     responses(
         (status = 200, description = "one page of the purchases and how many there are", body = PurchasePage),

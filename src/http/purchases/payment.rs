@@ -12,7 +12,7 @@ use crate::app::shop::{NewPurchasePayment, PurchaseView};
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Body, Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// A purchase's payment in full.
 #[derive(Deserialize, ToSchema)]
@@ -34,7 +34,7 @@ pub(crate) struct PaymentBody {
     path = "/api/purchases/{id}/payments",
     tag = "shop",
     operation_id = "recordPurchasePayment",
-    extensions(("x-roles" = json!(roles(Action::RecordPayment)))),
+    extensions(("x-roles" = json!(roles(Action::RecordPurchasePayment))), ("x-action" = json!(action(Action::RecordPurchasePayment)))),
     params(("id" = Uuid, Path, description = "the purchase")),
     request_body = PaymentBody,
     responses(

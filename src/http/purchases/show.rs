@@ -10,7 +10,7 @@ use crate::app::shop::PurchaseView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// Read a purchase
 #[utoipa::path(
@@ -18,7 +18,7 @@ use crate::http::openapi::roles;
     path = "/api/purchases/{id}",
     tag = "shop",
     operation_id = "showPurchase",
-    extensions(("x-roles" = json!(roles(Action::ReadPurchases)))),
+    extensions(("x-roles" = json!(roles(Action::ReadPurchases))), ("x-action" = json!(action(Action::ReadPurchases)))),
     params(("id" = Uuid, Path, description = "the purchase")),
     responses(
         (status = 200, description = "the purchase", body = PurchaseView),

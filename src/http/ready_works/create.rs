@@ -11,7 +11,7 @@ use crate::app::shop::{NewReadyWork, ReadyWorkView};
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::Caller;
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 use crate::http::orders::upload::file_part;
 
 // The form as the document describes it; `create` reads it part by part.
@@ -45,7 +45,7 @@ pub(crate) struct ReadyWorkForm {
     path = "/api/ready-works",
     tag = "shop",
     operation_id = "listReadyWork",
-    extensions(("x-roles" = json!(roles(Action::ListReadyWork)))),
+    extensions(("x-roles" = json!(roles(Action::ListReadyWork))), ("x-action" = json!(action(Action::ListReadyWork)))),
     request_body(content = inline(ReadyWorkForm), content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "the work, on sale", body = ReadyWorkView),

@@ -12,7 +12,7 @@ use crate::app::shop::ReadyWorkView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Body, Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// Why a work is delisted.
 #[derive(Deserialize, ToSchema)]
@@ -33,7 +33,7 @@ pub(crate) struct DelistBody {
     path = "/api/ready-works/{id}/delist",
     tag = "shop",
     operation_id = "delistReadyWork",
-    extensions(("x-roles" = json!(roles(Action::DelistReadyWork)))),
+    extensions(("x-roles" = json!(roles(Action::DelistReadyWork))), ("x-action" = json!(action(Action::DelistReadyWork)))),
     params(("id" = Uuid, Path, description = "the work")),
     request_body = DelistBody,
     responses(

@@ -9,7 +9,7 @@ use crate::app::policy::Action;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Caller, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 use crate::http::orders::download::{named_attachment, FileBytes};
 
 /// Download a ready-made work's file
@@ -21,7 +21,7 @@ use crate::http::orders::download::{named_attachment, FileBytes};
     path = "/api/ready-works/{id}/file",
     tag = "shop",
     operation_id = "downloadReadyWork",
-    extensions(("x-roles" = json!(roles(Action::ReadWorkFile)))),
+    extensions(("x-roles" = json!(roles(Action::ReadWorkFile))), ("x-action" = json!(action(Action::ReadWorkFile)))),
     params(("id" = Uuid, Path, description = "the work")),
     responses(
         (

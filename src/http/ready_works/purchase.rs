@@ -15,7 +15,7 @@ use crate::app::App;
 use crate::http::auth::ReqId;
 use crate::http::error::ApiError;
 use crate::http::extract::{MaybeCaller, OptBody, Path};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 use crate::http::orders::place::ContactBody;
 
 /// Who buys without a token (a logged-in client sends no body, or `{}`).
@@ -38,7 +38,7 @@ pub(crate) struct PurchaseBody {
     path = "/api/ready-works/{id}/purchase",
     tag = "shop",
     operation_id = "buyReadyWork",
-    extensions(("x-roles" = json!(roles(Action::BuyReadyWork)))),
+    extensions(("x-roles" = json!(roles(Action::BuyReadyWork))), ("x-action" = json!(action(Action::BuyReadyWork)))),
     security((), ("bearer" = [])),
     params(("id" = Uuid, Path, description = "the work")),
     request_body = PurchaseBody,

@@ -8,7 +8,7 @@ use crate::app::settings::SettingChangeView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::Caller;
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// The settings' history
 ///
@@ -18,7 +18,7 @@ use crate::http::openapi::roles;
     path = "/api/settings/history",
     tag = "settings",
     operation_id = "settingsHistory",
-    extensions(("x-roles" = json!(roles(Action::ReadSettingsHistory)))),
+    extensions(("x-roles" = json!(roles(Action::ReadSettingsHistory))), ("x-action" = json!(action(Action::ReadSettingsHistory)))),
     responses(
         (status = 200, description = "the changes", body = Vec<SettingChangeView>),
     ),

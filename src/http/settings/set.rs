@@ -13,7 +13,7 @@ use crate::app::settings::SettingsView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::{Body, Caller};
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// The settings to change; those left out stay as they are. A field this version does not
 /// know is refused (400), never silently ignored.
@@ -55,7 +55,7 @@ pub(crate) struct SettingsBody {
     path = "/api/settings",
     tag = "settings",
     operation_id = "changeSettings",
-    extensions(("x-roles" = json!(roles(Action::ManageSettings)))),
+    extensions(("x-roles" = json!(roles(Action::ManageSettings))), ("x-action" = json!(action(Action::ManageSettings)))),
     request_body = SettingsBody,
     responses(
         (status = 200, description = "the settings now in force", body = SettingsView),

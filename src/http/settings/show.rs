@@ -8,7 +8,7 @@ use crate::app::settings::SettingsView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::Caller;
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// The settings in force
 ///
@@ -18,7 +18,7 @@ use crate::http::openapi::roles;
     path = "/api/settings",
     tag = "settings",
     operation_id = "showSettings",
-    extensions(("x-roles" = json!(roles(Action::ReadSettings)))),
+    extensions(("x-roles" = json!(roles(Action::ReadSettings))), ("x-action" = json!(action(Action::ReadSettings)))),
     responses(
         (status = 200, description = "the settings", body = SettingsView),
     ),

@@ -8,7 +8,7 @@ use crate::app::shifts::ShiftView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::Caller;
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// End my shift
 ///
@@ -18,7 +18,7 @@ use crate::http::openapi::roles;
     path = "/api/shifts/end",
     tag = "shifts",
     operation_id = "endShift",
-    extensions(("x-roles" = json!(roles(Action::WorkShift)))),
+    extensions(("x-roles" = json!(roles(Action::WorkShift))), ("x-action" = json!(action(Action::WorkShift)))),
     responses(
         (status = 200, description = "the caller's shift as it now stands", body = ShiftView),
         (status = 409, description = "the caller is not on shift"),

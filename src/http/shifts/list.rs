@@ -8,7 +8,7 @@ use crate::app::shifts::OnShiftView;
 use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::extract::Caller;
-use crate::http::openapi::roles;
+use crate::http::openapi::{action, roles};
 
 /// The managers on shift
 ///
@@ -19,7 +19,7 @@ use crate::http::openapi::roles;
     path = "/api/shifts",
     tag = "shifts",
     operation_id = "listShifts",
-    extensions(("x-roles" = json!(roles(Action::ReadShifts)))),
+    extensions(("x-roles" = json!(roles(Action::ReadShifts))), ("x-action" = json!(action(Action::ReadShifts)))),
     responses(
         (status = 200, description = "the managers on shift now", body = Vec<OnShiftView>),
     ),
