@@ -692,21 +692,35 @@ impl Application {
         })
     }
 
-    /// Serves HTTP on `listener` until ctrl-c, then stops the background tasks.
+    /// Serves HTTP on `listener` until SIGTERM or SIGINT (ctrl-c), then stops as
+    /// [`Application::serve_until`] does.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-        let stop = self.shutdown.clone();
+        self.serve_until(listener, stop_signal()).await
+    }
+
+    /// Serves HTTP on `listener` until `stop` completes; then accepts nothing more,
+    /// finishes the requests in flight, and only then stops the background tasks, each
+    /// at its next safe point (between two rounds, never inside one's transaction), and
+    /// waits for them.
+    pub async fn serve_until(
+        self,
+        listener: tokio::net::TcpListener,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let service = self
             .router
             .clone()
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(listener, service)
+        let served = axum::serve(listener, service)
             .with_graceful_shutdown(async move {
-                let _ = tokio::signal::ctrl_c().await;
-                let _ = stop.send(true);
+                stop.await;
+                tracing::info!("stopping: no new connections; finishing the requests in flight");
             })
-            .await?;
+            .await;
+        tracing::info!("requests finished; stopping the workers");
         self.stop().await;
-        Ok(())
+        tracing::info!("stopped");
+        served
     }
 
     /// Stops the background tasks and waits for them.
@@ -715,6 +729,30 @@ impl Application {
         for t in self.tasks {
             let _ = t.await;
         }
+    }
+}
+
+/// Completes on SIGTERM (what a service manager or an orchestrator sends) or SIGINT.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => tracing::info!("SIGTERM"),
+                    _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT"),
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; stopping on SIGINT only");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
