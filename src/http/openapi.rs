@@ -278,10 +278,9 @@ fn finish_operation(path: &str, method: &str, op: &mut Value) {
             "an id in the path that is not a UUID",
         );
     }
-    // Every error is a problem: the handlers name the statuses and why, not the body
-    // (but for an answer that declares its own, such as `/readyz`'s 503).
+    // Every error is a problem: the handlers name the statuses and why, not the body.
     for (status, answer) in op["responses"].as_object_mut().into_iter().flatten() {
-        if (status.starts_with('4') || status.starts_with('5')) && answer.get("content").is_none() {
+        if status.starts_with('4') || status.starts_with('5') {
             answer["content"]["application/problem+json"] = json!({"schema": problem_ref()});
         }
     }
