@@ -155,6 +155,13 @@ pub async fn observe(State(app): State<App>, req: Request, next: Next) -> Respon
     res
 }
 
+// The answer's body as the document describes it.
+/// Prometheus' text exposition format (version 0.0.4).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[expect(dead_code, reason = "only describes the body in the OpenAPI document")]
+pub(crate) struct MetricsText(String);
+
 /// Metrics
 ///
 /// The service's metrics in Prometheus' text format: requests by route template and
@@ -168,7 +175,7 @@ pub async fn observe(State(app): State<App>, req: Request, next: Next) -> Respon
     operation_id = "metrics",
     extensions(("x-roles" = json!(PUBLIC))),
     responses(
-        (status = 200, description = "the metrics, as Prometheus text (version 0.0.4)", body = String, content_type = "text/plain"),
+        (status = 200, description = "the metrics, as Prometheus text (version 0.0.4)", body = inline(MetricsText), content_type = "text/plain"),
         (status = 401, description = "SCRIPTORIUM_METRICS_TOKEN is set and the request does not carry it"),
     ),
 )]
