@@ -246,6 +246,27 @@ async fn readyz_is_unready_while_the_projections_lag_beyond_the_bound(backend: B
         "{text}"
     );
 
+    // The offers' worker decides on the order table: its rounds fail meanwhile, counted.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = t.call("GET", "/metrics", None, None).await;
+        let text = String::from_utf8(r.bytes).unwrap();
+        if find(
+            &text,
+            "scriptorium_worker_errors_total",
+            &[("worker", "offers")],
+        )
+        .is_some_and(|n| n >= 1.0)
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no worker error counted:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
     // The table is back: the runner applies the backlog and the instance is ready again.
     db.execute("ALTER TABLE order_list_away RENAME TO order_list", &[])
         .await
@@ -299,20 +320,22 @@ async fn readyz_is_unready_while_a_due_mail_waits_beyond_the_bound(backend: Back
 /// none.
 #[track_caller]
 fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .find_map(|l| {
-            let (series, v) = l.rsplit_once(' ')?;
-            let (n, rest) = match series.split_once('{') {
-                Some((n, rest)) => (n, rest),
-                None => (series, ""),
-            };
-            let all = labels
-                .iter()
-                .all(|(k, val)| rest.contains(&format!("{k}=\"{val}\"")));
-            (n == name && all).then(|| v.parse().unwrap())
-        })
-        .unwrap_or_else(|| panic!("no {name} {labels:?} in:\n{text}"))
+    find(text, name, labels).unwrap_or_else(|| panic!("no {name} {labels:?} in:\n{text}"))
+}
+
+/// The value of the series `name` whose labels include `labels`, if there is one.
+fn find(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    text.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
+        let (series, v) = l.rsplit_once(' ')?;
+        let (n, rest) = match series.split_once('{') {
+            Some((n, rest)) => (n, rest),
+            None => (series, ""),
+        };
+        let all = labels
+            .iter()
+            .all(|(k, val)| rest.contains(&format!("{k}=\"{val}\"")));
+        (n == name && all).then(|| v.parse().unwrap())
+    })
 }
 
 async fn metrics_count_requests_by_route_template_and_measure_the_backlog(backend: Backend) {
