@@ -74,6 +74,23 @@ pub struct Config {
     /// parties are mailed one digest each (`SCRIPTORIUM_MESSAGE_DIGEST_MINUTES`, default
     /// 10), on the service's clock.
     pub message_digest: Duration,
+    /// The exact origins (`https://shop.example`) a browser may call the API from, with
+    /// CORS (`SCRIPTORIUM_CORS_ORIGINS`, comma-separated); empty (the default): no CORS
+    /// header at all, so other origins' scripts cannot read an answer (decision 029).
+    pub cors_origins: Vec<String>,
+    /// How far behind the log the projections may be, as the age of the oldest event
+    /// they have not applied, before `GET /readyz` answers 503
+    /// (`SCRIPTORIUM_READY_MAX_LAG_SECS`, default 30), on the service's clock.
+    pub ready_max_lag: Duration,
+    /// How long a pending mail may stay due and unsent before `GET /readyz` answers 503
+    /// (`SCRIPTORIUM_READY_MAX_OUTBOX_AGE_SECS`, default 900), on the service's clock.
+    pub ready_max_outbox_age: Duration,
+    /// The bearer token `GET /metrics` asks for (`SCRIPTORIUM_METRICS_TOKEN`); unset:
+    /// the metrics are public, like `/healthz` (keep the port off the internet then).
+    pub metrics_token: Option<String>,
+    /// `json`: one JSON object per log line; `text` (the default): human-readable lines
+    /// (`SCRIPTORIUM_LOG_FORMAT`).
+    pub log_json: bool,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -87,6 +104,14 @@ pub enum ConfigError {
     NotANumber { name: &'static str, value: String },
     #[error("{name} must be true or false, got {value:?}")]
     NotABool { name: &'static str, value: String },
+    #[error("{name} must be one of {allowed}, got {value:?}")]
+    NotOneOf {
+        name: &'static str,
+        allowed: &'static str,
+        value: String,
+    },
+    #[error("SCRIPTORIUM_CORS_ORIGINS: {0:?} is not an origin (scheme://host[:port], no path)")]
+    NotAnOrigin(String),
     #[error(
         "SCRIPTORIUM_TEST_PAYMENTS cannot be on with a payment provider (PAYMENT_WEBHOOK_SECRET)"
     )]
@@ -164,6 +189,15 @@ impl Config {
             message_digest: Duration::minutes(
                 env_num("SCRIPTORIUM_MESSAGE_DIGEST_MINUTES", 10i64)?.max(0),
             ),
+            cors_origins: cors_origins(env("SCRIPTORIUM_CORS_ORIGINS").as_deref())?,
+            ready_max_lag: Duration::seconds(
+                env_num("SCRIPTORIUM_READY_MAX_LAG_SECS", 30i64)?.max(1),
+            ),
+            ready_max_outbox_age: Duration::seconds(
+                env_num("SCRIPTORIUM_READY_MAX_OUTBOX_AGE_SECS", 900i64)?.max(1),
+            ),
+            metrics_token: env("SCRIPTORIUM_METRICS_TOKEN"),
+            log_json: log_json()?,
         };
         if config.test_payments && config.payment_webhook_secret.is_some() {
             return Err(ConfigError::TestPaymentsWithProvider);
@@ -201,6 +235,66 @@ impl Config {
             route_on_placement: true,
             worker_poll: None,
             message_digest: Duration::minutes(10),
+            cors_origins: Vec::new(),
+            ready_max_lag: Duration::seconds(30),
+            ready_max_outbox_age: Duration::minutes(15),
+            metrics_token: None,
+            log_json: false,
         }
+    }
+}
+
+/// `SCRIPTORIUM_LOG_FORMAT`: `json` or `text` (the default).
+pub fn log_json() -> Result<bool, ConfigError> {
+    match env("SCRIPTORIUM_LOG_FORMAT").map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(false),
+        Some(v) if v == "text" => Ok(false),
+        Some(v) if v == "json" => Ok(true),
+        Some(value) => Err(ConfigError::NotOneOf {
+            name: "SCRIPTORIUM_LOG_FORMAT",
+            allowed: "json, text",
+            value,
+        }),
+    }
+}
+
+/// The comma-separated origins of `SCRIPTORIUM_CORS_ORIGINS`, each `scheme://host[:port]`
+/// as a browser sends it in `Origin` (compared exactly; a trailing `/` is dropped).
+pub fn cors_origins(list: Option<&str>) -> Result<Vec<String>, ConfigError> {
+    let mut out = Vec::new();
+    for item in list.unwrap_or_default().split(',') {
+        let origin = item.trim().trim_end_matches('/');
+        if origin.is_empty() {
+            continue;
+        }
+        let host = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"));
+        match host {
+            Some(h)
+                if !h.is_empty() && !h.contains('/') && h.bytes().all(|b| b.is_ascii_graphic()) =>
+            {
+                out.push(origin.to_ascii_lowercase())
+            }
+            _ => return Err(ConfigError::NotAnOrigin(item.trim().to_string())),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cors_origins;
+
+    #[test]
+    fn cors_origins_are_exact_origins() {
+        assert_eq!(cors_origins(None).unwrap(), Vec::<String>::new());
+        assert_eq!(
+            cors_origins(Some(" https://a.example , http://b.example:8080/ ,")).unwrap(),
+            vec!["https://a.example", "http://b.example:8080"]
+        );
+        assert!(cors_origins(Some("a.example")).is_err());
+        assert!(cors_origins(Some("https://a.example/path")).is_err());
+        assert!(cors_origins(Some("*")).is_err());
     }
 }

@@ -11,6 +11,7 @@ pub mod email;
 pub mod files;
 pub mod http;
 pub mod mail;
+pub mod metrics;
 pub mod offers;
 pub mod process;
 pub mod replay;

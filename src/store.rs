@@ -127,6 +127,8 @@ tokio::task_local! {
 #[derive(Debug, Default)]
 pub struct CommandTrace {
     pub appended: Cell<Option<Cursor>>,
+    /// How many events it appended (for the metrics).
+    pub events: Cell<usize>,
     pub remembered: Cell<bool>,
     pub reread: Cell<bool>,
 }
@@ -474,7 +476,10 @@ impl PersistedEventRepository for Repo {
                 )));
             }
         };
-        let _ = COMMAND.try_with(|t| t.appended.set(cursor.max(t.appended.get())));
+        let _ = COMMAND.try_with(|t| {
+            t.appended.set(cursor.max(t.appended.get()));
+            t.events.set(t.events.get() + sealed.len());
+        });
         let one_stream = sealed
             .iter()
             .all(|e| e.aggregate_type == key.0 && e.aggregate_id == key.1);

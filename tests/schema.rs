@@ -69,6 +69,9 @@ async fn every_answer_of_a_lifecycle_follows_the_document(backend: Backend) {
     t.call_checked("GET", "/api/openapi.json", "/api/openapi.json", None, None)
         .await
         .ok(200);
+    t.call_checked("GET", "/metrics", "/metrics", None, None)
+        .await
+        .ok(200);
 
     // --- sign-up, log-in, who am I ---
     let register = |body: Value| {

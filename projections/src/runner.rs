@@ -151,6 +151,13 @@ impl RunnerHandle {
         *self.progress.borrow()
     }
 
+    /// The runner's checkpoint as stored (by whichever instance runs it), or as last
+    /// seen by this process when that is further on.
+    pub async fn stored_checkpoint(&self) -> Result<Cursor, sqlx::Error> {
+        let stored = Runner::load_checkpoint(&self.db, &self.name).await?;
+        Ok(stored.max(self.checkpoint()))
+    }
+
     /// Waits until the runner (here or in another instance) has applied everything up to
     /// `cursor`, or `timeout` passes. Returns whether it got there.
     pub async fn wait_for(&self, cursor: Cursor, timeout: Duration) -> bool {

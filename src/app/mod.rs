@@ -7,6 +7,7 @@ pub mod checkout;
 pub mod error;
 pub mod ledger;
 pub mod messages;
+pub mod operations;
 pub mod orders;
 pub mod outbox;
 pub mod payments;
@@ -160,6 +161,8 @@ pub struct AppInner {
     /// How many order commands have waited for the read models because the backlog was
     /// beyond `max_unapplied` (backpressure); read by tests.
     pub held_back: std::sync::atomic::AtomicU64,
+    /// This service's metrics (`GET /metrics`; decision 029).
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// Shared state of the service (cheap to clone).
@@ -207,13 +210,21 @@ impl App {
         let mut attempt = 0;
         let mut reread = false;
         loop {
-            let (result, remembered, appended) = traced(
+            let (result, remembered, appended, events) = traced(
                 reread,
                 cqrs.execute_with_metadata(id, cmd.clone(), self.metadata(ctx)),
             )
             .await;
             match result {
-                Ok(()) => return Ok(appended),
+                Ok(()) => {
+                    if events > 0 {
+                        self.metrics.record(|| {
+                            metrics::counter!(crate::metrics::EVENTS_APPENDED, "aggregate_type" => A::TYPE)
+                                .increment(events as u64)
+                        });
+                    }
+                    return Ok(appended);
+                }
                 Err(AggregateError::AggregateConflict) if attempt < CONFLICT_RETRIES => {
                     attempt += 1;
                     tokio::time::sleep(Duration::from_millis(5 * attempt as u64)).await;
@@ -258,7 +269,7 @@ impl App {
         let id = id.to_string();
         let mut reread = false;
         loop {
-            let (context, remembered, _) = traced(reread, store.load_aggregate(&id)).await;
+            let (context, remembered, _, _) = traced(reread, store.load_aggregate(&id)).await;
             match context?.aggregate().decide(cmd.clone()) {
                 Ok(_) => return Ok(()),
                 // Decided on a remembered stream: decide again on the stored one.
@@ -546,17 +557,17 @@ impl App {
 
 /// Runs `work` (a command or a load) with a fresh [`CommandTrace`]; with `reread`, the
 /// store reads the stream instead of using what it remembers. Returns the result, whether
-/// a remembered stream was used, and where appended events landed.
+/// a remembered stream was used, where appended events landed and how many they were.
 async fn traced<T>(
     reread: bool,
     work: impl std::future::Future<Output = T>,
-) -> (T, bool, Option<Cursor>) {
+) -> (T, bool, Option<Cursor>, usize) {
     let trace = CommandTrace::default();
     trace.reread.set(reread);
     COMMAND
         .scope(trace, async {
             let out = work.await;
-            COMMAND.with(|t| (out, t.remembered.get(), t.appended.get()))
+            COMMAND.with(|t| (out, t.remembered.get(), t.appended.get(), t.events.get()))
         })
         .await
 }
@@ -652,6 +663,7 @@ impl Application {
             projector: runner.handle(),
             names: std::sync::Mutex::new(HashMap::new()),
             held_back: Default::default(),
+            metrics: crate::metrics::Metrics::new(),
             db,
             clock,
             config,
@@ -680,21 +692,35 @@ impl Application {
         })
     }
 
-    /// Serves HTTP on `listener` until ctrl-c, then stops the background tasks.
+    /// Serves HTTP on `listener` until SIGTERM or SIGINT (ctrl-c), then stops as
+    /// [`Application::serve_until`] does.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-        let stop = self.shutdown.clone();
+        self.serve_until(listener, stop_signal()).await
+    }
+
+    /// Serves HTTP on `listener` until `stop` completes; then accepts nothing more,
+    /// finishes the requests in flight, and only then stops the background tasks, each
+    /// at its next safe point (between two rounds, never inside one's transaction), and
+    /// waits for them.
+    pub async fn serve_until(
+        self,
+        listener: tokio::net::TcpListener,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let service = self
             .router
             .clone()
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(listener, service)
+        let served = axum::serve(listener, service)
             .with_graceful_shutdown(async move {
-                let _ = tokio::signal::ctrl_c().await;
-                let _ = stop.send(true);
+                stop.await;
+                tracing::info!("stopping: no new connections; finishing the requests in flight");
             })
-            .await?;
+            .await;
+        tracing::info!("requests finished; stopping the workers");
         self.stop().await;
-        Ok(())
+        tracing::info!("stopped");
+        served
     }
 
     /// Stops the background tasks and waits for them.
@@ -703,6 +729,30 @@ impl Application {
         for t in self.tasks {
             let _ = t.await;
         }
+    }
+}
+
+/// Completes on SIGTERM (what a service manager or an orchestrator sends) or SIGINT.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => tracing::info!("SIGTERM"),
+                    _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT"),
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; stopping on SIGINT only");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

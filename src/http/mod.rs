@@ -11,6 +11,7 @@ pub mod health;
 pub mod idempotency;
 pub mod messages;
 pub mod openapi;
+pub mod ops;
 pub mod orders;
 pub mod payments;
 pub mod payouts;
@@ -47,7 +48,10 @@ async fn request_id(mut req: Request, next: Next) -> Response {
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
-    let mut res = next.run(req).await;
+    // Every log line of the request carries its id (and the events it appends do, in
+    // their metadata: `Ctx::request`).
+    let span = tracing::info_span!("request", request_id = %id);
+    let mut res = tracing::Instrument::instrument(next.run(req), span).await;
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert("x-request-id", v);
     }
@@ -56,14 +60,15 @@ async fn request_id(mut req: Request, next: Next) -> Response {
 
 /// A read waits until the read models include every event committed before it, by any
 /// instance ([`App::fence`]): commands answer without waiting for the projections, and
-/// reads still see every answered command (health checks excepted: they must not wait).
+/// reads still see every answered command (health checks and metrics excepted: they must
+/// not wait, and they measure the lag).
 async fn fence_reads(
     axum::extract::State(app): axum::extract::State<App>,
     req: Request,
     next: Next,
 ) -> Response {
     let read = req.method() == axum::http::Method::GET || req.method() == axum::http::Method::HEAD;
-    if read && !matches!(req.uri().path(), "/healthz" | "/readyz") {
+    if read && !matches!(req.uri().path(), "/healthz" | "/readyz" | "/metrics") {
         app.fence().await;
     }
     next.run(req).await
@@ -96,15 +101,18 @@ pub fn routes() -> OpenApiRouter<App> {
         .merge(purchases::router())
         .merge(points::router())
         .merge(openapi::router())
+        .merge(ops::router())
 }
 
-/// The service's routes with their middleware (request id, idempotency keys, read
-/// fence, body limit).
+/// The service's routes with their middleware (CORS when configured, security headers,
+/// request id, metrics and the request's log line, idempotency keys, read fence, body
+/// limit).
 pub fn router(app: App) -> Router {
     let limit = body_limit(&app.config);
+    let origins: std::sync::Arc<[String]> = app.config.cors_origins.clone().into();
     openapi::build();
     let (routes, _) = routes().split_for_parts();
-    routes
+    let router = routes
         .merge(crate::web::router(app.clone()))
         .fallback(|| async { error::ApiError::NoSuchEndpoint })
         .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
@@ -114,6 +122,14 @@ pub fn router(app: App) -> Router {
             app.clone(),
             idempotency::idempotency,
         ))
+        .layer(middleware::from_fn_with_state(app.clone(), ops::observe))
         .layer(middleware::from_fn(request_id))
-        .with_state(app)
+        .with_state(app);
+    // CORS only for configured origins; the headers on every answer, preflights included.
+    let router = if origins.is_empty() {
+        router
+    } else {
+        router.layer(middleware::from_fn_with_state(origins, ops::cors))
+    };
+    router.layer(middleware::from_fn(ops::security_headers))
 }

@@ -160,6 +160,10 @@ pub async fn supervise(app: App, worker: Arc<dyn Worker>, mut shutdown: watch::R
                 }
                 Err(e) => {
                     failures += 1;
+                    app.metrics.record(|| {
+                        metrics::counter!(crate::metrics::WORKER_ERRORS, "worker" => name)
+                            .increment(1)
+                    });
                     tracing::error!(worker = name, error = %e, failures, "worker round failed; retrying");
                     every * failures.min(MAX_BACKOFF)
                 }
