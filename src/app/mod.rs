@@ -9,6 +9,7 @@ pub mod ledger;
 pub mod messages;
 pub mod orders;
 pub mod outbox;
+pub mod password_reset;
 pub mod payments;
 pub mod points;
 pub mod policy;
