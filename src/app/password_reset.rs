@@ -1,9 +1,9 @@
 //! Password reset by an emailed one-time link (docs/decisions/030).
 //!
-//! A request answers the same whatever the email, after the same work: a random id, the
-//! link's token derived from it, and one transaction writing the reset and its mail,
-//! committed for a registered, unblocked account and rolled back for any other email.
-//! Only the token's SHA-256 is stored; the mail keeps the random id and derives the token
+//! A request answers the same whatever the email, after the same work (the limits'
+//! counters); whether the email is an account's is looked up after the answer, and only
+//! then is the reset and its mail written, in one transaction. Only the token's SHA-256
+//! is stored; the mail keeps the random id and derives the token
 //! again when it is sent (as an initial password, decision 018), so the outbox holds no
 //! usable link either.
 
@@ -34,8 +34,9 @@ impl App {
     }
 
     /// Someone asks for a link to set a new password of `email`'s account. The same
-    /// answer (`Ok`) and the same work for every email; the mail goes only to a registered,
-    /// unblocked account. Limited per email and per client address (429).
+    /// answer (`Ok`) after the same work for every email; the mail goes, after the answer,
+    /// only to a registered, unblocked account. Limited per email and per client address
+    /// (429).
     pub async fn request_password_reset(
         &self,
         email: &str,
@@ -64,6 +65,36 @@ impl App {
             self.count_failure(key).await?;
         }
 
+        // The rest runs after the answer: its time cannot tell whether the email is an
+        // account's (a crash in between loses that one mail; the user asks again).
+        let app = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = app.send_reset_link(&email).await {
+                tracing::error!(error = %e, "a password-reset link could not be queued");
+            }
+        });
+        Ok(())
+    }
+
+    /// Queues the mail of a new reset link to `email` if it is a registered, unblocked
+    /// account's: the reset row and its outbox row in one transaction.
+    async fn send_reset_link(&self, email: &str) -> Result<(), AppError> {
+        let account = self
+            .db
+            .fetch_optional(
+                "SELECT user_id FROM credentials WHERE email = $1",
+                &projections::args![email],
+            )
+            .await?
+            .map(|r| r.uuid("user_id"))
+            .transpose()?;
+        let Some(user_id) = account else {
+            return Ok(());
+        };
+        let user = self.user_state(user_id).await?;
+        if user.blocked {
+            return Ok(());
+        }
         // 128 random bits from the operating system: the reset's id, and through the
         // credentials key its token.
         let mut id_bytes = [0u8; 16];
@@ -72,43 +103,22 @@ impl App {
         let token = self.reset_token(&reset_id).await?;
         // A negative outbox position: a mail no event caused (never one of the log's).
         let position = -((rand::rngs::OsRng.next_u64() >> 12) as i64) - 1;
-
-        let account = self
-            .db
-            .fetch_optional(
-                "SELECT user_id FROM credentials WHERE email = $1",
-                &projections::args![email.clone()],
-            )
-            .await?
-            .map(|r| r.uuid("user_id"))
-            .transpose()?;
-        let user = match account {
-            Some(id) => Some((id, self.user_state(id).await?)),
-            None => None,
-        };
-        let send_to = user.as_ref().filter(|(_, u)| !u.blocked);
-
         let now = self.clock.now();
         let expires_at = now + self.config.password_reset_ttl;
         let mail = Mail {
             position,
-            recipient: email.clone(),
+            recipient: email.to_string(),
             kind: Kind::PasswordReset,
-            language: send_to
-                .and_then(|(_, u)| u.language.clone())
-                .unwrap_or_else(|| "ru".into()),
+            language: user.language.clone().unwrap_or_else(|| "ru".into()),
             params: Params {
-                name: send_to
-                    .map(|(_, u)| u.full_name.clone())
-                    .unwrap_or_default(),
-                email: Some(email.clone()),
+                name: user.full_name.clone(),
+                email: Some(email.to_string()),
                 expires_at: Some(expires_at.to_rfc3339()),
                 reset: Some(reset_id),
                 ..Params::default()
             },
             attachments: vec![],
         };
-        let user_id = send_to.map(|(id, _)| *id).unwrap_or_else(Uuid::new_v4);
         let mut tx = self.db.begin().await?;
         tx.execute(
             "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) \
@@ -128,11 +138,8 @@ impl App {
             &[crate::process::mail::outbox_row(&mail, &stamp(now))?],
         )
         .await?;
-        if send_to.is_some() {
-            tx.commit().await?;
-            self.mail_wake.notify_one();
-        }
-        // Otherwise dropped: rolled back, nothing kept.
+        tx.commit().await?;
+        self.mail_wake.notify_one();
         Ok(())
     }
 
