@@ -750,7 +750,9 @@ async fn every_answer_of_a_lifecycle_follows_the_document(backend: Backend) {
     .await
     .ok(200);
     assert_eq!(o["status"], "rework");
-    upload("final", "f3.pdf", b"final v3").await.ok(200);
+    upload("final", "f3.pdf", b"%PDF-1.4 final v3")
+        .await
+        .ok(200);
     post(
         "/api/orders/{id}/final/approve",
         at(&id, "/final/approve"),
@@ -777,7 +779,7 @@ async fn every_answer_of_a_lifecycle_follows_the_document(backend: Backend) {
         )
         .await;
     assert_eq!(res.status, 200);
-    assert_eq!(res.bytes, b"final v3");
+    assert_eq!(res.bytes, b"%PDF-1.4 final v3");
     t.call_checked(
         "GET",
         download,
