@@ -50,6 +50,13 @@ pub struct Config {
     pub login_failures_per_account: i64,
     pub login_failures_per_address: i64,
     pub login_window: Duration,
+    /// How long an emailed password-reset link works (`SCRIPTORIUM_PASSWORD_RESET_TTL_MINUTES`,
+    /// default 60).
+    pub password_reset_ttl: Duration,
+    /// Password-reset requests for one email, and from one address, within
+    /// [`Config::login_window`] before further ones are refused (429).
+    pub password_resets_per_account: i64,
+    pub password_resets_per_address: i64,
     /// The largest upload accepted, in bytes.
     pub max_upload_bytes: usize,
     /// How many log positions the read models may be behind an order command before it
@@ -171,6 +178,13 @@ impl Config {
             login_window: Duration::minutes(
                 env_num("SCRIPTORIUM_LOGIN_WINDOW_MINUTES", 15i64)?.max(1),
             ),
+            password_reset_ttl: Duration::minutes(
+                env_num("SCRIPTORIUM_PASSWORD_RESET_TTL_MINUTES", 60i64)?.max(1),
+            ),
+            password_resets_per_account: env_num("SCRIPTORIUM_PASSWORD_RESETS_PER_ACCOUNT", 3i64)?
+                .max(1),
+            password_resets_per_address: env_num("SCRIPTORIUM_PASSWORD_RESETS_PER_ADDRESS", 20i64)?
+                .max(1),
             max_upload_bytes: env_num("SCRIPTORIUM_MAX_UPLOAD_MB", 50usize)? * 1024 * 1024,
             max_unapplied: env_num("SCRIPTORIUM_MAX_UNAPPLIED", 500i64)?.max(0),
             random_seed: match env("SCRIPTORIUM_RANDOM_SEED") {
@@ -228,6 +242,9 @@ impl Config {
             login_failures_per_account: 5,
             login_failures_per_address: 30,
             login_window: Duration::minutes(15),
+            password_reset_ttl: Duration::hours(1),
+            password_resets_per_account: 3,
+            password_resets_per_address: 20,
             max_upload_bytes: 5 * 1024 * 1024,
             max_unapplied: 500,
             random_seed: Some(11),

@@ -39,10 +39,13 @@ pub enum Kind {
     Messages,
     /// A paid purchase of a ready-made work: the work attached (to the buyer).
     Purchase,
+    /// A one-time link to set a new password, asked for at `/forgot-password` (not caused
+    /// by an event: its outbox position is negative).
+    PasswordReset,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Status,
         Kind::Offer,
         Kind::OfferExpired,
@@ -55,6 +58,7 @@ impl Kind {
         Kind::Changed,
         Kind::Messages,
         Kind::Purchase,
+        Kind::PasswordReset,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,6 +75,7 @@ impl Kind {
             Kind::Changed => "changed",
             Kind::Messages => "messages",
             Kind::Purchase => "purchase",
+            Kind::PasswordReset => "password_reset",
         }
     }
 
@@ -136,6 +141,10 @@ pub struct Params {
     /// The shop purchase the mail is about (its work's title in `topic`; no order number).
     #[serde(default)]
     pub purchase_id: Option<Uuid>,
+    /// A password reset's random id, from which its link's token is derived when the mail
+    /// is sent (the token itself is never stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset: Option<String>,
 }
 
 /// One message of a digest.
@@ -184,7 +193,7 @@ impl Mail {
 }
 
 /// What is derived at sending time and never stored: the initial password of an account
-/// created at checkout.
+/// created at checkout, or the token of a password-reset link.
 pub struct Secret {
     pub password: Option<String>,
 }
@@ -330,6 +339,10 @@ impl View {
             (Kind::Credentials | Kind::LoginNotice, _) => format!("{base}/login"),
             (Kind::Offer, _) => format!("{base}/offers"),
             (Kind::Purchase, _) => format!("{base}/purchases"),
+            (Kind::PasswordReset, _) => format!(
+                "{base}/reset-password?token={}",
+                secret.password.as_deref().unwrap_or_default()
+            ),
             (_, Some(id)) => format!("{base}/orders/{id}"),
             (_, None) => base.to_string(),
         };
@@ -366,7 +379,10 @@ impl View {
             amount: p.amount.map(|a| money(a, en)).unwrap_or_default(),
             payment_id: p.payment_id.clone().unwrap_or_default(),
             email: p.email.clone().unwrap_or_default(),
-            password: secret.password.clone().unwrap_or_default(),
+            password: match mail.kind {
+                Kind::PasswordReset => String::new(),
+                _ => secret.password.clone().unwrap_or_default(),
+            },
             link,
             to_staff: p.to_staff,
             limit_hours: p.limit_hours.map(|h| h.to_string()).unwrap_or_default(),
@@ -486,6 +502,10 @@ impl View {
                 format!("Покупка «{}»: ваша работа", self.topic),
                 format!("Purchase of \"{}\": your work", self.topic),
             ),
+            Kind::PasswordReset => (
+                "Сброс пароля в Scriptorium".to_string(),
+                "Reset your Scriptorium password".to_string(),
+            ),
         };
         if self.en {
             en
@@ -534,6 +554,7 @@ templates! {
     LoginNotice => LoginNoticeText "mail/login_notice.txt", LoginNoticeHtml "mail/login_notice.html";
     Messages => MessagesText "mail/messages.txt", MessagesHtml "mail/messages.html";
     Purchase => PurchaseText "mail/purchase.txt", PurchaseHtml "mail/purchase.html";
+    PasswordReset => PasswordResetText "mail/password_reset.txt", PasswordResetHtml "mail/password_reset.html";
 }
 
 /// A mail rendered: subject and both parts.
@@ -632,10 +653,11 @@ mod tests {
                     "http://x",
                 )
                 .unwrap();
-                let about = if kind == Kind::Purchase {
-                    "Тема"
-                } else {
-                    "17"
+                let about = match (kind, lang) {
+                    (Kind::Purchase, _) => "Тема",
+                    (Kind::PasswordReset, "en") => "password",
+                    (Kind::PasswordReset, _) => "пароля",
+                    _ => "17",
                 };
                 assert!(r.subject.contains(about), "{kind:?} {lang}: {}", r.subject);
                 assert!(!r.text.trim().is_empty() && !r.html.trim().is_empty());

@@ -39,7 +39,7 @@ async fn upload(t: &TestApp, id: &str, author: &str, kind: &str, name: &str) -> 
             &format!("/api/orders/{id}/{kind}"),
             author,
             name,
-            name.as_bytes(),
+            format!("%PDF-1.4 {name}").as_bytes(),
         )
         .await;
     same_as_read(t, id, author, answer).await

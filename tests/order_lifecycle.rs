@@ -386,7 +386,7 @@ async fn a_rejected_draft_sends_the_work_back_for_rework(backend: Backend) {
         &format!("/api/orders/{id}/draft"),
         &s.author,
         "d2.pdf",
-        b"better draft",
+        b"%PDF-1.4 better draft",
     )
     .await
     .ok(200);

@@ -179,6 +179,66 @@ async fn every_answer_of_a_lifecycle_follows_the_document(backend: Backend) {
     logout(Some(&zoe)).await.problem(401);
     logout(None).await.problem(401);
 
+    // --- a password reset by its mailed link (the token derived as the mail's sender does) ---
+    let reset = |path: &'static str, body: Value| async move {
+        t.call_checked("POST", path, path, None, Some(body)).await
+    };
+    reset(
+        "/api/auth/password-reset",
+        json!({"email": "zoe@example.com"}),
+    )
+    .await
+    .ok(202);
+    reset("/api/auth/password-reset", json!({"email": "no email"}))
+        .await
+        .problem(422);
+    let mut reset_id = None;
+    for _ in 0..200 {
+        let row = t
+            .application
+            .app
+            .db
+            .fetch_optional(
+                "SELECT params FROM mail_outbox WHERE kind = 'password_reset'",
+                &[],
+            )
+            .await
+            .unwrap();
+        if let Some(row) = row {
+            let params: Value = serde_json::from_str(&row.text("params").unwrap()).unwrap();
+            reset_id = params["reset"].as_str().map(str::to_string);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let token = t
+        .application
+        .app
+        .reset_token(&reset_id.expect("a reset mail"))
+        .await
+        .unwrap();
+    reset(
+        "/api/auth/password-reset/confirm",
+        json!({"token": token, "new_password": "short"}),
+    )
+    .await
+    .problem(422);
+    reset("/api/auth/password-reset/confirm", json!({"token": token}))
+        .await
+        .problem(400);
+    let done = reset(
+        "/api/auth/password-reset/confirm",
+        json!({"token": token, "new_password": "s3cret-enough-3"}),
+    )
+    .await;
+    assert_eq!(done.status.as_u16(), 204);
+    reset(
+        "/api/auth/password-reset/confirm",
+        json!({"token": token, "new_password": "s3cret-enough-4"}),
+    )
+    .await
+    .problem(422);
+
     // --- users ---
     let (admin_id, admin) = t.user(Role::Admin, "Ada Admin").await;
     let create = |token: String, role: &str, name: &str| {
@@ -753,7 +813,9 @@ async fn every_answer_of_a_lifecycle_follows_the_document(backend: Backend) {
     .await
     .ok(200);
     assert_eq!(o["status"], "rework");
-    upload("final", "f3.pdf", b"final v3").await.ok(200);
+    upload("final", "f3.pdf", b"%PDF-1.4 final v3")
+        .await
+        .ok(200);
     post(
         "/api/orders/{id}/final/approve",
         at(&id, "/final/approve"),
@@ -780,7 +842,7 @@ async fn every_answer_of_a_lifecycle_follows_the_document(backend: Backend) {
         )
         .await;
     assert_eq!(res.status, 200);
-    assert_eq!(res.bytes, b"final v3");
+    assert_eq!(res.bytes, b"%PDF-1.4 final v3");
     t.call_checked(
         "GET",
         download,

@@ -1320,7 +1320,7 @@ async fn a_manager_lists_a_work_on_the_shop_page_and_delists_it(backend: Backend
     let mut good = fields("1500");
     good.push(("_csrf", csrf.as_str()));
     staff
-        .post_multipart("/shop", &good, ("work.pdf", b"%PDF"))
+        .post_multipart("/shop", &good, ("work.pdf", b"%PDF-1.4 work"))
         .await
         .redirected_to("/shop");
     let page = staff.get("/shop").await;

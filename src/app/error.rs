@@ -59,9 +59,19 @@ pub enum AppError {
     /// this many seconds.
     #[error("too many failed log-ins: try again in {0} seconds")]
     TooManyAttempts(i64),
+    /// Too many password-reset requests for this email or from this address: again
+    /// after this many seconds.
+    #[error("too many password-reset requests: try again in {0} seconds")]
+    TooManyResets(i64),
     /// The access policy does not let this caller do this.
     #[error("{0}")]
     Forbidden(String),
+    /// An upload larger than the limit (413).
+    #[error("{0}")]
+    TooLarge(String),
+    /// An upload whose content is none of the types the service takes (415).
+    #[error("{0}")]
+    UnsupportedType(String),
     /// A value out of range, found while parsing a request into the service's types.
     #[error("{0}")]
     Invalid(String),

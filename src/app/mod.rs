@@ -10,6 +10,7 @@ pub mod messages;
 pub mod operations;
 pub mod orders;
 pub mod outbox;
+pub mod password_reset;
 pub mod payments;
 pub mod points;
 pub mod policy;

@@ -109,6 +109,33 @@ pub struct Upload {
     pub content_type: String,
 }
 
+impl Upload {
+    /// The upload as the service keeps it, or why not: at most `max_bytes` (413), of a
+    /// type told by its content (415), named after that type (never a path).
+    pub fn checked(self, max_bytes: usize) -> Result<Upload, AppError> {
+        if self.bytes.len() > max_bytes {
+            return Err(AppError::TooLarge(format!(
+                "the file is larger than the limit of {} MiB",
+                max_bytes / (1024 * 1024)
+            )));
+        }
+        if self.bytes.is_empty() {
+            return Err(AppError::Invalid("the file is empty".into()));
+        }
+        let kind = crate::files::detect(&self.bytes).ok_or_else(|| {
+            AppError::UnsupportedType(format!(
+                "the file's content is none of the types taken ({})",
+                crate::files::ACCEPTED
+            ))
+        })?;
+        Ok(Upload {
+            name: crate::files::stored_name(&self.name, kind),
+            content_type: kind.content_type.to_string(),
+            bytes: self.bytes,
+        })
+    }
+}
+
 /// A manager's verdict on the draft or the final work under review.
 #[derive(Debug, Clone)]
 pub enum Verdict {
@@ -538,6 +565,7 @@ impl App {
         upload: Upload,
     ) -> Result<OrderView, AppError> {
         let MaySubmit { ctx, id } = may;
+        let upload = upload.checked(self.config.max_upload_bytes)?;
         let file = FileRef {
             id: Uuid::new_v4(),
             name: upload.name,

@@ -26,10 +26,11 @@ pub const MAX_LIMIT: i64 = 1000;
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OutboxItem {
     pub id: i64,
-    /// What caused it: the event's position in the log.
+    /// What caused it: the event's position in the log (negative: no event, a password reset).
     pub position: i64,
     pub recipient: String,
-    /// status, offer, offer_expired, draft, final, receipt, credentials, login_notice
+    /// status, offer, offer_expired, draft, final, receipt, credentials, login_notice,
+    /// problem, changed, messages, purchase, password_reset
     pub kind: String,
     pub language: String,
     pub order_id: Option<Uuid>,
@@ -176,7 +177,7 @@ impl App {
 
     /// `SCRIPTORIUM_CREDENTIALS_SECRET`, or the key the service generated once and keeps
     /// in `service_secrets` (the first instance to need it writes it; every one reads it).
-    async fn credentials_key(&self) -> Result<String, AppError> {
+    pub(crate) async fn credentials_key(&self) -> Result<String, AppError> {
         if let Some(k) = &self.config.credentials_secret {
             return Ok(k.clone());
         }

@@ -324,10 +324,11 @@ impl App {
     pub async fn list_ready_work(
         &self,
         ctx: &Ctx,
-        new: NewReadyWork,
+        mut new: NewReadyWork,
     ) -> Result<ReadyWorkView, AppError> {
         policy::authorize(&ctx.actor, Action::ListReadyWork)?;
         let pages = Pages::try_from(new.pages)?;
+        new.file = new.file.checked(self.config.max_upload_bytes)?;
         let file = WorkFile {
             name: new.file.name.clone(),
             size: new.file.bytes.len() as i64,

@@ -82,6 +82,11 @@ impl App {
         if full_name.trim().is_empty() {
             return Err(AppError::Invalid("the full name must not be empty".into()));
         }
+        if full_name.trim().chars().count() > 200 {
+            return Err(AppError::Invalid(
+                "the full name must be at most 200 characters long".into(),
+            ));
+        }
         crate::auth::check_password(password).map_err(|e| AppError::Invalid(e.into()))?;
         let id = Uuid::new_v4();
         let cmd = if role == Role::Client && ctx.actor.role != Role::Admin {
@@ -278,7 +283,7 @@ impl App {
     }
 
     /// 429 while `key` has failed `limit` times within the window.
-    async fn refuse_if_locked(&self, key: &str, limit: i64) -> Result<(), AppError> {
+    pub(crate) async fn refuse_if_locked(&self, key: &str, limit: i64) -> Result<(), AppError> {
         let Some(row) = self
             .db
             .fetch_optional(
@@ -303,7 +308,7 @@ impl App {
     }
 
     /// Counts a failed try of `key` (a new window when the last one has passed).
-    async fn count_failure(&self, key: &str) -> Result<(), AppError> {
+    pub(crate) async fn count_failure(&self, key: &str) -> Result<(), AppError> {
         let now = self.clock.now();
         let window_start = (now - self.config.login_window).to_rfc3339();
         self.db
@@ -410,6 +415,7 @@ impl App {
             )
             .await?;
         self.sessions.forget_users(&[id]);
+        self.void_password_resets(id).await?;
         self.open_session(id).await
     }
 

@@ -17,9 +17,17 @@ impl Kopecks {
         self.0
     }
 
-    /// An amount above zero (a payment).
+    /// The largest amount taken: the largest price an order may have.
+    pub const MAX: i64 = aggregates::order::MAX_PRICE;
+
+    /// An amount above zero (a payment), at most [`Kopecks::MAX`].
     pub fn positive(n: i64) -> Result<Kopecks, AppError> {
-        if n > 0 {
+        if n > Kopecks::MAX {
+            Err(AppError::Invalid(format!(
+                "amount must be at most {} kopecks",
+                Kopecks::MAX
+            )))
+        } else if n > 0 {
             Ok(Kopecks(n))
         } else {
             Err(AppError::Invalid(

@@ -24,6 +24,89 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(language))
         .routes(routes!(logout))
         .routes(routes!(change_password))
+        .routes(routes!(request_password_reset))
+        .routes(routes!(confirm_password_reset))
+}
+
+/// A request for a password-reset link.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResetRequest {
+    #[schema(format = Email)]
+    pub email: String,
+}
+
+/// The one answer to every password-reset request.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct ResetRequested {
+    pub detail: String,
+}
+
+/// What every password-reset request is told, registered email or not.
+pub const RESET_REQUESTED: &str =
+    "if this email belongs to an account, a link to set a new password has been sent to it";
+
+/// Ask for a password-reset link
+///
+/// For a registered, unblocked account, a mail with a one-time link to
+/// `/reset-password?token=…`. The answer and its time are the same for any email.
+#[utoipa::path(
+    post,
+    path = "/api/auth/password-reset",
+    tag = "auth",
+    operation_id = "requestPasswordReset",
+    extensions(("x-roles" = json!(PUBLIC))),
+    request_body = ResetRequest,
+    responses(
+        (status = 202, description = "the same answer whatever the email", body = ResetRequested),
+        (status = 422, description = "not an email address"),
+        (status = 429, description = "too many requests for this email or from this address: try again after `Retry-After` seconds", headers(("Retry-After" = i64, description = "seconds to wait"))),
+    ),
+)]
+async fn request_password_reset(
+    State(app): State<App>,
+    super::extract::ClientAddr(address): super::extract::ClientAddr,
+    Body(b): Body<ResetRequest>,
+) -> Result<(StatusCode, Json<ResetRequested>), ApiError> {
+    app.request_password_reset(&b.email, address).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(ResetRequested {
+            detail: RESET_REQUESTED.into(),
+        }),
+    ))
+}
+
+/// A new password with the token of a reset link.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResetConfirmation {
+    pub token: String,
+    #[schema(min_length = 8, max_length = 256)]
+    pub new_password: String,
+}
+
+/// Set a new password with a reset link
+///
+/// The link works once and until it expires; using it spends every other link of the
+/// account, and every session of the account ends.
+#[utoipa::path(
+    post,
+    path = "/api/auth/password-reset/confirm",
+    tag = "auth",
+    operation_id = "confirmPasswordReset",
+    extensions(("x-roles" = json!(PUBLIC))),
+    request_body = ResetConfirmation,
+    responses(
+        (status = 204, description = "the password is set; every session of the account has ended"),
+        (status = 422, description = "the link is unknown, used or expired, or the password is too short, too long or too common"),
+    ),
+)]
+async fn confirm_password_reset(
+    State(app): State<App>,
+    Body(b): Body<ResetConfirmation>,
+) -> Result<StatusCode, ApiError> {
+    app.confirm_password_reset(&b.token, &b.new_password)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Log out

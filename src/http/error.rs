@@ -51,8 +51,14 @@ pub enum ApiError {
     #[error("{0}")]
     Unprocessable(String),
     /// Too many tries: again after this many seconds (`Retry-After`).
-    #[error("too many failed log-ins: try again in {0} seconds")]
-    TooManyRequests(i64),
+    #[error("{1}")]
+    TooManyRequests(i64, String),
+    /// A body larger than the service reads (the upload limit).
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// An upload of a type the service does not take.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// Anything else: logged in full, answered with a generic body.
     #[error("internal error: {0}")]
     Internal(String),
@@ -72,7 +78,9 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests(..) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -102,7 +110,7 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/problem+json"),
         );
-        if let ApiError::TooManyRequests(seconds) = self {
+        if let ApiError::TooManyRequests(seconds, _) = self {
             res.headers_mut().insert(
                 header::RETRY_AFTER,
                 header::HeaderValue::from(seconds.max(1)),
@@ -149,7 +157,11 @@ impl From<AppError> for ApiError {
             AppError::Purchase(e) => ApiError::Conflict(e.to_string()),
             AppError::NotFound => ApiError::NotFound,
             AppError::BadCredentials => ApiError::Unauthorized,
-            AppError::TooManyAttempts(seconds) => ApiError::TooManyRequests(seconds),
+            e @ (AppError::TooManyAttempts(seconds) | AppError::TooManyResets(seconds)) => {
+                ApiError::TooManyRequests(seconds, e.to_string())
+            }
+            AppError::TooLarge(why) => ApiError::PayloadTooLarge(why),
+            AppError::UnsupportedType(why) => ApiError::UnsupportedMediaType(why),
             AppError::BadSignature(e) => ApiError::BadSignature(e.to_string()),
             AppError::Forbidden(why) => ApiError::Forbidden(why),
             AppError::Invalid(why) => ApiError::Unprocessable(why),

@@ -113,7 +113,17 @@ impl FromRequestParts<App> for MaybeCaller {
     }
 }
 
-/// A JSON body; anything unreadable is a 400 problem, never axum's plain-text answer.
+/// A body axum could not read, as a problem: 413 when over the body limit, else 400.
+fn rejected(status: axum::http::StatusCode, text: String) -> ApiError {
+    if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge(format!("the body is larger than the service takes: {text}"))
+    } else {
+        ApiError::BadRequest(text)
+    }
+}
+
+/// A JSON body; anything unreadable is a 400 problem (413 when too large), never axum's
+/// plain-text answer.
 pub struct Body<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
@@ -121,8 +131,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         match axum::Json::<serde_json::Value>::from_request(req, state).await {
-            Ok(axum::Json(v)) => shape(v).map(Body),
-            Err(e) => Err(ApiError::BadRequest(e.body_text())),
+            Ok(axum::Json(v)) => {
+                check_texts(&v)?;
+                shape(v).map(Body)
+            }
+            Err(e) => Err(rejected(e.status(), e.body_text())),
         }
     }
 }
@@ -147,6 +160,38 @@ pub fn integral_numbers(v: &mut serde_json::Value) {
     }
 }
 
+/// The longest string any JSON body may hold, in characters: above every field's own
+/// limit (a topic's 500, a message's 4000), so that no text of any route is unbounded.
+pub const MAX_TEXT_CHARS: usize = 20_000;
+
+/// 422 when a string of the body (a value or a key, at any depth) is longer than
+/// [`MAX_TEXT_CHARS`].
+pub fn check_texts(v: &serde_json::Value) -> Result<(), ApiError> {
+    use serde_json::Value;
+    let too_long = |s: &str| s.len() > MAX_TEXT_CHARS && s.chars().count() > MAX_TEXT_CHARS;
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::String(s) if too_long(s) => {
+                return Err(ApiError::Unprocessable(format!(
+                    "a text is longer than {MAX_TEXT_CHARS} characters"
+                )))
+            }
+            Value::Array(items) => stack.extend(items),
+            Value::Object(m) => {
+                if m.keys().any(|k| too_long(k)) {
+                    return Err(ApiError::Unprocessable(format!(
+                        "a text is longer than {MAX_TEXT_CHARS} characters"
+                    )));
+                }
+                stack.extend(m.values());
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// A JSON body read as a [`serde_json::Value`] first, so the access policy can say no
 /// before its shape is judged, then as `T`: unreadable is the same 400 as [`Body`]'s.
 pub fn shape<T: DeserializeOwned>(mut body: serde_json::Value) -> Result<T, ApiError> {
@@ -167,13 +212,14 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptBody<T
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+            .map_err(|e| rejected(e.status(), e.body_text()))?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptBody(T::default()));
         }
         let mut v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
             ApiError::BadRequest(format!("the body is not valid JSON for this request: {e}"))
         })?;
+        check_texts(&v)?;
         integral_numbers(&mut v);
         serde_json::from_value(v).map(OptBody).map_err(|e| {
             ApiError::BadRequest(format!("the body is not valid JSON for this request: {e}"))

@@ -79,9 +79,12 @@ async fn handle(app: App, req: Request, next: Next) -> Result<Response, ApiError
     let (parts, body) = req.into_parts();
     let limit = super::body_limit(&app.config);
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
-        ApiError::BadRequest(format!(
-            "the body could not be read (at most {limit} bytes are accepted): {e}"
-        ))
+        let why = format!("the body could not be read (at most {limit} bytes are accepted): {e}");
+        if e.to_string().contains("length limit") {
+            ApiError::PayloadTooLarge(why)
+        } else {
+            ApiError::BadRequest(why)
+        }
     })?;
     let content_type = parts
         .headers

@@ -90,7 +90,7 @@ impl Worker for MailOutbox {
 }
 
 /// One outbox row's values, in the column order of the insert.
-pub(super) fn outbox_row(m: &Mail, now: &str) -> Result<Vec<projections::sql::Arg>, AppError> {
+pub(crate) fn outbox_row(m: &Mail, now: &str) -> Result<Vec<projections::sql::Arg>, AppError> {
     let params = serde_json::to_string(&m.params).map_err(AppError::infrastructure)?;
     let attachments = serde_json::to_string(&m.attachments).map_err(AppError::infrastructure)?;
     Ok(projections::args![

@@ -250,6 +250,18 @@ async fn deliver(app: &App, mail: &Mail) -> Result<(), String> {
                 .await
                 .map_err(|e| format!("the initial password: {e}"))?,
         ),
+        (Kind::PasswordReset, _) => {
+            let id = mail
+                .params
+                .reset
+                .as_deref()
+                .ok_or("a reset mail without its id")?;
+            Some(
+                app.reset_token(id)
+                    .await
+                    .map_err(|e| format!("the reset token: {e}"))?,
+            )
+        }
         _ => None,
     };
     let rendered = crate::mail::render(mail, &Secret { password }, &app.config.public_url)?;

@@ -39,6 +39,14 @@ pub fn router(app: App) -> Router<App> {
         .route("/", get(public::home))
         .route("/login", get(public::login_page).post(public::login))
         .route(
+            "/forgot-password",
+            get(public::forgot_password_page).post(public::forgot_password),
+        )
+        .route(
+            "/reset-password",
+            get(public::reset_password_page).post(public::reset_password),
+        )
+        .route(
             "/register",
             get(public::register_page).post(public::register),
         )

@@ -603,3 +603,132 @@ mod tests {
         }
     }
 }
+
+#[derive(Template)]
+#[template(path = "web/forgot_password.html")]
+struct ForgotPassword {
+    f: Frame,
+    email: String,
+    sent: bool,
+    error: Option<String>,
+}
+
+/// The form that asks for a password-reset link (linked from `/login`).
+pub async fn forgot_password_page(v: Visitor) -> Result<Response, PageError> {
+    page(ForgotPassword {
+        f: Frame::of(&v),
+        email: String::new(),
+        sent: false,
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ForgotPasswordForm {
+    #[serde(default)]
+    _csrf: String,
+    #[serde(default)]
+    email: String,
+}
+
+/// Asks for a link (as `POST /api/auth/password-reset`): the same page for any email.
+pub async fn forgot_password(
+    State(app): State<App>,
+    v: Visitor,
+    crate::http::extract::ClientAddr(address): crate::http::extract::ClientAddr,
+    Form(form): Form<ForgotPasswordForm>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&form._csrf)?;
+    let (status, sent, error) = match app.request_password_reset(&form.email, address).await {
+        Ok(()) => (StatusCode::OK, true, None),
+        Err(AppError::TooManyResets(s)) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            false,
+            Some(format!(
+                "{} ({} min)",
+                v.tr.t("reset.too_many"),
+                (s + 59) / 60
+            )),
+        ),
+        Err(AppError::Invalid(why)) => (StatusCode::UNPROCESSABLE_ENTITY, false, Some(why)),
+        Err(e) => return Err(e.into()),
+    };
+    let mut res = page(ForgotPassword {
+        f: Frame::of(&v),
+        email: if sent { String::new() } else { form.email },
+        sent,
+        error,
+    })?;
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+#[derive(Template)]
+#[template(path = "web/reset_password.html")]
+struct ResetPassword {
+    f: Frame,
+    token: String,
+    error: Option<String>,
+}
+
+/// The token of `/reset-password?token=…`.
+#[derive(Deserialize, Default)]
+pub struct ResetQuery {
+    #[serde(default)]
+    token: String,
+}
+
+/// The form for a new password, reached from the reset mail's link.
+pub async fn reset_password_page(
+    v: Visitor,
+    Query(q): Query<ResetQuery>,
+) -> Result<Response, PageError> {
+    page(ResetPassword {
+        f: Frame::of(&v),
+        token: q.token,
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ResetPasswordForm {
+    #[serde(default)]
+    _csrf: String,
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+/// Sets the new password (as `POST /api/auth/password-reset/confirm`), then to `/login`.
+pub async fn reset_password(
+    State(app): State<App>,
+    v: Visitor,
+    Form(form): Form<ResetPasswordForm>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&form._csrf)?;
+    match app
+        .confirm_password_reset(&form.token, &form.new_password)
+        .await
+    {
+        Ok(()) => {
+            v.flash(v.tr.t("reset.done"));
+            Ok(Redirect::to("/login").into_response())
+        }
+        Err(AppError::Invalid(why)) => {
+            let error = if why == crate::app::password_reset::INVALID_LINK {
+                v.tr.t("reset.bad_link").to_string()
+            } else {
+                why
+            };
+            let mut res = page(ResetPassword {
+                f: Frame::of(&v),
+                token: form.token,
+                error: Some(error),
+            })?;
+            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(res)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -549,7 +549,7 @@ impl Order {
     ) -> Result<Vec<OrderEvent>, OrderError> {
         let claim = self.check_manager(actor)?;
         self.require_status(&[OrderStatus::New])?;
-        if price <= 0 {
+        if price <= 0 || price > MAX_PRICE {
             return Err(OrderError::InvalidPrice);
         }
         // The price asked is the work's; the extras already on the order come on top.
@@ -862,6 +862,12 @@ impl Order {
         if reason.trim().is_empty() {
             return Err(OrderError::EmptyField("reason"));
         }
+        if reason.trim().chars().count() > max_chars("reason") {
+            return Err(OrderError::TooLong {
+                field: "reason",
+                max: max_chars("reason"),
+            });
+        }
         Ok(vec![OrderEvent::ReviewHidden { reason }])
     }
 
@@ -904,6 +910,12 @@ impl Order {
         };
         if reason.trim().is_empty() {
             return Err(OrderError::EmptyField("reason"));
+        }
+        if reason.trim().chars().count() > max_chars("reason") {
+            return Err(OrderError::TooLong {
+                field: "reason",
+                max: max_chars("reason"),
+            });
         }
         Ok(claimed(
             claim,
@@ -1364,11 +1376,29 @@ struct Refund {
     at: DateTime<Utc>,
 }
 
-/// `value` trimmed, or `EmptyField(field)` if nothing is left.
+/// The most a price may be: 1 000 000 000.00 RUB, far above any work, far below overflow.
+pub const MAX_PRICE: Kopecks = 100_000_000_000;
+
+/// The longest text of each field, in characters (a topic is a line; a reason a paragraph).
+pub fn max_chars(field: &str) -> usize {
+    match field {
+        "topic" => 500,
+        "work_type" | "subject" | "code" | "name" => 200,
+        _ => 4000,
+    }
+}
+
+/// `value` trimmed, or `EmptyField(field)` if nothing is left, or `TooLong` past the
+/// field's [`max_chars`].
 fn non_empty(value: String, field: &'static str) -> Result<String, OrderError> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
         Err(OrderError::EmptyField(field))
+    } else if trimmed.chars().count() > max_chars(field) {
+        Err(OrderError::TooLong {
+            field,
+            max: max_chars(field),
+        })
     } else {
         Ok(trimmed.to_string())
     }

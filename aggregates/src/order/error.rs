@@ -11,6 +11,8 @@ pub enum OrderError {
     InvalidPages,
     #[error("{0} must not be empty")]
     EmptyField(&'static str),
+    #[error("{field} must be at most {max} characters long")]
+    TooLong { field: &'static str, max: usize },
     #[error("the deadline must not be in the past")]
     DeadlineInPast,
     #[error("the price must be a positive number of kopecks")]
@@ -132,6 +134,7 @@ impl OrderError {
             self,
             OrderError::InvalidPages
                 | OrderError::EmptyField(_)
+                | OrderError::TooLong { .. }
                 | OrderError::DeadlineInPast
                 | OrderError::InvalidPrice
                 | OrderError::InvalidAuthorFee

@@ -11,7 +11,7 @@ mod messages;
 mod tests;
 mod transitions;
 
-pub use aggregate::{Order, OrderStatus, POINTS_PAYMENT};
+pub use aggregate::{max_chars, Order, OrderStatus, MAX_PRICE, POINTS_PAYMENT};
 pub use commands::{NextOffer, OrderChanges, OrderCommand};
 pub use error::OrderError;
 pub use events::{Breach, FileKind, FileRef, Half, OrderEdit, OrderEvent, OrderExtra, OrderSource};

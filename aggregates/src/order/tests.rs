@@ -761,6 +761,26 @@ fn a_price_must_be_positive() {
 }
 
 #[test]
+fn a_price_above_the_cap_is_refused() {
+    given(routed())
+        .when(set_price(manager(), crate::order::MAX_PRICE + 1, 0))
+        .then_expect_error(OrderError::InvalidPrice);
+    given(routed())
+        .when(set_price(manager(), i64::MAX, 0))
+        .then_expect_error(OrderError::InvalidPrice);
+}
+
+#[test]
+fn texts_longer_than_their_field_allows_are_refused() {
+    given(priced())
+        .when(edit_cmd(changes(|c| c.topic = Some("т".repeat(501)))))
+        .then_expect_error(OrderError::TooLong {
+            field: "topic",
+            max: 500,
+        });
+}
+
+#[test]
 fn a_refused_claiming_command_emits_nothing() {
     given(placed())
         .when(set_price(manager(), 0, 0))

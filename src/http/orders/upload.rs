@@ -22,7 +22,8 @@ use crate::http::openapi::{action, roles};
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub(crate) struct UploadForm {
-    /// The work; its file name and content type are kept.
+    /// The work: pdf, docx, doc, odt, rtf, txt or zip, told by its content; its name is
+    /// kept (without any folder) with the extension of that type.
     #[schema(value_type = String, format = Binary, content_media_type = "application/octet-stream")]
     file: Vec<u8>,
 }
@@ -49,6 +50,18 @@ pub(crate) async fn file_part(
     }))
 }
 
+/// A multipart body that could not be read: 413 when it is over the body limit, else 400.
+pub(crate) fn unreadable(what: &str, e: axum::extract::multipart::MultipartError) -> ApiError {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge(format!(
+            "the upload is larger than the service takes: {}",
+            e.body_text()
+        ))
+    } else {
+        ApiError::BadRequest(format!("{what}: {}", e.body_text()))
+    }
+}
+
 /// Reads the one `file` part of a multipart upload.
 async fn read_upload(multipart: Result<Multipart, MultipartRejection>) -> Result<Upload, ApiError> {
     let mut multipart = multipart.map_err(|e| {
@@ -57,15 +70,17 @@ async fn read_upload(multipart: Result<Multipart, MultipartRejection>) -> Result
             e.body_text()
         ))
     })?;
-    while let Some(field) = multipart.next_field().await.map_err(|e| {
-        ApiError::BadRequest(format!("unreadable multipart body: {}", e.body_text()))
-    })? {
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| unreadable("unreadable multipart body", e))?
+    {
         if field.name() != Some("file") {
             continue;
         }
         return file_part(field)
             .await
-            .map_err(|e| ApiError::BadRequest(format!("unreadable file part: {}", e.body_text())))?
+            .map_err(|e| unreadable("unreadable file part", e))?
             .ok_or_else(|| ApiError::Unprocessable("the file is empty".into()));
     }
     Err(ApiError::BadRequest(
@@ -103,6 +118,8 @@ async fn upload(
         (status = 400, description = "not multipart/form-data, or no `file` part"),
         (status = 404, description = NOT_YOURS),
         (status = 409, description = "not the caller's work, or not allowed in the order's status"),
+        (status = 413, description = "the file is larger than the upload limit"),
+        (status = 415, description = "the file's content is not pdf, docx, doc, odt, rtf, txt or zip"),
         (status = 422, description = "the file is empty"),
     ),
 )]
@@ -131,6 +148,8 @@ pub(super) async fn upload_draft(
         (status = 400, description = "not multipart/form-data, or no `file` part"),
         (status = 404, description = NOT_YOURS),
         (status = 409, description = "not the caller's work, or not allowed in the order's status"),
+        (status = 413, description = "the file is larger than the upload limit"),
+        (status = 415, description = "the file's content is not pdf, docx, doc, odt, rtf, txt or zip"),
         (status = 422, description = "the file is empty"),
     ),
 )]

@@ -50,6 +50,8 @@ pub(crate) struct ReadyWorkForm {
     responses(
         (status = 201, description = "the work, on sale", body = ReadyWorkView),
         (status = 400, description = "not multipart/form-data, a part missing, or pages or price not a whole number"),
+        (status = 413, description = "the file is larger than the upload limit"),
+        (status = 415, description = "the file's content is not pdf, docx, doc, odt, rtf, txt or zip"),
         (status = 422, description = "an empty field or file, pages outside 1..1000, a price that is not positive"),
     ),
 )]
@@ -64,7 +66,7 @@ pub(super) async fn create(
         ApiError::BadRequest(format!("expected multipart/form-data: {}", e.body_text()))
     })?;
     let bad = |e: axum::extract::multipart::MultipartError| {
-        ApiError::BadRequest(format!("unreadable multipart body: {}", e.body_text()))
+        crate::http::orders::upload::unreadable("unreadable multipart body", e)
     };
     let mut text = std::collections::HashMap::new();
     let mut file = None;
