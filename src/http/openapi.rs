@@ -174,6 +174,7 @@ fn finish(doc: &mut Value) {
         "description": "`true` when this is the stored answer to an earlier request with the same Idempotency-Key",
         "schema": {"const": "true"},
     });
+    uuid_patterns(doc);
     let Some(paths) = doc["paths"].as_object_mut() else {
         panic!("the document has no paths");
     };
@@ -184,6 +185,26 @@ fn finish(doc: &mut Value) {
         for (method, op) in item.iter_mut() {
             finish_operation(path, method, op);
         }
+    }
+}
+
+/// The forms of a UUID the service reads (`uuid::Uuid::parse_str`): hyphenated, simple,
+/// braced and URN.
+const UUID_PATTERN: &str = "^(urn:uuid:)?(\\{[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\\}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$";
+
+/// `format: uuid` is an annotation in OpenAPI 3.1 (JSON Schema 2020-12), not a check: every
+/// such string also gets the pattern the service holds it to, so that the document says
+/// which strings are ids.
+fn uuid_patterns(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            if m.get("format") == Some(&json!("uuid")) && !m.contains_key("pattern") {
+                m.insert("pattern".into(), json!(UUID_PATTERN));
+            }
+            m.values_mut().for_each(uuid_patterns);
+        }
+        Value::Array(items) => items.iter_mut().for_each(uuid_patterns),
+        _ => {}
     }
 }
 

@@ -53,7 +53,7 @@ pub(crate) struct BrowseParams {
     responses(
         (status = 200, description = "one page of the works and how many match", body = ReadyWorkPage),
         (status = 403, description = "include_delisted asked by someone who is not staff"),
-        (status = 422, description = "a page, per_page or price out of range or not a number"),
+        (status = 422, description = "a page, per_page or price out of range or not a number, or include_delisted neither true nor false"),
     ),
 )]
 pub(super) async fn list(
@@ -77,7 +77,15 @@ pub(super) async fn list(
         min_price: int("min_price")?,
         max_price: int("max_price")?,
         q: q.get("q").cloned(),
-        include_delisted: q.get("include_delisted").is_some_and(|v| v == "true"),
+        include_delisted: match q.get("include_delisted").map(String::as_str) {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => {
+                return Err(ApiError::Unprocessable(
+                    "include_delisted must be true or false".into(),
+                ))
+            }
+        },
         page: int("page")?.unwrap_or(1),
         per_page: int("per_page")?.unwrap_or(20),
     };
