@@ -181,7 +181,9 @@ fn check(
                 }
             }
             // A UUID's pattern is its format's (checked with the format, by `uuid`).
-            let pattern = s.get("pattern").filter(|_| s.get("format") != Some(&json!("uuid")));
+            let pattern = s
+                .get("pattern")
+                .filter(|_| s.get("format") != Some(&json!("uuid")));
             if let Some(Value::String(p)) = pattern {
                 match pattern_matches(p, text) {
                     Ok(true) => {}
