@@ -14,6 +14,7 @@ on_both!(
     common_passwords_are_refused_and_an_unknown_email_answers_as_a_wrong_password,
     failed_log_ins_lock_the_account_for_a_while,
     failed_log_ins_from_one_address_are_limited_across_accounts,
+    a_token_ends_when_its_time_is_up,
 );
 
 async fn register(t: &TestApp, email: &str, password: &str) -> String {
@@ -235,4 +236,24 @@ async fn failed_log_ins_from_one_address_are_limited_across_accounts(backend: Ba
     assert_eq!(status, 429, "{body}");
     // The same account through the in-process router (no address) still logs in.
     t.login("zoe@example.com", "correct horse battery").await;
+}
+
+/// A session lasts `SCRIPTORIUM_TOKEN_TTL_HOURS` from its log-in, by the service's clock,
+/// and not a minute more (a token cached by the instance included).
+async fn a_token_ends_when_its_time_is_up(backend: Backend) {
+    let t = TestApp::spawn_with(backend, |c| c.token_ttl = chrono::Duration::hours(2)).await;
+    let token = register(&t, "ttl@example.com", "correct horse battery").await;
+    t.get("/api/me", &token).await.ok(200);
+    t.clock.advance(chrono::Duration::minutes(119));
+    t.get("/api/me", &token).await.ok(200);
+    t.clock.advance(chrono::Duration::minutes(2));
+    t.get("/api/me", &token).await.problem(401);
+    t.call("POST", "/api/orders", Some(&token), Some(common::order_body()))
+        .await
+        .problem(401);
+    // A new log-in opens a new session of the full length.
+    let again = t.login("ttl@example.com", "correct horse battery").await;
+    t.get("/api/me", &again).await.ok(200);
+    t.clock.advance(chrono::Duration::minutes(119));
+    t.get("/api/me", &again).await.ok(200);
 }
