@@ -248,9 +248,14 @@ async fn a_token_ends_when_its_time_is_up(backend: Backend) {
     t.get("/api/me", &token).await.ok(200);
     t.clock.advance(chrono::Duration::minutes(2));
     t.get("/api/me", &token).await.problem(401);
-    t.call("POST", "/api/orders", Some(&token), Some(common::order_body()))
-        .await
-        .problem(401);
+    t.call(
+        "POST",
+        "/api/orders",
+        Some(&token),
+        Some(common::order_body()),
+    )
+    .await
+    .problem(401);
     // A new log-in opens a new session of the full length.
     let again = t.login("ttl@example.com", "correct horse battery").await;
     t.get("/api/me", &again).await.ok(200);

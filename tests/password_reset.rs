@@ -22,6 +22,7 @@ on_both!(
     weak_passwords_are_refused_and_the_link_still_works,
     requests_are_limited_per_email,
     the_pages_ask_for_a_link_and_set_the_password,
+    a_request_a_crash_left_behind_is_still_mailed,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -545,5 +546,42 @@ async fn the_pages_ask_for_a_link_and_set_the_password(backend: Backend) {
         "{}",
         again.html
     );
+    replay_verifies(&t).await;
+}
+
+/// A request kept before its answer whose process died before queuing its mail (as if the
+/// task after the answer never ran): the mail sender's next round queues and sends it;
+/// one for no account's email is taken with no mail.
+async fn a_request_a_crash_left_behind_is_still_mailed(backend: Backend) {
+    let smtp = SmtpServer::start();
+    let t = mail_app(backend, &smtp).await;
+    let email = client(&t, "crashed").await;
+    let now = t.clock.now().to_rfc3339();
+    for (id, to) in [("left-1", email.as_str()), ("left-2", "nobody@example.com")] {
+        t.application
+            .app
+            .db
+            .execute(
+                "INSERT INTO password_reset_requests (id, email, requested_at) VALUES ($1, $2, $3)",
+                &projections::args![id, to, now.clone()],
+            )
+            .await
+            .expect("a request left behind");
+    }
+    let (_, token) = nth_link(&smtp, &email, 1).await;
+    confirm(&t, &token, "a brand new secret 7").await;
+    log_in(&t, &email, "a brand new secret 7").await.ok(200);
+    for _ in 0..100 {
+        if count(&t, "SELECT COUNT(*) AS n FROM password_reset_requests").await == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        count(&t, "SELECT COUNT(*) AS n FROM password_reset_requests").await,
+        0
+    );
+    assert!(resets_to(&smtp, "nobody@example.com").is_empty());
+    assert_eq!(resets_to(&smtp, &email).len(), 1, "one link, queued once");
     replay_verifies(&t).await;
 }

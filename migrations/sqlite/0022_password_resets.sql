@@ -11,3 +11,12 @@ CREATE TABLE password_resets
     used_at    text
 );
 CREATE INDEX password_resets_user ON password_resets (user_id) WHERE used_at IS NULL;
+
+-- Each request for a link, kept from before its answer until the link's mail is queued (or
+-- the email is found to be no account's): a crash in between loses no link asked for.
+CREATE TABLE password_reset_requests
+(
+    id           text PRIMARY KEY,
+    email        text NOT NULL,
+    requested_at text NOT NULL
+);

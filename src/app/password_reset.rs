@@ -1,8 +1,9 @@
 //! Password reset by an emailed one-time link (docs/decisions/030).
 //!
 //! A request answers the same whatever the email, after the same work (the limits'
-//! counters); whether the email is an account's is looked up after the answer, and only
-//! then is the reset and its mail written, in one transaction. Only the token's SHA-256
+//! counters, and the request kept); whether the email is an account's is looked up after
+//! the answer, and only then is the request taken and the reset and its mail written, in
+//! one transaction; the mail sender takes any request a crash left behind. Only the token's SHA-256
 //! is stored; the mail keeps the random id and derives the token
 //! again when it is sent (as an initial password, decision 018), so the outbox holds no
 //! usable link either.
@@ -65,20 +66,48 @@ impl App {
             self.count_failure(key).await?;
         }
 
-        // The rest runs after the answer: its time cannot tell whether the email is an
-        // account's (a crash in between loses that one mail; the user asks again).
+        // The request is kept before the answer (the same write for every email); the
+        // rest runs after it, so its time cannot tell whether the email is an account's.
+        // A crash in between leaves the request to the mail sender's next round.
+        self.db
+            .execute(
+                "INSERT INTO password_reset_requests (id, email, requested_at) \
+                 VALUES ($1, $2, $3)",
+                &projections::args![Uuid::new_v4().to_string(), email, stamp(self.clock.now())],
+            )
+            .await?;
         let app = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = app.send_reset_link(&email).await {
-                tracing::error!(error = %e, "a password-reset link could not be queued");
+            if let Err(e) = app.queue_reset_links().await {
+                tracing::error!(error = %e, "password-reset links could not be queued");
             }
         });
         Ok(())
     }
 
-    /// Queues the mail of a new reset link to `email` if it is a registered, unblocked
-    /// account's: the reset row and its outbox row in one transaction.
-    async fn send_reset_link(&self, email: &str) -> Result<(), AppError> {
+    /// Queues the mails of the reset links asked for and not yet queued (after each
+    /// request's answer, and in every round of the mail sender, so that none asked for
+    /// before a crash is lost); how many requests it took.
+    pub async fn queue_reset_links(&self) -> Result<usize, AppError> {
+        let rows = self
+            .db
+            .fetch_all(
+                "SELECT id, email FROM password_reset_requests ORDER BY requested_at LIMIT 50",
+                &[],
+            )
+            .await?;
+        for r in &rows {
+            self.send_reset_link(&r.text("id")?, &r.text("email")?)
+                .await?;
+        }
+        Ok(rows.len())
+    }
+
+    /// Takes the request `request_id` for `email` and queues the mail of a new reset link
+    /// if it is a registered, unblocked account's: taking the request, the reset row and
+    /// its outbox row in one transaction (of two takers of one request, one finds it).
+    async fn send_reset_link(&self, request_id: &str, email: &str) -> Result<(), AppError> {
+        let take = "DELETE FROM password_reset_requests WHERE id = $1";
         let account = self
             .db
             .fetch_optional(
@@ -89,10 +118,16 @@ impl App {
             .map(|r| r.uuid("user_id"))
             .transpose()?;
         let Some(user_id) = account else {
+            self.db
+                .execute(take, &projections::args![request_id])
+                .await?;
             return Ok(());
         };
         let user = self.user_state(user_id).await?;
         if user.blocked {
+            self.db
+                .execute(take, &projections::args![request_id])
+                .await?;
             return Ok(());
         }
         // 128 random bits from the operating system: the reset's id, and through the
@@ -120,6 +155,10 @@ impl App {
             attachments: vec![],
         };
         let mut tx = self.db.begin().await?;
+        if tx.execute(take, &projections::args![request_id]).await? != 1 {
+            // Another round or instance took it, and queues its mail.
+            return Ok(());
+        }
         tx.execute(
             "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) \
              VALUES ($1, $2, $3, $4)",
