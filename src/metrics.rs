@@ -35,7 +35,13 @@ const BUCKETS: [f64; 12] = [
 pub struct Metrics {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
+    /// Records since the histograms' samples were last folded in (`run_upkeep`).
+    since_upkeep: std::sync::atomic::AtomicU64,
 }
+
+/// Records between two foldings of the histograms' samples: the exporter keeps each
+/// sample until then, so a service nobody scrapes does not pile them up.
+const UPKEEP_EVERY: u64 = 4096;
 
 impl Default for Metrics {
     fn default() -> Self {
@@ -51,12 +57,22 @@ impl Metrics {
             .build_recorder();
         let handle = recorder.handle();
         metrics::with_local_recorder(&recorder, describe);
-        Metrics { recorder, handle }
+        Metrics {
+            recorder,
+            handle,
+            since_upkeep: std::sync::atomic::AtomicU64::new(0),
+        }
     }
 
     /// Runs `f` with this service's recorder as the current one: `metrics::counter!` and
     /// the like inside it record here.
     pub fn record<T>(&self, f: impl FnOnce() -> T) -> T {
+        let n = self
+            .since_upkeep
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if n % UPKEEP_EVERY == UPKEEP_EVERY - 1 {
+            self.handle.run_upkeep();
+        }
         metrics::with_local_recorder(&self.recorder, f)
     }
 

@@ -18,6 +18,7 @@ on_both!(
     a_client_file_name_never_becomes_a_path,
     a_json_body_over_the_limit_is_a_413_and_changes_nothing,
     texts_pages_and_amounts_out_of_range_are_a_422_and_change_nothing,
+    a_body_other_than_an_upload_gets_a_megabyte_and_an_upload_its_own_limit,
 );
 
 /// One stored (uncompressed) entry of a ZIP archive: its local header, name and data.
@@ -550,5 +551,58 @@ async fn texts_pages_and_amounts_out_of_range_are_a_422_and_change_nothing(backe
     .await
     .problem(422);
     assert_eq!(t.event_count().await, before);
+    replay_verifies(&t).await;
+}
+
+/// A JSON body is read whole into a tree several times its size: it gets a megabyte,
+/// not the uploads' allowance (5 MiB here), declared or streamed; an upload of 2 MiB still
+/// goes through.
+async fn a_body_other_than_an_upload_gets_a_megabyte_and_an_upload_its_own_limit(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let s = order_in_progress(&t).await;
+    let before = state(&t, &s).await;
+    let two_mib = 2 * 1024 * 1024;
+    // Anyone's: no token needed to send it.
+    let wide = format!("[{}0]", "0,".repeat(two_mib / 2));
+    let res = t
+        .send(
+            Request::builder()
+                .method("POST")
+                .uri("/api/auth/password-reset")
+                .header("content-type", "application/json")
+                .body(Body::from(wide.clone()))
+                .expect("request"),
+        )
+        .await;
+    res.problem(413);
+    // Streamed, with no length declared: cut off at the limit all the same.
+    let chunks: Vec<Result<axum::body::Bytes, std::io::Error>> = wide
+        .as_bytes()
+        .chunks(64 * 1024)
+        .map(|c| Ok(axum::body::Bytes::copy_from_slice(c)))
+        .collect();
+    let res = t
+        .send(
+            Request::builder()
+                .method("POST")
+                .uri(format!("/api/orders/{}/messages", s.order))
+                .header("authorization", format!("Bearer {}", s.client))
+                .header("content-type", "application/json")
+                .body(Body::from_stream(futures::stream::iter(chunks)))
+                .expect("request"),
+        )
+        .await;
+    res.problem(413);
+    assert_eq!(state(&t, &s).await, before);
+    // An upload of 2 MiB is an upload.
+    let big_text = "a line of the draft\n".repeat(two_mib / 20);
+    t.upload(
+        &format!("/api/orders/{}/draft", s.order),
+        &s.author,
+        "draft.txt",
+        big_text.as_bytes(),
+    )
+    .await
+    .ok(200);
     replay_verifies(&t).await;
 }

@@ -96,11 +96,20 @@ impl App {
                 &[],
             )
             .await?;
+        // One request that cannot be queued now does not hold up the others.
+        let mut first_error = None;
         for r in &rows {
-            self.send_reset_link(&r.text("id")?, &r.text("email")?)
-                .await?;
+            if let Err(e) = self
+                .send_reset_link(&r.text("id")?, &r.text("email")?)
+                .await
+            {
+                first_error.get_or_insert(e);
+            }
         }
-        Ok(rows.len())
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(rows.len()),
+        }
     }
 
     /// Takes the request `request_id` for `email` and queues the mail of a new reset link

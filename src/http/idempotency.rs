@@ -39,7 +39,8 @@ pub const MAX_KEY_LEN: usize = 255;
 /// Paths whose answers are never stored, so a key on them is checked and otherwise ignored:
 /// a log-in's answer is a live bearer token, which must not sit in plain text in a table
 /// (only tokens' hashes are kept), and a log-in appends nothing to the log.
-pub(super) const NEVER_STORED: &[&str] = &["/api/auth/login"];
+/// A password change answers with a new session's token too.
+pub(super) const NEVER_STORED: &[&str] = &["/api/auth/login", "/api/me/password"];
 
 /// The scope of a logged-in caller's keys.
 pub fn user_scope(user_id: Uuid) -> String {

@@ -27,6 +27,7 @@ pub mod users;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
+use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::Router;
 use utoipa::OpenApi;
@@ -72,6 +73,41 @@ async fn fence_reads(
         app.fence().await;
     }
     next.run(req).await
+}
+
+/// The largest body of a request that is not an upload (JSON, a page's form): no command
+/// needs more, and a body read whole (as JSON is, into a tree several times its size)
+/// must not let anyone fill the memory with the uploads' allowance.
+pub const MAX_SMALL_BODY: usize = 1024 * 1024;
+
+/// Holds every body but a multipart upload's to [`MAX_SMALL_BODY`]: 413 at once when its
+/// declared length is over, and a 413 from whatever reads it when it grows past.
+async fn small_bodies(req: Request, next: Next) -> Response {
+    let multipart = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| {
+            t.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/")
+        });
+    if multipart {
+        return next.run(req).await;
+    }
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_SMALL_BODY as u64) {
+        return error::ApiError::PayloadTooLarge(format!(
+            "a body other than an upload is at most {MAX_SMALL_BODY} bytes"
+        ))
+        .into_response();
+    }
+    next.run(req.map(|b| axum::body::Body::new(http_body_util::Limited::new(b, MAX_SMALL_BODY))))
+        .await
 }
 
 /// The largest request body read: the largest upload plus room for the multipart framing.
@@ -122,6 +158,7 @@ pub fn router(app: App) -> Router {
             app.clone(),
             idempotency::idempotency,
         ))
+        .layer(middleware::from_fn(small_bodies))
         .layer(middleware::from_fn_with_state(app.clone(), ops::observe))
         .layer(middleware::from_fn(request_id))
         .with_state(app);

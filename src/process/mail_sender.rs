@@ -57,7 +57,10 @@ impl Worker for MailSender {
     async fn run_once(&self, app: &App) -> Result<Round, AppError> {
         // Reset links asked for and not queued yet (their request's task died with its
         // process): queued now, and sent below.
-        app.queue_reset_links().await?;
+        // (An error there is logged and leaves the rest of the mail to go out.)
+        if let Err(e) = app.queue_reset_links().await {
+            tracing::warn!(error = %e, "password-reset requests left for the next round");
+        }
         let now = app.clock.now();
         // This round's claim: only its holder marks the rows it claimed (a round that
         // outlived its lease finds them another sender's and leaves them be).
