@@ -237,6 +237,7 @@ async fn every_route_answers_every_role_on_its_own_and_others_records_as_the_mat
     let doc = document(&t).await;
     let mut cells = 0;
     let mut refused_elsewhere = 0;
+    let mut listed_narrowly = 0;
     for ((path, method), op) in operations(&doc) {
         let public = op["security"] == json!([]);
         // A guest's checkout: an operation of a role that also runs without a token.
@@ -320,6 +321,24 @@ async fn every_route_answers_every_role_on_its_own_and_others_records_as_the_mat
                             if m == "GET" {
                                 assert!((200..300).contains(&status), "a read: {what}");
                             }
+                            // A list of a narrower reach holds nothing of the other side's:
+                            // not its order, its purchase, its client or its messages.
+                            if m == "GET" && !has_record && records != "all" {
+                                let text = res.body.to_string();
+                                let o = &other;
+                                for (kind, id) in [
+                                    ("order", &o.people.order),
+                                    ("purchase", &o.purchase),
+                                    ("client", &o.people.client_id),
+                                    ("message", &o.message),
+                                ] {
+                                    assert!(
+                                        !text.contains(id.as_str()),
+                                        "{records}: the other side's {kind} leaks: {what}"
+                                    );
+                                }
+                                listed_narrowly += 1;
+                            }
                         } else {
                             assert!(
                                 matches!(status, 403 | 404),
@@ -336,6 +355,10 @@ async fn every_route_answers_every_role_on_its_own_and_others_records_as_the_mat
     let ops = operations(&doc).len();
     assert!(ops >= 85, "only {ops} operations");
     assert!(cells >= ops * 7, "only {cells} cells");
+    assert!(
+        listed_narrowly >= 8,
+        "only {listed_narrowly} lists of a narrower reach were looked into"
+    );
     assert!(
         refused_elsewhere >= 40,
         "only {refused_elsewhere} calls on another's record were refused"
