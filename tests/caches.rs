@@ -18,6 +18,7 @@ on_both!(
     a_command_on_a_stream_another_instance_moved_on_is_decided_on_the_stored_state,
     an_account_another_instance_moved_on_is_decided_on_the_stored_state,
     a_token_stops_working_on_every_instance_when_its_user_is_blocked,
+    a_session_ended_on_one_instance_ends_on_every_instance,
 );
 
 /// Two services on one fresh database, each with its own files folder.
@@ -363,4 +364,59 @@ async fn an_account_another_instance_moved_on_is_decided_on_the_stored_state(bac
     assert_eq!(stored, store(&b).current(&author_id).await.unwrap());
     let out = common::audit_verify(&a);
     assert!(out.status.success(), "{}", common::text(&out.stdout));
+}
+
+/// B has seen (and, on PostgreSQL, remembers) a client's two tokens. A log-out through A
+/// ends that token on B, and a password change through A every earlier one, within a
+/// second: A tells B, as the users projection does, not B's cache's age.
+async fn a_session_ended_on_one_instance_ends_on_every_instance(backend: Backend) {
+    let (a, b) = two_instances(backend).await;
+    let (_, first) = a.user(Role::Client, "Anna Client").await;
+    let email = a.get("/api/me", &first).await.ok(200)["email"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let second = a.login(&email, "correct horse battery").await;
+    if backend == Backend::Postgres {
+        let t0 = Instant::now();
+        while !b.application.app.sessions.trusted() {
+            assert!(t0.elapsed() < Duration::from_secs(10), "B never listened");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    for token in [&first, &second] {
+        b.get("/api/me", token).await.ok(200);
+        b.get("/api/me", token).await.ok(200);
+    }
+    let gone_on_b = |token: String| {
+        let b = &b;
+        async move {
+            let t0 = Instant::now();
+            while b.get("/api/me", &token).await.status != 401 {
+                assert!(
+                    t0.elapsed() < Duration::from_secs(1),
+                    "B still lets an ended session in"
+                );
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    };
+    let r = a.call("POST", "/api/auth/logout", Some(&first), None).await;
+    assert_eq!(r.status.as_u16(), 204);
+    gone_on_b(first.clone()).await;
+    b.get("/api/me", &second).await.ok(200);
+
+    let fresh = a
+        .post(
+            "/api/me/password",
+            &second,
+            json!({"old_password": "correct horse battery", "new_password": "a new and long secret 9"}),
+        )
+        .await
+        .ok(200)["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    gone_on_b(second.clone()).await;
+    b.get("/api/me", &fresh).await.ok(200);
 }

@@ -250,7 +250,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
-        self.sessions.forget_users(&[user_id]);
+        self.sessions_ended(&[user_id]).await;
         tracing::info!(user = %user_id, "password set through a reset link");
         Ok(())
     }

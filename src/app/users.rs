@@ -44,6 +44,27 @@ struct Signup {
 }
 
 impl App {
+    /// Sessions of these users were just ended: this instance forgets their tokens at
+    /// once, and on PostgreSQL every other instance does too, on the channel the users
+    /// projection tells them on (else a token another instance had seen would work there
+    /// until its cache entry ages out).
+    pub(crate) async fn sessions_ended(&self, users: &[Uuid]) {
+        self.sessions.forget_users(users);
+        if self.db.is_postgres() && !users.is_empty() {
+            let ids: Vec<String> = users.iter().map(Uuid::to_string).collect();
+            if let Err(e) = self
+                .db
+                .execute(
+                    "SELECT pg_notify($1, $2)",
+                    &projections::args![projections::users::USERS_CHANGED, ids.join(",")],
+                )
+                .await
+            {
+                tracing::warn!(error = %e, "other instances were not told of ended sessions");
+            }
+        }
+    }
+
     /// Creates a user with a password: the credentials row first (its unique email is the
     /// guard against two accounts for one address), then the event; undone if the event fails.
     pub async fn create_user(
@@ -364,7 +385,7 @@ impl App {
             )
             .await?;
         if let Some(user) = row.map(|r| r.uuid("user_id")).transpose()? {
-            self.sessions.forget_users(&[user]);
+            self.sessions_ended(&[user]).await;
         }
         Ok(())
     }
@@ -414,7 +435,7 @@ impl App {
                 &projections::args![id],
             )
             .await?;
-        self.sessions.forget_users(&[id]);
+        self.sessions_ended(&[id]).await;
         self.void_password_resets(id).await?;
         self.open_session(id).await
     }
