@@ -62,8 +62,8 @@ pub(super) async fn list(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<ReadyWorkPage>, ApiError> {
     let int = |k: &str| -> Result<Option<i64>, ApiError> {
+        // An empty value is no number either (not the default).
         q.get(k)
-            .filter(|v| !v.trim().is_empty())
             .map(|v| {
                 v.trim()
                     .parse::<i64>()
