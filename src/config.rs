@@ -98,6 +98,10 @@ pub struct Config {
     /// `json`: one JSON object per log line; `text` (the default): human-readable lines
     /// (`SCRIPTORIUM_LOG_FORMAT`).
     pub log_json: bool,
+    /// Whether concurrent commands' appends are committed together, in one transaction
+    /// (`SCRIPTORIUM_GROUP_COMMIT`, default true; decision 032); false: each in a statement
+    /// of its own, as before (for an A/B, or should a database misbehave with it).
+    pub group_commit: bool,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -187,6 +191,7 @@ impl Config {
                 .max(1),
             max_upload_bytes: env_num("SCRIPTORIUM_MAX_UPLOAD_MB", 50usize)? * 1024 * 1024,
             max_unapplied: env_num("SCRIPTORIUM_MAX_UNAPPLIED", 500i64)?.max(0),
+            group_commit: env_bool("SCRIPTORIUM_GROUP_COMMIT", true)?,
             random_seed: match env("SCRIPTORIUM_RANDOM_SEED") {
                 None => None,
                 Some(_) => Some(env_num("SCRIPTORIUM_RANDOM_SEED", 0u64)?),
@@ -248,6 +253,7 @@ impl Config {
             max_upload_bytes: 5 * 1024 * 1024,
             max_unapplied: 500,
             random_seed: Some(11),
+            group_commit: true,
             run_workers: true,
             route_on_placement: true,
             worker_poll: None,

@@ -15,9 +15,10 @@ use postgres_es::PostgresEventRepository;
 use serde_json::Value;
 use sqlite_es::SqliteEventRepository;
 
-use projections::{Arg, Cursor, Db};
+use projections::{Cursor, Db};
 
 use crate::chain;
+use crate::commit::{AppendError, Committer, EventRow};
 
 /// Either backend's event repository for reads; appends are ours (one statement that
 /// also says where the events landed in the global log), sealed into their stream's hash
@@ -37,6 +38,9 @@ pub struct Repo {
     /// id): what the next append to it chains to when the stream itself is not remembered
     /// (a snapshotted aggregate's), so sealing it needs no read. Shared with clones.
     links: Arc<Mutex<HashMap<StreamKey, (usize, String)>>>,
+    /// Where appends go: with those of every other repository sharing it, in batches
+    /// (group commit, src/commit.rs).
+    committer: Committer,
 }
 
 /// What a test runs before an append, given the sealed events about to be appended.
@@ -101,7 +105,7 @@ impl Clone for Repo {
             streams: self.streams.clone(),
             hook: self.hook.clone(),
             links: self.links.clone(),
-            ..Repo::new(&self.db)
+            ..Repo::with_committer(&self.db, &self.committer)
         }
     }
 }
@@ -139,8 +143,15 @@ pub type Cqrs<A> = CqrsFramework<A, PersistedEventStore<Repo, A>>;
 type StreamKey = (String, String);
 
 impl Repo {
-    /// A repository on `db`'s events table.
+    /// A repository on `db`'s events table, with a committer of its own.
     pub fn new(db: &Db) -> Repo {
+        Repo::with_committer(db, &Committer::new(db))
+    }
+
+    /// A repository on `db`'s events table whose appends are committed by `committer`
+    /// (shared by every repository of a service, so that concurrent commands on any
+    /// aggregates are committed together).
+    pub fn with_committer(db: &Db, committer: &Committer) -> Repo {
         let backend = match db {
             Db::Postgres(pool, _) => Backend::Postgres(PostgresEventRepository::new(pool.clone())),
             Db::Sqlite { writer, .. } => {
@@ -153,7 +164,13 @@ impl Repo {
             streams: Arc::new(Mutex::new(Streams::default())),
             hook: Arc::new(Mutex::new(None)),
             links: Arc::new(Mutex::new(HashMap::new())),
+            committer: committer.clone(),
         }
+    }
+
+    /// The committer this repository's appends go through.
+    pub fn committer(&self) -> &Committer {
+        &self.committer
     }
 
     /// A test hook: `hook` is awaited before every append by this repository and its
@@ -309,66 +326,24 @@ impl Repo {
         Ok(sealed)
     }
 
-    /// Appends events in one statement (atomic on its own, so one round trip) and returns
-    /// the cursor of the last of them in the global log.
-    async fn append(&self, events: &[SerializedEvent]) -> Result<Option<Cursor>, sqlx::Error> {
-        use std::fmt::Write;
-        if events.is_empty() {
-            return Ok(None);
+    /// Appends one command's events through the committer (with other commands', in one
+    /// transaction) and returns the cursor of the last of them in the global log.
+    async fn append(&self, events: &[SerializedEvent]) -> Result<Option<Cursor>, AppendError> {
+        let mut rows = Vec::with_capacity(events.len());
+        for e in events {
+            rows.push(EventRow {
+                aggregate_type: e.aggregate_type.clone(),
+                aggregate_id: e.aggregate_id.clone(),
+                sequence: i64::try_from(e.sequence).map_err(|err| {
+                    AppendError::Database(Arc::new(sqlx::Error::Encode(Box::new(err))))
+                })?,
+                event_type: e.event_type.clone(),
+                event_version: e.event_version.clone(),
+                payload: e.payload.to_string(),
+                metadata: e.metadata.to_string(),
+            });
         }
-        let pg = self.db.is_postgres();
-        let mut sql = String::from(
-            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
-             event_version, payload, metadata) VALUES ",
-        );
-        let mut args = Vec::with_capacity(events.len() * 7);
-        for (i, e) in events.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            if pg {
-                let b = i * 7;
-                let _ = write!(
-                    sql,
-                    "(${}, ${}, ${}, ${}, ${}, ${}::json, ${}::json)",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7
-                );
-            } else {
-                sql.push_str("(?, ?, ?, ?, ?, ?, ?)");
-            }
-            let sequence =
-                i64::try_from(e.sequence).map_err(|err| sqlx::Error::Encode(Box::new(err)))?;
-            args.extend([
-                Arg::Text(e.aggregate_type.clone()),
-                Arg::Text(e.aggregate_id.clone()),
-                Arg::Int(sequence),
-                Arg::Text(e.event_type.clone()),
-                Arg::Text(e.event_version.clone()),
-                Arg::Text(e.payload.to_string()),
-                Arg::Text(e.metadata.to_string()),
-            ]);
-        }
-        sql.push_str(if pg {
-            " RETURNING tx_id::text::bigint AS tx, position"
-        } else {
-            " RETURNING 0 AS tx, position"
-        });
-        let rows = self.db.write_returning(&sql, &args).await?;
-        let mut last: Option<Cursor> = None;
-        for r in &rows {
-            let c = Cursor {
-                tx: r.int("tx")?,
-                position: r.int("position")?,
-            };
-            last = Some(last.map_or(c, |l| l.max(c)));
-        }
-        Ok(last)
+        self.committer.append(rows).await
     }
 }
 
@@ -471,9 +446,10 @@ impl PersistedEventRepository for Repo {
                 // Most likely somebody else appended first: what we remember is stale.
                 self.forget(&key);
                 self.links().remove(&key);
-                return Err(conflict_on_unique(PersistenceError::UnknownError(
-                    Box::new(e),
-                )));
+                return Err(match e {
+                    AppendError::Conflict => PersistenceError::OptimisticLockError,
+                    e => PersistenceError::UnknownError(Box::new(e)),
+                });
             }
         };
         let _ = COMMAND.try_with(|t| {

@@ -404,6 +404,13 @@ impl Tx {
             Conn::Sqlite(t) => t.commit().await,
         }
     }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self.conn {
+            Conn::Postgres(t) => t.rollback().await,
+            Conn::Sqlite(t) => t.rollback().await,
+        }
+    }
 }
 
 /// Most parameters one statement binds (SQLite allows 32 766, PostgreSQL 65 535).

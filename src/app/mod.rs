@@ -608,16 +608,24 @@ impl Application {
             source,
         })?;
         let runner = projections::main_runner(db.clone());
-        let order_repo = Repo::new(&db);
-        let user_repo = Repo::new(&db);
-        let author_repo = Repo::new(&db);
-        let shift_repo = Repo::new(&db);
-        let account_repo = Repo::new(&db);
-        let settings_repo = Repo::new(&db);
-        let catalogue_repo = Repo::new(&db);
-        let ready_work_repo = Repo::new(&db);
-        let purchase_repo = Repo::new(&db);
-        let points_repo = Repo::new(&db);
+        // One committer for every aggregate's appends: concurrent commands are committed
+        // together (decision 032).
+        let committer = if config.group_commit {
+            crate::commit::Committer::new(&db)
+        } else {
+            crate::commit::Committer::one_by_one(&db)
+        };
+        let repo = || Repo::with_committer(&db, &committer);
+        let order_repo = repo();
+        let user_repo = repo();
+        let author_repo = repo();
+        let shift_repo = repo();
+        let account_repo = repo();
+        let settings_repo = repo();
+        let catalogue_repo = repo();
+        let ready_work_repo = repo();
+        let purchase_repo = repo();
+        let points_repo = repo();
         // One store, so the state a command leaves is the one a read sees.
         let account_store = SnapshotStore::new(
             account_repo.clone(),
