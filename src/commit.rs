@@ -24,6 +24,7 @@
 //! keys' locks in one order and cannot deadlock on each other.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use futures::future::BoxFuture;
@@ -105,6 +106,9 @@ struct Inner {
     gate: Arc<Semaphore>,
     hook: Mutex<Option<BeforeCommit>>,
     recent: Mutex<std::collections::VecDeque<usize>>,
+    /// Batches committed and the commands in them, since start (for `/metrics`).
+    batches: AtomicU64,
+    commands: AtomicU64,
 }
 
 struct Pending {
@@ -131,6 +135,8 @@ impl Committer {
             gate: Arc::new(Semaphore::new(1)),
             hook: Mutex::new(None),
             recent: Mutex::new(Default::default()),
+            batches: AtomicU64::new(0),
+            commands: AtomicU64::new(0),
         }))
     }
 
@@ -141,7 +147,12 @@ impl Committer {
             return Ok(None);
         }
         if !self.0.grouped {
-            return alone(&self.0.db, &rows).await;
+            let answer = alone(&self.0.db, &rows).await;
+            if answer.is_ok() {
+                self.0.batches.fetch_add(1, Ordering::Relaxed);
+                self.0.commands.fetch_add(1, Ordering::Relaxed);
+            }
+            return answer;
         }
         let (answer, answered) = oneshot::channel();
         let queue = self.0.queue.get_or_init(|| {
@@ -173,6 +184,15 @@ impl Committer {
         *self.0.hook.lock().unwrap_or_else(|p| p.into_inner()) = hook;
     }
 
+    /// Batches committed since start, and the commands in them (a command written alone
+    /// counts as a batch of one).
+    pub fn totals(&self) -> (u64, u64) {
+        (
+            self.0.batches.load(Ordering::Relaxed),
+            self.0.commands.load(Ordering::Relaxed),
+        )
+    }
+
     /// The sizes (commands) of the last batches committed, oldest first.
     pub fn recent_batches(&self) -> Vec<usize> {
         self.0
@@ -199,7 +219,11 @@ async fn run(inner: Arc<Inner>, mut queue: mpsc::UnboundedReceiver<Pending>) {
                 None => return,
             }
         }
-        let _gate = inner.gate.acquire().await.expect("the gate is never closed");
+        let _gate = inner
+            .gate
+            .acquire()
+            .await
+            .expect("the gate is never closed");
         while let Ok(p) = queue.try_recv() {
             waiting.push(p);
         }
@@ -253,6 +277,10 @@ async fn commit(inner: &Inner, mut batch: Vec<Pending>) {
     while !batch.is_empty() {
         match try_batch(inner, &batch).await {
             Tried::Committed(cursors) => {
+                inner.batches.fetch_add(1, Ordering::Relaxed);
+                inner
+                    .commands
+                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
                 for (p, c) in batch.into_iter().zip(cursors) {
                     let _ = p.answer.send(Ok(c));
                 }
@@ -278,6 +306,10 @@ async fn commit(inner: &Inner, mut batch: Vec<Pending>) {
                 // Each on its own, so the error reaches only the command that causes it.
                 for p in batch {
                     let answer = alone(&inner.db, &p.rows).await;
+                    if answer.is_ok() {
+                        inner.batches.fetch_add(1, Ordering::Relaxed);
+                        inner.commands.fetch_add(1, Ordering::Relaxed);
+                    }
                     let _ = p.answer.send(answer);
                 }
                 return;
@@ -299,7 +331,10 @@ async fn commit(inner: &Inner, mut batch: Vec<Pending>) {
 /// A unique violation on (type, id, sequence) is a conflict; anything else an error.
 fn classify(e: sqlx::Error) -> AppendError {
     if let sqlx::Error::Database(db) = &e {
-        if matches!(db.code().as_deref(), Some("2067") | Some("1555") | Some("23505")) {
+        if matches!(
+            db.code().as_deref(),
+            Some("2067") | Some("1555") | Some("23505")
+        ) {
             return AppendError::Conflict;
         }
     }
@@ -411,17 +446,11 @@ async fn try_batch(inner: &Inner, batch: &[Pending]) -> Tried {
         let _ = tx.rollback().await;
         return Tried::Conflicts(lost);
     }
-    let hook = inner
-        .hook
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
+    let hook = inner.hook.lock().unwrap_or_else(|p| p.into_inner()).clone();
     if let Some(hook) = hook {
         if let Err(why) = hook(batch.len()).await {
             let _ = tx.rollback().await;
-            return Tried::Commit(AppendError::Database(Arc::new(sqlx::Error::Protocol(
-                why,
-            ))));
+            return Tried::Commit(AppendError::Database(Arc::new(sqlx::Error::Protocol(why))));
         }
     }
     match tx.commit().await {
@@ -439,7 +468,9 @@ async fn alone(db: &Db, rows: &[EventRow]) -> Result<Option<Cursor>, AppendError
     let mut last: Option<Cursor> = None;
     for r in &stored {
         let c = Cursor {
-            tx: r.int("tx").map_err(|e| AppendError::Database(Arc::new(e)))?,
+            tx: r
+                .int("tx")
+                .map_err(|e| AppendError::Database(Arc::new(e)))?,
             position: r
                 .int("position")
                 .map_err(|e| AppendError::Database(Arc::new(e)))?,

@@ -15,6 +15,10 @@ pub const HTTP_REQUESTS: &str = "scriptorium_http_requests_total";
 pub const HTTP_DURATION: &str = "scriptorium_http_request_duration_seconds";
 /// Events appended to the log by this process, by aggregate type.
 pub const EVENTS_APPENDED: &str = "scriptorium_events_appended_total";
+/// Appends committed together (group commit, decision 032): transactions, and the
+/// commands in them; their ratio is the mean batch.
+pub const COMMIT_BATCHES: &str = "scriptorium_commit_batches_total";
+pub const COMMIT_COMMANDS: &str = "scriptorium_commit_commands_total";
 /// Failed rounds of a worker, by worker.
 pub const WORKER_ERRORS: &str = "scriptorium_worker_errors_total";
 /// The projections' lag at the scrape: events not yet applied, and the age of the
@@ -98,6 +102,14 @@ fn describe() {
         "events appended to the log, by aggregate type"
     );
     describe_counter!(WORKER_ERRORS, "failed worker rounds, by worker");
+    describe_counter!(
+        COMMIT_BATCHES,
+        "transactions that appended commands' events (group commit)"
+    );
+    describe_counter!(
+        COMMIT_COMMANDS,
+        "commands whose events were appended, over all those transactions"
+    );
     describe_gauge!(
         PROJECTION_LAG_EVENTS,
         "log events the projections have not applied"

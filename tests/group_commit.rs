@@ -8,10 +8,10 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use aggregates::Role;
 use common::*;
 use projections::Db;
 use scriptorium::commit::{AppendError, Committer, EventRow};
-use aggregates::Role;
 
 on_both!(
     a_conflict_in_a_batch_fails_only_its_command,
@@ -146,8 +146,14 @@ async fn a_conflict_in_a_batch_fails_only_its_command(backend: Backend) {
         .iter()
         .map(|r| (r.text("aggregate_id").unwrap(), r.int("position").unwrap()))
         .collect();
-    assert!(last.contains(&("a".to_string(), a.position)), "{last:?} {a:?}");
-    assert!(last.contains(&("c".to_string(), c.position)), "{last:?} {c:?}");
+    assert!(
+        last.contains(&("a".to_string(), a.position)),
+        "{last:?} {a:?}"
+    );
+    assert!(
+        last.contains(&("c".to_string(), c.position)),
+        "{last:?} {c:?}"
+    );
     if db.is_postgres() {
         assert_eq!(a.tx, c.tx, "one transaction for the batch");
     }
@@ -182,7 +188,11 @@ async fn a_batch_that_dies_before_its_commit_stores_and_acknowledges_nothing(bac
                     )
                     .await
                     .unwrap();
-                assert_eq!(killed.len(), 1, "the batch's session is the one in a transaction");
+                assert_eq!(
+                    killed.len(),
+                    1,
+                    "the batch's session is the one in a transaction"
+                );
                 Ok(())
             } else {
                 Err("the process died before COMMIT".to_string())
@@ -201,7 +211,11 @@ async fn a_batch_that_dies_before_its_commit_stores_and_acknowledges_nothing(bac
         );
     }
     for stream in ["p", "q", "r"] {
-        assert_eq!(stored(&db, stream).await, [], "{stream}: no half of the batch");
+        assert_eq!(
+            stored(&db, stream).await,
+            [],
+            "{stream}: no half of the batch"
+        );
     }
     // What was acknowledged before is there, and the committer goes on.
     committer.before_commit(None);
@@ -222,9 +236,7 @@ async fn concurrent_commands_are_committed_together(backend: Backend) {
             let t = t.clone();
             let client = client.clone();
             tokio::spawn(async move {
-                t.post("/api/orders", &client, order_body())
-                    .await
-                    .ok(201)["id"]
+                t.post("/api/orders", &client, order_body()).await.ok(201)["id"]
                     .as_str()
                     .unwrap()
                     .to_string()

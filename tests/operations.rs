@@ -422,6 +422,13 @@ async fn metrics_count_requests_by_route_template_and_measure_the_backlog(backen
             &[("aggregate_type", "User")]
         ) >= 1.0
     );
+    // Group commit's transactions and the commands in them (at least one each).
+    let batches = value(&text, "scriptorium_commit_batches_total", &[]);
+    let commands = value(&text, "scriptorium_commit_commands_total", &[]);
+    assert!(
+        batches >= 1.0 && commands >= batches,
+        "{batches} {commands}"
+    );
     // Measured at the scrape: the projections' lag and the outbox.
     assert!(value(&text, "scriptorium_projection_lag_events", &[]) >= 0.0);
     let pending = value(&text, "scriptorium_outbox_mails", &[("status", "pending")]);

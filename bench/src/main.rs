@@ -325,6 +325,20 @@ async fn staff(api: &Api, teams: &[Team]) -> Result<fill::Staff, String> {
 }
 
 /// `replayed N events in S s (R events/s)…`
+/// The service's group-commit counters (transactions, commands) from `/metrics`.
+async fn commit_totals(api: &client::Api) -> Option<(f64, f64)> {
+    let answer = api.get("/metrics", None).await.ok()?;
+    let text = String::from_utf8_lossy(&answer.body);
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+    };
+    Some((
+        value("scriptorium_commit_batches_total")?,
+        value("scriptorium_commit_commands_total")?,
+    ))
+}
+
 fn parse_replay(out: &str) -> Option<ReplayReport> {
     let line = out.lines().find(|l| l.starts_with("replayed "))?;
     let mut words = line.split_whitespace();
@@ -549,6 +563,7 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
         opts.clients, opts.duration
     );
     monitor.phase("load");
+    let commits_before = commit_totals(&api).await;
     let backends = local_backends(&pool).await;
     let (db_before, server_before, client_before) = (
         cpu::Snapshot::of(&backends),
@@ -579,6 +594,15 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
             load.commands,
         );
         cpu::CpuReport::new(raw_cpu, per_command)
+    };
+
+    let group_commit = match (commits_before, commit_totals(&api).await) {
+        (Some((b0, c0)), Some((b1, c1))) if b1 > b0 => Some(report::GroupCommit {
+            transactions: b1 - b0,
+            commands: c1 - c0,
+            commands_per_transaction: (c1 - c0) / (b1 - b0),
+        }),
+        _ => None,
     };
 
     // 6. Constant rate: a fixed timetable, so slow answers delay everything behind them.
@@ -672,6 +696,7 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
         probe_after,
         load,
         ratio_to_raw,
+        group_commit,
         cpu: cpu_report,
         constant_rate,
         server: ServerReport {

@@ -121,6 +121,9 @@ pub struct Report {
     pub ratio_to_raw: f64,
     /// CPU time per raw insert and per command of the closed loop, and their ratio.
     pub cpu: super::cpu::CpuReport,
+    /// Group commit in the closed loop (the service's `/metrics`): transactions that
+    /// appended commands' events, and the commands in them.
+    pub group_commit: Option<GroupCommit>,
     pub constant_rate: Option<PhaseReport>,
     pub server: ServerReport,
     pub replay: Option<ReplayReport>,
@@ -131,6 +134,13 @@ pub struct Report {
     pub table_scans: Option<serde_json::Value>,
     pub targets: Vec<Target>,
     pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct GroupCommit {
+    pub transactions: f64,
+    pub commands: f64,
+    pub commands_per_transaction: f64,
 }
 
 fn ratio(a: f64, b: f64) -> f64 {
@@ -280,6 +290,13 @@ impl Report {
             c.per_command.describe(),
             c.ratio * 100.0
         );
+        if let Some(g) = &self.group_commit {
+            let _ = writeln!(
+                m,
+                "| group commit (closed loop, from the service's /metrics) | {:.0} commands in {:.0} transactions = **{:.2} commands per transaction** |",
+                g.commands, g.transactions, g.commands_per_transaction
+            );
+        }
         let _ = writeln!(
             m,
             "| command latency at max rate | p50 {:.1} · p95 {:.1} · p99 {:.1} · p99.9 {:.1} ms |",

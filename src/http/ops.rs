@@ -16,8 +16,8 @@ use super::openapi::PUBLIC;
 use super::RequestId;
 use crate::app::App;
 use crate::metrics::{
-    HTTP_DURATION, HTTP_REQUESTS, OUTBOX_MAILS, OUTBOX_OLDEST_DUE_SECONDS, PROJECTION_LAG_EVENTS,
-    PROJECTION_LAG_SECONDS,
+    COMMIT_BATCHES, COMMIT_COMMANDS, HTTP_DURATION, HTTP_REQUESTS, OUTBOX_MAILS,
+    OUTBOX_OLDEST_DUE_SECONDS, PROJECTION_LAG_EVENTS, PROJECTION_LAG_SECONDS,
 };
 
 pub fn router() -> OpenApiRouter<App> {
@@ -204,6 +204,11 @@ async fn metrics(State(app): State<App>, headers: HeaderMap) -> Result<Response,
         }),
         Err(e) => tracing::warn!(error = %e, "metrics: cannot measure the projections' lag"),
     }
+    let (batches, commands) = app.order_repo.committer().totals();
+    app.metrics.record(|| {
+        metrics::counter!(COMMIT_BATCHES).absolute(batches);
+        metrics::counter!(COMMIT_COMMANDS).absolute(commands);
+    });
     match app.outbox_backlog().await {
         Ok(b) => app.metrics.record(|| {
             metrics::gauge!(OUTBOX_MAILS, "status" => "pending").set(b.pending as f64);
