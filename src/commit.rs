@@ -109,6 +109,8 @@ struct Inner {
     /// Batches committed and the commands in them, since start (for `/metrics`).
     batches: AtomicU64,
     commands: AtomicU64,
+    /// Appends handed to the task and not yet taken into a batch.
+    queued: AtomicU64,
 }
 
 struct Pending {
@@ -137,6 +139,7 @@ impl Committer {
             recent: Mutex::new(Default::default()),
             batches: AtomicU64::new(0),
             commands: AtomicU64::new(0),
+            queued: AtomicU64::new(0),
         }))
     }
 
@@ -160,7 +163,9 @@ impl Committer {
             tokio::spawn(run(self.0.clone(), rx));
             tx
         });
+        self.0.queued.fetch_add(1, Ordering::Relaxed);
         if queue.send(Pending { rows, answer }).is_err() {
+            self.0.queued.fetch_sub(1, Ordering::Relaxed);
             return Err(gone());
         }
         // The committing task runs on its own: a command whose caller went away still has
@@ -182,6 +187,11 @@ impl Committer {
     /// A test hook run between a batch's `INSERT` and its `COMMIT` (`None` removes it).
     pub fn before_commit(&self, hook: Option<BeforeCommit>) {
         *self.0.hook.lock().unwrap_or_else(|p| p.into_inner()) = hook;
+    }
+
+    /// Appends waiting for a batch (tests: to know that those they started are queued).
+    pub fn queued(&self) -> u64 {
+        self.0.queued.load(Ordering::Relaxed)
     }
 
     /// Batches committed since start, and the commands in them (a command written alone
@@ -229,6 +239,9 @@ async fn run(inner: Arc<Inner>, mut queue: mpsc::UnboundedReceiver<Pending>) {
         }
         let (batch, rest) = take_batch(std::mem::take(&mut waiting));
         waiting = rest;
+        inner
+            .queued
+            .fetch_sub(batch.len() as u64, Ordering::Relaxed);
         {
             let mut recent = inner.recent.lock().unwrap_or_else(|p| p.into_inner());
             if recent.len() >= RECENT {

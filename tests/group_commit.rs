@@ -63,6 +63,19 @@ async fn stored(db: &Db, stream: &str) -> Vec<(i64, i64)> {
         .collect()
 }
 
+/// Waits until `n` appends are queued for the (held) committer.
+async fn queued(committer: &Committer, n: u64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while committer.queued() < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} of {n} appends queued",
+            committer.queued()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// Starts `commands` while the committer is held, waits until they are all queued, and
 /// lets them go: they are committed in as few batches as the rules allow.
 async fn together(
@@ -70,6 +83,7 @@ async fn together(
     commands: Vec<Vec<EventRow>>,
 ) -> Vec<Result<Option<projections::Cursor>, AppendError>> {
     let gate = committer.hold().await;
+    let n = commands.len() as u64;
     let tasks: Vec<_> = commands
         .into_iter()
         .map(|rows| {
@@ -77,8 +91,7 @@ async fn together(
             tokio::spawn(async move { c.append(rows).await })
         })
         .collect();
-    // Every append is queued once its task has run to its await.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    queued(committer, n).await;
     drop(gate);
     let mut out = Vec::new();
     for t in tasks {
@@ -243,7 +256,7 @@ async fn concurrent_commands_are_committed_together(backend: Backend) {
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    queued(&committer, 6).await;
     drop(gate);
     let mut ids = Vec::new();
     for p in placing {
