@@ -28,7 +28,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use futures::future::BoxFuture;
-use projections::{Arg, Cursor, Db};
+use projections::sql::Dedicated;
+use projections::{Arg, Cursor, Db, Row};
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
 /// One event as a row of the `events` table.
@@ -160,7 +161,7 @@ impl Committer {
         let (answer, answered) = oneshot::channel();
         let queue = self.0.queue.get_or_init(|| {
             let (tx, rx) = mpsc::unbounded_channel();
-            tokio::spawn(run(self.0.clone(), rx));
+            tokio::spawn(run(Arc::downgrade(&self.0), rx));
             tx
         });
         self.0.queued.fetch_add(1, Ordering::Relaxed);
@@ -220,13 +221,28 @@ fn gone() -> AppendError {
 }
 
 /// The committing task: takes what queued up, commits it as one batch, answers, repeats.
-async fn run(inner: Arc<Inner>, mut queue: mpsc::UnboundedReceiver<Pending>) {
+/// It holds its service's committer weakly, so it ends once the service is gone (the
+/// queue's sender is dropped with it).
+async fn run(weak: std::sync::Weak<Inner>, mut queue: mpsc::UnboundedReceiver<Pending>) {
+    use futures::FutureExt;
     let mut waiting: Vec<Pending> = Vec::new();
+    // The keys the last batch committed: a command still waiting on one of them has lost
+    // its race already, and is told so at once instead of in a batch of its own.
+    let mut taken: HashSet<Key> = HashSet::new();
+    let mut writer: Option<Dedicated> = None;
     loop {
         if waiting.is_empty() {
             match queue.recv().await {
                 Some(p) => waiting.push(p),
                 None => return,
+            }
+        }
+        let Some(inner) = weak.upgrade() else {
+            return;
+        };
+        if writer.is_none() {
+            if let Db::Postgres(pool, _) = &inner.db {
+                writer = Some(Dedicated::new(pool));
             }
         }
         let _gate = inner
@@ -237,11 +253,28 @@ async fn run(inner: Arc<Inner>, mut queue: mpsc::UnboundedReceiver<Pending>) {
         while let Ok(p) = queue.try_recv() {
             waiting.push(p);
         }
+        let mut lost = 0;
+        if !taken.is_empty() {
+            let mut still = Vec::with_capacity(waiting.len());
+            for p in waiting.drain(..) {
+                if p.rows.iter().any(|r| taken.contains(&r.key())) {
+                    lost += 1;
+                    let _ = p.answer.send(Err(AppendError::Conflict));
+                } else {
+                    still.push(p);
+                }
+            }
+            waiting = still;
+            taken.clear();
+        }
         let (batch, rest) = take_batch(std::mem::take(&mut waiting));
         waiting = rest;
         inner
             .queued
-            .fetch_sub(batch.len() as u64, Ordering::Relaxed);
+            .fetch_sub((batch.len() + lost) as u64, Ordering::Relaxed);
+        if batch.is_empty() {
+            continue;
+        }
         {
             let mut recent = inner.recent.lock().unwrap_or_else(|p| p.into_inner());
             if recent.len() >= RECENT {
@@ -249,7 +282,21 @@ async fn run(inner: Arc<Inner>, mut queue: mpsc::UnboundedReceiver<Pending>) {
             }
             recent.push_back(batch.len());
         }
-        commit(&inner, batch).await;
+        // A panic (a bug, or a test's hook) must not end the task: the batch's callers get
+        // an error (their answers are dropped with it) and the next batch goes on, on a
+        // new connection.
+        let done = std::panic::AssertUnwindSafe(commit(&inner, writer.as_mut(), batch))
+            .catch_unwind()
+            .await;
+        match done {
+            Ok(keys) => taken = keys,
+            Err(_) => {
+                tracing::error!("the group committer panicked; its batch was not committed");
+                if let Some(w) = writer.as_mut() {
+                    w.reset();
+                }
+            }
+        }
     }
 }
 
@@ -286,18 +333,28 @@ enum Tried {
     Commit(AppendError),
 }
 
-async fn commit(inner: &Inner, mut batch: Vec<Pending>) {
+/// Commits `batch` (retrying without the commands that lost their race) and answers every
+/// command in it; returns the keys it committed.
+async fn commit(
+    inner: &Inner,
+    mut writer: Option<&mut Dedicated>,
+    mut batch: Vec<Pending>,
+) -> HashSet<Key> {
     while !batch.is_empty() {
-        match try_batch(inner, &batch).await {
+        match try_batch(inner, writer.as_deref_mut(), &batch).await {
             Tried::Committed(cursors) => {
                 inner.batches.fetch_add(1, Ordering::Relaxed);
                 inner
                     .commands
                     .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                let keys = batch
+                    .iter()
+                    .flat_map(|p| p.rows.iter().map(EventRow::key))
+                    .collect();
                 for (p, c) in batch.into_iter().zip(cursors) {
                     let _ = p.answer.send(Ok(c));
                 }
-                return;
+                return keys;
             }
             Tried::Conflicts(lost) => {
                 let mut kept = Vec::with_capacity(batch.len());
@@ -310,22 +367,29 @@ async fn commit(inner: &Inner, mut batch: Vec<Pending>) {
                 }
                 batch = kept;
             }
-            Tried::Statement(e) => {
-                if batch.len() == 1 {
-                    let p = batch.pop().expect("one");
-                    let _ = p.answer.send(Err(classify(e)));
-                    return;
-                }
-                // Each on its own, so the error reaches only the command that causes it.
+            Tried::Statement(e) if batch.len() > 1 && matches!(e, sqlx::Error::Database(_)) => {
+                // The database refused the statement (a constraint, a deadlock victim):
+                // each command on its own, so the error reaches only the one that causes it.
+                let mut keys = HashSet::new();
                 for p in batch {
                     let answer = alone(&inner.db, &p.rows).await;
                     if answer.is_ok() {
                         inner.batches.fetch_add(1, Ordering::Relaxed);
                         inner.commands.fetch_add(1, Ordering::Relaxed);
+                        keys.extend(p.rows.iter().map(EventRow::key));
                     }
                     let _ = p.answer.send(answer);
                 }
-                return;
+                return keys;
+            }
+            Tried::Statement(e) => {
+                // Nothing was written and nobody's rows are to blame (no connection, a
+                // broken one): the same error for the whole batch, at once.
+                let shared = Arc::new(e);
+                for p in batch {
+                    let _ = p.answer.send(Err(classify_shared(&shared)));
+                }
+                return HashSet::new();
             }
             Tried::Commit(e) => {
                 let shared = match e {
@@ -335,10 +399,24 @@ async fn commit(inner: &Inner, mut batch: Vec<Pending>) {
                 for p in batch {
                     let _ = p.answer.send(Err(AppendError::Database(shared.clone())));
                 }
-                return;
+                return HashSet::new();
             }
         }
     }
+    HashSet::new()
+}
+
+/// [`classify`] for an error shared by several commands.
+fn classify_shared(e: &Arc<sqlx::Error>) -> AppendError {
+    if let sqlx::Error::Database(db) = e.as_ref() {
+        if matches!(
+            db.code().as_deref(),
+            Some("2067") | Some("1555") | Some("23505")
+        ) {
+            return AppendError::Conflict;
+        }
+    }
+    AppendError::Database(e.clone())
 }
 
 /// A unique violation on (type, id, sequence) is a conflict; anything else an error.
@@ -394,7 +472,7 @@ fn insert_sql(pg: bool, rows: usize, lenient: bool) -> String {
     sql
 }
 
-async fn try_batch(inner: &Inner, batch: &[Pending]) -> Tried {
+async fn try_batch(inner: &Inner, writer: Option<&mut Dedicated>, batch: &[Pending]) -> Tried {
     let db = &inner.db;
     // Rows in key order (each stream's events stay in sequence order), each with the
     // command it belongs to.
@@ -413,14 +491,14 @@ async fn try_batch(inner: &Inner, batch: &[Pending]) -> Tried {
     let sql = insert_sql(db.is_postgres(), rows.len(), true);
     let args: Vec<Arg> = rows.iter().flat_map(|(r, _)| r.args()).collect();
     let owner: HashMap<Key, usize> = rows.iter().map(|(r, i)| (r.key(), *i)).collect();
-    let mut tx = match db.begin().await {
+    let mut tx = match Open::begin(db, writer).await {
         Ok(tx) => tx,
         Err(e) => return Tried::Statement(e),
     };
     let stored = match tx.fetch_all(&sql, &args).await {
         Ok(stored) => stored,
         Err(e) => {
-            let _ = tx.rollback().await;
+            tx.rollback().await;
             return Tried::Statement(e);
         }
     };
@@ -443,8 +521,10 @@ async fn try_batch(inner: &Inner, batch: &[Pending]) -> Tried {
         let (key, cursor) = match read {
             Ok(read) => read,
             Err(e) => {
-                let _ = tx.rollback().await;
-                return Tried::Statement(e);
+                // Nothing is committed; the same error for all (writing the commands
+                // one by one would commit them and then fail to read them again).
+                tx.rollback().await;
+                return Tried::Commit(AppendError::Database(Arc::new(e)));
             }
         };
         if let Some(&i) = owner.get(&key) {
@@ -456,19 +536,73 @@ async fn try_batch(inner: &Inner, batch: &[Pending]) -> Tried {
         .filter(|&i| count[i] != batch[i].rows.len())
         .collect();
     if !lost.is_empty() {
-        let _ = tx.rollback().await;
+        tx.rollback().await;
         return Tried::Conflicts(lost);
     }
     let hook = inner.hook.lock().unwrap_or_else(|p| p.into_inner()).clone();
     if let Some(hook) = hook {
         if let Err(why) = hook(batch.len()).await {
-            let _ = tx.rollback().await;
+            tx.rollback().await;
             return Tried::Commit(AppendError::Database(Arc::new(sqlx::Error::Protocol(why))));
         }
     }
     match tx.commit().await {
         Ok(()) => Tried::Committed(cursors),
         Err(e) => Tried::Commit(AppendError::Database(Arc::new(e))),
+    }
+}
+
+/// A batch's transaction: on PostgreSQL on the committer's own connection, on SQLite on
+/// the one writer.
+enum Open<'a> {
+    Postgres(&'a mut Dedicated),
+    Sqlite(projections::Tx),
+}
+
+impl<'a> Open<'a> {
+    async fn begin(db: &Db, writer: Option<&'a mut Dedicated>) -> Result<Open<'a>, sqlx::Error> {
+        match writer {
+            Some(w) => {
+                w.execute("BEGIN").await?;
+                Ok(Open::Postgres(w))
+            }
+            None => Ok(Open::Sqlite(db.begin().await?)),
+        }
+    }
+
+    async fn fetch_all(&mut self, sql: &str, args: &[Arg]) -> Result<Vec<Row>, sqlx::Error> {
+        match self {
+            Open::Postgres(w) => w.fetch_all(sql, args).await,
+            Open::Sqlite(t) => t.fetch_all(sql, args).await,
+        }
+    }
+
+    async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Open::Postgres(w) => {
+                let r = w.execute("COMMIT").await;
+                if r.is_err() {
+                    // Whatever the server did, this connection's state is not known.
+                    w.reset();
+                }
+                r
+            }
+            Open::Sqlite(t) => t.commit().await,
+        }
+    }
+
+    /// Rolls back; a connection that cannot is dropped (its transaction ends with it).
+    async fn rollback(self) {
+        match self {
+            Open::Postgres(w) => {
+                if w.execute("ROLLBACK").await.is_err() {
+                    w.reset();
+                }
+            }
+            Open::Sqlite(t) => {
+                let _ = t.rollback().await;
+            }
+        }
     }
 }
 

@@ -15,6 +15,7 @@ use scriptorium::commit::{AppendError, Committer, EventRow};
 
 on_both!(
     a_conflict_in_a_batch_fails_only_its_command,
+    an_error_in_a_batch_reaches_only_its_command,
     a_batch_that_dies_before_its_commit_stores_and_acknowledges_nothing,
     concurrent_commands_are_committed_together,
 );
@@ -76,22 +77,20 @@ async fn queued(committer: &Committer, n: u64) {
     }
 }
 
-/// Starts `commands` while the committer is held, waits until they are all queued, and
+/// Queues `commands` in order while the committer is held, and
 /// lets them go: they are committed in as few batches as the rules allow.
 async fn together(
     committer: &Committer,
     commands: Vec<Vec<EventRow>>,
 ) -> Vec<Result<Option<projections::Cursor>, AppendError>> {
     let gate = committer.hold().await;
-    let n = commands.len() as u64;
-    let tasks: Vec<_> = commands
-        .into_iter()
-        .map(|rows| {
-            let c = committer.clone();
-            tokio::spawn(async move { c.append(rows).await })
-        })
-        .collect();
-    queued(committer, n).await;
+    let mut tasks = Vec::new();
+    // One after another, so they queue in this order.
+    for (k, rows) in commands.into_iter().enumerate() {
+        let c = committer.clone();
+        tasks.push(tokio::spawn(async move { c.append(rows).await }));
+        queued(committer, k as u64 + 1).await;
+    }
     drop(gate);
     let mut out = Vec::new();
     for t in tasks {
@@ -106,6 +105,9 @@ async fn a_conflict_in_a_batch_fails_only_its_command(backend: Backend) {
     // Somebody (another instance, say) holds x's first place and y's first two already.
     committer.append(command("x", 1, 1)).await.unwrap();
     committer.append(command("y", 1, 2)).await.unwrap();
+    // (A command on a place the last batch took is told at once that it lost, without
+    // being written: another batch in between makes the ones below really try.)
+    committer.append(command("z", 1, 1)).await.unwrap();
     let before = committer.recent_batches().len();
 
     let answers = together(
@@ -133,10 +135,12 @@ async fn a_conflict_in_a_batch_fails_only_its_command(backend: Backend) {
         ["ok", "conflict", "conflict", "ok", "conflict"],
         "{answers:?}"
     );
-    // One batch took the first four (the last one clashes with the first inside it and
-    // waited for the next): the conflicts were found and the others still committed.
+    // One batch took the first four: the conflicts were found and the others still
+    // committed. The last one clashes with the first inside it, so it waited; once the
+    // first committed, it had lost, and was told so at once, without a batch of its own.
     let batches = committer.recent_batches()[before..].to_vec();
-    assert_eq!(batches, [4, 1], "batches: {batches:?}");
+    assert_eq!(batches, [4], "batches: {batches:?}");
+    assert_eq!(committer.queued(), 0);
 
     assert_eq!(stored(&db, "a").await, [(1, 1), (2, 2)]);
     assert_eq!(stored(&db, "c").await, [(1, 1)]);
@@ -176,6 +180,46 @@ async fn a_conflict_in_a_batch_fails_only_its_command(backend: Backend) {
     committer.append(command("a", 3, 1)).await.unwrap();
     assert_eq!(stored(&db, "x").await, [(1, 1), (2, 2), (3, 3)]);
     assert_eq!(stored(&db, "a").await, [(1, 1), (2, 2), (3, 3)]);
+}
+
+async fn an_error_in_a_batch_reaches_only_its_command(backend: Backend) {
+    let (db, _dir) = store(backend).await;
+    let committer = Committer::new(&db);
+    // A sequence below 0 breaks the table's CHECK: the database refuses the whole
+    // statement, and the batch is written again command by command.
+    let answers = together(
+        &committer,
+        vec![
+            command("a", 1, 1),
+            command("bad", -1, 1),
+            command("c", 1, 2),
+        ],
+    )
+    .await;
+    assert!(matches!(answers[0], Ok(Some(_))), "{answers:?}");
+    assert!(
+        matches!(&answers[1], Err(AppendError::Database(e)) if matches!(e.as_ref(), sqlx::Error::Database(_))),
+        "{answers:?}"
+    );
+    assert!(matches!(answers[2], Ok(Some(_))), "{answers:?}");
+    assert_eq!(stored(&db, "a").await, [(1, 1)]);
+    assert_eq!(stored(&db, "c").await, [(1, 1), (2, 2)]);
+    assert_eq!(stored(&db, "bad").await, []);
+
+    // A batch whose committing code panics answers its commands with an error, and the
+    // committer goes on.
+    committer.before_commit(Some(Arc::new(|_| Box::pin(async { panic!("a bug") }))));
+    let answers = together(&committer, vec![command("p", 1, 1), command("q", 1, 1)]).await;
+    assert!(
+        answers
+            .iter()
+            .all(|a| matches!(a, Err(AppendError::Database(_)))),
+        "{answers:?}"
+    );
+    committer.before_commit(None);
+    assert_eq!(stored(&db, "p").await, []);
+    committer.append(command("p", 1, 1)).await.unwrap();
+    assert_eq!(stored(&db, "p").await, [(1, 1)]);
 }
 
 async fn a_batch_that_dies_before_its_commit_stores_and_acknowledges_nothing(backend: Backend) {
@@ -238,7 +282,8 @@ async fn a_batch_that_dies_before_its_commit_stores_and_acknowledges_nothing(bac
 }
 
 async fn concurrent_commands_are_committed_together(backend: Backend) {
-    let t = TestApp::spawn(backend).await;
+    // No workers: nothing but the six placements appends while the committer is held.
+    let t = TestApp::spawn_with(backend, |c| c.run_workers = false).await;
     let (_, client) = t.user(Role::Client, "client").await;
     let committer = t.application.app.order_repo.committer().clone();
     let before = committer.recent_batches().len();
@@ -263,9 +308,10 @@ async fn concurrent_commands_are_committed_together(backend: Backend) {
         ids.push(p.await.unwrap());
     }
     let batches = committer.recent_batches()[before..].to_vec();
-    assert!(
-        batches.iter().any(|&b| b >= 6),
-        "the six placements were committed in one batch: {batches:?}"
+    assert_eq!(
+        batches,
+        [6],
+        "the six placements were committed in one batch"
     );
     for id in &ids {
         t.get(&format!("/api/orders/{id}"), &client).await.ok(200);

@@ -239,6 +239,68 @@ impl From<Conn> for Tx {
     }
 }
 
+/// A PostgreSQL connection of one task's own, out of the pool's rotation, for a task that
+/// runs transactions one after another (the group committer): no pool hand-over, and no
+/// check, per transaction. A connection that failed other than by a statement's error is
+/// dropped, and the next use takes a new one from the pool.
+pub struct Dedicated {
+    pool: PgPool,
+    conn: Option<sqlx::pool::PoolConnection<Postgres>>,
+}
+
+impl Dedicated {
+    pub fn new(pool: &PgPool) -> Dedicated {
+        Dedicated {
+            pool: pool.clone(),
+            conn: None,
+        }
+    }
+
+    async fn conn(&mut self) -> Result<&mut sqlx::pool::PoolConnection<Postgres>, sqlx::Error> {
+        if self.conn.is_none() {
+            self.conn = Some(self.pool.acquire().await?);
+        }
+        Ok(self.conn.as_mut().expect("just set"))
+    }
+
+    /// Keeps the connection after a statement's own error (the database answered), drops
+    /// it after any other (it may be broken, or in an unknown state).
+    fn after<T>(&mut self, r: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
+        if let Err(e) = &r {
+            if !matches!(e, sqlx::Error::Database(_)) {
+                self.reset();
+            }
+        }
+        r
+    }
+
+    /// A statement without parameters (`BEGIN`, `COMMIT`, `ROLLBACK`).
+    pub async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {
+        let conn = self.conn().await?;
+        let r = sqlx::query(sql).execute(&mut **conn).await.map(|_| ());
+        self.after(r)
+    }
+
+    pub async fn fetch_all(&mut self, sql: &str, args: &[Arg]) -> Result<Vec<Row>, sqlx::Error> {
+        let conn = self.conn().await?;
+        let r = bind_all!(sqlx::query(sql), args)
+            .fetch_all(&mut **conn)
+            .await
+            .map(|rows| rows.into_iter().map(Row::Postgres).collect());
+        self.after(r)
+    }
+
+    /// Closes the connection, so that a transaction left open on it ends with it: it is
+    /// taken out of the pool first (given back, it would stay open — idle in a
+    /// transaction, holding the whole cluster's feed horizon back — for whoever took it
+    /// next).
+    pub fn reset(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            drop(conn.detach());
+        }
+    }
+}
+
 impl Db {
     pub fn is_postgres(&self) -> bool {
         matches!(self, Db::Postgres(..))
