@@ -114,6 +114,14 @@ struct Inner {
     queued: AtomicU64,
 }
 
+impl Inner {
+    /// Counts a committed transaction of `commands` commands (for `/metrics`).
+    fn counted(&self, commands: usize) {
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        self.commands.fetch_add(commands as u64, Ordering::Relaxed);
+    }
+}
+
 struct Pending {
     rows: Vec<EventRow>,
     answer: oneshot::Sender<Result<Option<Cursor>, AppendError>>,
@@ -153,8 +161,7 @@ impl Committer {
         if !self.0.grouped {
             let answer = alone(&self.0.db, &rows).await;
             if answer.is_ok() {
-                self.0.batches.fetch_add(1, Ordering::Relaxed);
-                self.0.commands.fetch_add(1, Ordering::Relaxed);
+                self.0.counted(1);
             }
             return answer;
         }
@@ -343,10 +350,7 @@ async fn commit(
     while !batch.is_empty() {
         match try_batch(inner, writer.as_deref_mut(), &batch).await {
             Tried::Committed(cursors) => {
-                inner.batches.fetch_add(1, Ordering::Relaxed);
-                inner
-                    .commands
-                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                inner.counted(batch.len());
                 let keys = batch
                     .iter()
                     .flat_map(|p| p.rows.iter().map(EventRow::key))
@@ -374,8 +378,7 @@ async fn commit(
                 for p in batch {
                     let answer = alone(&inner.db, &p.rows).await;
                     if answer.is_ok() {
-                        inner.batches.fetch_add(1, Ordering::Relaxed);
-                        inner.commands.fetch_add(1, Ordering::Relaxed);
+                        inner.counted(1);
                         keys.extend(p.rows.iter().map(EventRow::key));
                     }
                     let _ = p.answer.send(answer);
@@ -406,30 +409,24 @@ async fn commit(
     HashSet::new()
 }
 
+/// A unique violation: our SQLite table's UNIQUE constraint (2067), sqlite-es's primary
+/// key (1555), PostgreSQL's 23505. On (type, id, sequence) it means a concurrent append.
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db)
+        if matches!(db.code().as_deref(), Some("2067") | Some("1555") | Some("23505")))
+}
+
 /// [`classify`] for an error shared by several commands.
 fn classify_shared(e: &Arc<sqlx::Error>) -> AppendError {
-    if let sqlx::Error::Database(db) = e.as_ref() {
-        if matches!(
-            db.code().as_deref(),
-            Some("2067") | Some("1555") | Some("23505")
-        ) {
-            return AppendError::Conflict;
-        }
+    if is_unique_violation(e) {
+        return AppendError::Conflict;
     }
     AppendError::Database(e.clone())
 }
 
 /// A unique violation on (type, id, sequence) is a conflict; anything else an error.
 fn classify(e: sqlx::Error) -> AppendError {
-    if let sqlx::Error::Database(db) = &e {
-        if matches!(
-            db.code().as_deref(),
-            Some("2067") | Some("1555") | Some("23505")
-        ) {
-            return AppendError::Conflict;
-        }
-    }
-    AppendError::Database(Arc::new(e))
+    classify_shared(&Arc::new(e))
 }
 
 /// The `INSERT` for `rows`, with `ON CONFLICT DO NOTHING` when `lenient`.

@@ -355,17 +355,15 @@ where
     CqrsFramework::new(PersistedEventStore::new_event_store(repo), vec![], services)
 }
 
-/// Our SQLite table's uniqueness on (aggregate, sequence) is a UNIQUE constraint (code
-/// 2067), not sqlite-es's primary key (1555): either means a concurrent append.
+/// A unique violation on (aggregate, sequence) (`commit::is_unique_violation`) means a
+/// concurrent append.
 fn conflict_on_unique(err: PersistenceError) -> PersistenceError {
     if let PersistenceError::UnknownError(inner) = &err {
-        if let Some(sqlx::Error::Database(db)) = inner.downcast_ref::<sqlx::Error>() {
-            if matches!(
-                db.code().as_deref(),
-                Some("2067") | Some("1555") | Some("23505")
-            ) {
-                return PersistenceError::OptimisticLockError;
-            }
+        if inner
+            .downcast_ref::<sqlx::Error>()
+            .is_some_and(crate::commit::is_unique_violation)
+        {
+            return PersistenceError::OptimisticLockError;
         }
     }
     err
