@@ -242,6 +242,28 @@ pub async fn read_after(
     rows.iter().map(StoredEvent::from_row).collect()
 }
 
+/// The first committed event after `after`, whether or not a running transaction still
+/// holds the feed's horizon before it: what the projections have yet to apply, for
+/// measuring their lag. (On PostgreSQL the horizon is cluster-wide, so a long transaction
+/// anywhere in the cluster keeps a committed event unreadable; it is lag all the same.)
+pub async fn first_committed_after(
+    db: &Db,
+    after: Cursor,
+) -> Result<Option<StoredEvent>, sqlx::Error> {
+    let sql = if db.is_postgres() {
+        format!(
+            "SELECT {PG_COLUMNS} FROM events WHERE (tx_id, position) > ($1::text::xid8, $2) \
+             ORDER BY tx_id, position LIMIT 1"
+        )
+    } else {
+        format!("SELECT {SQLITE_COLUMNS} FROM events WHERE position > $2 ORDER BY position LIMIT 1")
+    };
+    let row = db
+        .fetch_optional(&sql, &crate::args![after.tx, after.position])
+        .await?;
+    row.as_ref().map(StoredEvent::from_row).transpose()
+}
+
 /// [`read_after`] for a reader that needs the payloads of only some event types (a
 /// worker reacting to a few of them): the others come with a `null` payload, neither sent
 /// by the database nor parsed here.

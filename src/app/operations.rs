@@ -14,7 +14,7 @@ pub struct ProjectionLag {
     pub checkpoint: projections::Cursor,
     /// Log positions between the checkpoint and the last committed event.
     pub events: i64,
-    /// The age of the oldest event the projections can read but have not applied
+    /// The age of the oldest committed event the projections have not applied
     /// (0 when they are caught up), in seconds.
     pub seconds: i64,
 }
@@ -31,14 +31,15 @@ pub struct OutboxBacklog {
 
 impl App {
     /// The projections' lag now. The age is the oldest readable unapplied event's own
-    /// time (its metadata's `at`, from the service's clock) against the clock now.
+    /// time (its metadata's `at`, from the service's clock) against the clock now, whether
+    /// or not a running transaction keeps it from the projections yet.
     pub async fn projection_lag(&self) -> Result<ProjectionLag, AppError> {
         let checkpoint = self.projector.stored_checkpoint().await?;
         let head = feed::committed_head(&self.db).await?;
         let events = head.map_or(0, |h| (h.position - checkpoint.position).max(0));
-        let oldest = feed::read_after(&self.db, checkpoint, 1, None).await?;
+        let oldest = feed::first_committed_after(&self.db, checkpoint).await?;
         let seconds = oldest
-            .first()
+            .as_ref()
             .map_or(0, |e| (self.clock.now() - e.meta.at).num_seconds().max(0));
         Ok(ProjectionLag {
             checkpoint,
