@@ -4,7 +4,12 @@
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -21,8 +26,10 @@ pub struct Kept {
 /// Delivers one message at a time.
 #[derive(Clone)]
 pub enum Mailer {
-    /// An SMTP server (`SMTP_URL`), over a pool of connections.
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// An SMTP server (`smtp://`, plain or STARTTLS), over our pool of connections.
+    Smtp(Arc<SmtpPool>),
+    /// An SMTP server over implicit TLS (`smtps://`), over lettre's pool.
+    Smtps(AsyncSmtpTransport<Tokio1Executor>),
     /// One `.eml` file per message under `<data dir>/outbox/` (no `SMTP_URL`).
     File(AsyncFileTransport<Tokio1Executor>),
     /// Kept in memory (tests).
@@ -43,7 +50,10 @@ impl Mailer {
     /// server wants them; none: `.eml` files under `data_dir/outbox/`.
     pub fn from_config(smtp_url: Option<&str>, data_dir: &Path) -> Result<Mailer, BadSmtpUrl> {
         match smtp_url {
-            Some(url) => Ok(Mailer::Smtp(smtp(url)?)),
+            Some(url) if url.starts_with("smtp://") => {
+                Ok(Mailer::Smtp(Arc::new(SmtpPool::new(url)?)))
+            }
+            Some(url) => Ok(Mailer::Smtps(smtp(url)?)),
             None => {
                 let dir = data_dir.join("outbox");
                 std::fs::create_dir_all(&dir).map_err(|e| BadSmtpUrl {
@@ -64,7 +74,8 @@ impl Mailer {
     /// Sends one message; an error is the transport's (the outbox retries it).
     pub async fn send(&self, message: Message) -> Result<(), String> {
         match self {
-            Mailer::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
+            Mailer::Smtp(pool) => pool.send(message.envelope(), &message.formatted()).await,
+            Mailer::Smtps(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
             Mailer::File(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
             Mailer::Memory(kept) => {
                 let to = message
@@ -102,21 +113,257 @@ fn smtp(url: &str) -> Result<AsyncSmtpTransport<Tokio1Executor>, BadSmtpUrl> {
         .build())
 }
 
+/// How long a pooled connection may sit idle and still be used without a `NOOP` first.
+const FRESH: Duration = Duration::from_secs(2);
+/// How long an idle connection is kept.
+const IDLE: Duration = Duration::from_secs(60);
+/// The longest one SMTP conversation (connect, or send one message) may take.
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A TCP connection to an SMTP server, with `TCP_NODELAY` (see [`SmtpPool`]).
+async fn open_tcp(host: &str, port: u16) -> std::io::Result<tokio::net::TcpStream> {
+    let tcp = tokio::net::TcpStream::connect((host, port)).await?;
+    tcp.set_nodelay(true)?;
+    Ok(tcp)
+}
+
+/// How an `smtp://` connection is secured.
+#[derive(Clone)]
+enum Security {
+    Plain,
+    /// STARTTLS, required (`tls=starttls`, lettre's `tls=required`) or used when offered
+    /// (`tls=opportunistic`).
+    StartTls {
+        parameters: TlsParameters,
+        required: bool,
+    },
+}
+
+/// Sends over SMTP on a pool of at most [`CONNECTIONS`] connections of our own, each with
+/// `TCP_NODELAY`: lettre 0.11 writes a message's final `.` in a write of its own, which
+/// Nagle's algorithm holds until the server acknowledges the body, and a server's delayed
+/// acknowledgement is 40 ms: with lettre's own connections every mail cost 40 ms, and the
+/// outbox's sender could not keep up (docs/decisions/033). A pooled connection idle for
+/// longer than [`FRESH`] is checked with `NOOP` before use; a message that fails on a
+/// reused connection is tried once more on a new one (the server may have closed it).
+pub struct SmtpPool {
+    host: String,
+    port: u16,
+    security: Security,
+    credentials: Option<Credentials>,
+    hello: ClientId,
+    idle: Mutex<Vec<(AsyncSmtpConnection, Instant)>>,
+}
+
+impl SmtpPool {
+    /// The pool of an `smtp://` URL (lettre's form: `tls=required` or `tls=opportunistic`
+    /// for STARTTLS, `user:password@`, a path as the EHLO name).
+    fn new(url: &str) -> Result<SmtpPool, BadSmtpUrl> {
+        let bad = |reason: String| BadSmtpUrl {
+            url: crate::app::redact(url),
+            reason,
+        };
+        // lettre checks the whole URL as its own transport would.
+        let lettre_url = url.replace("tls=starttls", "tls=required");
+        AsyncSmtpTransport::<Tokio1Executor>::from_url(&lettre_url)
+            .map_err(|e| bad(e.to_string()))?;
+        let parsed = url::Url::parse(&lettre_url).map_err(|e| bad(e.to_string()))?;
+        let host = parsed
+            .host_str()
+            .ok_or_else(|| bad("no host".into()))?
+            .to_string();
+        let tls = parsed
+            .query_pairs()
+            .find(|(k, _)| k == "tls")
+            .map(|(_, v)| v.to_string());
+        let security = match tls.as_deref() {
+            None => Security::Plain,
+            Some(mode @ ("required" | "opportunistic")) => Security::StartTls {
+                parameters: TlsParameters::new(host.clone()).map_err(|e| bad(e.to_string()))?,
+                required: mode == "required",
+            },
+            Some(other) => return Err(bad(format!("an unknown tls={other}"))),
+        };
+        let default_port = if tls.is_some() { 587 } else { 25 };
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8()
+                .map(|s| s.into_owned())
+                .map_err(|e| bad(e.to_string()))
+        };
+        let credentials = match parsed.password() {
+            Some(password) => Some(Credentials::new(
+                decode(parsed.username())?,
+                decode(password)?,
+            )),
+            None => None,
+        };
+        let hello = match parsed.path().trim_matches('/') {
+            "" => ClientId::default(),
+            name => ClientId::Domain(name.to_string()),
+        };
+        Ok(SmtpPool {
+            port: parsed.port().unwrap_or(default_port),
+            host,
+            security,
+            credentials,
+            hello,
+            idle: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// A new connection: TCP with `TCP_NODELAY`, the greeting and EHLO, STARTTLS, AUTH.
+    async fn connect(&self) -> Result<AsyncSmtpConnection, String> {
+        let tcp = open_tcp(&self.host, self.port)
+            .await
+            .map_err(|e| format!("connection error: {e}"))?;
+        let mut conn = AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello)
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Security::StartTls {
+            parameters,
+            required,
+        } = &self.security
+        {
+            if conn.can_starttls() {
+                conn.starttls(parameters.clone(), &self.hello)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            } else if *required {
+                conn.abort().await;
+                return Err("the server does not offer STARTTLS, and it is required".into());
+            }
+        }
+        if let Some(credentials) = &self.credentials {
+            if let Err(e) = conn
+                .auth(&[Mechanism::Plain, Mechanism::Login], credentials)
+                .await
+            {
+                conn.abort().await;
+                return Err(e.to_string());
+            }
+        }
+        Ok(conn)
+    }
+
+    /// An idle connection that is still good, if any (the rest are closed).
+    async fn reuse(&self) -> Option<AsyncSmtpConnection> {
+        loop {
+            let (mut conn, since) = {
+                let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+                idle.pop()?
+            };
+            let age = since.elapsed();
+            if age > IDLE || conn.has_broken() {
+                conn.abort().await;
+                continue;
+            }
+            if age <= FRESH || conn.test_connected().await {
+                return Some(conn);
+            }
+            conn.abort().await;
+        }
+    }
+
+    /// Gives a connection back to the pool, or closes it when the pool is full.
+    async fn give_back(&self, mut conn: AsyncSmtpConnection) {
+        {
+            let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+            if idle.len() < CONNECTIONS && !conn.has_broken() {
+                idle.push((conn, Instant::now()));
+                return;
+            }
+        }
+        conn.abort().await;
+    }
+
+    /// Sends one message on `conn`, within [`TIMEOUT`]; the connection back when it is
+    /// still good.
+    async fn send_on(
+        &self,
+        mut conn: AsyncSmtpConnection,
+        envelope: &Envelope,
+        raw: &[u8],
+    ) -> Result<(), String> {
+        match tokio::time::timeout(TIMEOUT, conn.send(envelope, raw)).await {
+            Ok(Ok(_)) => {
+                self.give_back(conn).await;
+                Ok(())
+            }
+            Ok(Err(e)) => {
+                conn.abort().await;
+                Err(e.to_string())
+            }
+            Err(_) => Err(format!("the server did not answer within {TIMEOUT:?}")),
+        }
+    }
+
+    /// Sends one message: on a pooled connection, or on a new one.
+    async fn send(&self, envelope: &Envelope, raw: &[u8]) -> Result<(), String> {
+        if let Some(conn) = self.reuse().await {
+            if self.send_on(conn, envelope, raw).await.is_ok() {
+                return Ok(());
+            }
+        }
+        let conn = tokio::time::timeout(TIMEOUT, self.connect())
+            .await
+            .map_err(|_| format!("no connection within {TIMEOUT:?}"))??;
+        self.send_on(conn, envelope, raw).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[tokio::test]
+    async fn smtp_connections_send_without_waiting_for_acknowledgements() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let tcp = open_tcp("127.0.0.1", port).await.unwrap();
+        assert!(tcp.nodelay().unwrap(), "Nagle's algorithm is off");
+    }
+
+    #[tokio::test]
     async fn smtp_urls_of_every_form_are_accepted_and_others_refused() {
-        for url in [
-            "smtp://127.0.0.1:2525",
-            "smtp://user:secret@mail.example.com:587?tls=starttls",
-            "smtps://user:secret@mail.example.com:465",
+        let dir = std::env::temp_dir();
+        for (url, ours) in [
+            ("smtp://127.0.0.1:2525", true),
+            ("smtp://user:secret@mail.example.com:587?tls=starttls", true),
+            ("smtp://mail.example.com?tls=opportunistic", true),
+            ("smtps://user:secret@mail.example.com:465", false),
         ] {
-            assert!(smtp(url).is_ok(), "{url}");
+            let mailer = Mailer::from_config(Some(url), &dir);
+            assert!(
+                matches!(
+                    (&mailer, ours),
+                    (Ok(Mailer::Smtp(_)), true) | (Ok(Mailer::Smtps(_)), false)
+                ),
+                "{url}"
+            );
         }
-        let err = smtp("http://user:secret@mail.example.com").err().unwrap();
-        assert!(!err.to_string().contains("secret"), "{err}");
-        assert!(smtp("smtp://").is_err());
+        let pool = SmtpPool::new(
+            "smtp://us%40er:s%3Acret@mail.example.com/relay.example.org?tls=starttls",
+        )
+        .unwrap();
+        assert_eq!((pool.host.as_str(), pool.port), ("mail.example.com", 587));
+        assert!(matches!(
+            pool.security,
+            Security::StartTls { required: true, .. }
+        ));
+        assert_eq!(
+            pool.credentials,
+            Some(Credentials::new("us@er".into(), "s:cret".into()))
+        );
+        assert_eq!(pool.hello, ClientId::Domain("relay.example.org".into()));
+        assert_eq!(SmtpPool::new("smtp://127.0.0.1").unwrap().port, 25);
+        for url in [
+            "http://user:secret@mail.example.com",
+            "smtp://",
+            "smtp://user:secret@mail.example.com?tls=sometimes",
+        ] {
+            let err = Mailer::from_config(Some(url), &dir).err().unwrap();
+            assert!(!err.to_string().contains("secret"), "{err}");
+        }
     }
 }

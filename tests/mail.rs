@@ -204,6 +204,13 @@ async fn one_whole_order_mails_everyone_once_with_the_works_attached(backend: Ba
 
     let mails: Vec<Mail> = smtp.received().iter().map(Mail::parse).collect();
     each_once(&t, &mails).await;
+    // The sender's connections are pooled: a handful for all of the order's mails.
+    assert!(
+        smtp.connections() <= scriptorium::email::CONNECTIONS,
+        "{} connections for {} mails",
+        smtp.connections(),
+        mails.len()
+    );
     for m in &mails {
         assert!(
             m.subject.contains(&number.to_string()),

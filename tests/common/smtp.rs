@@ -18,11 +18,19 @@ pub struct Received {
 #[derive(Clone)]
 struct Collect {
     got: Arc<Mutex<Vec<Received>>>,
+    /// Greetings (`EHLO`/`HELO`): one per connection a client opened.
+    hellos: Arc<std::sync::atomic::AtomicUsize>,
     to: Vec<String>,
     buf: Vec<u8>,
 }
 
 impl Handler for Collect {
+    fn helo(&mut self, _ip: std::net::IpAddr, _domain: &str) -> Response {
+        self.hellos
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        response::OK
+    }
+
     fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, to: &[String]) -> Response {
         self.to = to.to_vec();
         self.buf.clear();
@@ -48,6 +56,7 @@ impl Handler for Collect {
 pub struct SmtpServer {
     pub port: u16,
     got: Arc<Mutex<Vec<Received>>>,
+    hellos: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl SmtpServer {
@@ -56,8 +65,10 @@ impl SmtpServer {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
         let port = listener.local_addr().unwrap().port();
         let got = Arc::new(Mutex::new(Vec::new()));
+        let hellos = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let handler = Collect {
             got: got.clone(),
+            hellos: hellos.clone(),
             to: Vec::new(),
             buf: Vec::new(),
         };
@@ -73,7 +84,12 @@ impl SmtpServer {
         std::thread::spawn(move || {
             let _ = server.serve();
         });
-        SmtpServer { port, got }
+        SmtpServer { port, got, hellos }
+    }
+
+    /// How many connections clients have opened (greeted) so far.
+    pub fn connections(&self) -> usize {
+        self.hellos.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Every message received so far, in order.
