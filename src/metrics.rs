@@ -29,6 +29,8 @@ pub const PROJECTION_LAG_SECONDS: &str = "scriptorium_projection_lag_seconds";
 /// the longest-due pending one has waited past its due time (seconds).
 pub const OUTBOX_MAILS: &str = "scriptorium_outbox_mails";
 pub const OUTBOX_OLDEST_DUE_SECONDS: &str = "scriptorium_outbox_oldest_due_seconds";
+/// Mails this process handed to the mail server (or its files), marked sent.
+pub const MAILS_SENT: &str = "scriptorium_mails_sent_total";
 
 /// The latency histogram's buckets, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -102,6 +104,10 @@ fn describe() {
         "events appended to the log, by aggregate type"
     );
     describe_counter!(WORKER_ERRORS, "failed worker rounds, by worker");
+    describe_counter!(
+        MAILS_SENT,
+        "mails handed to the mail server (or written to files) and marked sent"
+    );
     describe_counter!(
         COMMIT_BATCHES,
         "transactions that appended commands' events (group commit)"

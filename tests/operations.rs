@@ -453,6 +453,25 @@ async fn metrics_count_requests_by_route_template_and_measure_the_backlog(backen
         0.0
     );
     assert!(value(&text, "scriptorium_outbox_oldest_due_seconds", &[]) >= 0.0);
+    // The placement's mails (to the client, at least), counted once the sender sent them.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = t.call("GET", "/metrics", None, None).await;
+        let text = String::from_utf8(r.bytes).unwrap();
+        let sent = find(&text, "scriptorium_mails_sent_total", &[]).unwrap_or(0.0);
+        if sent >= 1.0 {
+            assert_eq!(
+                value(&text, "scriptorium_outbox_mails", &[("status", "failed")]),
+                0.0
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no mail counted as sent:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // Another service in the same process counts its own requests only.
     let other = TestApp::spawn(backend).await;

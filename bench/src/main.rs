@@ -339,6 +339,21 @@ async fn commit_totals(api: &client::Api) -> Option<(f64, f64)> {
     ))
 }
 
+/// The mail the service has sent (`scriptorium_mails_sent_total`, 0 before its first)
+/// and what waits in its outbox, from its `/metrics`.
+async fn mail_totals(api: &client::Api) -> Option<(f64, f64)> {
+    let answer = api.get("/metrics", None).await.ok()?;
+    let text = String::from_utf8_lossy(&answer.body);
+    let value = |prefix: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(prefix)?.trim().parse::<f64>().ok())
+    };
+    Some((
+        value("scriptorium_mails_sent_total").unwrap_or(0.0),
+        value("scriptorium_outbox_mails{status=\"pending\"}")?,
+    ))
+}
+
 fn parse_replay(out: &str) -> Option<ReplayReport> {
     let line = out.lines().find(|l| l.starts_with("replayed "))?;
     let mut words = line.split_whitespace();
@@ -564,6 +579,7 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
     );
     monitor.phase("load");
     let commits_before = commit_totals(&api).await;
+    let mail_before = mail_totals(&api).await;
     let backends = local_backends(&pool).await;
     let (db_before, server_before, client_before) = (
         cpu::Snapshot::of(&backends),
@@ -596,6 +612,15 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
         cpu::CpuReport::new(raw_cpu, per_command)
     };
 
+    let mail = match (mail_before, mail_totals(&api).await) {
+        (Some((s0, p0)), Some((s1, p1))) => Some(report::MailReport {
+            sent: s1 - s0,
+            sent_per_sec: (s1 - s0) / load.seconds.max(1e-9),
+            pending_before: p0,
+            pending_after: p1,
+        }),
+        _ => None,
+    };
     let group_commit = match (commits_before, commit_totals(&api).await) {
         (Some((b0, c0)), Some((b1, c1))) if b1 > b0 => Some(report::GroupCommit {
             transactions: b1 - b0,
@@ -697,6 +722,7 @@ async fn bench(opts: &Opts, bin: &Path, fresh: &Fresh) -> Result<Report, String>
         load,
         ratio_to_raw,
         group_commit,
+        mail,
         cpu: cpu_report,
         constant_rate,
         server: ServerReport {

@@ -124,6 +124,9 @@ pub struct Report {
     /// Group commit in the closed loop (the service's `/metrics`): transactions that
     /// appended commands' events, and the commands in them.
     pub group_commit: Option<GroupCommit>,
+    /// The mail the closed loop caused: sent in it (the service's `/metrics`), and what
+    /// waited in the outbox before and after it.
+    pub mail: Option<MailReport>,
     pub constant_rate: Option<PhaseReport>,
     pub server: ServerReport,
     pub replay: Option<ReplayReport>,
@@ -141,6 +144,14 @@ pub struct GroupCommit {
     pub transactions: f64,
     pub commands: f64,
     pub commands_per_transaction: f64,
+}
+
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct MailReport {
+    pub sent: f64,
+    pub sent_per_sec: f64,
+    pub pending_before: f64,
+    pub pending_after: f64,
 }
 
 fn ratio(a: f64, b: f64) -> f64 {
@@ -295,6 +306,13 @@ impl Report {
                 m,
                 "| group commit (closed loop, from the service's /metrics) | {:.0} commands in {:.0} transactions = **{:.2} commands per transaction** |",
                 g.commands, g.transactions, g.commands_per_transaction
+            );
+        }
+        if let Some(mail) = &self.mail {
+            let _ = writeln!(
+                m,
+                "| mail (closed loop, from the service's /metrics) | {:.0} sent = {:.0}/s; outbox pending {:.0} → {:.0} |",
+                mail.sent, mail.sent_per_sec, mail.pending_before, mail.pending_after
             );
         }
         let _ = writeln!(

@@ -159,6 +159,9 @@ async fn mark_sent(app: &App, token: &str, sent: &mut Vec<i64>) -> Result<(), Ap
         .join(", ");
     let mut args = projections::args![stamp(app.clock.now()), token].to_vec();
     args.extend(sent.iter().map(|id| projections::sql::Arg::from(*id)));
+    let delivered = sent.len() as u64;
+    app.metrics
+        .record(|| metrics::counter!(crate::metrics::MAILS_SENT).increment(delivered));
     let result = app
         .db
         .execute(
