@@ -14,7 +14,7 @@ use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 /// SMTP connections in the pool, and mails the sender sends at once.
-pub const CONNECTIONS: usize = 4;
+pub const CONNECTIONS: usize = 8;
 
 /// A message a [`Mailer::Memory`] kept: who it went to and its bytes as sent.
 #[derive(Debug, Clone)]

@@ -14,6 +14,7 @@ on_both!(
     who_may_read_and_set_authors,
     a_rejected_draft_and_a_client_rating_move_the_rating_with_its_history,
     the_command_line_sets_a_profile,
+    a_long_profile_history_loads_from_its_snapshot,
 );
 
 async fn the_command_line_sets_a_profile(backend: Backend) {
@@ -354,4 +355,55 @@ async fn a_rejected_draft_and_a_client_rating_move_the_rating_with_its_history(b
         common::text(&out.stdout),
         common::text(&out.stderr)
     );
+}
+
+/// An author whose profile and rating changed many times loads from a snapshot and the
+/// events after it (decision 033): the same state as the whole stream, in a process that
+/// remembers nothing too, and the answers go on.
+async fn a_long_profile_history_loads_from_its_snapshot(backend: Backend) {
+    use cqrs_es::persist::PersistedEventStore;
+    use cqrs_es::EventStore;
+    use scriptorium::store::{Repo, SnapshotStore};
+
+    let t = TestApp::spawn(backend).await;
+    let (_, admin) = t.user(Role::Admin, "Ada Admin").await;
+    let (id, _) = t.bare_user(Role::Author, "Ivan Petrov").await;
+    let path = format!("/api/authors/{id}");
+    for i in 0..120 {
+        let mut p = profile();
+        p["max_active_orders"] = json!(1 + i % 5);
+        t.put(&path, &admin, p).await.ok(200);
+    }
+    let app = &t.application.app;
+    let snapshot = app
+        .db
+        .fetch_one(
+            "SELECT sequence FROM aggregate_snapshots WHERE aggregate_type = 'Author' \
+             AND aggregate_id = $1",
+            &projections::args![id.as_str()],
+        )
+        .await
+        .unwrap()
+        .int("sequence")
+        .unwrap();
+    assert!(snapshot >= 100, "a snapshot at {snapshot}");
+    let whole = PersistedEventStore::<Repo, aggregates::author::Author>::new_event_store(
+        Repo::new(&app.db),
+    )
+    .load_aggregate(&id)
+    .await
+    .unwrap()
+    .aggregate;
+    assert_eq!(whole.profile.as_ref().unwrap().max_active_orders, 5);
+    let fresh = SnapshotStore::<aggregates::author::Author>::new(
+        Repo::new(&app.db),
+        scriptorium::app::LONG_STREAM_SNAPSHOT_EVERY,
+        "1",
+    );
+    assert_eq!(fresh.stored(&id).await.unwrap(), whole);
+    let mut p = profile();
+    p["max_active_orders"] = json!(2);
+    let a = t.put(&path, &admin, p).await.ok(200);
+    assert_eq!(a["max_active_orders"], 2);
+    assert_eq!(a["rating"], 4.25);
 }

@@ -24,6 +24,7 @@ on_both!(
     a_first_half_covered_by_points_is_paid,
     a_failed_order_gives_the_points_back_and_refunds_only_money,
     who_reads_whose_points,
+    a_long_points_history_loads_from_its_snapshot,
 );
 
 /// Credits `points` to the client as the points worker would for a completed order.
@@ -586,4 +587,52 @@ async fn who_reads_whose_points(backend: Backend) {
     let theirs = t.get("/api/me/points", &another).await.ok(200);
     assert_eq!(theirs["balance"], 0);
     assert_ne!(theirs["referral_code"], mine["referral_code"]);
+}
+
+/// A client of many orders: their points load from a snapshot and the events after it
+/// (decision 033), a state equal to the whole stream's, here and in a process that
+/// remembers nothing.
+async fn a_long_points_history_loads_from_its_snapshot(backend: Backend) {
+    use cqrs_es::persist::PersistedEventStore;
+    use cqrs_es::EventStore;
+    use scriptorium::store::{Repo, SnapshotStore};
+
+    let t = TestApp::spawn(backend).await;
+    let (client_id, client) = t.user(Role::Client, "Loyal Client").await;
+    for _ in 0..230 {
+        credit(&t, &client_id, 10).await;
+    }
+    let app = &t.application.app;
+    let snapshot = app
+        .db
+        .fetch_one(
+            "SELECT sequence FROM aggregate_snapshots WHERE aggregate_type = 'ClientPoints' \
+             AND aggregate_id = $1",
+            &projections::args![client_id.as_str()],
+        )
+        .await
+        .unwrap()
+        .int("sequence")
+        .unwrap();
+    assert!(snapshot >= 200, "a snapshot at {snapshot}");
+    let whole = PersistedEventStore::<Repo, aggregates::points::ClientPoints>::new_event_store(
+        Repo::new(&app.db),
+    )
+    .load_aggregate(&client_id)
+    .await
+    .unwrap()
+    .aggregate;
+    assert_eq!(whole.balance, 2_300);
+    // Another process: the snapshot and the events after it give the same state.
+    let fresh = SnapshotStore::<aggregates::points::ClientPoints>::new(
+        Repo::new(&app.db),
+        scriptorium::app::LONG_STREAM_SNAPSHOT_EVERY,
+        "1",
+    );
+    assert_eq!(fresh.stored(&client_id).await.unwrap(), whole);
+    // And a command after it, in this process, on the state it remembers.
+    credit(&t, &client_id, 5).await;
+    let p = points_of(&t, &client, 231).await;
+    assert_eq!(p["balance"], 2_305);
+    replay_verifies(&t);
 }

@@ -66,6 +66,14 @@ const CONFLICT_RETRIES: usize = 3;
 pub const ACCOUNT_SNAPSHOT_EVERY: usize = 100;
 /// The shape of the account's snapshotted state: change it with [`AuthorAccount`]'s fields.
 const ACCOUNT_STATE_VERSION: &str = "1";
+/// Other aggregates whose streams grow for as long as their owner works with the service
+/// (an author's profile and rating: an event per rated or rejected work; a client's points:
+/// one per completed order) are loaded from snapshots too, as often (decision 033).
+pub const LONG_STREAM_SNAPSHOT_EVERY: usize = 100;
+/// The shape of [`Author`]'s snapshotted state: change it with its fields.
+const AUTHOR_STATE_VERSION: &str = "1";
+/// The shape of [`ClientPoints`]' snapshotted state: change it with its fields.
+const POINTS_STATE_VERSION: &str = "1";
 
 /// Who asks, in which request, and because of what: becomes every event's metadata.
 #[derive(Debug, Clone)]
@@ -113,7 +121,8 @@ pub struct AppInner {
     pub files: FileStore,
     pub orders: Cqrs<Order>,
     pub users: Cqrs<User>,
-    pub authors: Cqrs<Author>,
+    /// Authors' profiles and ratings, loaded from their latest snapshot (decision 033).
+    pub authors: Snapshotted<Author>,
     pub shifts: Cqrs<Shift>,
     /// Authors' accounts, loaded from their latest snapshot (docs/decisions/016).
     pub accounts: Snapshotted<AuthorAccount>,
@@ -124,7 +133,8 @@ pub struct AppInner {
     pub catalogue: Cqrs<Catalogue>,
     pub catalogue_repo: Repo,
     /// Clients' loyalty points (decision 026).
-    pub points: Cqrs<ClientPoints>,
+    /// Loaded from the client's latest snapshot (decision 033).
+    pub points: Snapshotted<ClientPoints>,
     pub points_repo: Repo,
     /// The shop's works and their purchases (decision 021).
     pub ready_works: Cqrs<ReadyWork>,
@@ -642,7 +652,15 @@ impl Application {
         let inner = AppInner {
             orders: cqrs(order_repo.clone(), ()),
             users: cqrs(user_repo.clone(), ()),
-            authors: cqrs(author_repo.clone(), ()),
+            authors: CqrsFramework::new(
+                SnapshotStore::new(
+                    author_repo.clone(),
+                    LONG_STREAM_SNAPSHOT_EVERY,
+                    AUTHOR_STATE_VERSION,
+                ),
+                vec![],
+                (),
+            ),
             order_repo,
             user_repo,
             author_repo,
@@ -655,7 +673,15 @@ impl Application {
             settings: cqrs(settings_repo.clone(), ()),
             catalogue: cqrs(catalogue_repo.clone(), ()),
             catalogue_repo,
-            points: cqrs(points_repo.clone(), ()),
+            points: CqrsFramework::new(
+                SnapshotStore::new(
+                    points_repo.clone(),
+                    LONG_STREAM_SNAPSHOT_EVERY,
+                    POINTS_STATE_VERSION,
+                ),
+                vec![],
+                (),
+            ),
             points_repo,
             ready_works: cqrs(ready_work_repo.clone(), ()),
             purchases: cqrs(purchase_repo.clone(), ()),

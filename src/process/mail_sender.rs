@@ -24,11 +24,11 @@ use crate::app::{App, AppError};
 use crate::mail::{AttachmentRef, Kind, Mail, Params, Secret};
 
 /// Mails claimed per round.
-const CLAIM: i64 = 40;
+const CLAIM: i64 = 80;
 /// Mails sent before they are marked sent (one statement for them all).
 const MARK_EVERY: usize = 10;
 /// How long a claim keeps other senders off a mail: longer than a round can take (10
-/// sends in turn on each of 4 connections, each at most a few SMTP commands of 20 s).
+/// sends in turn on each of 8 connections, each at most a few SMTP commands of 20 s).
 const LEASE: chrono::Duration = chrono::Duration::minutes(30);
 /// Attempts before a mail is failed.
 pub const MAX_ATTEMPTS: i64 = 10;

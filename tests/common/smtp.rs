@@ -75,9 +75,9 @@ impl SmtpServer {
         let mut server = Server::new(handler);
         server
             .with_name("smtp.test")
-            // A thread per connection: the service's pool keeps up to 4 open, and a test
+            // A thread per connection: the service's pool keeps up to 8 open, and a test
             // process runs several services at once.
-            .with_num_threads(16)
+            .with_num_threads(32)
             .with_ssl(SslConfig::None)
             .expect("no TLS")
             .with_tcp_listener(listener);
