@@ -117,8 +117,25 @@ fn smtp(url: &str) -> Result<AsyncSmtpTransport<Tokio1Executor>, BadSmtpUrl> {
 const FRESH: Duration = Duration::from_secs(2);
 /// How long an idle connection is kept.
 const IDLE: Duration = Duration::from_secs(60);
-/// The longest one SMTP conversation (connect, or send one message) may take.
+/// The longest a connection (TCP, greeting, EHLO, STARTTLS, AUTH) or one small message
+/// may take; a `NOOP` or `QUIT` gets [`QUICK`].
 const TIMEOUT: Duration = Duration::from_secs(20);
+/// More time per byte of a message: its body at 100 kB/s at least ...
+const BYTES_PER_SECOND: u64 = 100_000;
+/// ... and at most RFC 5321's 10 minutes for the server's answer to the final dot.
+const LONGEST: Duration = Duration::from_secs(600);
+/// How long a `NOOP` check or a `QUIT` may take before the connection is dropped.
+const QUICK: Duration = Duration::from_secs(5);
+
+/// How long sending a message of `len` bytes may take.
+fn send_limit(len: usize) -> Duration {
+    (TIMEOUT + Duration::from_secs(len as u64 / BYTES_PER_SECOND)).min(LONGEST)
+}
+
+/// Closes a connection, saying `QUIT` if the server answers within [`QUICK`].
+async fn close(mut conn: AsyncSmtpConnection) {
+    let _ = tokio::time::timeout(QUICK, conn.abort()).await;
+}
 
 /// A TCP connection to an SMTP server, with `TCP_NODELAY` (see [`SmtpPool`]).
 async fn open_tcp(host: &str, port: u16) -> std::io::Result<tokio::net::TcpStream> {
@@ -230,7 +247,7 @@ impl SmtpPool {
                     .await
                     .map_err(|e| e.to_string())?;
             } else if *required {
-                conn.abort().await;
+                close(conn).await;
                 return Err("the server does not offer STARTTLS, and it is required".into());
             }
         }
@@ -239,7 +256,7 @@ impl SmtpPool {
                 .auth(&[Mechanism::Plain, Mechanism::Login], credentials)
                 .await
             {
-                conn.abort().await;
+                close(conn).await;
                 return Err(e.to_string());
             }
         }
@@ -255,18 +272,23 @@ impl SmtpPool {
             };
             let age = since.elapsed();
             if age > IDLE || conn.has_broken() {
-                conn.abort().await;
+                close(conn).await;
                 continue;
             }
-            if age <= FRESH || conn.test_connected().await {
+            if age <= FRESH
+                || tokio::time::timeout(QUICK, conn.test_connected())
+                    .await
+                    .unwrap_or(false)
+            {
                 return Some(conn);
             }
-            conn.abort().await;
+            // A silent server or a dropped connection: not worth a QUIT.
+            drop(conn);
         }
     }
 
     /// Gives a connection back to the pool, or closes it when the pool is full.
-    async fn give_back(&self, mut conn: AsyncSmtpConnection) {
+    async fn give_back(&self, conn: AsyncSmtpConnection) {
         {
             let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
             if idle.len() < CONNECTIONS && !conn.has_broken() {
@@ -274,27 +296,28 @@ impl SmtpPool {
                 return;
             }
         }
-        conn.abort().await;
+        close(conn).await;
     }
 
-    /// Sends one message on `conn`, within [`TIMEOUT`]; the connection back when it is
-    /// still good.
+    /// Sends one message on `conn`, within [`send_limit`] of its size; the connection
+    /// back when it is still good.
     async fn send_on(
         &self,
         mut conn: AsyncSmtpConnection,
         envelope: &Envelope,
         raw: &[u8],
     ) -> Result<(), String> {
-        match tokio::time::timeout(TIMEOUT, conn.send(envelope, raw)).await {
+        let limit = send_limit(raw.len());
+        match tokio::time::timeout(limit, conn.send(envelope, raw)).await {
             Ok(Ok(_)) => {
                 self.give_back(conn).await;
                 Ok(())
             }
             Ok(Err(e)) => {
-                conn.abort().await;
+                close(conn).await;
                 Err(e.to_string())
             }
-            Err(_) => Err(format!("the server did not answer within {TIMEOUT:?}")),
+            Err(_) => Err(format!("the server did not answer within {limit:?}")),
         }
     }
 
@@ -315,6 +338,13 @@ impl SmtpPool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_may_take_longer_the_larger_it_is_up_to_ten_minutes() {
+        assert_eq!(send_limit(5_000), TIMEOUT);
+        assert_eq!(send_limit(10_000_000), TIMEOUT + Duration::from_secs(100));
+        assert_eq!(send_limit(70_000_000), LONGEST);
+    }
 
     #[tokio::test]
     async fn smtp_connections_send_without_waiting_for_acknowledgements() {

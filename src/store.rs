@@ -568,8 +568,17 @@ where
         self.states.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Keeps a command's resulting state, unless a later one is kept already (another
+    /// command of this process loaded, committed and kept the next state while this one
+    /// was writing its snapshot).
     fn remember(&self, aggregate_id: String, remembered: Remembered<A>) {
         let mut states = self.states();
+        if states
+            .get(&aggregate_id)
+            .is_some_and(|known| known.sequence > remembered.sequence)
+        {
+            return;
+        }
         if states.len() >= STATES && !states.contains_key(&aggregate_id) {
             states.clear();
         }

@@ -11,7 +11,7 @@ use aggregates::order::{Order, OrderStatus};
 use aggregates::Role;
 use common::*;
 use cqrs_es::persist::SerializedEvent;
-use scriptorium::store::AppendHook;
+use scriptorium::store::{AppendHook, SnapshotStore};
 use serde_json::json;
 
 on_both!(
@@ -19,6 +19,7 @@ on_both!(
     an_account_another_instance_moved_on_is_decided_on_the_stored_state,
     a_token_stops_working_on_every_instance_when_its_user_is_blocked,
     a_session_ended_on_one_instance_ends_on_every_instance,
+    nothing_to_do_on_a_remembered_state_is_decided_again_on_the_stored_one,
 );
 
 /// Two services on one fresh database, each with its own files folder.
@@ -419,4 +420,55 @@ async fn a_session_ended_on_one_instance_ends_on_every_instance(backend: Backend
         .to_string();
     gone_on_b(second.clone()).await;
     b.get("/api/me", &fresh).await.ok(200);
+}
+
+/// Runs a points command through `instance` as its points worker would.
+async fn points_on(instance: &TestApp, client_id: &str, cmd: aggregates::points::PointsCommand) {
+    instance
+        .application
+        .app
+        .client_points(
+            client_id.parse().unwrap(),
+            cmd,
+            &scriptorium::app::Ctx::system("test-points"),
+        )
+        .await
+        .expect("the points command");
+}
+
+/// A remembers a client's points; B records a spend on an order; the order fails and A is
+/// told to give the spend back. On A's memory there is no spend (nothing to do), on the
+/// stored state there is: A decides again on the stored state and the points come back.
+async fn nothing_to_do_on_a_remembered_state_is_decided_again_on_the_stored_one(backend: Backend) {
+    use aggregates::points::PointsCommand;
+    let (a, b) = two_instances(backend).await;
+    let (client_id, _) = a.user(Role::Client, "Anna Client").await;
+    let order_id = uuid::Uuid::new_v4();
+    let credit = PointsCommand::CreditCashback {
+        order_id: uuid::Uuid::new_v4(),
+        points: 700,
+        at: a.clock.now(),
+    };
+    points_on(&a, &client_id, credit).await;
+    let spend = PointsCommand::Spend {
+        order_id,
+        points: 500,
+        at: b.clock.now(),
+    };
+    points_on(&b, &client_id, spend).await;
+    let give_back = PointsCommand::Return {
+        order_id,
+        at: a.clock.now(),
+    };
+    points_on(&a, &client_id, give_back).await;
+    let stored = SnapshotStore::<aggregates::points::ClientPoints>::new(
+        scriptorium::store::Repo::new(&a.application.app.db),
+        scriptorium::app::LONG_STREAM_SNAPSHOT_EVERY,
+        "1",
+    )
+    .stored(&client_id)
+    .await
+    .unwrap();
+    assert_eq!(stored.balance, 700, "the spend was given back");
+    assert!(stored.spent.is_empty());
 }

@@ -203,8 +203,8 @@ impl App {
 
     /// Executes a command; a lost optimistic-lock race is retried against the new state,
     /// so the command succeeds when it is still legal and fails precisely when it is not.
-    /// A refusal decided on a stream the store remembered is decided again on the stored
-    /// one (another instance may have moved it on). Returns where the events landed in
+    /// A refusal, or nothing to do, decided on a stream the store remembered is decided
+    /// again on the stored one (another instance may have moved it on). Returns where the events landed in
     /// the global log (`None` when the command appended nothing).
     async fn execute<A, S>(
         &self,
@@ -227,6 +227,10 @@ impl App {
             )
             .await;
             match result {
+                // Nothing to do, decided on a state this process remembered: decided
+                // again on the stored one, where another instance may have appended what
+                // makes it something to do (a spend to give back).
+                Ok(()) if events == 0 && remembered && !reread => reread = true,
                 Ok(()) => {
                     if events > 0 {
                         self.metrics.record(|| {
