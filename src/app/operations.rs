@@ -30,7 +30,7 @@ pub struct OutboxBacklog {
 }
 
 impl App {
-    /// The projections' lag now. The age is the oldest readable unapplied event's own
+    /// The projections' lag now. The age is the oldest committed unapplied event's own
     /// time (its metadata's `at`, from the service's clock) against the clock now, whether
     /// or not a running transaction keeps it from the projections yet.
     pub async fn projection_lag(&self) -> Result<ProjectionLag, AppError> {

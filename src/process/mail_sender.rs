@@ -27,8 +27,10 @@ use crate::mail::{AttachmentRef, Kind, Mail, Params, Secret};
 const CLAIM: i64 = 80;
 /// Mails sent before they are marked sent (one statement for them all).
 const MARK_EVERY: usize = 10;
-/// How long a claim keeps other senders off a mail: longer than a round can take (10
-/// sends in turn on each of 8 connections, each at most a few SMTP commands of 20 s).
+/// How long a claim keeps other senders off a mail: longer than a round of ordinary mail
+/// takes (10 sends in turn on each of 8 connections, each within 20 s and a second per
+/// 100 kB). A round slowed past it by large attachments on a slow server may find some of
+/// its mails another sender's: those may go twice (at least once), never lost.
 const LEASE: chrono::Duration = chrono::Duration::minutes(30);
 /// Attempts before a mail is failed.
 pub const MAX_ATTEMPTS: i64 = 10;
